@@ -1,0 +1,169 @@
+"""`ask` latency over a 10,000-chunk knowledge base, and embedding throughput vs raw onnxruntime.
+
+    python bench/latency.py [--chunks 10000] [--queries 200] [--work DIR]
+
+The knowledge base is SciFact's abstracts (and, past them, their sentences as extra records)
+ingested through the product path into one agent; the questions are SciFact claims. The
+embedding comparison runs the same passages through Frontdesk's embedder and through a plain
+onnxruntime loop (same model, tokenizer and batch size, input order as given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from beirdata import read_corpus, read_queries
+from frontdesk.agent import service
+from frontdesk.errors import NotFound
+from frontdesk.knowledge.embedder import OnnxMiniLM
+from frontdesk.runtime import Runtime
+from frontdesk.settings import Settings
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "scifact"
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q))
+
+
+async def prepare(args: argparse.Namespace, runtime: Runtime, workspace_id: str) -> str:
+    corpus = read_corpus(args.data)
+    folder = args.work / "kb"
+    folder.mkdir(parents=True, exist_ok=True)
+    docs = list(corpus.items())
+    async with runtime.db.transaction() as session:
+        try:
+            agent = await service.find_agent(session, workspace_id, "latency")
+        except NotFound:
+            agent = await service.create_agent(session, workspace_id, "latency")
+    total = 0
+    i = 0
+    # One abstract per file; then, to pass the target, each abstract's sentences as Q&A-free
+    # plain-text files (distinct content, so the index really holds `--chunks` chunks).
+    while total < args.chunks and i < 2 * len(docs):
+        doc_id, (title, text) = docs[i % len(docs)]
+        if i < len(docs):
+            name, body = f"{doc_id}.md", f"# {title}\n\n{text}\n"
+        else:
+            name, body = f"{doc_id}-lead.txt", f"{title}. {text[: len(text) // 2]}\n"
+        path = folder / name
+        if not path.exists():
+            path.write_text(body, encoding="utf-8")
+        async with runtime.db.transaction() as session:
+            source = await runtime.knowledge.add_path(session, agent, path)
+        result = await runtime.knowledge.ingest(source.id)
+        total += result.chunks
+        i += 1
+        if i % 1000 == 0:
+            print(f"  {i} files, {total} chunks", file=sys.stderr)
+    print(f"  knowledge base: {total} chunks", file=sys.stderr)
+    return agent.id
+
+
+async def measure_ask(args: argparse.Namespace) -> dict[str, float]:
+    runtime = Runtime(Settings(data_dir=args.work / "data"))
+    workspace = await runtime.start()
+    try:
+        agent_id = await prepare(args, runtime, workspace.id)
+        async with runtime.db.session() as session:
+            agent = await service.get_agent(session, workspace.id, agent_id)
+        questions = list(read_queries(args.data).values())[: args.queries]
+        for question in questions[:10]:  # warm caches (vector matrix, model)
+            await runtime.answers.ask(agent, question)
+        latencies = []
+        for question in questions:
+            started = time.perf_counter()
+            await runtime.answers.ask(agent, question)
+            latencies.append((time.perf_counter() - started) * 1000)
+        async with runtime.db.session() as session:
+            from frontdesk.knowledge.repository import vector_signature
+
+            chunks, _ = await vector_signature(session, agent_id)
+    finally:
+        await runtime.close()
+    return {
+        "chunks": chunks,
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+        "mean": statistics.fmean(latencies),
+    }
+
+
+def raw_onnx(texts: list[str], batch_size: int) -> float:
+    """Passages per second for a straightforward onnxruntime loop over the same model."""
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    from frontdesk.knowledge.embedder import minilm_paths
+
+    model, tok_path = minilm_paths()
+    tokenizer = Tokenizer.from_file(str(tok_path))
+    tokenizer.enable_truncation(max_length=256)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    started = time.perf_counter()
+    for start in range(0, len(texts), batch_size):
+        enc = tokenizer.encode_batch(texts[start : start + batch_size])
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        (hidden,) = session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )
+        pooled = (hidden * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
+        pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def measure_embedding(args: argparse.Namespace) -> dict[str, float]:
+    corpus = read_corpus(args.data)
+    texts = [f"{t}\n{x}" for t, x in list(corpus.values())[: args.passages]]
+    embedder = OnnxMiniLM(batch_size=32)
+    embedder.embed(texts[:32])  # warm-up
+    started = time.perf_counter()
+    embedder.embed(texts)
+    ours = len(texts) / (time.perf_counter() - started)
+    raw = raw_onnx(texts, 32)
+    return {"frontdesk": ours, "raw": raw, "ratio": ours / raw}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--work", type=Path, default=HERE / ".work" / "latency")
+    parser.add_argument("--chunks", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--passages", type=int, default=512, help="passages for the embedding comparison"
+    )
+    parser.add_argument("--skip-ask", action="store_true")
+    args = parser.parse_args()
+    report: dict[str, object] = {}
+    if not args.skip_ask:
+        ask = asyncio.run(measure_ask(args))
+        report["ask_ms"] = ask
+        print(
+            f"ask over {ask['chunks']:.0f} chunks (extractive): p50 {ask['p50']:.1f} ms, "
+            f"p95 {ask['p95']:.1f} ms, mean {ask['mean']:.1f} ms"
+        )
+    emb = measure_embedding(args)
+    report["embedding_per_s"] = emb
+    print(
+        f"embedding throughput: Frontdesk {emb['frontdesk']:.1f}/s vs raw onnxruntime "
+        f"{emb['raw']:.1f}/s = {emb['ratio']:.2f}x"
+    )
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

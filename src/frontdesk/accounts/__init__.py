@@ -1,0 +1,1 @@
+"""Workspaces (and, later, members, roles, invites and API keys)."""

@@ -1,0 +1,1 @@
+"""Agents and the answer pipeline: retrieve, generate, cite, decide confidence."""

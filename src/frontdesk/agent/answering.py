@@ -1,0 +1,132 @@
+"""The answer pipeline: retrieve -> generate -> cite -> decide whether to refuse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from frontdesk.agent.confidence import Evidence, confidence, evidence
+from frontdesk.agent.generators.base import Generation, GenerationRequest, Generator
+from frontdesk.agent.models import Agent
+from frontdesk.agent.schemas import AnswerOut, Citation, Handoff
+from frontdesk.db.engine import Database
+from frontdesk.errors import InvalidInput
+from frontdesk.knowledge.embedder import Embedder
+from frontdesk.knowledge.hits import Hit
+from frontdesk.knowledge.search import HybridSearcher
+
+MAX_QUESTION_CHARS = 2000
+RETRIEVE_K = 5
+SNIPPET_CHARS = 300
+NOT_FOUND = (
+    "I'm sorry, I couldn't find an answer to that in our information, and I'd rather not guess."
+)
+
+
+@dataclass(frozen=True)
+class Draft:
+    hits: list[Hit]
+    cited: list[Hit]
+    generation: Generation | None
+    evidence: Evidence
+    generator: str
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rstrip() + "…"
+
+
+def _citation(hit: Hit) -> Citation:
+    return Citation(
+        source=hit.source,
+        source_id=hit.source_id,
+        title=hit.title,
+        location=hit.location,
+        url=hit.url,
+        snippet=_snippet(hit.text),
+        score=round(hit.score, 4),
+    )
+
+
+def check_question(question: str) -> str:
+    question = question.strip()
+    if not question:
+        raise InvalidInput("The question is empty.", field="question")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidInput(
+            f"The question is {len(question)} characters; the limit is {MAX_QUESTION_CHARS}.",
+            field="question",
+        )
+    return question
+
+
+class AnswerService:
+    def __init__(
+        self,
+        db: Database,
+        searcher: HybridSearcher,
+        embedder: Callable[[], Embedder],
+        generator_for: Callable[[Agent], Generator],
+    ):
+        self.db = db
+        self.searcher = searcher
+        self._embedder = embedder
+        self.generator_for = generator_for
+
+    async def draft(self, agent: Agent, question: str) -> Draft:
+        """Retrieve and generate without deciding: what ``ask`` judges and calibration fits."""
+        question = check_question(question)
+        query_vector = self._embedder().embed_query(question)
+        async with self.db.session() as session:
+            hits = await self.searcher.search(
+                session, agent.id, question, k=RETRIEVE_K, query_vector=query_vector
+            )
+            terms = (await self.searcher.vectors.snapshot(session, agent.id)).terms
+        generator = self.generator_for(agent)
+        generation = None
+        if hits:
+            generation = await generator.generate(
+                GenerationRequest(
+                    question=question,
+                    passages=hits,
+                    instructions=agent.instructions,
+                    language=agent.language,
+                    query_vector=query_vector,
+                )
+            )
+        support = generation.support if generation else None
+        cited = [hits[i] for i in generation.cited if 0 <= i < len(hits)] if generation else []
+        found = evidence(question, hits, cited, support, terms)
+        return Draft(hits, cited, generation, found, generator.name)
+
+    async def ask(self, agent: Agent, question: str) -> AnswerOut:
+        draft = await self.draft(agent, question)
+        score = confidence(draft.evidence)
+        generation = draft.generation
+        if generation is None or not generation.text or score < agent.confidence_threshold:
+            return self._refusal(agent, score, draft.generator, bool(draft.hits))
+        return AnswerOut(
+            answer=generation.text,
+            citations=[_citation(hit) for hit in draft.cited],
+            confidence=score,
+            handoff=Handoff(triggered=False),
+            generator=draft.generator,
+        )
+
+    def _refusal(self, agent: Agent, score: float, generator: str, had_hits: bool) -> AnswerOut:
+        why = (
+            f"confidence {score:.2f} is below the agent's threshold "
+            f"{agent.confidence_threshold:.2f}"
+            if had_hits
+            else "nothing in the agent's knowledge matches the question"
+        )
+        return AnswerOut(
+            answer=f"{NOT_FOUND} {agent.handoff_message}",
+            citations=[],
+            confidence=score,
+            handoff=Handoff(
+                triggered=True, trigger="low_confidence", reason=f"Low confidence: {why}."
+            ),
+            generator=generator,
+        )

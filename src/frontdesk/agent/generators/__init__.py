@@ -1,0 +1,1 @@
+"""Answer generators: one abstract method (``generate``) each."""

@@ -1,0 +1,41 @@
+"""The generator interface and the request it receives."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from frontdesk.knowledge.hits import Hit
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    question: str
+    passages: list[Hit]
+    instructions: str = ""
+    language: str = "en"
+    query_vector: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    cited: list[int] = field(default_factory=list)
+    # How well the chosen text matches the question (cosine), when the generator knows.
+    support: float | None = None
+    tokens: int = 0
+
+
+class Generator(ABC):
+    name: str
+
+    @abstractmethod
+    async def generate(self, request: GenerationRequest) -> Generation:
+        """Compose a reply grounded in ``request.passages``; ``cited`` indexes them."""
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+        """Yield the reply in pieces; generators that cannot stream yield it whole."""
+        yield (await self.generate(request)).text

@@ -1,0 +1,33 @@
+"""The answer object returned by the API, `frontdesk ask --json` and (later) the widget."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+HandoffTrigger = Literal["low_confidence"]
+
+
+class Citation(BaseModel):
+    source: str = Field(description="The source's name: file name, page title or Q&A set.")
+    source_id: str
+    title: str = Field(description="Document title and heading of the cited passage.")
+    location: str = Field(description="Page, row, heading or Q&A number inside the source.")
+    url: str | None = None
+    snippet: str = Field(description="The passage text the answer was drawn from.")
+    score: float
+
+
+class Handoff(BaseModel):
+    triggered: bool
+    trigger: HandoffTrigger | None = None
+    reason: str | None = None
+
+
+class AnswerOut(BaseModel):
+    answer: str
+    citations: list[Citation]
+    confidence: float = Field(ge=0, le=1)
+    handoff: Handoff
+    generator: str

@@ -1,0 +1,28 @@
+"""The `frontdesk` command: serve, demo, agents, ingest, sources, ask."""
+
+from __future__ import annotations
+
+import click
+
+from frontdesk import __version__
+from frontdesk.cli import agents, ask, knowledge, serve
+from frontdesk.cli.common import data_dir_option
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="frontdesk")
+@data_dir_option
+def cli() -> None:
+    """Frontdesk: an AI support agent that answers from your own content."""
+
+
+cli.add_command(serve.serve)
+cli.add_command(serve.demo)
+cli.add_command(agents.agents)
+cli.add_command(knowledge.ingest)
+cli.add_command(knowledge.sources)
+cli.add_command(ask.ask)
+
+
+def main() -> None:
+    cli(obj={})

@@ -1,0 +1,106 @@
+"""frontdesk agents create | list | delete."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from frontdesk.agent import service
+from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
+from frontdesk.runtime import Runtime
+
+
+@click.group()
+def agents() -> None:
+    """Create and list agents."""
+
+
+@agents.command("create")
+@click.argument("name")
+@click.option("--greeting", help="First message the widget shows.")
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Confidence threshold (0-1).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@data_dir_option
+@click.pass_context
+def create(
+    ctx: click.Context, name: str, greeting: str | None, threshold: float | None, as_json: bool
+) -> None:
+    """Create an agent and print its id and public widget key."""
+
+    async def work(runtime: Runtime, workspace_id: str) -> dict[str, str]:
+        async with runtime.db.transaction() as session:
+            agent = await service.create_agent(
+                session,
+                workspace_id,
+                name,
+                greeting=greeting,
+                confidence_threshold=threshold
+                if threshold is not None
+                else runtime.settings.default_confidence_threshold,
+            )
+            return {"id": agent.id, "name": agent.name, "public_key": agent.public_key}
+
+    result = run_with_runtime(ctx, work)
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"Created agent [bold]{result['name']}[/bold]", highlight=False)
+        console.print(f"  id:         {result['id']}", highlight=False)
+        console.print(f"  public key: {result['public_key']}", highlight=False)
+
+
+@agents.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@data_dir_option
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """List the workspace's agents."""
+
+    async def work(runtime: Runtime, workspace_id: str) -> list[dict[str, object]]:
+        async with runtime.db.session() as session:
+            return [
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "public_key": a.public_key,
+                    "confidence_threshold": a.confidence_threshold,
+                    "generator": a.generator,
+                }
+                for a in await service.list_agents(session, workspace_id)
+            ]
+
+    rows = run_with_runtime(ctx, work)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No agents yet. Create one with: frontdesk agents create NAME")
+        return
+    table = Table("name", "id", "public key", "threshold", "generator")
+    for row in rows:
+        table.add_row(
+            *(
+                str(row[k])
+                for k in ("name", "id", "public_key", "confidence_threshold", "generator")
+            )
+        )
+    console.print(table)
+
+
+@agents.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@data_dir_option
+@click.pass_context
+def delete(ctx: click.Context, name: str, yes: bool) -> None:
+    """Delete an agent with all its sources and chunks."""
+    if not yes:
+        click.confirm(f"Delete agent '{name}' and all its knowledge?", abort=True)
+
+    async def work(runtime: Runtime, workspace_id: str) -> None:
+        async with runtime.db.transaction() as session:
+            agent = await service.find_agent(session, workspace_id, name)
+            await service.delete_agent(session, agent, runtime.settings.uploads_dir)
+
+    run_with_runtime(ctx, work)
+    console.print(f"Deleted agent {name}.", highlight=False)

@@ -1,0 +1,203 @@
+"""frontdesk ingest ... and frontdesk sources list | resync | delete."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from frontdesk.agent import service
+from frontdesk.cli.common import (
+    console,
+    data_dir_option,
+    err_console,
+    print_json,
+    run_with_runtime,
+    settings_from,
+)
+from frontdesk.knowledge import repository
+from frontdesk.knowledge.loaders import is_supported
+from frontdesk.knowledge.models import Source
+from frontdesk.knowledge.service import IngestResult, UrlMode
+from frontdesk.runtime import Runtime
+
+
+def _expand(targets: tuple[str, ...], data_dir: Path) -> tuple[list[Path], list[str], list[str]]:
+    """Split targets into files (folders walked), URLs, and skipped names."""
+    data_dir = data_dir.resolve()
+    files: list[Path] = []
+    urls: list[str] = []
+    skipped: list[str] = []
+    for target in targets:
+        if target.startswith(("http://", "https://")):
+            urls.append(target)
+            continue
+        path = Path(target)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                if hidden or child.resolve().is_relative_to(data_dir):
+                    continue
+                (files.append(child) if is_supported(child.name) else skipped.append(str(child)))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise click.BadParameter(f"'{target}' is neither a file, a folder nor an http(s) URL.")
+    return files, urls, skipped
+
+
+def _source_row(source: Source) -> dict[str, object]:
+    return {
+        "id": source.id,
+        "kind": source.kind,
+        "title": source.title,
+        "uri": source.uri,
+        "status": source.status,
+        "error": source.error,
+        "chunks": source.chunk_count,
+        "synced_at": source.synced_at.isoformat() if source.synced_at else None,
+    }
+
+
+@click.command()
+@click.option("--agent", "agent_name", required=True, help="Agent name or id.")
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--crawl", is_flag=True, help="Treat URLs as crawl roots (same host only).")
+@click.option("--sitemap", is_flag=True, help="Treat URLs as sitemaps.")
+@click.option("--max-pages", type=click.IntRange(1, 5000), help="Crawl/sitemap page limit.")
+@click.option("--max-depth", type=click.IntRange(0, 10), help="Crawl link depth.")
+@data_dir_option
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    agent_name: str,
+    targets: tuple[str, ...],
+    crawl: bool,
+    sitemap: bool,
+    max_pages: int | None,
+    max_depth: int | None,
+) -> None:
+    """Add files, folders and URLs to an agent's knowledge and process them now."""
+    if crawl and sitemap:
+        raise click.UsageError("Use either --crawl or --sitemap, not both.")
+    files, urls, skipped = _expand(targets, settings_from(ctx).data_dir)
+    mode: UrlMode = "crawl" if crawl else "sitemap" if sitemap else "page"
+
+    async def work(runtime: Runtime, workspace_id: str) -> list[tuple[Source, IngestResult]]:
+        async with runtime.db.transaction() as session:
+            agent = await service.find_agent(session, workspace_id, agent_name)
+            sources = [await runtime.knowledge.add_path(session, agent, f) for f in files]
+            for url in urls:
+                url_mode = "sitemap" if mode == "page" and url.endswith(".xml") else mode
+                sources.append(
+                    await runtime.knowledge.add_url(
+                        session, agent, url, url_mode, max_pages, max_depth
+                    )
+                )
+        results = []
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=err_console, transient=False) as progress:
+            for source in sources:
+                task = progress.add_task(source.title[:50], total=None)
+
+                def update(_label: str, done: int, total: int, task: TaskID = task) -> None:
+                    progress.update(task, completed=done, total=total or 1)
+
+                result = await runtime.knowledge.ingest(source.id, progress=update)
+                progress.update(
+                    task, completed=1, total=1
+                ) if result.skipped or result.error else None
+                results.append((source, result))
+        return results
+
+    results = run_with_runtime(ctx, work)
+    table = Table("source", "status", "chunks", "note")
+    for source, result in results:
+        note = result.error or (
+            "unchanged, skipped" if result.skipped else f"{result.embedded} embedded"
+        )
+        style = "red" if result.status == "failed" else None
+        table.add_row(source.title, result.status, str(result.chunks), note, style=style)
+    for name in skipped:
+        table.add_row(name, "skipped", "0", "unsupported file type", style="yellow")
+    console.print(table)
+    if any(r.status == "failed" for _, r in results):
+        sys.exit(1)
+
+
+@click.group()
+def sources() -> None:
+    """List, re-sync and delete knowledge sources."""
+
+
+@sources.command("list")
+@click.option("--agent", "agent_name", required=True, help="Agent name or id.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@data_dir_option
+@click.pass_context
+def list_(ctx: click.Context, agent_name: str, as_json: bool) -> None:
+    """List an agent's sources with status and chunk count."""
+
+    async def work(runtime: Runtime, workspace_id: str) -> list[dict[str, object]]:
+        async with runtime.db.session() as session:
+            agent = await service.find_agent(session, workspace_id, agent_name)
+            return [_source_row(s) for s in await repository.list_sources(session, agent.id)]
+
+    rows = run_with_runtime(ctx, work)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "kind", "title", "status", "chunks", "error")
+    for row in rows:
+        table.add_row(
+            *(str(row[k] or "") for k in ("id", "kind", "title", "status", "chunks", "error"))
+        )
+    console.print(table)
+
+
+@sources.command("resync")
+@click.argument("source_id")
+@data_dir_option
+@click.pass_context
+def resync(ctx: click.Context, source_id: str) -> None:
+    """Re-read a source now; unchanged content is skipped, changed content replaced atomically."""
+
+    async def work(runtime: Runtime, workspace_id: str) -> IngestResult:
+        await runtime.knowledge.mark_for_resync(workspace_id, source_id)
+        return await runtime.knowledge.ingest(source_id)
+
+    result = run_with_runtime(ctx, work)
+    if result.status == "failed":
+        err_console.print(f"[red]failed:[/red] {result.error}", highlight=False)
+        sys.exit(1)
+    note = "unchanged" if result.skipped else "updated"
+    console.print(f"{source_id}: {note}, {result.chunks} chunks", highlight=False)
+
+
+@sources.command("delete")
+@click.argument("source_id")
+@data_dir_option
+@click.pass_context
+def delete(ctx: click.Context, source_id: str) -> None:
+    """Delete a source with all its chunks and vectors."""
+
+    async def work(runtime: Runtime, workspace_id: str) -> None:
+        await runtime.knowledge.delete(workspace_id, source_id)
+
+    run_with_runtime(ctx, work)
+    console.print(f"Deleted {source_id}.", highlight=False)

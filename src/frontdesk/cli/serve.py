@@ -1,0 +1,82 @@
+"""frontdesk serve and frontdesk demo."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import click
+import uvicorn
+
+from frontdesk.app import create_app
+from frontdesk.cli.common import console, err_console, settings_from
+from frontdesk.demo.seed import AGENT_NAME, seed_demo
+from frontdesk.runtime import Runtime
+from frontdesk.settings import Settings
+
+DEMO_DIR = Path("./frontdesk-demo")
+
+
+def _serve(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+
+
+@click.command()
+@click.option("--host", help="Interface to bind [env FRONTDESK_HOST; default 127.0.0.1].")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), help="Port [env FRONTDESK_PORT; default 8000]."
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the HTTP server (API, docs at /docs, playground at /)."""
+    settings = settings_from(ctx, host=host, port=port)
+    console.print(
+        f"Frontdesk on http://{settings.host}:{settings.port}  (data: {settings.data_dir})"
+    )
+    _serve(settings)
+
+
+@click.command()
+@click.option("--host", help="Interface to bind [default 127.0.0.1].")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port [default 8000].")
+@click.option(
+    "--no-serve", is_flag=True, help="Only create the demo data, do not start the server."
+)
+@click.pass_context
+def demo(ctx: click.Context, host: str | None, port: int | None, no_serve: bool) -> None:
+    """Create a demo dealership agent with sample content and serve it."""
+    root = ctx.find_object(dict) or {}
+    data_dir = None if root.get("data_dir") else DEMO_DIR
+    settings = settings_from(ctx, host=host, port=port, data_dir=data_dir)
+
+    async def prepare() -> None:
+        runtime = Runtime(settings)
+        try:
+            workspace = await runtime.start()
+            agent, results = await seed_demo(runtime, workspace.id)
+        finally:
+            await runtime.close()
+        for result in results:
+            state = "unchanged" if result.skipped else result.status
+            err_console.print(
+                f"  {result.source_id}: {state}, {result.chunks} chunks", highlight=False
+            )
+        console.print(
+            f"Demo agent [bold]{agent.name}[/bold] is ready (data in {settings.data_dir})."
+        )
+
+    asyncio.run(prepare())
+    console.print(
+        "Try it:\n"
+        f"  frontdesk --data-dir {settings.data_dir} ask --agent '{AGENT_NAME}' "
+        "'What does the Glacier 850 cost?'",
+        highlight=False,
+    )
+    if not no_serve:
+        console.print(f"  open http://{settings.host}:{settings.port}/  (API docs at /docs)")
+        _serve(settings)

@@ -1,0 +1,1 @@
+"""The demo: a powersports dealership agent with sample content."""

@@ -1,0 +1,46 @@
+"""Create (or refresh) the demo agent and ingest the bundled dealership content."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from frontdesk.accounts.models import Workspace
+from frontdesk.agent import service
+from frontdesk.agent.models import Agent
+from frontdesk.errors import NotFound
+from frontdesk.knowledge.service import IngestResult
+from frontdesk.runtime import Runtime
+
+AGENT_NAME = "Ridgeline Powersports"
+GREETING = (
+    "Hi! I'm Ridgeline's assistant. Ask me about our inventory, service, warranty or financing."
+)
+INSTRUCTIONS = "Friendly, brief, and practical. Never guess prices or availability."
+
+
+def content_dir() -> Path:
+    return Path(str(resources.files("frontdesk.demo") / "content"))
+
+
+async def seed_demo(runtime: Runtime, workspace_id: str) -> tuple[Agent, list[IngestResult]]:
+    """Idempotent: a second run finds the agent and skips unchanged files."""
+    async with runtime.db.transaction() as session:
+        workspace = await session.get(Workspace, workspace_id)
+        if workspace is not None and workspace.name == "Default workspace":
+            workspace.name = "Demo"
+        try:
+            agent = await service.find_agent(session, workspace_id, AGENT_NAME)
+        except NotFound:
+            agent = await service.create_agent(
+                session,
+                workspace_id,
+                AGENT_NAME,
+                greeting=GREETING,
+                instructions=INSTRUCTIONS,
+                confidence_threshold=runtime.settings.default_confidence_threshold,
+            )
+        files = sorted(p for p in content_dir().iterdir() if p.is_file())
+        sources = [await runtime.knowledge.add_path(session, agent, path) for path in files]
+    results = [await runtime.knowledge.ingest(source.id) for source in sources]
+    return agent, results

@@ -1,0 +1,55 @@
+"""One exception hierarchy; the HTTP layer maps each class to a status and a JSON problem."""
+
+from __future__ import annotations
+
+
+class FrontdeskError(Exception):
+    """An error the caller can act on: a stable code, a readable message, maybe a field."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+    def as_dict(self) -> dict[str, object]:
+        error: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.field:
+            error["field"] = self.field
+        return {"error": error}
+
+
+class InvalidInput(FrontdeskError):
+    status = 422
+    code = "invalid"
+
+
+class NotFound(FrontdeskError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(FrontdeskError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(FrontdeskError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMedia(FrontdeskError):
+    status = 415
+    code = "unsupported_type"
+
+
+class SourceFailed(FrontdeskError):
+    """A document could not be turned into text; the message is shown on the source."""
+
+    status = 422
+    code = "source_failed"

@@ -1,0 +1,1 @@
+"""Knowledge base: sources, loaders, chunking, embeddings, the index and hybrid search."""

@@ -1,0 +1,19 @@
+"""A retrieved chunk with where it came from and how it scored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: int
+    source_id: str
+    source: str
+    title: str
+    location: str
+    url: str | None
+    text: str
+    score: float = 0.0
+    lexical_score: float = 0.0
+    vector_score: float = 0.0

@@ -1,0 +1,139 @@
+"""Hybrid retrieval: BM25 (FTS5) and dense vectors, fused by normalised-score combination.
+
+Plain reciprocal-rank fusion throws the scores away: a passage that is first by a mile and
+one that is first by a hair count the same. Here both retrievers propose candidates, each
+candidate gets *both* scores (its exact cosine from the vector matrix and its BM25 from the
+full-text index), scores are normalised per query, and a weighted sum ranks the union.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Literal
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.knowledge import repository
+from frontdesk.knowledge.embedder import Embedder
+from frontdesk.knowledge.hits import Hit
+from frontdesk.knowledge.text import fts_query
+from frontdesk.knowledge.vectors import VectorCache
+
+Mode = Literal["hybrid", "lexical", "vector", "rrf"]
+RRF_K = 60
+
+
+class HybridSearcher:
+    """Searches one agent's chunks; the vector matrix is cached per agent in memory."""
+
+    def __init__(
+        self,
+        embedder: Callable[[], Embedder],
+        *,
+        vector_weight: float = 0.5,
+        candidates: int = 50,
+    ):
+        self._embedder = embedder
+        self.vector_weight = vector_weight
+        self.candidates = candidates
+        self.vectors = VectorCache()
+
+    async def search(
+        self,
+        session: AsyncSession,
+        agent_id: str,
+        query: str,
+        *,
+        k: int = 5,
+        mode: Mode = "hybrid",
+        query_vector: np.ndarray | None = None,
+    ) -> list[Hit]:
+        n = max(self.candidates, k)
+        lexical: dict[int, float] = {}
+        vector: dict[int, float] = {}
+        qv = query_vector
+        match = fts_query(query)
+        if mode != "vector" and match:
+            lexical = await repository.bm25(session, agent_id, match, limit=n)
+        if mode != "lexical":
+            matrix = await self.vectors.get(session, agent_id)
+            if qv is None:
+                qv = self._embedder().embed_query(query)
+            vector = matrix.top(qv, n)
+        if mode == "lexical":
+            ranked = sorted(lexical.items(), key=lambda kv: -kv[1])
+        elif mode == "vector":
+            ranked = sorted(vector.items(), key=lambda kv: -kv[1])
+        elif mode == "rrf":
+            ranked = _rrf(lexical, vector)
+        else:
+            assert qv is not None
+            ranked = await self._fuse(session, agent_id, match, lexical, vector, qv)
+        top = ranked[:k]
+        if not top:
+            return []
+        rows = await repository.chunks_by_id(session, [cid for cid, _ in top])
+        hits = []
+        for cid, score in top:
+            row = rows.get(cid)
+            if row is None:
+                continue
+            hits.append(
+                replace(
+                    row,
+                    score=float(score),
+                    lexical_score=lexical.get(cid, 0.0),
+                    vector_score=vector.get(cid, 0.0),
+                )
+            )
+        return hits
+
+    async def _fuse(
+        self,
+        session: AsyncSession,
+        agent_id: str,
+        match: str | None,
+        lexical: dict[int, float],
+        vector: dict[int, float],
+        query_vector: np.ndarray,
+    ) -> list[tuple[int, float]]:
+        union = set(lexical) | set(vector)
+        if not union:
+            return []
+        missing_lexical = [cid for cid in union if cid not in lexical]
+        if missing_lexical and match:
+            lexical = {**lexical, **await repository.bm25_for(session, match, missing_lexical)}
+        missing_vector = [cid for cid in union if cid not in vector]
+        if missing_vector:
+            matrix = await self.vectors.get(session, agent_id)
+            vector = {**vector, **matrix.scores_for(query_vector, missing_vector)}
+        ids = list(union)
+        lex = np.array([lexical.get(cid, 0.0) for cid in ids], dtype=np.float64)
+        vec = np.array([vector.get(cid, 0.0) for cid in ids], dtype=np.float64)
+        fused = self.vector_weight * _minmax(vec) + (1 - self.vector_weight) * _maxnorm(lex)
+        order = np.argsort(-fused)
+        return [(ids[i], float(fused[i])) for i in order]
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-9:
+        return np.ones_like(values) if high > 0 else np.zeros_like(values)
+    return (values - low) / (high - low)
+
+
+def _maxnorm(values: np.ndarray) -> np.ndarray:
+    # BM25 is zero for a passage with no query term, so zero stays the floor.
+    high = float(values.max())
+    return values / high if high > 0 else np.zeros_like(values)
+
+
+def _rrf(lexical: dict[int, float], vector: dict[int, float]) -> list[tuple[int, float]]:
+    fused: dict[int, float] = {}
+    for scores in (lexical, vector):
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        for rank, (cid, _) in enumerate(ranked, start=1):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(fused.items(), key=lambda kv: -kv[1])

@@ -1,0 +1,338 @@
+"""Knowledge use-cases: add sources, ingest them idempotently, re-sync, delete, search."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.agent.models import Agent
+from frontdesk.db.base import utcnow
+from frontdesk.db.engine import Database
+from frontdesk.errors import FrontdeskError, InvalidInput, NotFound, PayloadTooLarge, SourceFailed
+from frontdesk.knowledge import repository
+from frontdesk.knowledge.chunking import chunk_document, content_hash
+from frontdesk.knowledge.documents import ChunkDraft, Document
+from frontdesk.knowledge.embedder import Embedder, vector_to_bytes
+from frontdesk.knowledge.loaders import is_supported, load_file
+from frontdesk.knowledge.loaders.qa import qa_documents
+from frontdesk.knowledge.models import Chunk, Source
+from frontdesk.knowledge.web import fetch_documents
+from frontdesk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+UrlMode = Literal["page", "sitemap", "crawl"]
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    source_id: str
+    status: str
+    chunks: int
+    skipped: bool = False
+    embedded: int = 0
+    error: str | None = None
+
+
+def _safe_filename(name: str) -> str:
+    base = Path(name.replace("\\", "/")).name.strip() or "upload"
+    return re.sub(r"[^A-Za-z0-9._ -]", "_", base)[:200]
+
+
+class KnowledgeService:
+    def __init__(self, db: Database, settings: Settings, embedder: Callable[[], Embedder]):
+        self.db = db
+        self.settings = settings
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder()
+
+    # --- adding sources -------------------------------------------------------------------
+
+    def check_upload(self, filename: str, size: int) -> None:
+        if size > self.settings.max_upload_bytes:
+            raise PayloadTooLarge(
+                f"'{filename}' is {size / 1_048_576:.1f} MB; the limit is "
+                f"{self.settings.max_upload_mb} MB.",
+                field="file",
+            )
+        if size == 0:
+            raise InvalidInput(f"'{filename}' is empty.", field="file", code="empty_file")
+        if not is_supported(filename):
+            from frontdesk.errors import UnsupportedMedia
+            from frontdesk.knowledge.loaders import SUPPORTED_EXTENSIONS
+
+            raise UnsupportedMedia(
+                f"'{filename}' is not a supported file type; supported: "
+                f"{', '.join(SUPPORTED_EXTENSIONS)}.",
+                field="file",
+            )
+
+    async def add_upload(
+        self, session: AsyncSession, agent: Agent, filename: str, data: bytes
+    ) -> Source:
+        """Store an uploaded file; uploading a file of the same name again replaces it."""
+        name = _safe_filename(filename)
+        self.check_upload(name, len(data))
+        source = await repository.find_source(session, agent.id, "file", name)
+        if source is None:
+            source = Source(
+                workspace_id=agent.workspace_id,
+                agent_id=agent.id,
+                kind="file",
+                title=name,
+                uri=name,
+            )
+            session.add(source)
+            await session.flush()
+        folder = self.settings.uploads_dir / agent.workspace_id / source.id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        await asyncio.to_thread(path.write_bytes, data)
+        source.file_path = str(path)
+        source.status = "queued"
+        source.error = None
+        return source
+
+    async def add_path(self, session: AsyncSession, agent: Agent, path: Path) -> Source:
+        """Register a local file by its path; re-sync re-reads the file where it lies."""
+        path = path.resolve()
+        self.check_upload(path.name, path.stat().st_size)
+        source = await repository.find_source(session, agent.id, "file", str(path))
+        if source is None:
+            source = Source(
+                workspace_id=agent.workspace_id,
+                agent_id=agent.id,
+                kind="file",
+                title=path.name,
+                uri=str(path),
+                file_path=str(path),
+            )
+            session.add(source)
+            await session.flush()
+        source.status = "queued"
+        source.error = None
+        return source
+
+    async def add_url(
+        self,
+        session: AsyncSession,
+        agent: Agent,
+        url: str,
+        mode: UrlMode = "page",
+        max_pages: int | None = None,
+        max_depth: int | None = None,
+    ) -> Source:
+        url = url.strip()
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise InvalidInput(
+                f"'{url}' is not a web address; use an http:// or https:// URL.", field="url"
+            )
+        kind = "url" if mode == "page" else mode
+        source = await repository.find_source(session, agent.id, kind, url)
+        if source is None:
+            source = Source(
+                workspace_id=agent.workspace_id, agent_id=agent.id, kind=kind, title=url, uri=url
+            )
+            session.add(source)
+            await session.flush()
+        source.options = {
+            "max_pages": max_pages or self.settings.crawl_max_pages,
+            "max_depth": self.settings.crawl_max_depth if max_depth is None else max_depth,
+        }
+        source.status = "queued"
+        source.error = None
+        return source
+
+    async def add_qa(
+        self, session: AsyncSession, agent: Agent, title: str, pairs: list[tuple[str, str]]
+    ) -> Source:
+        if not pairs:
+            raise InvalidInput("Add at least one question and answer.", field="pairs")
+        for i, (question, answer) in enumerate(pairs):
+            if not question.strip() or not answer.strip():
+                raise InvalidInput(
+                    f"Pair {i + 1} needs both a question and an answer.", field=f"pairs.{i}"
+                )
+        uri = f"qa:{title}"
+        source = await repository.find_source(session, agent.id, "qa", uri)
+        if source is None:
+            source = Source(
+                workspace_id=agent.workspace_id, agent_id=agent.id, kind="qa", title=title, uri=uri
+            )
+            session.add(source)
+            await session.flush()
+        source.options = {"pairs": [[q.strip(), a.strip()] for q, a in pairs]}
+        source.status = "queued"
+        source.error = None
+        return source
+
+    # --- reading, re-sync, delete ---------------------------------------------------------
+
+    async def get(self, session: AsyncSession, workspace_id: str, source_id: str) -> Source:
+        source = await repository.get_source(session, workspace_id, source_id)
+        if source is None:
+            raise NotFound(f"No source with id '{source_id}'.")
+        return source
+
+    async def mark_for_resync(self, workspace_id: str, source_id: str) -> Source:
+        async with self.db.transaction() as session:
+            source = await self.get(session, workspace_id, source_id)
+            source.status = "queued"
+            source.error = None
+            return source
+
+    async def delete(self, workspace_id: str, source_id: str) -> None:
+        async with self.db.transaction() as session:
+            source = await self.get(session, workspace_id, source_id)
+            upload_dir = self.settings.uploads_dir / source.workspace_id / source.id
+            await repository.delete_source(session, source)
+        if upload_dir.exists():
+            await asyncio.to_thread(shutil.rmtree, upload_dir, True)
+
+    # --- ingestion ------------------------------------------------------------------------
+
+    async def ingest(self, source_id: str, progress: Progress | None = None) -> IngestResult:
+        """Turn a source into chunks and vectors; unchanged content does no work."""
+        async with self.db.transaction() as session:
+            source = await session.get(Source, source_id)
+            if source is None:
+                raise NotFound(f"No source with id '{source_id}'.")
+            await repository.set_status(session, source_id, "processing")
+        try:
+            documents, digest = await self._load(source)
+            if digest == source.content_hash and source.chunk_count > 0:
+                async with self.db.transaction() as session:
+                    await repository.set_status(session, source_id, "ready")
+                return IngestResult(source_id, "ready", source.chunk_count, skipped=True)
+            drafts = await asyncio.to_thread(self._chunk, documents)
+            if not drafts:
+                raise SourceFailed("No text to learn from was found in this source.")
+            vectors, embedded = await self._vectors_for(drafts, source.title, progress)
+            await self._store(source, documents, drafts, vectors, digest)
+            return IngestResult(source_id, "ready", len(drafts), embedded=embedded)
+        except FrontdeskError as exc:
+            return await self._fail(source_id, exc.message)
+        except Exception as exc:
+            log.exception("ingesting source %s failed", source_id)
+            return await self._fail(source_id, f"Unexpected error while processing: {exc}")
+
+    async def _fail(self, source_id: str, message: str) -> IngestResult:
+        async with self.db.transaction() as session:
+            await repository.set_status(session, source_id, "failed", message)
+            chunks = await repository.count_chunks(session, source_id)
+        return IngestResult(source_id, "failed", chunks, error=message)
+
+    async def _load(self, source: Source) -> tuple[list[Document], str]:
+        if source.kind == "file":
+            path = Path(source.file_path or source.uri)
+            if not path.exists():
+                raise SourceFailed(f"The file '{source.title}' is no longer at {path}.")
+            data = await asyncio.to_thread(path.read_bytes)
+            self.check_upload(path.name, len(data))
+            documents = await asyncio.to_thread(load_file, data, source.title)
+            return documents, hashlib.sha256(data).hexdigest()
+        if source.kind == "qa":
+            pairs = [(q, a) for q, a in source.options.get("pairs", [])]
+            documents = qa_documents(pairs, source.title)
+        else:
+            mode: UrlMode = "page" if source.kind == "url" else source.kind  # type: ignore[assignment]
+            documents = await fetch_documents(
+                source.uri,
+                mode,
+                max_pages=int(source.options.get("max_pages", self.settings.crawl_max_pages)),
+                max_depth=int(source.options.get("max_depth", self.settings.crawl_max_depth)),
+                timeout_s=self.settings.fetch_timeout_s,
+                max_bytes=self.settings.fetch_max_mb * 1024 * 1024,
+            )
+        canonical = json.dumps(
+            [
+                [d.title, d.url, [[s.heading, s.location, s.text] for s in d.sections]]
+                for d in documents
+            ],
+            ensure_ascii=False,
+        )
+        return documents, hashlib.sha256(canonical.encode()).hexdigest()
+
+    def _chunk(self, documents: list[Document]) -> list[ChunkDraft]:
+        drafts: list[ChunkDraft] = []
+        for document in documents:
+            drafts.extend(chunk_document(document, self.settings.chunk_words))
+        return drafts
+
+    async def _vectors_for(
+        self, drafts: list[ChunkDraft], label: str, progress: Progress | None
+    ) -> tuple[list[bytes], int]:
+        embedder = self.embedder
+        inputs = [f"{d.title}\n{d.text}" for d in drafts]
+        hashes = [content_hash(text) for text in inputs]
+        async with self.db.session() as session:
+            cached = await repository.cached_vectors(session, embedder.model_id, hashes)
+        todo = list(dict.fromkeys(h for h in hashes if h not in cached))
+        text_by_hash = dict(zip(hashes, inputs, strict=True))
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(label, done, len(todo))
+
+        if todo:
+            matrix = await asyncio.to_thread(embedder.embed, [text_by_hash[h] for h in todo], tick)
+            fresh = {h: vector_to_bytes(matrix[i]) for i, h in enumerate(todo)}
+            async with self.db.transaction() as session:
+                await repository.store_vectors(session, embedder.model_id, fresh)
+            cached.update(fresh)
+        elif progress:
+            progress(label, 0, 0)
+        return [cached[h] for h in hashes], len(todo)
+
+    async def _store(
+        self,
+        source: Source,
+        documents: list[Document],
+        drafts: list[ChunkDraft],
+        vectors: list[bytes],
+        digest: str,
+    ) -> None:
+        chunks = [
+            Chunk(
+                workspace_id=source.workspace_id,
+                agent_id=source.agent_id,
+                source_id=source.id,
+                ordinal=i,
+                title=draft.title,
+                location=draft.location,
+                url=draft.url,
+                text=draft.text,
+                content_hash=content_hash(draft.text),
+                embedding=vectors[i],
+            )
+            for i, draft in enumerate(drafts)
+        ]
+        async with self.db.transaction() as session:
+            fresh = await session.get(Source, source.id)
+            if fresh is None:  # deleted while we worked: nothing to store
+                return
+            await repository.replace_chunks(session, fresh, chunks)
+            fresh.status = "ready"
+            fresh.error = None
+            fresh.chunk_count = len(chunks)
+            fresh.content_hash = digest
+            fresh.synced_at = utcnow()
+            if fresh.kind == "url" and documents and documents[0].title:
+                fresh.title = documents[0].title[:500]

@@ -1,0 +1,103 @@
+"""In-memory per-agent snapshots (vector matrix, term statistics), reloaded on change."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.knowledge import repository
+from frontdesk.knowledge.text import stems
+
+
+@dataclass
+class VectorMatrix:
+    ids: np.ndarray
+    matrix: np.ndarray
+    position: dict[int, int]
+
+    @classmethod
+    def build(cls, rows: list[tuple[int, bytes]], dimension: int | None = None) -> VectorMatrix:
+        if not rows:
+            return cls(np.zeros(0, dtype=np.int64), np.zeros((0, dimension or 1), np.float32), {})
+        ids = np.array([cid for cid, _ in rows], dtype=np.int64)
+        matrix = np.vstack([np.frombuffer(blob, dtype=np.float32) for _, blob in rows])
+        return cls(ids, matrix, {int(cid): i for i, cid in enumerate(ids)})
+
+    def top(self, query: np.ndarray, n: int) -> dict[int, float]:
+        if len(self.ids) == 0:
+            return {}
+        scores = self.matrix @ query.astype(np.float32)
+        n = min(n, len(scores))
+        best = np.argpartition(-scores, n - 1)[:n]
+        return {int(self.ids[i]): float(scores[i]) for i in best}
+
+    def scores_for(self, query: np.ndarray, chunk_ids: list[int]) -> dict[int, float]:
+        rows = [self.position[cid] for cid in chunk_ids if cid in self.position]
+        if not rows:
+            return {}
+        scores = self.matrix[rows] @ query.astype(np.float32)
+        return {int(self.ids[r]): float(s) for r, s in zip(rows, scores, strict=True)}
+
+
+@dataclass
+class TermStats:
+    """Document frequencies of stems over one agent's chunks (title and text)."""
+
+    chunks: int
+    df: Counter[str]
+
+    @classmethod
+    def build(cls, texts: list[str]) -> TermStats:
+        df: Counter[str] = Counter()
+        for text in texts:
+            df.update(set(stems(text)))
+        return cls(len(texts), df)
+
+    def idf(self, stem: str) -> float:
+        return math.log((self.chunks + 1) / (self.df.get(stem, 0) + 0.5))
+
+
+@dataclass
+class Snapshot:
+    vectors: VectorMatrix
+    terms: TermStats
+
+
+class VectorCache:
+    """Keyed by agent; a cheap (count, max id) signature tells when to reload.
+
+    The signature comes from the database, so several server processes sharing one
+    database each notice a re-sync without any message between them.
+    """
+
+    def __init__(self) -> None:
+        self._snapshots: dict[str, tuple[tuple[int, int], Snapshot]] = {}
+        self._lock = asyncio.Lock()
+
+    async def snapshot(self, session: AsyncSession, agent_id: str) -> Snapshot:
+        signature = await repository.vector_signature(session, agent_id)
+        cached = self._snapshots.get(agent_id)
+        if cached and cached[0] == signature:
+            return cached[1]
+        async with self._lock:
+            cached = self._snapshots.get(agent_id)
+            if cached and cached[0] == signature:
+                return cached[1]
+            rows = await repository.vectors(session, agent_id)
+            texts = await repository.chunk_texts(session, agent_id)
+            snapshot = Snapshot(
+                VectorMatrix.build(rows), await asyncio.to_thread(TermStats.build, texts)
+            )
+            self._snapshots[agent_id] = (signature, snapshot)
+            return snapshot
+
+    async def get(self, session: AsyncSession, agent_id: str) -> VectorMatrix:
+        return (await self.snapshot(session, agent_id)).vectors
+
+    def forget(self, agent_id: str) -> None:
+        self._snapshots.pop(agent_id, None)

@@ -1,0 +1,78 @@
+"""Everything a process needs, built from Settings: database, embedder, services, worker."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+
+from frontdesk.accounts.models import Workspace
+from frontdesk.accounts.service import get_or_create_workspace
+from frontdesk.agent.answering import AnswerService
+from frontdesk.agent.generators.base import Generator
+from frontdesk.agent.generators.extractive import ExtractiveGenerator
+from frontdesk.agent.models import Agent
+from frontdesk.db.engine import Database
+from frontdesk.db.migrate import upgrade
+from frontdesk.errors import InvalidInput
+from frontdesk.knowledge.embedder import Embedder, OnnxMiniLM, OpenAIEmbedder
+from frontdesk.knowledge.search import HybridSearcher
+from frontdesk.knowledge.service import KnowledgeService
+from frontdesk.knowledge.worker import IngestionWorker
+from frontdesk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+GENERATORS = ("extractive",)
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    if settings.embedder == "openai":
+        if not settings.embedding_url:
+            raise InvalidInput(
+                "FRONTDESK_EMBEDDING_URL must be set when FRONTDESK_EMBEDDER=openai.",
+                field="embedding_url",
+            )
+        key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
+        return OpenAIEmbedder(
+            settings.embedding_url,
+            settings.embedding_model,
+            api_key=key,
+            batch_size=settings.embedding_batch_size,
+        )
+    return OnnxMiniLM(batch_size=settings.embedding_batch_size, threads=settings.embedding_threads)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self.db = Database(settings.sqlalchemy_url)
+        self._embedder = embedder
+        self.searcher = HybridSearcher(self.get_embedder)
+        self.knowledge = KnowledgeService(self.db, settings, self.get_embedder)
+        self.answers = AnswerService(self.db, self.searcher, self.get_embedder, self.generator_for)
+        self.worker = IngestionWorker(self.knowledge)
+
+    def get_embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = build_embedder(self.settings)
+        return self._embedder
+
+    @cached_property
+    def extractive(self) -> ExtractiveGenerator:
+        return ExtractiveGenerator(self.get_embedder())
+
+    def generator_for(self, agent: Agent) -> Generator:
+        # Other generators (local GGUF, OpenAI-compatible, Anthropic) plug in here.
+        return self.extractive
+
+    async def start(self) -> Workspace:
+        """Create the data directory, migrate the schema, make sure a workspace exists."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        await upgrade(self.db)
+        async with self.db.transaction() as session:
+            return await get_or_create_workspace(session)
+
+    async def close(self) -> None:
+        await self.worker.stop()
+        await self.db.dispose()

@@ -1,0 +1,71 @@
+"""One typed settings object; every field reads FRONTDESK_<NAME> from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Frontdesk configuration. CLI options override environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="FRONTDESK_", extra="ignore")
+
+    data_dir: Path = Field(
+        Path("./frontdesk-data"), description="Directory holding the database and uploads."
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default is SQLite inside the data directory."
+    )
+    host: str = Field("127.0.0.1", description="Interface the HTTP server binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the HTTP server listens on.")
+    embedder: Literal["local", "openai"] = Field(
+        "local", description="'local' runs MiniLM in onnxruntime; 'openai' calls an endpoint."
+    )
+    embedding_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible embeddings API (embedder=openai)."
+    )
+    embedding_model: str = Field(
+        "text-embedding-3-small", description="Model name sent to the embeddings API."
+    )
+    embedding_api_key: SecretStr | None = Field(
+        None, description="API key for the embeddings endpoint; never logged."
+    )
+    embedding_batch_size: int = Field(32, ge=1, le=512, description="Passages per batch.")
+    embedding_threads: int = Field(
+        0, ge=0, le=64, description="onnxruntime intra-op threads (0 = all cores)."
+    )
+    max_upload_mb: int = Field(25, ge=1, le=1024, description="Largest accepted upload.")
+    fetch_timeout_s: float = Field(15.0, gt=0, description="Timeout for fetching a URL.")
+    fetch_max_mb: int = Field(20, ge=1, description="Largest page or file fetched from a URL.")
+    crawl_max_pages: int = Field(50, ge=1, le=5000, description="Default crawl page limit.")
+    crawl_max_depth: int = Field(2, ge=0, le=10, description="Default crawl link depth.")
+    chunk_words: int = Field(
+        160, ge=20, le=400, description="Target chunk size in words (model window is 256)."
+    )
+    default_confidence_threshold: float = Field(
+        0.4, ge=0, le=1, description="Confidence below which an agent refuses to guess."
+    )
+    log_level: str = Field("info", description="Python logging level.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'frontdesk.db').resolve()}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024

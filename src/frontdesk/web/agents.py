@@ -1,0 +1,74 @@
+"""/api/v1/agents: create, list, read, update, delete; ask; search."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Literal
+
+from fastapi import APIRouter, Query, Response
+
+from frontdesk.agent import service
+from frontdesk.agent.schemas import AnswerOut
+from frontdesk.web.deps import RuntimeDep, SessionDep, WorkspaceDep
+from frontdesk.web.schemas import AgentIn, AgentOut, AgentPatch, AskIn, SearchHitOut
+
+router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
+
+
+@router.post("", status_code=201, response_model=AgentOut)
+async def create_agent(body: AgentIn, session: SessionDep, workspace: WorkspaceDep) -> AgentOut:
+    agent = await service.create_agent(session, workspace, **body.model_dump(exclude_none=True))
+    return AgentOut.model_validate(agent)
+
+
+@router.get("", response_model=list[AgentOut])
+async def list_agents(session: SessionDep, workspace: WorkspaceDep) -> list[AgentOut]:
+    return [AgentOut.model_validate(a) for a in await service.list_agents(session, workspace)]
+
+
+@router.get("/{agent_id}", response_model=AgentOut)
+async def get_agent(agent_id: str, session: SessionDep, workspace: WorkspaceDep) -> AgentOut:
+    return AgentOut.model_validate(await service.get_agent(session, workspace, agent_id))
+
+
+@router.patch("/{agent_id}", response_model=AgentOut)
+async def update_agent(
+    agent_id: str, body: AgentPatch, session: SessionDep, workspace: WorkspaceDep
+) -> AgentOut:
+    agent = await service.get_agent(session, workspace, agent_id)
+    agent = await service.update_agent(session, agent, body.model_dump(exclude_none=True))
+    await session.refresh(agent)
+    return AgentOut.model_validate(agent)
+
+
+@router.delete("/{agent_id}", status_code=204)
+async def delete_agent(
+    agent_id: str, session: SessionDep, workspace: WorkspaceDep, runtime: RuntimeDep
+) -> Response:
+    agent = await service.get_agent(session, workspace, agent_id)
+    await service.delete_agent(session, agent, runtime.settings.uploads_dir)
+    return Response(status_code=204)
+
+
+@router.post("/{agent_id}/ask", response_model=AnswerOut)
+async def ask(
+    agent_id: str, body: AskIn, workspace: WorkspaceDep, runtime: RuntimeDep
+) -> AnswerOut:
+    async with runtime.db.session() as session:
+        agent = await service.get_agent(session, workspace, agent_id)
+    return await runtime.answers.ask(agent, body.question)
+
+
+@router.get("/{agent_id}/search", response_model=list[SearchHitOut])
+async def search(
+    agent_id: str,
+    workspace: WorkspaceDep,
+    runtime: RuntimeDep,
+    q: str = Query(min_length=1, max_length=2000),
+    k: int = Query(5, ge=1, le=50),
+    mode: Literal["hybrid", "lexical", "vector"] = "hybrid",
+) -> list[SearchHitOut]:
+    async with runtime.db.session() as session:
+        agent = await service.get_agent(session, workspace, agent_id)
+        hits = await runtime.searcher.search(session, agent.id, q, k=k, mode=mode)
+    return [SearchHitOut(**asdict(hit)) for hit in hits]

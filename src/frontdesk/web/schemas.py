@@ -1,0 +1,101 @@
+"""Request and response models of the REST API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+
+class AgentSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    greeting: str | None = Field(None, max_length=2000)
+    instructions: str | None = Field(None, max_length=8000)
+    handoff_message: str | None = Field(None, max_length=2000)
+    language: str | None = Field(None, min_length=2, max_length=16)
+    confidence_threshold: float | None = Field(None, ge=0, le=1)
+    generator: Literal["extractive"] | None = None
+
+
+class AgentIn(AgentSettings):
+    name: str = Field(min_length=1, max_length=120)
+
+
+class AgentPatch(AgentSettings):
+    name: str | None = Field(None, min_length=1, max_length=120)
+
+
+class AgentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    workspace_id: str
+    name: str
+    public_key: str
+    greeting: str
+    instructions: str
+    handoff_message: str
+    language: str
+    confidence_threshold: float
+    generator: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SourceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    agent_id: str
+    kind: str
+    title: str
+    uri: str
+    status: Literal["queued", "processing", "ready", "failed"]
+    error: str | None
+    chunk_count: int
+    content_hash: str | None
+    created_at: datetime
+    updated_at: datetime
+    synced_at: datetime | None
+
+
+class UrlSourceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: HttpUrl
+    mode: Literal["page", "sitemap", "crawl"] = "page"
+    max_pages: int | None = Field(None, ge=1, le=5000)
+    max_depth: int | None = Field(None, ge=0, le=10)
+
+
+class QAPair(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    answer: str = Field(min_length=1, max_length=20000)
+
+
+class QASourceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field("Q&A", min_length=1, max_length=200)
+    pairs: list[QAPair] = Field(min_length=1, max_length=2000)
+
+
+class AskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=2000)
+
+
+class SearchHitOut(BaseModel):
+    chunk_id: int
+    source_id: str
+    source: str
+    title: str
+    location: str
+    url: str | None
+    text: str
+    score: float
+    lexical_score: float
+    vector_score: float

@@ -1,0 +1,141 @@
+"""Knowledge sources: upload files, add URLs and Q&A pairs, list, read, re-sync, delete."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.datastructures import UploadFile
+
+from frontdesk.agent.service import get_agent
+from frontdesk.errors import InvalidInput, PayloadTooLarge
+from frontdesk.knowledge import repository
+from frontdesk.web.deps import RuntimeDep, SessionDep, WorkspaceDep
+from frontdesk.web.schemas import QASourceIn, SourceOut, UrlSourceIn
+
+router = APIRouter(prefix="/api/v1", tags=["sources"])
+
+MAX_FILES = 20
+READ_BLOCK = 1 << 20
+
+
+@router.get("/agents/{agent_id}/sources", response_model=list[SourceOut])
+async def list_sources(
+    agent_id: str, session: SessionDep, workspace: WorkspaceDep
+) -> list[SourceOut]:
+    agent = await get_agent(session, workspace, agent_id)
+    return [SourceOut.model_validate(s) for s in await repository.list_sources(session, agent.id)]
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while block := await upload.read(READ_BLOCK):
+        size += len(block)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"'{upload.filename}' is larger than the {limit // 1_048_576} MB upload limit.",
+                field="file",
+            )
+        chunks.append(block)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/agents/{agent_id}/sources/files",
+    status_code=202,
+    response_model=list[SourceOut],
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "file": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            }
+                        },
+                        "required": ["file"],
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def upload_files(
+    agent_id: str, request: Request, workspace: WorkspaceDep, runtime: RuntimeDep
+) -> list[SourceOut]:
+    """Upload files (form field ``file``, repeatable); each becomes a source, ingested later."""
+    limit = runtime.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit * MAX_FILES + 1_048_576:
+        raise PayloadTooLarge(f"The upload is larger than the {limit // 1_048_576} MB limit.")
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise InvalidInput(
+            "Send files as multipart/form-data in a field named 'file'.", field="file"
+        )
+    async with runtime.db.session() as session:
+        agent = await get_agent(session, workspace, agent_id)
+    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
+    uploads = [v for v in form.getlist("file") if isinstance(v, UploadFile)]
+    if not uploads:
+        raise InvalidInput("No file was sent; use the form field 'file'.", field="file")
+    files = []
+    for upload in uploads:
+        name = upload.filename or "upload"
+        data = await _read_limited(upload, limit)
+        runtime.knowledge.check_upload(name, len(data))
+        files.append((name, data))
+    async with runtime.db.transaction() as session:
+        sources = [await runtime.knowledge.add_upload(session, agent, n, d) for n, d in files]
+    for source in sources:
+        runtime.worker.enqueue(source.id)
+    return [SourceOut.model_validate(s) for s in sources]
+
+
+@router.post("/agents/{agent_id}/sources/urls", status_code=202, response_model=SourceOut)
+async def add_url(
+    agent_id: str, body: UrlSourceIn, workspace: WorkspaceDep, runtime: RuntimeDep
+) -> SourceOut:
+    """Add a web page, a sitemap or a same-host crawl; fetched in the background."""
+    async with runtime.db.transaction() as session:
+        agent = await get_agent(session, workspace, agent_id)
+        source = await runtime.knowledge.add_url(
+            session, agent, str(body.url), body.mode, body.max_pages, body.max_depth
+        )
+    runtime.worker.enqueue(source.id)
+    return SourceOut.model_validate(source)
+
+
+@router.post("/agents/{agent_id}/sources/qa", status_code=202, response_model=SourceOut)
+async def add_qa(
+    agent_id: str, body: QASourceIn, workspace: WorkspaceDep, runtime: RuntimeDep
+) -> SourceOut:
+    """Add hand-written question/answer pairs (same title again replaces the set)."""
+    async with runtime.db.transaction() as session:
+        agent = await get_agent(session, workspace, agent_id)
+        pairs = [(p.question, p.answer) for p in body.pairs]
+        source = await runtime.knowledge.add_qa(session, agent, body.title, pairs)
+    runtime.worker.enqueue(source.id)
+    return SourceOut.model_validate(source)
+
+
+@router.get("/sources/{source_id}", response_model=SourceOut)
+async def get_source(source_id: str, workspace: WorkspaceDep, runtime: RuntimeDep) -> SourceOut:
+    async with runtime.db.session() as session:
+        return SourceOut.model_validate(await runtime.knowledge.get(session, workspace, source_id))
+
+
+@router.post("/sources/{source_id}/resync", status_code=202, response_model=SourceOut)
+async def resync_source(source_id: str, workspace: WorkspaceDep, runtime: RuntimeDep) -> SourceOut:
+    source = await runtime.knowledge.mark_for_resync(workspace, source_id)
+    runtime.worker.enqueue(source.id)
+    return SourceOut.model_validate(source)
+
+
+@router.delete("/sources/{source_id}", status_code=204)
+async def delete_source(source_id: str, workspace: WorkspaceDep, runtime: RuntimeDep) -> Response:
+    await runtime.knowledge.delete(workspace, source_id)
+    return Response(status_code=204)

@@ -1,0 +1,134 @@
+"""The `frontdesk` command, run in-process with click's runner and once as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from frontdesk.cli import cli
+
+SERVICE = """# Service department
+
+## Hours
+The service department is open Tuesday to Friday from 8:00 to 17:30 and on Saturday
+from 9:00 to 14:00. It is closed on Sunday and Monday.
+"""
+
+INVENTORY = """Model,Type,Price
+Glacier 850,Snowmobile,"$12,999"
+Trailhawk 570,ATV,"$8,499"
+"""
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    data_dir = tmp_path / "data"
+
+    def invoke(*args: str, ok: bool = True):
+        result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args], obj={})
+        if ok:
+            assert result.exit_code == 0, result.output + str(result.exception)
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "service.md").write_text(SERVICE)
+    (folder / "inventory.csv").write_text(INVENTORY)
+    (folder / "notes.bin").write_bytes(b"\x00\x01")
+    return folder
+
+
+def test_agents_create_json_and_list(run) -> None:
+    created = json.loads(run("agents", "create", "Ridgeline", "--json").output)
+    assert set(created) >= {"id", "name", "public_key"}
+    assert created["name"] == "Ridgeline"
+    listed = json.loads(run("agents", "list", "--json").output)
+    assert [a["id"] for a in listed] == [created["id"]]
+    duplicate = run("agents", "create", "Ridgeline", ok=False)
+    assert duplicate.exit_code == 1 and "already exists" in duplicate.output
+
+
+def test_ingest_folder_then_ask_json(run, docs: Path) -> None:
+    run("agents", "create", "Ridgeline")
+    result = run("ingest", "--agent", "Ridgeline", str(docs))
+    assert "service.md" in result.output and "inventory.csv" in result.output
+    assert "unsupported" in result.output  # notes.bin was skipped, not fatal
+    again = run("ingest", "--agent", "Ridgeline", str(docs))
+    assert again.output.count("unchanged") == 2
+
+    answer = json.loads(
+        run("ask", "--agent", "Ridgeline", "What does the Glacier 850 cost?", "--json").output
+    )
+    assert "$12,999" in answer["answer"]
+    assert isinstance(answer["confidence"], float)
+    assert answer["handoff"]["triggered"] is False and answer["handoff"]["reason"] is None
+    assert {"source", "title", "snippet"} <= set(answer["citations"][0])
+
+    refusal = json.loads(
+        run("ask", "--agent", "Ridgeline", "What is the capital of Peru?", "--json").output
+    )
+    assert refusal["handoff"]["triggered"] is True
+    assert "confidence" in refusal["handoff"]["reason"].lower()
+
+
+def test_sources_list_resync_delete(run, docs: Path) -> None:
+    run("agents", "create", "Ridgeline")
+    run("ingest", "--agent", "Ridgeline", str(docs / "service.md"))
+    sources = json.loads(run("sources", "list", "--agent", "Ridgeline", "--json").output)
+    assert len(sources) == 1 and sources[0]["status"] == "ready" and sources[0]["chunks"] > 0
+    source_id = sources[0]["id"]
+    assert "unchanged" in run("sources", "resync", source_id).output
+    (docs / "service.md").write_text(SERVICE.replace("17:30", "18:00"))
+    assert "updated" in run("sources", "resync", source_id).output
+    answer = json.loads(
+        run("ask", "--agent", "Ridgeline", "service hours on friday?", "--json").output
+    )
+    assert "18:00" in answer["answer"]
+    run("sources", "delete", source_id)
+    assert json.loads(run("sources", "list", "--agent", "Ridgeline", "--json").output) == []
+
+
+def test_failed_file_is_reported_and_others_still_ingest(run, docs: Path, tmp_path: Path) -> None:
+    run("agents", "create", "Ridgeline")
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"PK\x03\x04 definitely not a zip")
+    result = run(
+        "ingest", "--agent", "Ridgeline", str(broken), str(docs / "inventory.csv"), ok=False
+    )
+    assert result.exit_code == 1
+    sources = {
+        s["title"]: s
+        for s in json.loads(run("sources", "list", "--agent", "Ridgeline", "--json").output)
+    }
+    assert sources["broken.docx"]["status"] == "failed" and sources["broken.docx"]["error"]
+    assert sources["inventory.csv"]["status"] == "ready"
+
+
+def test_unknown_agent_is_a_clear_error(run) -> None:
+    result = run("ask", "--agent", "Nobody", "hello?", ok=False)
+    assert result.exit_code == 1 and "No agent named 'Nobody'" in result.output
+
+
+def test_console_script_and_env_data_dir(tmp_path: Path) -> None:
+    env = {**os.environ, "FRONTDESK_DATA_DIR": str(tmp_path / "envdata")}
+    exe = Path(sys.executable).with_name("frontdesk")
+    out = subprocess.run(
+        [str(exe), "agents", "create", "Env", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout)["name"] == "Env"
+    assert (tmp_path / "envdata" / "frontdesk.db").exists()

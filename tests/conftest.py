@@ -1,0 +1,28 @@
+"""Shared pytest fixtures; helpers live in tests/factories.py and tests/httpserver.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from httpserver import LocalSite
+
+# --- Web -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def local_site() -> Iterator[LocalSite]:
+    """A real HTTP server on 127.0.0.1; add pages with ``local_site.add(path, body)``."""
+    site = LocalSite().start()
+    try:
+        yield site
+    finally:
+        site.close()
+
+
+# --- Application ------------------------------------------------------------------------
+
+from app_fixtures import client, embedder, server, settings, started  # noqa: E402
+
+__all__ = ["client", "embedder", "local_site", "server", "settings", "started"]
