@@ -59,7 +59,7 @@ class Runtime:
 
     @cached_property
     def extractive(self) -> ExtractiveGenerator:
-        return ExtractiveGenerator(self.get_embedder())
+        return ExtractiveGenerator()
 
     def generator_for(self, agent: Agent) -> Generator:
         # Other generators (local GGUF, OpenAI-compatible, Anthropic) plug in here.

@@ -132,3 +132,21 @@ def test_console_script_and_env_data_dir(tmp_path: Path) -> None:
     )
     assert json.loads(out.stdout)["name"] == "Env"
     assert (tmp_path / "envdata" / "frontdesk.db").exists()
+
+
+def test_demo_seeds_a_dealership_agent_that_answers(run) -> None:
+    result = run("demo", "--no-serve")
+    assert "Ridgeline Powersports" in result.output
+    sources = json.loads(
+        run("sources", "list", "--agent", "Ridgeline Powersports", "--json").output
+    )
+    assert len(sources) >= 5 and all(s["status"] == "ready" for s in sources)
+    answer = json.loads(
+        run(
+            "ask", "--agent", "Ridgeline Powersports", "What does the Glacier 850 cost?", "--json"
+        ).output
+    )
+    assert "12,999" in answer["answer"] and not answer["handoff"]["triggered"]
+    again = run("demo", "--no-serve")  # idempotent: nothing re-embedded, no duplicate agent
+    assert again.output.count("unchanged") >= 5
+    assert len(json.loads(run("agents", "list", "--json").output)) == 1

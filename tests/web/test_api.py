@@ -215,3 +215,9 @@ def test_openapi_and_docs(client: httpx.Client) -> None:
     assert "/api/v1/agents/{agent_id}/sources/files" in spec["paths"]
     assert client.get("/docs").status_code == 200
     assert client.get("/healthz").text == "ok"
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="ask"' in page.text
+    script = client.get("/static/playground/app.js")
+    assert script.status_code == 200 and "textContent" in script.text
+    assert "innerHTML" not in script.text  # answers and sources are rendered as text only
+    assert client.get("/static/playground/../../settings.py").status_code == 404

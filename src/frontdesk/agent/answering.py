@@ -79,10 +79,16 @@ class AnswerService:
         question = check_question(question)
         query_vector = self._embedder().embed_query(question)
         async with self.db.session() as session:
+            snapshot = await self.searcher.vectors.snapshot(session, agent.id)
             hits = await self.searcher.search(
-                session, agent.id, question, k=RETRIEVE_K, query_vector=query_vector
+                session,
+                agent.id,
+                question,
+                k=RETRIEVE_K,
+                query_vector=query_vector,
+                snapshot=snapshot,
             )
-            terms = (await self.searcher.vectors.snapshot(session, agent.id)).terms
+        terms = snapshot.terms
         generator = self.generator_for(agent)
         generation = None
         if hits:
@@ -93,6 +99,7 @@ class AnswerService:
                     instructions=agent.instructions,
                     language=agent.language,
                     query_vector=query_vector,
+                    terms=terms,
                 )
             )
         support = generation.support if generation else None

@@ -15,7 +15,11 @@ BM25_WEIGHTS = (1.5, 1.0)
 
 
 async def bm25(session: AsyncSession, agent_id: str, match: str, limit: int) -> dict[int, float]:
-    """Top BM25 chunk ids for one agent; scores are positive, higher is better."""
+    """Best BM25 chunk ids for one agent; scores are positive, higher is better.
+
+    Ask for a generous ``limit``: one ranking pass is cheaper than a second MATCH later
+    for the candidates the vector side brings in.
+    """
     rows = await session.execute(
         text(
             "SELECT c.id, -bm25(chunks_fts, :wt, :wb) AS score FROM chunks_fts "
@@ -30,21 +34,6 @@ async def bm25(session: AsyncSession, agent_id: str, match: str, limit: int) -> 
             "wt": BM25_WEIGHTS[0],
             "wb": BM25_WEIGHTS[1],
         },
-    )
-    return {int(cid): float(score) for cid, score in rows}
-
-
-async def bm25_for(session: AsyncSession, match: str, chunk_ids: Sequence[int]) -> dict[int, float]:
-    """BM25 of the given chunks for the same query (absent: no query term in the chunk)."""
-    if not chunk_ids:
-        return {}
-    marks = ",".join(str(int(cid)) for cid in chunk_ids)
-    rows = await session.execute(
-        text(
-            "SELECT rowid, -bm25(chunks_fts, :wt, :wb) FROM chunks_fts "
-            f"WHERE chunks_fts MATCH :match AND rowid IN ({marks})"
-        ),
-        {"match": match, "wt": BM25_WEIGHTS[0], "wb": BM25_WEIGHTS[1]},
     )
     return {int(cid): float(score) for cid, score in rows}
 

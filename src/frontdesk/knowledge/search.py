@@ -19,10 +19,11 @@ from frontdesk.knowledge import repository
 from frontdesk.knowledge.embedder import Embedder
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.text import fts_query
-from frontdesk.knowledge.vectors import VectorCache
+from frontdesk.knowledge.vectors import Snapshot, VectorCache
 
 Mode = Literal["hybrid", "lexical", "vector", "rrf"]
 RRF_K = 60
+LEXICAL_POOL = 1000
 
 
 class HybridSearcher:
@@ -49,16 +50,20 @@ class HybridSearcher:
         k: int = 5,
         mode: Mode = "hybrid",
         query_vector: np.ndarray | None = None,
+        snapshot: Snapshot | None = None,
     ) -> list[Hit]:
         n = max(self.candidates, k)
+        all_lexical: dict[int, float] = {}
         lexical: dict[int, float] = {}
         vector: dict[int, float] = {}
         qv = query_vector
         match = fts_query(query)
         if mode != "vector" and match:
-            lexical = await repository.bm25(session, agent_id, match, limit=n)
+            all_lexical = await repository.bm25(session, agent_id, match, limit=LEXICAL_POOL)
+            lexical = dict(sorted(all_lexical.items(), key=lambda kv: -kv[1])[:n])
         if mode != "lexical":
-            matrix = await self.vectors.get(session, agent_id)
+            snapshot = snapshot or await self.vectors.snapshot(session, agent_id)
+            matrix = snapshot.vectors
             if qv is None:
                 qv = self._embedder().embed_query(query)
             vector = matrix.top(qv, n)
@@ -69,8 +74,8 @@ class HybridSearcher:
         elif mode == "rrf":
             ranked = _rrf(lexical, vector)
         else:
-            assert qv is not None
-            ranked = await self._fuse(session, agent_id, match, lexical, vector, qv)
+            assert qv is not None and snapshot is not None
+            ranked = self._fuse(snapshot, all_lexical, lexical, vector, qv)
         top = ranked[:k]
         if not top:
             return []
@@ -90,11 +95,10 @@ class HybridSearcher:
             )
         return hits
 
-    async def _fuse(
+    def _fuse(
         self,
-        session: AsyncSession,
-        agent_id: str,
-        match: str | None,
+        snapshot: Snapshot,
+        all_lexical: dict[int, float],
         lexical: dict[int, float],
         vector: dict[int, float],
         query_vector: np.ndarray,
@@ -102,13 +106,11 @@ class HybridSearcher:
         union = set(lexical) | set(vector)
         if not union:
             return []
-        missing_lexical = [cid for cid in union if cid not in lexical]
-        if missing_lexical and match:
-            lexical = {**lexical, **await repository.bm25_for(session, match, missing_lexical)}
+        # A candidate absent from the full BM25 list shares no term with the query: 0.
+        lexical = {cid: all_lexical.get(cid, 0.0) for cid in union}
         missing_vector = [cid for cid in union if cid not in vector]
         if missing_vector:
-            matrix = await self.vectors.get(session, agent_id)
-            vector = {**vector, **matrix.scores_for(query_vector, missing_vector)}
+            vector = {**vector, **snapshot.vectors.scores_for(query_vector, missing_vector)}
         ids = list(union)
         lex = np.array([lexical.get(cid, 0.0) for cid in ids], dtype=np.float64)
         vec = np.array([vector.get(cid, 0.0) for cid in ids], dtype=np.float64)

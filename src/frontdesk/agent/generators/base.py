@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from frontdesk.knowledge.hits import Hit
+from frontdesk.knowledge.vectors import TermStats
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class GenerationRequest:
     instructions: str = ""
     language: str = "en"
     query_vector: np.ndarray | None = None
+    terms: TermStats | None = None
 
 
 @dataclass(frozen=True)

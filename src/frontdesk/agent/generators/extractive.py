@@ -1,9 +1,11 @@
 """The default generator: no model; it quotes the sentences that best answer the question.
 
-Sentences from the top passages are scored by meaning (cosine between the question and the
-sentence prefixed with its passage's title, one batched embedding call), by the share of
-the question's words they contain, and by their passage's rank. The best one is kept with
-close neighbours, in document order. A sentence that ends in a colon or is very short is
+Retrieval already did the semantic work at passage level (hybrid search); here the
+sentences of the top passages are scored by how much of the question they contain — each
+word weighted by its rarity in the agent's knowledge (IDF), read together with the
+passage's title — and by their passage's rank and meaning score. No model runs at this
+step, which keeps an answer within a few milliseconds. The best sentence is kept with close
+neighbours, in document order. A sentence that ends in a colon or is very short is
 read together with what follows, so "To take a test ride you must:" arrives with its list.
 Spreadsheet rows and Q&A pairs are kept whole: a row is a record, and a hand-written answer
 is the answer; several matching rows of one sheet are listed together.
@@ -11,7 +13,6 @@ is the answer; several matching rows of one sheet are listed together.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 
@@ -19,7 +20,6 @@ import numpy as np
 
 from frontdesk.agent.confidence import coverage
 from frontdesk.agent.generators.base import Generation, GenerationRequest, Generator
-from frontdesk.knowledge.embedder import Embedder
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.text import split_sentences
 
@@ -78,39 +78,36 @@ def _candidates(passages: list[Hit]) -> list[Candidate]:
 class ExtractiveGenerator(Generator):
     name = "extractive"
 
-    def __init__(self, embedder: Embedder):
-        self.embedder = embedder
-
     async def generate(self, request: GenerationRequest) -> Generation:
         passages = request.passages
         candidates = _candidates(passages)
         if not candidates:
             return Generation(text="", cited=[])
-        question_vector = request.query_vector
-        if question_vector is None:
-            question_vector = self.embedder.embed_query(request.question)
         titled = [f"{passages[c.passage].title}: {c.text}" for c in candidates]
-        vectors = await asyncio.to_thread(self.embedder.embed, titled)
-        similarity = vectors @ question_vector.astype(np.float32)
-        overlap = np.array([coverage(request.question, t) for t in titled])
+        overlap = np.array([coverage(request.question, t, request.terms) for t in titled])
+        meaning = np.array([passages[c.passage].vector_score for c in candidates])
         rank_prior = np.array([1.0 / (1 + c.passage) for c in candidates])
-        score = 0.55 * similarity + 0.3 * overlap + 0.15 * rank_prior
+        short = np.array([len(c.text.split()) < 6 for c in candidates])
+        score = 0.55 * overlap + 0.25 * meaning + 0.2 * rank_prior - 0.1 * short
         best = int(np.argmax(score))
         if candidates[best].record:
-            chosen = self._records(passages, candidates, score, best)
+            # Rows are compared on content alone: four rows of one model are equally good.
+            content = 0.6 * overlap + 0.4 * meaning
+            chosen = self._records(passages, candidates, content, best)
         else:
             chosen = self._sentences(candidates, score, best)
         text = self._compose(passages, candidates, chosen)
         cited = sorted({candidates[i].passage for i in chosen})
-        return Generation(text=text, cited=cited, support=float(similarity[best]))
+        return Generation(text=text, cited=cited)
 
     def _records(
         self, passages: list[Hit], candidates: list[Candidate], score: np.ndarray, best: int
     ) -> list[int]:
         source = passages[candidates[best].passage].source_id
-        siblings = [
+        siblings = [best] + [
             i
             for i in np.argsort(-score)
+            if i != best
             if candidates[i].record
             and passages[candidates[i].passage].source_id == source
             and score[i] >= 0.9 * score[best]
