@@ -130,7 +130,10 @@ def measure_embedding(args: argparse.Namespace) -> dict[str, float]:
     corpus = read_corpus(args.data)
     docs = list(corpus.values())
     # Real knowledge is a mix of lengths: rows and Q&A pairs are short, pages are long.
-    texts = [f"{t}\n{x}" if i % 2 else t for i, (t, x) in enumerate(docs[: args.passages])]
+    texts = [
+        f"{t}\n{x}" if i % 2 or args.uniform else t
+        for i, (t, x) in enumerate(docs[: args.passages])
+    ]
     ours = OnnxMiniLM(batch_size=32)
     raw = raw_session(32)
     ours.embed(texts[:32])
@@ -160,6 +163,9 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="alternating embedding rounds")
     parser.add_argument("--skip-ask", action="store_true")
+    parser.add_argument(
+        "--uniform", action="store_true", help="embed only long passages (no length mix)"
+    )
     args = parser.parse_args()
     report: dict[str, object] = {}
     if not args.skip_ask:

@@ -492,3 +492,21 @@ def test_markdown_rewraps_soft_line_breaks_but_keeps_lists_and_hard_breaks() -> 
     assert section.text == (
         "Open Tuesday to Friday from 8:00 to 17:30.\nCall ahead.\n\n- Tune-up $189\n- Oil"
     )
+
+
+@pytest.mark.parametrize(("user_password", "opens"), [("", True), ("secret", False)])
+def test_aes_encrypted_pdf(user_password: str, opens: bool) -> None:
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(["Glacier 850 costs $12,999."]))))
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-256")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    if opens:  # owner-only protection (printing/copy limits) still lets us read the text
+        (document,) = load_file(buffer.getvalue(), "locked.pdf")
+        assert "Glacier 850" in document.sections[0].text
+    else:
+        with pytest.raises(SourceFailed, match="password-protected"):
+            load_file(buffer.getvalue(), "locked.pdf")
