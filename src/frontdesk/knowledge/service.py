@@ -18,12 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.agent.models import Agent
 from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
-from frontdesk.errors import FrontdeskError, InvalidInput, NotFound, PayloadTooLarge, SourceFailed
+from frontdesk.errors import (
+    FrontdeskError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    SourceFailed,
+    UnsupportedMedia,
+)
 from frontdesk.knowledge import repository
 from frontdesk.knowledge.chunking import chunk_document, content_hash
 from frontdesk.knowledge.documents import ChunkDraft, Document
 from frontdesk.knowledge.embedder import Embedder, vector_to_bytes
-from frontdesk.knowledge.loaders import is_supported, load_file
+from frontdesk.knowledge.loaders import SUPPORTED_EXTENSIONS, is_supported, load_file
 from frontdesk.knowledge.loaders.qa import qa_documents
 from frontdesk.knowledge.models import Chunk, Source
 from frontdesk.knowledge.web import fetch_documents
@@ -72,9 +79,6 @@ class KnowledgeService:
         if size == 0:
             raise InvalidInput(f"'{filename}' is empty.", field="file", code="empty_file")
         if not is_supported(filename):
-            from frontdesk.errors import UnsupportedMedia
-            from frontdesk.knowledge.loaders import SUPPORTED_EXTENSIONS
-
             raise UnsupportedMedia(
                 f"'{filename}' is not a supported file type; supported: "
                 f"{', '.join(SUPPORTED_EXTENSIONS)}.",
