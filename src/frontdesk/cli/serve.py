@@ -71,12 +71,12 @@ def demo(ctx: click.Context, host: str | None, port: int | None, no_serve: bool)
         )
 
     asyncio.run(prepare())
-    console.print(
+    # Plain echo: a command to copy must not be wrapped at the terminal width.
+    click.echo(
         "Try it:\n"
         f"  frontdesk --data-dir {settings.data_dir} ask --agent '{AGENT_NAME}' "
-        "'What does the Glacier 850 cost?'",
-        highlight=False,
+        "'What does the Glacier 850 cost?'"
     )
     if not no_serve:
-        console.print(f"  open http://{settings.host}:{settings.port}/  (API docs at /docs)")
+        click.echo(f"  open http://{settings.host}:{settings.port}/  (API docs at /docs)")
         _serve(settings)
