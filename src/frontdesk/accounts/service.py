@@ -6,7 +6,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Workspace
-from frontdesk.errors import NotFound
 
 DEFAULT_SLUG = "default"
 
@@ -21,10 +20,3 @@ async def get_or_create_workspace(
     session.add(workspace)
     await session.flush()
     return workspace
-
-
-async def get_workspace(session: AsyncSession, slug: str) -> Workspace:
-    found = await session.scalar(select(Workspace).where(Workspace.slug == slug))
-    if found is None:
-        raise NotFound(f"No workspace named '{slug}'.")
-    return found

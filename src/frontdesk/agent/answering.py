@@ -102,9 +102,8 @@ class AnswerService:
                     terms=terms,
                 )
             )
-        support = generation.support if generation else None
         cited = [hits[i] for i in generation.cited if 0 <= i < len(hits)] if generation else []
-        found = evidence(question, hits, cited, support, terms)
+        found = evidence(question, hits, cited, terms)
         return Draft(hits, cited, generation, found, generator.name)
 
     async def ask(self, agent: Agent, question: str) -> AnswerOut:

@@ -31,7 +31,11 @@ class Evidence:
 
 def coverage(question: str, passage: str, terms: TermStats | None = None) -> float:
     """Share of the question's content stems found in ``passage``, IDF-weighted when known."""
-    wanted = set(stems(question))
+    return share_present(set(stems(question)), passage, terms)
+
+
+def share_present(wanted: set[str], passage: str, terms: TermStats | None = None) -> float:
+    """Like ``coverage`` with the question's stems computed once by the caller."""
     if not wanted:
         return 0.0
     present = wanted & set(stems(passage))
@@ -45,14 +49,11 @@ def evidence(
     question: str,
     hits: list[Hit],
     cited: list[Hit],
-    support: float | None = None,
     terms: TermStats | None = None,
 ) -> Evidence:
     if not hits:
         return Evidence(0.0, 0.0)
     similarity = max(h.vector_score for h in hits[:3])
-    if support is not None:
-        similarity = max(similarity, support)
     grounds = cited or hits[:1]
     text = " ".join(f"{h.title} {h.text}" for h in grounds)
     return Evidence(similarity, coverage(question, text, terms))

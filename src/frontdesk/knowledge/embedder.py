@@ -159,7 +159,3 @@ class OpenAIEmbedder(Embedder):
 
 def vector_to_bytes(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=np.float32).tobytes()
-
-
-def bytes_to_vector(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.float32)

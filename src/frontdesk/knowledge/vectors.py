@@ -95,9 +95,3 @@ class VectorCache:
             )
             self._snapshots[agent_id] = (signature, snapshot)
             return snapshot
-
-    async def get(self, session: AsyncSession, agent_id: str) -> VectorMatrix:
-        return (await self.snapshot(session, agent_id)).vectors
-
-    def forget(self, agent_id: str) -> None:
-        self._snapshots.pop(agent_id, None)

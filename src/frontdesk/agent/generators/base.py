@@ -26,8 +26,6 @@ class GenerationRequest:
 class Generation:
     text: str
     cited: list[int] = field(default_factory=list)
-    # How well the chosen text matches the question (cosine), when the generator knows.
-    support: float | None = None
     tokens: int = 0
 
 

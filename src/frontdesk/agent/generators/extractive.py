@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from frontdesk.agent.confidence import coverage
+from frontdesk.agent.confidence import share_present
 from frontdesk.agent.generators.base import Generation, GenerationRequest, Generator
 from frontdesk.knowledge.hits import Hit
-from frontdesk.knowledge.text import split_sentences
+from frontdesk.knowledge.text import split_sentences, stems
 
 MAX_PASSAGES = 4
 MAX_CANDIDATES = 40
@@ -84,7 +84,8 @@ class ExtractiveGenerator(Generator):
         if not candidates:
             return Generation(text="", cited=[])
         titled = [f"{passages[c.passage].title}: {c.text}" for c in candidates]
-        overlap = np.array([coverage(request.question, t, request.terms) for t in titled])
+        wanted = set(stems(request.question))
+        overlap = np.array([share_present(wanted, t, request.terms) for t in titled])
         meaning = np.array([passages[c.passage].vector_score for c in candidates])
         rank_prior = np.array([1.0 / (1 + c.passage) for c in candidates])
         short = np.array([len(c.text.split()) < 6 for c in candidates])
