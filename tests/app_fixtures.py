@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TypeVar
+
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.accounts.apikeys import create_api_key
+from frontdesk.accounts.models import Member
+from frontdesk.accounts.service import create_member, create_workspace, get_or_create_workspace
+from frontdesk.db.engine import Database
 
 from frontdesk.agent import service as agents
 from frontdesk.agent.models import Agent
@@ -16,6 +25,9 @@ from frontdesk.knowledge.embedder import OnnxMiniLM
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from support import ServerThread
+
+T = TypeVar("T")
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +74,64 @@ def server(settings: Settings, embedder: OnnxMiniLM) -> Iterator[ServerThread]:
         yield running
 
 
+class Accounts:
+    """Creates workspaces, members and API keys in a running server's own database."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def _run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async def main() -> T:
+            db = Database(self.settings.sqlalchemy_url)
+            try:
+                async with db.transaction() as session:
+                    return await work(session)
+            finally:
+                await db.dispose()
+
+        return asyncio.run(main())
+
+    def default_workspace(self) -> str:
+        return self._run(lambda s: get_or_create_workspace(s)).id
+
+    def workspace(self, name: str) -> str:
+        return self._run(lambda s: create_workspace(s, name)).id
+
+    def api_key(self, workspace_id: str | None = None) -> str:
+        workspace_id = workspace_id or self.default_workspace()
+        return self._run(lambda s: create_api_key(s, workspace_id, "tests")).key
+
+    def member(
+        self,
+        email: str,
+        password: str = PASSWORD,
+        role: str = "agent",
+        workspace_id: str | None = None,
+        name: str | None = None,
+    ) -> Member:
+        workspace_id = workspace_id or self.default_workspace()
+        return self._run(
+            lambda s: create_member(s, workspace_id, email, password, role=role, name=name)
+        )
+
+
 @pytest.fixture
-def client(server: ServerThread) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+def accounts(server: ServerThread, settings: Settings) -> Accounts:
+    return Accounts(settings)
+
+
+@pytest.fixture
+def client(server: ServerThread, accounts: Accounts) -> Iterator[httpx.Client]:
+    """An API client of the default workspace, authenticated with an API key."""
+    headers = {"Authorization": f"Bearer {accounts.api_key()}"}
+    with httpx.Client(base_url=server.url, timeout=30, headers=headers) as http:
         yield http
+
+
+def sign_in(server: ServerThread, email: str, password: str = PASSWORD) -> httpx.Client:
+    """A browser-like client: session cookie plus the CSRF header on every request."""
+    http = httpx.Client(base_url=server.url, timeout=30)
+    response = http.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return http

@@ -23,6 +23,6 @@ def local_site() -> Iterator[LocalSite]:
 
 # --- Application ------------------------------------------------------------------------
 
-from app_fixtures import client, embedder, server, settings, started  # noqa: E402
+from app_fixtures import accounts, client, embedder, server, settings, started  # noqa: E402
 
-__all__ = ["client", "embedder", "local_site", "server", "settings", "started"]
+__all__ = ["accounts", "client", "embedder", "local_site", "server", "settings", "started"]

@@ -6,11 +6,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from frontdesk import __version__
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
-from frontdesk.web import agents, errors, pages, sources
+from frontdesk.web import (
+    agents,
+    auth,
+    conversations,
+    errors,
+    live,
+    pages,
+    sources,
+    team,
+    widget,
+)
+from frontdesk.web.cors import WidgetCors
+from frontdesk.web.ratelimit import RateLimiter
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -19,9 +32,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workspace = await runtime.start()
-        app.state.workspace_id = workspace.id
+        await runtime.start()
         await runtime.worker.start()
+        await runtime.responder.recover()
         try:
             yield
         finally:
@@ -30,12 +43,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = FastAPI(
         title="Frontdesk",
         version=__version__,
-        description="Self-hosted AI customer-support desk: grounded answers from your content.",
+        description="Self-hosted AI customer-support desk: grounded answers from your content, "
+        "handoff to a live shared inbox. Authenticate with `Authorization: Bearer <API key>`.",
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.login_limiter = RateLimiter(10, 15 * 60, "sign-in attempts")
+    app.state.visitor_limiter = RateLimiter(30, 60, "messages from this visitor")
+    app.state.start_limiter = RateLimiter(30, 60, "new conversations from this address")
     errors.install(app)
-    app.include_router(agents.router)
-    app.include_router(sources.router)
-    app.include_router(pages.router)
+    for module in (auth, team, agents, sources, conversations, widget, live, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(packages=[("frontdesk", "static")]), name="static")
+    app.add_middleware(WidgetCors)
     return app

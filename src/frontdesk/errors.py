@@ -53,3 +53,18 @@ class SourceFailed(FrontdeskError):
 
     status = 422
     code = "source_failed"
+
+
+class Unauthorized(FrontdeskError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(FrontdeskError):
+    status = 403
+    code = "forbidden"
+
+
+class TooManyRequests(FrontdeskError):
+    status = 429
+    code = "rate_limited"

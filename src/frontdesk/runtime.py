@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractAsyncContextManager
 from functools import cached_property
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Workspace
 from frontdesk.accounts.service import get_or_create_workspace
@@ -11,9 +14,12 @@ from frontdesk.agent.answering import AnswerService
 from frontdesk.agent.generators.base import Generator
 from frontdesk.agent.generators.extractive import ExtractiveGenerator
 from frontdesk.agent.models import Agent
+from frontdesk.conversations.responder import Responder
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import upgrade
 from frontdesk.errors import InvalidInput
+from frontdesk.events.broker import Broker, InProcessBroker
+from frontdesk.events.store import changes
 from frontdesk.knowledge.embedder import Embedder, OnnxMiniLM, OpenAIEmbedder
 from frontdesk.knowledge.search import HybridSearcher
 from frontdesk.knowledge.service import KnowledgeService
@@ -51,6 +57,12 @@ class Runtime:
         self.knowledge = KnowledgeService(self.db, settings, self.get_embedder)
         self.answers = AnswerService(self.db, self.searcher, self.get_embedder, self.generator_for)
         self.worker = IngestionWorker(self.knowledge)
+        self.broker: Broker = InProcessBroker()
+        self.responder = Responder(self.db, self.broker, self.answers)
+
+    def changes(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A write transaction whose events are published once it commits."""
+        return changes(self.db, self.broker)
 
     def get_embedder(self) -> Embedder:
         if self._embedder is None:
@@ -74,5 +86,7 @@ class Runtime:
             return await get_or_create_workspace(session)
 
     async def close(self) -> None:
+        await self.responder.close()
         await self.worker.stop()
+        await self.broker.close()
         await self.db.dispose()

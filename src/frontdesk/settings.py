@@ -50,6 +50,23 @@ class Settings(BaseSettings):
         0.4, ge=0, le=1, description="Confidence below which an agent refuses to guess."
     )
     log_level: str = Field("info", description="Python logging level.")
+    public_url: str | None = Field(
+        None, description="Base URL people reach this server at (invite links); else derived."
+    )
+    session_days: int = Field(14, ge=1, le=365, description="Days a sign-in stays valid.")
+    invite_days: int = Field(7, ge=1, le=90, description="Days an invite link stays valid.")
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto", description="Secure flag on the session cookie (auto: when served over https)."
+    )
+    max_message_chars: int = Field(
+        4000, ge=100, le=100_000, description="Longest chat message accepted."
+    )
+    demo_agent: str | None = Field(
+        None, description="Agent whose widget the sample page at / embeds (set by `demo`)."
+    )
+    event_replay_limit: int = Field(
+        5000, ge=100, description="Most events a reconnecting inbox may replay before a reset."
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -215,9 +215,12 @@ def test_openapi_and_docs(client: httpx.Client) -> None:
     assert "/api/v1/agents/{agent_id}/sources/files" in spec["paths"]
     assert client.get("/docs").status_code == 200
     assert client.get("/healthz").text == "ok"
-    page = client.get("/")
-    assert page.status_code == 200 and 'id="ask"' in page.text
-    script = client.get("/static/playground/app.js")
-    assert script.status_code == 200 and "textContent" in script.text
-    assert "innerHTML" not in script.text  # answers and sources are rendered as text only
-    assert client.get("/static/playground/../../settings.py").status_code == 404
+    home = client.get("/", follow_redirects=False)
+    assert home.status_code == 307 and home.headers["location"] == "/inbox"
+    inbox = client.get("/inbox")
+    assert inbox.status_code == 200 and "text/html" in inbox.headers["content-type"]
+    assert "script-src 'self'" in inbox.headers["content-security-policy"]
+    assert client.get("/inbox/invite/inv_abc").status_code == 200
+    script = client.get("/widget.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert client.get("/static/inbox/../../settings.py").status_code == 404

@@ -1,11 +1,25 @@
-"""Workspace lookups and the default workspace the CLI and API fall back to."""
+"""Workspaces, members and sign-in sessions."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.accounts.models import Workspace
+from frontdesk.accounts.caller import Caller
+from frontdesk.accounts.credentials import (
+    check_email,
+    digest,
+    hash_password,
+    new_token,
+    verify_password,
+)
+from frontdesk.accounts.models import ROLES, AuthSession, Member, Role, Workspace
+from frontdesk.db.base import utcnow
+from frontdesk.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
 DEFAULT_SLUG = "default"
 
@@ -20,3 +34,155 @@ async def get_or_create_workspace(
     session.add(workspace)
     await session.flush()
     return workspace
+
+
+async def create_workspace(session: AsyncSession, name: str) -> Workspace:
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "workspace"
+    slug, n = base, 1
+    while await session.scalar(select(Workspace.id).where(Workspace.slug == slug)):
+        n += 1
+        slug = f"{base}-{n}"
+    workspace = Workspace(name=name, slug=slug)
+    session.add(workspace)
+    await session.flush()
+    return workspace
+
+
+async def get_workspace(session: AsyncSession, workspace_id: str) -> Workspace:
+    workspace = await session.get(Workspace, workspace_id)
+    if workspace is None:
+        raise NotFound("Unknown workspace.")
+    return workspace
+
+
+def check_role(role: str) -> Role:
+    if role not in ROLES:
+        raise InvalidInput(f"Role must be one of {', '.join(ROLES)}.", field="role")
+    return role
+
+
+async def create_member(
+    session: AsyncSession,
+    workspace_id: str,
+    email: str,
+    password: str,
+    *,
+    role: str = "agent",
+    name: str | None = None,
+) -> Member:
+    email = check_email(email)
+    if await session.scalar(select(Member.id).where(Member.email == email)):
+        raise Conflict(f"There is already an account for {email}.", field="email")
+    member = Member(
+        workspace_id=workspace_id,
+        email=email,
+        name=(name or "").strip() or email.split("@")[0],
+        role=check_role(role),
+        password_hash=await hash_password(password),
+    )
+    session.add(member)
+    await session.flush()
+    return member
+
+
+async def list_members(session: AsyncSession, workspace_id: str) -> list[Member]:
+    rows = await session.scalars(
+        select(Member).where(Member.workspace_id == workspace_id).order_by(Member.created_at)
+    )
+    return list(rows)
+
+
+async def get_member(session: AsyncSession, workspace_id: str, member_id: str) -> Member:
+    member = await session.get(Member, member_id)
+    if member is None or member.workspace_id != workspace_id:
+        raise NotFound(f"There is no member '{member_id}'.")
+    return member
+
+
+async def _owners(session: AsyncSession, workspace_id: str) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Member)
+        .where(Member.workspace_id == workspace_id, Member.role == "owner")
+    )
+    return int(count or 0)
+
+
+def _check_manage(caller: Caller, member: Member, new_role: str | None = None) -> None:
+    caller.require("admin")
+    touches_owner = member.role == "owner" or new_role == "owner"
+    if touches_owner and not caller.at_least("owner"):
+        raise Forbidden("Only an owner can change or remove an owner.")
+
+
+async def change_role(session: AsyncSession, caller: Caller, member_id: str, role: str) -> Member:
+    member = await get_member(session, caller.workspace_id, member_id)
+    role = check_role(role)
+    _check_manage(caller, member, role)
+    if (
+        member.role == "owner"
+        and role != "owner"
+        and await _owners(session, member.workspace_id) == 1
+    ):
+        raise Conflict("A workspace needs at least one owner.")
+    member.role = role
+    await session.flush()
+    return member
+
+
+async def remove_member(session: AsyncSession, caller: Caller, member_id: str) -> None:
+    member = await get_member(session, caller.workspace_id, member_id)
+    _check_manage(caller, member)
+    if member.role == "owner" and await _owners(session, member.workspace_id) == 1:
+        raise Conflict("A workspace needs at least one owner.")
+    await session.delete(member)
+    await session.flush()
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> Member:
+    member = await session.scalar(select(Member).where(Member.email == email.strip().lower()))
+    if not await verify_password(member.password_hash if member else None, password):
+        raise Unauthorized("Wrong email or password.", code="invalid_credentials")
+    assert member is not None
+    return member
+
+
+async def start_session(
+    session: AsyncSession, member: Member, days: int
+) -> tuple[str, AuthSession]:
+    """A new sign-in; returns the cookie token (shown once) and the stored session."""
+    token = new_token("ses")
+    auth = AuthSession(
+        member_id=member.id,
+        token_hash=digest(token),
+        csrf_token=secrets.token_urlsafe(24),
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    session.add(auth)
+    await session.flush()
+    return token, auth
+
+
+async def end_session(session: AsyncSession, token: str) -> None:
+    await session.execute(delete(AuthSession).where(AuthSession.token_hash == digest(token)))
+
+
+async def caller_for_session(session: AsyncSession, token: str) -> Caller | None:
+    row = (
+        await session.execute(
+            select(AuthSession, Member)
+            .join(Member, Member.id == AuthSession.member_id)
+            .where(AuthSession.token_hash == digest(token), AuthSession.expires_at > utcnow())
+        )
+    ).first()
+    if row is None:
+        return None
+    auth, member = row
+    return Caller(
+        workspace_id=member.workspace_id,
+        role=check_role(member.role),
+        via="session",
+        member_id=member.id,
+        name=member.name,
+        csrf_token=auth.csrf_token,
+    )

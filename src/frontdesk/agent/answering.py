@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -77,7 +78,8 @@ class AnswerService:
     async def draft(self, agent: Agent, question: str) -> Draft:
         """Retrieve and generate without deciding: what ``ask`` judges and calibration fits."""
         question = check_question(question)
-        query_vector = self._embedder().embed_query(question)
+        # Off the event loop: live sockets keep flowing while the model runs.
+        query_vector = await asyncio.to_thread(self._embedder().embed_query, question)
         async with self.db.session() as session:
             snapshot = await self.searcher.vectors.snapshot(session, agent.id)
             hits = await self.searcher.search(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from frontdesk.db.base import Base, Timestamped, new_id
 
 DEFAULT_HANDOFF = "Let me connect you with a specialist who can help further."
+DEFAULT_THEME = "#1f6feb"
 DEFAULT_GREETING = "Hi! Ask me anything about our products and services."
 
 
@@ -35,3 +36,6 @@ class Agent(Timestamped, Base):
     confidence_threshold: Mapped[float] = mapped_column(Float, default=0.4)
     generator: Mapped[str] = mapped_column(String(32), default="extractive")
     generator_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    theme_color: Mapped[str] = mapped_column(String(7), default=DEFAULT_THEME)
+    position: Mapped[str] = mapped_column(String(8), default="right")
+    allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -1,11 +1,11 @@
-"""The `frontdesk` command: serve, demo, agents, ingest, sources, ask."""
+"""The `frontdesk` command: serve, demo, agents, ingest, sources, ask, users, apikeys."""
 
 from __future__ import annotations
 
 import click
 
 from frontdesk import __version__
-from frontdesk.cli import agents, ask, knowledge, serve
+from frontdesk.cli import accounts, agents, ask, knowledge, serve
 from frontdesk.cli.common import data_dir_option
 
 
@@ -22,6 +22,8 @@ cli.add_command(agents.agents)
 cli.add_command(knowledge.ingest)
 cli.add_command(knowledge.sources)
 cli.add_command(ask.ask)
+cli.add_command(accounts.users)
+cli.add_command(accounts.apikeys)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import uvicorn
 
 from frontdesk.app import create_app
 from frontdesk.cli.common import console, err_console, settings_from
-from frontdesk.demo.seed import AGENT_NAME, seed_demo
+from frontdesk.demo.seed import AGENT_NAME, DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 
@@ -33,7 +33,7 @@ def _serve(settings: Settings) -> None:
 )
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Run the HTTP server (API, docs at /docs, playground at /)."""
+    """Run the HTTP server (inbox at /inbox, widget at /widget.js, API docs at /docs)."""
     settings = settings_from(ctx, host=host, port=port)
     console.print(
         f"Frontdesk on http://{settings.host}:{settings.port}  (data: {settings.data_dir})"
@@ -52,7 +52,7 @@ def demo(ctx: click.Context, host: str | None, port: int | None, no_serve: bool)
     """Create a demo dealership agent with sample content and serve it."""
     root = ctx.find_object(dict) or {}
     data_dir = None if root.get("data_dir") else DEMO_DIR
-    settings = settings_from(ctx, host=host, port=port, data_dir=data_dir)
+    settings = settings_from(ctx, host=host, port=port, data_dir=data_dir, demo_agent=AGENT_NAME)
 
     async def prepare() -> None:
         runtime = Runtime(settings)
@@ -77,6 +77,12 @@ def demo(ctx: click.Context, host: str | None, port: int | None, no_serve: bool)
         f"  frontdesk --data-dir {settings.data_dir} ask --agent '{AGENT_NAME}' "
         "'What does the Glacier 850 cost?'"
     )
+    base = f"http://{settings.host}:{settings.port}"
+    click.echo(
+        f"  open {base}/        the dealership site: ask the chat bubble, "
+        "then press 'Talk to a person'\n"
+        f"  open {base}/inbox   sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}, take over and reply\n"
+        f"  API docs at {base}/docs"
+    )
     if not no_serve:
-        click.echo(f"  open http://{settings.host}:{settings.port}/  (API docs at /docs)")
         _serve(settings)

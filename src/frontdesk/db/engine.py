@@ -14,8 +14,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+_IMMEDIATE = "frontdesk_immediate"
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own implicit BEGIN is turned off so that _sqlite_begin decides.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -24,10 +28,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    # A writing transaction takes the write lock up front: a deferred one that read first
+    # cannot upgrade once another writer committed (SQLITE_BUSY without waiting).
+    immediate = connection.get_execution_options().get(_IMMEDIATE)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def create_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -50,8 +62,15 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session, session.begin():
+        async with self.sessions() as session, self.transaction_of(session):
             yield session
+
+    @asynccontextmanager
+    async def transaction_of(self, session: AsyncSession) -> AsyncIterator[None]:
+        """A write transaction on ``session``: commits on success, rolls back on error."""
+        async with session.begin():
+            await session.connection(execution_options={_IMMEDIATE: True})
+            yield
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -5,7 +5,10 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from frontdesk.accounts.models import Workspace
+from sqlalchemy import select
+
+from frontdesk.accounts.models import Member, Workspace
+from frontdesk.accounts.service import create_member
 from frontdesk.agent import service
 from frontdesk.agent.models import Agent
 from frontdesk.errors import NotFound
@@ -21,6 +24,21 @@ INSTRUCTIONS = "Friendly, brief, and practical. Never guess prices or availabili
 
 def content_dir() -> Path:
     return Path(str(resources.files("frontdesk.demo") / "content"))
+
+
+DEMO_EMAIL = "demo@frontdesk.local"
+# The demo binds to loopback and holds sample data only, so a known password is fine here.
+DEMO_PASSWORD = "frontdesk-demo"
+
+
+async def seed_member(runtime: Runtime, workspace_id: str) -> None:
+    """The demo's team member (owner), created once."""
+    async with runtime.db.transaction() as session:
+        if await session.scalar(select(Member.id).where(Member.email == DEMO_EMAIL)):
+            return
+        await create_member(
+            session, workspace_id, DEMO_EMAIL, DEMO_PASSWORD, role="owner", name="Dana (demo)"
+        )
 
 
 async def seed_demo(runtime: Runtime, workspace_id: str) -> tuple[Agent, list[IngestResult]]:
@@ -43,4 +61,5 @@ async def seed_demo(runtime: Runtime, workspace_id: str) -> tuple[Agent, list[In
         files = sorted(p for p in content_dir().iterdir() if p.is_file())
         sources = [await runtime.knowledge.add_path(session, agent, path) for path in files]
     results = [await runtime.knowledge.ingest(source.id) for source in sources]
+    await seed_member(runtime, workspace_id)
     return agent, results

@@ -1,14 +1,22 @@
-"""Request-scoped dependencies: the runtime, the caller's workspace, a session."""
+"""Request-scoped dependencies: the runtime, the authenticated caller, a session."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.accounts import apikeys
+from frontdesk.accounts.caller import Caller
+from frontdesk.accounts.service import caller_for_session
+from frontdesk.errors import Forbidden, Unauthorized
 from frontdesk.runtime import Runtime
+
+SESSION_COOKIE = "fd_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -16,19 +24,61 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-def current_workspace(request: Request) -> str:
-    """The caller's workspace id (the default workspace until accounts and API keys land)."""
-    workspace_id: str = request.app.state.workspace_id
-    return workspace_id
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def authenticate(
+    runtime: Runtime, headers: Mapping[str, str], cookies: Mapping[str, str]
+) -> Caller | None:
+    """The caller behind an API key or a session cookie, or None."""
+    key = bearer_token(headers)
+    if key is not None:
+        async with runtime.db.session() as session:
+            api_key = await apikeys.find_api_key(session, key)
+        if api_key is None:
+            return None
+        if apikeys.needs_touch(api_key):
+            async with runtime.db.transaction() as session:
+                await apikeys.touch(session, api_key.id)
+        return apikeys.caller_for_key(api_key)
+    token = cookies.get(SESSION_COOKIE)
+    if token:
+        async with runtime.db.session() as session:
+            return await caller_for_session(session, token)
+    return None
+
+
+async def current_caller(request: Request) -> Caller:
+    caller = await authenticate(get_runtime(request), request.headers, request.cookies)
+    if caller is None:
+        if bearer_token(request.headers) is not None:
+            raise Unauthorized("This API key is not valid.", code="invalid_api_key")
+        raise Unauthorized("Sign in or send an API key (Authorization: Bearer ...).")
+    if caller.via == "session" and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER)
+        if not sent or sent != caller.csrf_token:
+            raise Forbidden(
+                "Missing or wrong X-CSRF-Token header for a signed-in change.", code="csrf_failed"
+            )
+    return caller
+
+
+def current_workspace(caller: Annotated[Caller, Depends(current_caller)]) -> str:
+    return caller.workspace_id
 
 
 async def get_session(
     runtime: Annotated[Runtime, Depends(get_runtime)],
+    _: Annotated[Caller, Depends(current_caller)],
 ) -> AsyncIterator[AsyncSession]:
+    # Depends on the caller so authentication never runs while this holds the write lock.
     async with runtime.db.transaction() as session:
         yield session
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+CallerDep = Annotated[Caller, Depends(current_caller)]
 WorkspaceDep = Annotated[str, Depends(current_workspace)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -1,15 +1,41 @@
-"""Health check and the built-in playground page for trying an agent."""
+"""Pages served by the same process: the inbox app, the widget script, the demo site."""
 
 from __future__ import annotations
 
 from importlib import resources
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from frontdesk.agent.models import Agent
+from frontdesk.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 
-_STATIC = resources.files("frontdesk") / "static"
+STATIC = resources.files("frontdesk") / "static"
+# Defence in depth: even if some text were ever rendered as HTML, no inline script runs.
+INBOX_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
+DEMO_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'"
+)
+
+
+def _html(name: str, csp: str, body: str | None = None) -> HTMLResponse:
+    text = body if body is not None else (STATIC / name).read_text(encoding="utf-8")
+    return HTMLResponse(
+        text,
+        headers={
+            "Content-Security-Policy": csp,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+        },
+    )
 
 
 @router.get("/healthz")
@@ -17,15 +43,31 @@ async def healthz() -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
-@router.get("/", response_class=HTMLResponse)
-async def playground() -> HTMLResponse:
-    return HTMLResponse((_STATIC / "playground" / "index.html").read_text(encoding="utf-8"))
+@router.get("/")
+async def home(runtime: RuntimeDep) -> Response:
+    """The sample dealership site with the widget (demo), otherwise the inbox."""
+    name = runtime.settings.demo_agent
+    if name:
+        async with runtime.db.session() as session:
+            key = await session.scalar(
+                select(Agent.public_key).where(Agent.name == name).order_by(Agent.created_at)
+            )
+        if key:
+            page = (STATIC / "demo" / "index.html").read_text(encoding="utf-8")
+            return _html("", DEMO_CSP, page.replace("{{PUBLIC_KEY}}", key))
+    return RedirectResponse("/inbox", status_code=307)
 
 
-@router.get("/static/playground/{name}")
-async def playground_asset(name: str) -> Response:
-    allowed = {"app.js": "text/javascript", "style.css": "text/css"}
-    if name not in allowed:
-        return PlainTextResponse("Not found", status_code=404)
-    body = (_STATIC / "playground" / name).read_text(encoding="utf-8")
-    return Response(body, media_type=allowed[name])
+@router.get("/inbox")
+@router.get("/inbox/invite/{token}")
+async def inbox(request: Request) -> HTMLResponse:
+    return _html("inbox/index.html", INBOX_CSP)
+
+
+@router.get("/widget.js")
+async def widget_script() -> Response:
+    return Response(
+        (STATIC / "widget" / "widget.js").read_text(encoding="utf-8"),
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from frontdesk.widget.origins import normalize_origin
 
 
 class AgentSettings(BaseModel):
@@ -17,6 +19,21 @@ class AgentSettings(BaseModel):
     language: str | None = Field(None, min_length=2, max_length=16)
     confidence_threshold: float | None = Field(None, ge=0, le=1)
     generator: Literal["extractive"] | None = None
+    theme_color: str | None = Field(
+        None, pattern=r"^#[0-9a-fA-F]{6}$", description="Widget colour as #rrggbb."
+    )
+    position: Literal["right", "left"] | None = None
+    allowed_origins: list[str] | None = Field(
+        None,
+        max_length=50,
+        description="Sites allowed to embed the widget, e.g. https://example.com or "
+        "https://*.example.com; empty allows any site.",
+    )
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [normalize_origin(v) for v in value]
 
 
 class AgentIn(AgentSettings):
@@ -40,6 +57,9 @@ class AgentOut(BaseModel):
     language: str
     confidence_threshold: float
     generator: str
+    theme_color: str
+    position: str
+    allowed_origins: list[str]
     created_at: datetime
     updated_at: datetime
 

@@ -1,0 +1,60 @@
+"""Passwords (argon2) and random tokens stored only as SHA-256 digests."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from frontdesk.errors import InvalidInput
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"The password must be at least {MIN_PASSWORD} characters.", field="password"
+        )
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput("The password is too long.", field="password")
+    return password
+
+
+def check_email(email: str) -> str:
+    normal = email.strip().lower()
+    if len(normal) > 320 or not _EMAIL.match(normal):
+        raise InvalidInput(f"'{email}' is not an email address.", field="email")
+    return normal
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, check_password(password))
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    def verify() -> bool:
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(verify)
+
+
+def new_token(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Conversations between a visitor, the AI and the team: one thread, one owner at a time."""

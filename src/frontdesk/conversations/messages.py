@@ -1,0 +1,114 @@
+"""Posting messages: the visitor's (idempotent by client id), the team's, and the AI's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.accounts.caller import Caller
+from frontdesk.agent.models import Agent
+from frontdesk.agent.schemas import AnswerOut
+from frontdesk.conversations import lifecycle
+from frontdesk.conversations.models import Conversation, Message
+from frontdesk.conversations.repository import message_by_client_id
+from frontdesk.conversations.thread import add_message
+from frontdesk.errors import Conflict, InvalidInput
+
+BUTTON_REASON = "visitor asked for a person"
+
+
+@dataclass
+class Posted:
+    message: Message
+    duplicate: bool
+    needs_reply: bool
+
+
+def check_text(text: str, limit: int) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidInput("The message is empty.", field="text")
+    if len(text) > limit:
+        raise InvalidInput(
+            f"The message is {len(text):,} characters long; the limit is {limit:,}.",
+            field="text",
+        )
+    return text
+
+
+async def post_visitor_message(
+    session: AsyncSession,
+    conversation: Conversation,
+    text: str,
+    client_id: str | None,
+    limit: int,
+) -> Posted:
+    text = check_text(text, limit)
+    if client_id:
+        existing = await message_by_client_id(session, conversation.id, client_id)
+        if existing is not None:
+            return Posted(existing, duplicate=True, needs_reply=False)
+    if conversation.status == "closed":
+        await lifecycle.reopen_for_visitor(session, conversation)
+    message = await add_message(session, conversation, "visitor", text, client_id=client_id)
+    return Posted(message, duplicate=False, needs_reply=conversation.status == "bot")
+
+
+async def post_member_message(
+    session: AsyncSession,
+    caller: Caller,
+    conversation: Conversation,
+    text: str,
+    private: bool,
+    limit: int,
+) -> Message:
+    text = check_text(text, limit)
+    if not private:
+        if conversation.status == "closed":
+            raise Conflict("This conversation is closed; reopen it to reply.")
+        if conversation.status in ("bot", "waiting"):
+            # Replying takes the conversation: the AI must not answer over a person.
+            await lifecycle.claim(session, caller, conversation)
+    return await add_message(
+        session,
+        conversation,
+        "member",
+        text,
+        author_id=caller.member_id,
+        author_name=caller.name or "Team",
+        private=private,
+    )
+
+
+async def post_ai_answer(
+    session: AsyncSession, agent: Agent, conversation: Conversation, answer: AnswerOut
+) -> Message | None:
+    """Store the AI's reply, unless a person took the conversation while it was thinking."""
+    if conversation.status != "bot":
+        return None
+    message = await add_message(
+        session,
+        conversation,
+        "ai",
+        answer.answer,
+        author_name=agent.name,
+        citations=[c.model_dump(mode="json") for c in answer.citations],
+        confidence=answer.confidence,
+    )
+    if answer.handoff.triggered:
+        await lifecycle.hand_off(
+            session,
+            conversation,
+            answer.handoff.trigger or "low_confidence",
+            answer.handoff.reason or "the AI could not answer",
+        )
+    return message
+
+
+async def request_person(session: AsyncSession, agent: Agent, conversation: Conversation) -> None:
+    """The visitor pressed "Talk to a person"."""
+    if conversation.status in ("waiting", "human"):
+        return
+    await add_message(session, conversation, "ai", agent.handoff_message, author_name=agent.name)
+    await lifecycle.hand_off(session, conversation, "button", BUTTON_REASON)

@@ -1,0 +1,93 @@
+"""Conversation, Message and each member's read position."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from frontdesk.db.base import Base, Timestamped, new_id, utcnow
+
+Status = Literal["bot", "waiting", "human", "closed"]
+Priority = Literal["low", "normal", "high", "urgent"]
+Author = Literal["visitor", "ai", "member", "system"]
+PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
+OPEN_STATUSES: tuple[Status, ...] = ("bot", "waiting", "human")
+
+
+class Conversation(Timestamped, Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cv"))
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="bot")
+    assignee_id: Mapped[str | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    visitor_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    page_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    handoff_trigger: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    handoff_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq"),
+        UniqueConstraint("conversation_id", "client_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("msg"))
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    author_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    event: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def visible_to_visitor(self) -> bool:
+        return not self.private and self.author != "system"
+
+
+class ReadMark(Base):
+    """How far a member has read a conversation (for unread counts)."""
+
+    __tablename__ = "read_marks"
+
+    member_id: Mapped[str] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, default=0)

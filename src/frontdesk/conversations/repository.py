@@ -1,0 +1,254 @@
+"""Queries over conversations and messages, always inside one workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from frontdesk.accounts.models import Member
+from frontdesk.agent.models import Agent
+from frontdesk.conversations.models import OPEN_STATUSES, Conversation, Message, ReadMark
+from frontdesk.conversations.schemas import (
+    ConversationOut,
+    HandoffOut,
+    LastMessage,
+    MessageOut,
+    VisitorInfo,
+    VisitorMessageOut,
+)
+from frontdesk.db.base import as_utc, utcnow
+from frontdesk.errors import NotFound
+
+_PRIORITY_RANK = case(
+    {"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Conversation.priority, else_=2
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    statuses: Sequence[str] = OPEN_STATUSES
+    agent_id: str | None = None
+    assignee: str | None = None  # a member id, or "none"
+    priority: str | None = None
+    limit: int = 100
+
+
+async def get_conversation(
+    session: AsyncSession, workspace_id: str, conversation_id: str
+) -> Conversation:
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None or conversation.workspace_id != workspace_id:
+        raise NotFound(f"There is no conversation '{conversation_id}'.")
+    return conversation
+
+
+async def list_conversations(
+    session: AsyncSession, workspace_id: str, filters: Filters
+) -> list[Conversation]:
+    query = select(Conversation).where(
+        Conversation.workspace_id == workspace_id, Conversation.status.in_(filters.statuses)
+    )
+    if filters.agent_id:
+        query = query.where(Conversation.agent_id == filters.agent_id)
+    if filters.assignee == "none":
+        query = query.where(Conversation.assignee_id.is_(None))
+    elif filters.assignee:
+        query = query.where(Conversation.assignee_id == filters.assignee)
+    if filters.priority:
+        query = query.where(Conversation.priority == filters.priority)
+    query = query.order_by(
+        _PRIORITY_RANK,
+        Conversation.waiting_since.is_(None),
+        Conversation.waiting_since,
+        Conversation.last_message_at.desc(),
+        Conversation.id.desc(),
+    ).limit(filters.limit)
+    return list(await session.scalars(query))
+
+
+async def next_seq(session: AsyncSession, conversation: Conversation) -> int:
+    """Allocate the conversation's next message number inside the current transaction."""
+    now = utcnow()
+    seq = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(last_seq=Conversation.last_seq + 1, last_message_at=now)
+        .returning(Conversation.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    assert seq is not None
+    set_committed_value(conversation, "last_seq", int(seq))
+    set_committed_value(conversation, "last_message_at", now)
+    return int(seq)
+
+
+async def message_by_client_id(
+    session: AsyncSession, conversation_id: str, client_id: str
+) -> Message | None:
+    found: Message | None = await session.scalar(
+        select(Message).where(
+            Message.conversation_id == conversation_id, Message.client_id == client_id
+        )
+    )
+    return found
+
+
+async def messages_after(
+    session: AsyncSession,
+    conversation_id: str,
+    after: int = 0,
+    *,
+    visitor_view: bool = False,
+    limit: int = 1000,
+) -> list[Message]:
+    query = select(Message).where(Message.conversation_id == conversation_id, Message.seq > after)
+    if visitor_view:
+        query = query.where(Message.private.is_(False), Message.author != "system")
+    return list(await session.scalars(query.order_by(Message.seq).limit(limit)))
+
+
+async def mark_read(
+    session: AsyncSession, member_id: str, conversation: Conversation, seq: int
+) -> None:
+    seq = min(seq, conversation.last_seq)
+    mark = await session.get(ReadMark, (member_id, conversation.id))
+    if mark is None:
+        session.add(ReadMark(member_id=member_id, conversation_id=conversation.id, seq=seq))
+    elif seq > mark.seq:
+        mark.seq = seq
+
+
+async def describe(
+    session: AsyncSession, conversations: Sequence[Conversation], member_id: str | None = None
+) -> list[ConversationOut]:
+    """API views of conversations with names, last message and the member's unread count."""
+    if not conversations:
+        return []
+    ids = [c.id for c in conversations]
+    agent_names = dict(
+        (
+            await session.execute(
+                select(Agent.id, Agent.name).where(
+                    Agent.id.in_({c.agent_id for c in conversations})
+                )
+            )
+        ).all()
+    )
+    assignees = {c.assignee_id for c in conversations if c.assignee_id}
+    member_names = (
+        dict(
+            (
+                await session.execute(
+                    select(Member.id, Member.name).where(Member.id.in_(assignees))
+                )
+            ).all()
+        )
+        if assignees
+        else {}
+    )
+    pairs = [
+        and_(Message.conversation_id == c.id, Message.seq == c.last_seq)
+        for c in conversations
+        if c.last_seq
+    ]
+    last = (
+        {m.conversation_id: m for m in (await session.scalars(select(Message).where(or_(*pairs))))}
+        if pairs
+        else {}
+    )
+    unread: dict[str, int] = {}
+    if member_id:
+        rows = await session.execute(
+            select(Message.conversation_id, func.count())
+            .select_from(Message)
+            .outerjoin(
+                ReadMark,
+                and_(
+                    ReadMark.conversation_id == Message.conversation_id,
+                    ReadMark.member_id == member_id,
+                ),
+            )
+            .where(
+                Message.conversation_id.in_(ids),
+                Message.author == "visitor",
+                Message.seq > func.coalesce(ReadMark.seq, 0),
+            )
+            .group_by(Message.conversation_id)
+        )
+        unread = dict(rows.all())
+    return [
+        _conversation_out(c, agent_names.get(c.agent_id, ""), member_names, last.get(c.id), unread)
+        for c in conversations
+    ]
+
+
+def _conversation_out(
+    c: Conversation,
+    agent_name: str,
+    member_names: dict[str, str],
+    last: Message | None,
+    unread: dict[str, int],
+) -> ConversationOut:
+    return ConversationOut(
+        id=c.id,
+        agent_id=c.agent_id,
+        agent_name=agent_name,
+        status=c.status,
+        assignee_id=c.assignee_id,
+        assignee_name=member_names.get(c.assignee_id) if c.assignee_id else None,
+        priority=c.priority,
+        handoff=HandoffOut(trigger=c.handoff_trigger, reason=c.handoff_reason)
+        if c.handoff_trigger
+        else None,
+        waiting_since=as_utc(c.waiting_since) if c.waiting_since else None,
+        last_message_at=as_utc(c.last_message_at) if c.last_message_at else None,
+        last_message=LastMessage(
+            seq=last.seq,
+            author=last.author,
+            text=last.text[:280],
+            private=last.private,
+        )
+        if last
+        else None,
+        last_seq=c.last_seq,
+        unread=unread.get(c.id, 0),
+        visitor=VisitorInfo(page_url=c.page_url),
+        created_at=as_utc(c.created_at),
+        updated_at=as_utc(c.updated_at),
+    )
+
+
+def message_out(m: Message) -> MessageOut:
+    return MessageOut(
+        id=m.id,
+        conversation_id=m.conversation_id,
+        seq=m.seq,
+        author=m.author,
+        author_id=m.author_id,
+        author_name=m.author_name,
+        text=m.text,
+        private=m.private,
+        citations=m.citations,
+        confidence=m.confidence,
+        client_id=m.client_id,
+        event=m.event,
+        created_at=as_utc(m.created_at),
+    )
+
+
+def visitor_message_out(m: Message) -> VisitorMessageOut:
+    return VisitorMessageOut(
+        id=m.id,
+        seq=m.seq,
+        author=m.author,
+        author_name=m.author_name,
+        text=m.text,
+        citations=m.citations,
+        confidence=m.confidence,
+        client_id=m.client_id,
+        created_at=as_utc(m.created_at),
+    )

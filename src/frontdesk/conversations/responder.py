@@ -1,0 +1,131 @@
+"""The AI's side of a conversation: answer each visitor message while the AI owns the chat."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import select
+
+from frontdesk.agent.answering import AnswerService
+from frontdesk.agent.models import Agent
+from frontdesk.agent.schemas import AnswerOut, Handoff
+from frontdesk.conversations.messages import post_ai_answer
+from frontdesk.conversations.models import Conversation, Message
+from frontdesk.db.engine import Database
+from frontdesk.events.broker import Broker
+from frontdesk.events.store import changes
+from frontdesk.events.types import Event
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION = 2000
+FAILED = "Sorry, something went wrong on our side while looking that up."
+
+
+class Responder:
+    """Runs AI replies as background tasks, one at a time per conversation, in order."""
+
+    def __init__(self, db: Database, broker: Broker, answers: AnswerService):
+        self.db = db
+        self.broker = broker
+        self.answers = answers
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def schedule(self, conversation_id: str, seq: int) -> None:
+        """Answer the visitor message ``seq`` (already committed) of a conversation."""
+        task = asyncio.create_task(
+            self._reply(conversation_id, seq), name=f"reply-{conversation_id}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def recover(self) -> int:
+        """After a restart: answer visitor messages the AI had not replied to yet."""
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(Conversation.id, Conversation.last_seq)
+                .join(
+                    Message,
+                    (Message.conversation_id == Conversation.id)
+                    & (Message.seq == Conversation.last_seq),
+                )
+                .where(Conversation.status == "bot", Message.author == "visitor")
+            )
+            pending = rows.all()
+        for conversation_id, seq in pending:
+            self.schedule(conversation_id, seq)
+        return len(pending)
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _reply(self, conversation_id: str, seq: int) -> None:
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        try:
+            async with lock:
+                await self._answer(conversation_id, seq)
+        except Exception:
+            log.exception("AI reply failed for conversation %s", conversation_id)
+        finally:
+            if not lock.locked() and self._locks.get(conversation_id) is lock:
+                del self._locks[conversation_id]
+
+    async def _answer(self, conversation_id: str, seq: int) -> None:
+        async with self.db.session() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            message = await session.scalar(
+                select(Message).where(
+                    Message.conversation_id == conversation_id, Message.seq == seq
+                )
+            )
+            if conversation is None or message is None or conversation.status != "bot":
+                return
+            agent = await session.get(Agent, conversation.agent_id)
+        if agent is None:
+            return
+        await self._typing(conversation, agent, True)
+        try:
+            answer = await self._ask(agent, message.text[:MAX_QUESTION])
+            async with changes(self.db, self.broker) as session:
+                current = await session.get(Conversation, conversation_id)
+                if current is not None:
+                    await post_ai_answer(session, agent, current, answer)
+        finally:
+            await self._typing(conversation, agent, False)
+
+    async def _ask(self, agent: Agent, question: str) -> AnswerOut:
+        try:
+            return await self.answers.ask(agent, question)
+        except Exception:
+            log.exception("answering failed for agent %s", agent.id)
+            return AnswerOut(
+                answer=f"{FAILED} {agent.handoff_message}",
+                citations=[],
+                confidence=0.0,
+                handoff=Handoff(
+                    triggered=True,
+                    trigger="low_confidence",
+                    reason="The AI could not answer because of an internal error.",
+                ),
+                generator="none",
+            )
+
+    async def _typing(self, conversation: Conversation, agent: Agent, typing: bool) -> None:
+        await self.broker.publish(
+            [
+                Event(
+                    type="typing",
+                    workspace_id=conversation.workspace_id,
+                    conversation_id=conversation.id,
+                    data={"author": "ai", "member_id": None, "name": agent.name, "typing": typing},
+                )
+            ]
+        )

@@ -1,0 +1,148 @@
+"""What the API and the live sockets say about conversations and messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from frontdesk.agent.schemas import Citation
+
+StatusName = Literal["bot", "waiting", "human", "closed"]
+PriorityName = Literal["low", "normal", "high", "urgent"]
+AuthorName = Literal["visitor", "ai", "member", "system"]
+CLIENT_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+class HandoffOut(BaseModel):
+    trigger: str
+    reason: str | None
+
+
+class LastMessage(BaseModel):
+    seq: int
+    author: AuthorName
+    text: str
+    private: bool
+
+
+class VisitorInfo(BaseModel):
+    page_url: str | None
+
+
+class ConversationOut(BaseModel):
+    id: str
+    agent_id: str
+    agent_name: str
+    status: StatusName
+    assignee_id: str | None
+    assignee_name: str | None
+    priority: PriorityName
+    handoff: HandoffOut | None
+    waiting_since: datetime | None
+    last_message_at: datetime | None
+    last_message: LastMessage | None
+    last_seq: int
+    unread: int = 0
+    visitor: VisitorInfo
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessageOut(BaseModel):
+    id: str
+    conversation_id: str
+    seq: int
+    author: AuthorName
+    author_id: str | None
+    author_name: str | None
+    text: str
+    private: bool
+    citations: list[Citation]
+    confidence: float | None
+    client_id: str | None
+    event: str | None
+    created_at: datetime
+
+
+class VisitorMessageOut(BaseModel):
+    id: str
+    seq: int
+    author: Literal["visitor", "ai", "member"]
+    author_name: str | None
+    text: str
+    citations: list[Citation]
+    confidence: float | None
+    client_id: str | None
+    created_at: datetime
+
+
+class ConversationDetail(BaseModel):
+    conversation: ConversationOut
+    messages: list[MessageOut]
+
+
+class ConversationList(BaseModel):
+    conversations: list[ConversationOut]
+
+
+class VisitorMessages(BaseModel):
+    status: StatusName
+    messages: list[VisitorMessageOut]
+
+
+class MessageText(BaseModel):
+    text: str = Field(description="The message; surrounding whitespace is trimmed.")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("the message is empty")
+        return value
+
+
+class VisitorMessageIn(MessageText):
+    client_id: str | None = Field(
+        None,
+        pattern=CLIENT_ID,
+        description="The client's own id for this message; a repeat send is stored once.",
+    )
+
+
+class MemberMessageIn(MessageText):
+    private: bool = Field(False, description="An internal note: never shown to the visitor.")
+
+
+class AssignIn(BaseModel):
+    member_id: str | None
+
+
+class PriorityIn(BaseModel):
+    priority: PriorityName
+
+
+class ReadIn(BaseModel):
+    seq: int = Field(ge=0)
+
+
+class NewConversationIn(BaseModel):
+    page_url: str | None = Field(None, max_length=2000)
+
+
+class NewConversationOut(BaseModel):
+    id: str
+    visitor_token: str
+
+
+class WidgetConfig(BaseModel):
+    agent_name: str
+    greeting: str
+    theme_color: str
+    position: Literal["right", "left"]
+
+
+class StatusOut(BaseModel):
+    status: StatusName

@@ -1,0 +1,90 @@
+"""Appending to a conversation's thread and announcing changes (events after commit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.conversations.models import Author, Conversation, Message
+from frontdesk.conversations.repository import describe, message_out, next_seq
+from frontdesk.events.store import record
+
+
+async def add_message(
+    session: AsyncSession,
+    conversation: Conversation,
+    author: Author,
+    text: str,
+    *,
+    author_id: str | None = None,
+    author_name: str | None = None,
+    private: bool = False,
+    citations: Sequence[dict[str, Any]] = (),
+    confidence: float | None = None,
+    client_id: str | None = None,
+    event: str | None = None,
+) -> Message:
+    message = Message(
+        workspace_id=conversation.workspace_id,
+        conversation_id=conversation.id,
+        seq=await next_seq(session, conversation),
+        author=author,
+        author_id=author_id,
+        author_name=author_name,
+        text=text,
+        private=private,
+        citations=list(citations),
+        confidence=confidence,
+        client_id=client_id,
+        event=event,
+    )
+    session.add(message)
+    await session.flush()
+    [view] = await describe(session, [conversation])
+    await record(
+        session,
+        "message.created",
+        conversation.workspace_id,
+        conversation.id,
+        {"message": message_out(message).model_dump(mode="json"), "conversation": _json(view)},
+    )
+    return message
+
+
+async def system_note(
+    session: AsyncSession, conversation: Conversation, event: str, text: str
+) -> Message:
+    return await add_message(session, conversation, "system", text, event=event)
+
+
+async def announce_created(session: AsyncSession, conversation: Conversation) -> None:
+    await session.flush()
+    [view] = await describe(session, [conversation])
+    await record(
+        session,
+        "conversation.created",
+        conversation.workspace_id,
+        conversation.id,
+        {"conversation": _json(view), "changes": []},
+    )
+
+
+async def announce_changes(
+    session: AsyncSession, conversation: Conversation, changes: Sequence[str]
+) -> None:
+    await session.flush()
+    [view] = await describe(session, [conversation])
+    await record(
+        session,
+        "conversation.updated",
+        conversation.workspace_id,
+        conversation.id,
+        {"conversation": _json(view), "changes": list(changes)},
+    )
+
+
+def _json(model: Any) -> dict[str, Any]:
+    data: dict[str, Any] = model.model_dump(mode="json")
+    return data

@@ -1,0 +1,1 @@
+"""Typed events: recorded with the change that caused them, published after commit."""

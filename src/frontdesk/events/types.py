@@ -1,0 +1,36 @@
+"""The event every transport delivers; ``id`` is None for ephemeral ones such as typing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from frontdesk.db.base import utcnow
+
+EventType = Literal[
+    "conversation.created",
+    "conversation.updated",
+    "message.created",
+    "typing",
+]
+
+
+@dataclass(frozen=True)
+class Event:
+    type: EventType
+    workspace_id: str
+    conversation_id: str | None
+    data: dict[str, Any]
+    id: int | None = None
+    created_at: datetime = field(default_factory=utcnow)
+
+    def frame(self) -> dict[str, Any]:
+        """The JSON object sent to inbox clients."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "conversation_id": self.conversation_id,
+            "data": self.data,
+            "created_at": self.created_at.isoformat(),
+        }

@@ -1,0 +1,102 @@
+"""Response models for members, invites, API keys and the signed-in session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from frontdesk.accounts.models import Role
+from frontdesk.db.base import as_utc
+
+
+class MemberOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    email: str
+    name: str
+    role: Role
+    created_at: datetime
+
+
+class WorkspaceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+
+
+class SessionOut(BaseModel):
+    member: MemberOut
+    workspace: WorkspaceOut
+    csrf_token: str
+
+
+class LoginIn(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class AcceptInviteIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    password: str = Field(max_length=1024)
+
+
+class InviteIn(BaseModel):
+    email: str = Field(max_length=320)
+    role: Role = "agent"
+
+
+class InviteOut(BaseModel):
+    id: str
+    email: str
+    role: Role
+    expires_at: datetime
+    created_at: datetime
+
+
+class IssuedInviteOut(InviteOut):
+    url: str = Field(description="The invite link; shown once.")
+
+
+class InvitePreview(BaseModel):
+    email: str
+    role: Role
+    workspace: str
+
+
+class RoleIn(BaseModel):
+    role: Role
+
+
+class ApiKeyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class IssuedApiKeyOut(ApiKeyOut):
+    key: str = Field(description="The secret key; shown once, store it now.")
+
+
+class MemberList(BaseModel):
+    members: list[MemberOut]
+
+
+class InviteList(BaseModel):
+    invites: list[InviteOut]
+
+
+class ApiKeyList(BaseModel):
+    api_keys: list[ApiKeyOut]
+
+
+def utc(value: datetime) -> datetime:
+    return as_utc(value)

@@ -1,0 +1,243 @@
+"""The two live sockets: the widget's (one conversation) and the inbox's (a workspace).
+
+Both resume: the widget from the last message ``seq`` it saw, the inbox from the last event
+id. A socket subscribes before it reads the backlog and drops what it already sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from frontdesk.accounts.caller import Caller
+from frontdesk.conversations import repository
+from frontdesk.errors import FrontdeskError, NotFound, Unauthorized
+from frontdesk.events import store
+from frontdesk.events.broker import Subscription
+from frontdesk.events.types import Event
+from frontdesk.runtime import Runtime
+from frontdesk.web.deps import authenticate
+from frontdesk.widget.service import check_origin, conversation_for_token
+
+router = APIRouter()
+
+RESUME = 4008  # close code: fell behind; reconnect with the last id/seq to catch up
+VISITOR_FIELDS = (
+    "id",
+    "seq",
+    "author",
+    "author_name",
+    "text",
+    "citations",
+    "confidence",
+    "client_id",
+    "created_at",
+)
+
+
+def _own_origin(websocket: WebSocket) -> str:
+    scheme = "https" if websocket.url.scheme == "wss" else "http"
+    return f"{scheme}://{websocket.headers.get('host', '')}"
+
+
+async def _refuse(websocket: WebSocket, error: FrontdeskError) -> None:
+    await websocket.send_json({"type": "error", **error.as_dict()})
+    await websocket.close(code=4000 + error.status)
+
+
+async def _pump(
+    websocket: WebSocket,
+    subscription: Subscription,
+    on_event: Callable[[Event], Awaitable[None]],
+    on_frame: Callable[[dict[str, Any]], Awaitable[None]],
+) -> None:
+    """Send subscribed events and handle client frames until either side stops."""
+
+    async def read() -> None:
+        try:
+            while True:
+                text = await websocket.receive_text()
+                with contextlib.suppress(ValueError, TypeError, KeyError, FrontdeskError):
+                    frame = json.loads(text)
+                    if isinstance(frame, dict):
+                        await on_frame(frame)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            subscription.stop()
+
+    reader = asyncio.create_task(read())
+    try:
+        while (event := await subscription.get()) is not None:
+            await on_event(event)
+        if not reader.done():
+            await websocket.close(code=RESUME)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await reader
+
+
+def _typing(caller_kind: str, workspace_id: str, conversation_id: str, **data: Any) -> Event:
+    return Event(
+        type="typing",
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        data={"author": caller_kind, **data},
+    )
+
+
+@router.websocket("/api/v1/widget/ws")
+async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    await websocket.accept()
+    try:
+        async with runtime.db.session() as session:
+            conversation, agent = await conversation_for_token(session, token)
+        check_origin(agent, websocket.headers.get("origin"), _own_origin(websocket))
+    except FrontdeskError as error:
+        await _refuse(websocket, error)
+        return
+    last = max(after, 0)
+    with runtime.broker.subscribe() as subscription:
+        async with runtime.db.session() as session:
+            backlog = await repository.messages_after(session, conversation.id, last)
+            current = await session.get(type(conversation), conversation.id)
+        for message in backlog:
+            if message.visible_to_visitor:
+                out = repository.visitor_message_out(message).model_dump(mode="json")
+                await websocket.send_json({"type": "message", "message": out})
+            last = message.seq
+        await websocket.send_json(
+            {"type": "status", "status": current.status if current else "closed"}
+        )
+
+        async def on_event(event: Event) -> None:
+            nonlocal last
+            if event.conversation_id != conversation.id:
+                return
+            if event.type == "message.created":
+                message = event.data["message"]
+                if message["seq"] <= last:
+                    return
+                last = message["seq"]
+                if not message["private"] and message["author"] != "system":
+                    visible = {k: message[k] for k in VISITOR_FIELDS}
+                    await websocket.send_json({"type": "message", "message": visible})
+            elif event.type == "conversation.updated" and "status" in event.data["changes"]:
+                status = event.data["conversation"]["status"]
+                await websocket.send_json({"type": "status", "status": status})
+            elif event.type == "typing" and event.data["author"] != "visitor":
+                await websocket.send_json(
+                    {
+                        "type": "typing",
+                        "author": event.data["author"],
+                        "name": event.data.get("name"),
+                        "typing": bool(event.data["typing"]),
+                    }
+                )
+
+        async def on_frame(frame: dict[str, Any]) -> None:
+            if frame.get("type") == "typing":
+                await runtime.broker.publish(
+                    [
+                        _typing(
+                            "visitor",
+                            conversation.workspace_id,
+                            conversation.id,
+                            member_id=None,
+                            name=None,
+                            typing=bool(frame.get("typing")),
+                        )
+                    ]
+                )
+
+        await _pump(websocket, subscription, on_event, on_frame)
+
+
+async def _inbox_caller(websocket: WebSocket, runtime: Runtime) -> Caller:
+    caller = await authenticate(runtime, websocket.headers, websocket.cookies)
+    if caller is None:
+        raise Unauthorized("Sign in or send an API key (Authorization: Bearer ...).")
+    origin = websocket.headers.get("origin")
+    if caller.via == "session" and origin is not None and origin != _own_origin(websocket):
+        # A cookie travels with any site's socket; only the inbox's own pages may use it.
+        raise Unauthorized("Signed-in sockets are only accepted from this server's pages.")
+    return caller
+
+
+@router.websocket("/api/v1/inbox/ws")
+async def inbox_socket(websocket: WebSocket, last_event_id: int | None = None) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    await websocket.accept()
+    try:
+        caller = await _inbox_caller(websocket, runtime)
+    except FrontdeskError as error:
+        await _refuse(websocket, error)
+        return
+    workspace_id = caller.workspace_id
+    limit = runtime.settings.event_replay_limit
+    with runtime.broker.subscribe() as subscription:
+        async with runtime.db.session() as session:
+            latest = await store.latest_id(session, workspace_id)
+            backlog = (
+                await store.since(session, workspace_id, last_event_id, limit)
+                if last_event_id is not None
+                else []
+            )
+        last = latest if last_event_id is None else last_event_id
+        if backlog is None:
+            await websocket.send_json({"type": "reset", "last_event_id": latest})
+            last = latest
+        else:
+            for event in backlog:
+                await websocket.send_json(event.frame())
+                last = event.id or last
+        await websocket.send_json({"type": "ready", "last_event_id": last})
+        known: set[str] = set()
+
+        async def on_event(event: Event) -> None:
+            nonlocal last
+            if event.workspace_id != workspace_id:
+                return
+            if event.id is None:
+                if event.data.get("member_id") != caller.member_id or caller.member_id is None:
+                    await websocket.send_json(event.frame())
+                return
+            if event.id <= last:
+                return
+            last = event.id
+            await websocket.send_json(event.frame())
+
+        async def on_frame(frame: dict[str, Any]) -> None:
+            conversation_id = frame.get("conversation_id")
+            if frame.get("type") != "typing" or not isinstance(conversation_id, str):
+                return
+            if conversation_id not in known:
+                async with runtime.db.session() as session:
+                    try:
+                        await repository.get_conversation(session, workspace_id, conversation_id)
+                    except NotFound:
+                        return
+                known.add(conversation_id)
+            await runtime.broker.publish(
+                [
+                    _typing(
+                        "member",
+                        workspace_id,
+                        conversation_id,
+                        member_id=caller.member_id,
+                        name=caller.name,
+                        typing=bool(frame.get("typing")),
+                    )
+                ]
+            )
+
+        await _pump(websocket, subscription, on_event, on_frame)

@@ -1,0 +1,126 @@
+"""The public widget API: config, start a conversation, send, catch up, ask for a person."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from frontdesk.conversations import lifecycle, repository
+from frontdesk.conversations.messages import post_visitor_message, request_person
+from frontdesk.conversations.schemas import (
+    NewConversationIn,
+    NewConversationOut,
+    StatusOut,
+    VisitorMessageIn,
+    VisitorMessageOut,
+    VisitorMessages,
+    WidgetConfig,
+)
+from frontdesk.web.deps import RuntimeDep
+from frontdesk.web.ratelimit import RateLimiter
+from frontdesk.widget.service import agent_by_public_key, check_origin, conversation_for_token
+
+router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
+
+TokenHeader = Annotated[str | None, Header(alias="X-Visitor-Token")]
+
+
+def own_origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.headers.get('host', '')}"
+
+
+def _limiter(request: Request, name: str) -> RateLimiter:
+    limiter: RateLimiter = getattr(request.app.state, name)
+    return limiter
+
+
+@router.get("/{public_key}/config")
+async def config(public_key: str, request: Request, runtime: RuntimeDep) -> WidgetConfig:
+    """What the widget shows before the first message: name, greeting, colour, side."""
+    async with runtime.db.session() as session:
+        agent = await agent_by_public_key(session, public_key)
+    check_origin(agent, request.headers.get("origin"), own_origin(request))
+    return WidgetConfig(
+        agent_name=agent.name,
+        greeting=agent.greeting,
+        theme_color=agent.theme_color,
+        position=agent.position,
+    )
+
+
+@router.post("/{public_key}/conversations", status_code=201)
+async def start(
+    public_key: str, request: Request, runtime: RuntimeDep, body: NewConversationIn | None = None
+) -> NewConversationOut:
+    """Open a conversation; the visitor token returned opens exactly this one."""
+    _limiter(request, "start_limiter").hit(request.client.host if request.client else "?")
+    async with runtime.changes() as session:
+        agent = await agent_by_public_key(session, public_key)
+        check_origin(agent, request.headers.get("origin"), own_origin(request))
+        started = await lifecycle.start_conversation(
+            session, agent, body.page_url if body else None
+        )
+    return NewConversationOut(id=started.conversation.id, visitor_token=started.visitor_token)
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    status_code=201,
+    responses={200: {"description": "Already stored (same client_id): the stored message."}},
+)
+async def send(
+    conversation_id: str,
+    body: VisitorMessageIn,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    token: TokenHeader = None,
+) -> VisitorMessageOut:
+    """Store the message durably, then answer it if the AI owns the conversation."""
+    async with runtime.changes() as session:
+        conversation, agent = await conversation_for_token(session, token, conversation_id)
+        check_origin(agent, request.headers.get("origin"), own_origin(request))
+        _limiter(request, "visitor_limiter").hit(conversation.id)
+        posted = await post_visitor_message(
+            session, conversation, body.text, body.client_id, runtime.settings.max_message_chars
+        )
+    if posted.duplicate:
+        response.status_code = 200
+    if posted.needs_reply:
+        runtime.responder.schedule(conversation.id, posted.message.seq)
+    return repository.visitor_message_out(posted.message)
+
+
+@router.get("/conversations/{conversation_id}/messages")
+async def history(
+    conversation_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    after: Annotated[int, Query(ge=0, description="Only messages with a higher seq.")] = 0,
+    token: TokenHeader = None,
+) -> VisitorMessages:
+    """Messages the visitor may see (no internal notes, no system events)."""
+    async with runtime.db.session() as session:
+        conversation, agent = await conversation_for_token(session, token, conversation_id)
+        check_origin(agent, request.headers.get("origin"), own_origin(request))
+        messages = await repository.messages_after(
+            session, conversation.id, after, visitor_view=True
+        )
+    return VisitorMessages(
+        status=conversation.status,
+        messages=[repository.visitor_message_out(m) for m in messages],
+    )
+
+
+@router.post("/conversations/{conversation_id}/handoff")
+async def handoff(
+    conversation_id: str, request: Request, runtime: RuntimeDep, token: TokenHeader = None
+) -> StatusOut:
+    """The "Talk to a person" button: the conversation waits for the team."""
+    async with runtime.changes() as session:
+        conversation, agent = await conversation_for_token(session, token, conversation_id)
+        check_origin(agent, request.headers.get("origin"), own_origin(request))
+        await request_person(session, agent, conversation)
+        status = conversation.status
+    return StatusOut(status=status)

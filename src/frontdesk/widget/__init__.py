@@ -1,0 +1,1 @@
+"""The embeddable website widget: its public API rules (origins, visitor tokens, limits)."""
