@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TypeVar
 
 import httpx
@@ -16,11 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.accounts.apikeys import create_api_key
 from frontdesk.accounts.models import Member
 from frontdesk.accounts.service import create_member, create_workspace, get_or_create_workspace
-from frontdesk.db.engine import Database
-
 from frontdesk.agent import service as agents
 from frontdesk.agent.models import Agent
 from frontdesk.app import create_app
+from frontdesk.db.engine import Database
 from frontdesk.knowledge.embedder import OnnxMiniLM
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings

@@ -24,5 +24,17 @@ def local_site() -> Iterator[LocalSite]:
 # --- Application ------------------------------------------------------------------------
 
 from app_fixtures import accounts, client, embedder, server, settings, started  # noqa: E402
+from chat_fixtures import agent, member, visitors  # noqa: E402
 
-__all__ = ["accounts", "client", "embedder", "local_site", "server", "settings", "started"]
+__all__ = [
+    "accounts",
+    "agent",
+    "client",
+    "embedder",
+    "local_site",
+    "member",
+    "server",
+    "settings",
+    "started",
+    "visitors",
+]

@@ -49,8 +49,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     app.state.login_limiter = RateLimiter(10, 15 * 60, "sign-in attempts")
-    app.state.visitor_limiter = RateLimiter(30, 60, "messages from this visitor")
-    app.state.start_limiter = RateLimiter(30, 60, "new conversations from this address")
+    app.state.visitor_limiter = RateLimiter(
+        settings.visitor_messages_per_minute, 60, "messages from this visitor"
+    )
+    app.state.start_limiter = RateLimiter(
+        settings.conversations_per_minute, 60, "new conversations from this address"
+    )
     errors.install(app)
     for module in (auth, team, agents, sources, conversations, widget, live, pages):
         app.include_router(module.router)

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(
         4000, ge=100, le=100_000, description="Longest chat message accepted."
     )
+    visitor_messages_per_minute: int = Field(
+        30, ge=1, description="Messages one widget conversation may send per minute."
+    )
+    conversations_per_minute: int = Field(
+        30, ge=1, description="Widget conversations one IP address may start per minute."
+    )
     demo_agent: str | None = Field(
         None, description="Agent whose widget the sample page at / embeds (set by `demo`)."
     )

@@ -147,6 +147,32 @@ def test_demo_seeds_a_dealership_agent_that_answers(run) -> None:
         ).output
     )
     assert "12,999" in answer["answer"] and not answer["handoff"]["triggered"]
+    assert "demo@frontdesk.local / frontdesk-demo" in result.output
+    assert "/inbox" in result.output
     again = run("demo", "--no-serve")  # idempotent: nothing re-embedded, no duplicate agent
     assert again.output.count("unchanged") >= 5
     assert len(json.loads(run("agents", "list", "--json").output)) == 1
+    assert run("users", "list").output.count("demo@frontdesk.local") == 1
+
+
+def test_users_and_api_keys(run, tmp_path: Path) -> None:
+    made = run("users", "create", "--email", "Olive@Ridgeline.test", "--password", "long enough pw")
+    assert "owner" in made.output and "olive@ridgeline.test" in made.output
+    short = run("users", "create", "--email", "b@ridgeline.test", "--password", "short", ok=False)
+    assert short.exit_code == 1 and "at least 8 characters" in short.output
+    dup = run("users", "create", "--email", "olive@ridgeline.test", "--password", "x" * 9, ok=False)
+    assert dup.exit_code == 1 and "already an account" in dup.output
+    run(
+        "users", "create", "--email", "sam@ridgeline.test", "--password", "x" * 9, "--role", "agent"
+    )
+    listing = run("users", "list").output
+    assert "sam@ridgeline.test" in listing and "agent" in listing
+
+    key = json.loads(run("apikeys", "create", "--json").output)["key"]
+    assert key.startswith("fd_")
+    plain = run("apikeys", "create", "--name", "zapier")
+    assert plain.output.splitlines()[0].startswith("fd_")
+    listed = run("apikeys", "list").output
+    assert "zapier" in listed and key not in listed and key[:10] in listed
+    revoked = run("apikeys", "revoke", "key_nope", ok=False)
+    assert revoked.exit_code == 1 and "no API key" in revoked.output

@@ -22,6 +22,9 @@ EDITABLE = (
     "confidence_threshold",
     "generator",
     "generator_config",
+    "theme_color",
+    "position",
+    "allowed_origins",
 )
 
 

@@ -81,7 +81,11 @@ async def send(
     async with runtime.changes() as session:
         conversation, agent = await conversation_for_token(session, token, conversation_id)
         check_origin(agent, request.headers.get("origin"), own_origin(request))
-        _limiter(request, "visitor_limiter").hit(conversation.id)
+        if not body.client_id or not await repository.message_by_client_id(
+            session, conversation.id, body.client_id
+        ):
+            # Retries of a stored message are always answered; only new ones count.
+            _limiter(request, "visitor_limiter").hit(conversation.id)
         posted = await post_visitor_message(
             session, conversation, body.text, body.client_id, runtime.settings.max_message_chars
         )

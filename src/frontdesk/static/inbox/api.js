@@ -1,0 +1,126 @@
+// HTTP client for the team API: same-origin cookie session, CSRF header on unsafe methods,
+// and one error shape (ApiError) whatever the server or the network did.
+
+const UNSAFE = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+let csrfToken = null;
+let unauthenticatedHandler = null;
+
+export class ApiError extends Error {
+  constructor(status, code, message, field = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+export function setCsrfToken(token) {
+  csrfToken = token || null;
+}
+
+/** Called with the ApiError when a request answers 401 (session expired or signed out). */
+export function onUnauthenticated(handler) {
+  unauthenticatedHandler = handler;
+}
+
+function fallbackMessage(status) {
+  if (status === 403) return 'You do not have permission to do that.';
+  if (status === 404) return 'Not found.';
+  if (status === 409) return 'That is not possible in the current state.';
+  if (status === 429) return 'Too many requests. Please wait a moment.';
+  if (status >= 500) return `The server had a problem (${status}). Please try again.`;
+  return `Unexpected server response (${status}).`;
+}
+
+async function readJson(res) {
+  const type = res.headers.get('content-type') || '';
+  if (!type.includes('json')) return undefined;
+  try {
+    return await res.json();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function request(method, path, body, { handle401 = true } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+  }
+  if (res.status === 204) return null;
+  const data = await readJson(res);
+  if (!res.ok) {
+    const err = data && typeof data.error === 'object' ? data.error : null;
+    const message = (err && err.message) || (data && typeof data.detail === 'string' && data.detail)
+      || fallbackMessage(res.status);
+    const error = new ApiError(res.status, (err && err.code) || `http_${res.status}`, message,
+      (err && err.field) || null);
+    if (res.status === 401 && handle401 && unauthenticatedHandler) unauthenticatedHandler(error);
+    throw error;
+  }
+  if (data === undefined) {
+    throw new ApiError(res.status, 'bad_response', 'The server sent an unexpected response.');
+  }
+  return data;
+}
+
+const seg = encodeURIComponent;
+
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') q.set(key, value);
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+const get = (path, opts) => request('GET', path, undefined, opts);
+const post = (path, body, opts) => request('POST', path, body, opts);
+
+export const api = {
+  // Auth: a 401 here is an answer ("signed out"), not an expired session.
+  me: () => get('/api/v1/auth/me', { handle401: false }),
+  login: (email, password) => post('/api/v1/auth/login', { email, password }, { handle401: false }),
+  logout: () => post('/api/v1/auth/logout', undefined, { handle401: false }),
+  inviteInfo: (token) => get(`/api/v1/auth/invites/${seg(token)}`, { handle401: false }),
+  acceptInvite: (token, name, password) =>
+    post(`/api/v1/auth/invites/${seg(token)}`, { name, password }, { handle401: false }),
+
+  members: () => get('/api/v1/members'),
+  setMemberRole: (id, role) => request('PATCH', `/api/v1/members/${seg(id)}`, { role }),
+  removeMember: (id) => request('DELETE', `/api/v1/members/${seg(id)}`),
+  invites: () => get('/api/v1/invites'),
+  createInvite: (email, role) => post('/api/v1/invites', { email, role }),
+  revokeInvite: (id) => request('DELETE', `/api/v1/invites/${seg(id)}`),
+
+  apiKeys: () => get('/api/v1/apikeys'),
+  createApiKey: (name) => post('/api/v1/apikeys', { name }),
+  revokeApiKey: (id) => request('DELETE', `/api/v1/apikeys/${seg(id)}`),
+
+  agents: () => get('/api/v1/agents'),
+
+  conversations: (params) => get(`/api/v1/conversations${query(params)}`),
+  conversation: (id) => get(`/api/v1/conversations/${seg(id)}`),
+  sendMessage: (id, text, isPrivate) =>
+    post(`/api/v1/conversations/${seg(id)}/messages`, { text, private: isPrivate }),
+  takeover: (id) => post(`/api/v1/conversations/${seg(id)}/takeover`),
+  assign: (id, memberId) => post(`/api/v1/conversations/${seg(id)}/assign`, { member_id: memberId }),
+  handback: (id) => post(`/api/v1/conversations/${seg(id)}/handback`),
+  close: (id) => post(`/api/v1/conversations/${seg(id)}/close`),
+  reopen: (id) => post(`/api/v1/conversations/${seg(id)}/reopen`),
+  setPriority: (id, priority) => post(`/api/v1/conversations/${seg(id)}/priority`, { priority }),
+  markRead: (id, seq) => post(`/api/v1/conversations/${seg(id)}/read`, { seq }),
+};

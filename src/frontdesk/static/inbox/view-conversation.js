@@ -1,0 +1,498 @@
+// The open conversation: header with state and actions, the whole history, the composer.
+
+import { api } from './api.js';
+import { errorLine, externalLink, h, option, safeUrl, titleCase } from './dom.js';
+import { isStale } from './convlist.js';
+import { clockTime, elapsed, fullTime, PRIORITIES } from './format.js';
+
+const TYPING_SEND_EVERY = 2500; // ms between "typing: true" frames while the member types
+const TYPING_IDLE = 4000; // ms without a keystroke before "typing: false"
+const TYPING_SHOWN_FOR = 8000; // hide a typing indicator that never got its "false"
+const NEAR_BOTTOM = 120; // px
+
+function authorLabel(msg, conv) {
+  if (msg.author === 'visitor') return 'Visitor';
+  if (msg.author === 'ai') return conv && conv.agent_name ? `${conv.agent_name} (AI)` : 'AI';
+  return msg.author_name || 'Team member';
+}
+
+function renderCitations(citations) {
+  if (!Array.isArray(citations) || citations.length === 0) return null;
+  const items = citations.map((c) => {
+    const title = c.title || c.source || 'Source';
+    const url = safeUrl(c.url);
+    const main = url
+      ? externalLink(url, title, { class: 'citation', testid: 'citation', title: url })
+      : h('span', { class: 'citation citation-plain', testid: 'citation' }, title);
+    return h('li', null, main, c.location ? h('span', { class: 'citation-location' }, ` · ${c.location}`) : null);
+  });
+  return h('div', { class: 'citations' },
+    h('span', { class: 'citations-label' }, 'Sources'),
+    h('ol', { class: 'citation-list' }, items));
+}
+
+function renderMessage(msg, conv) {
+  const isPrivate = Boolean(msg.private);
+  const attrs = {
+    testid: 'message',
+    dataset: { author: msg.author, seq: String(msg.seq), private: String(isPrivate), id: String(msg.id) },
+  };
+  const text = h('div', { class: 'msg-text', testid: 'message-text' }, msg.text ?? '');
+  if (msg.author === 'system') {
+    return h('div', { ...attrs, class: 'msg msg-system', role: 'note' }, text,
+      h('time', { class: 'msg-time', datetime: msg.created_at, title: fullTime(msg.created_at) },
+        clockTime(msg.created_at)));
+  }
+  const side = msg.author === 'visitor' ? 'msg-in' : 'msg-out';
+  const classes = ['msg', side, `msg-${msg.author}`];
+  if (isPrivate) classes.push('msg-note');
+  const confidence = msg.author === 'ai' && typeof msg.confidence === 'number'
+    ? h('span', { class: 'msg-confidence', title: 'Answer confidence' },
+      `${Math.round(msg.confidence * 100)}% confidence`)
+    : null;
+  return h('article', { ...attrs, class: classes.join(' ') },
+    h('div', { class: 'msg-meta' },
+      isPrivate ? h('span', { class: 'note-label' }, 'Internal note') : null,
+      h('span', { class: 'msg-author' }, authorLabel(msg, conv)),
+      h('time', { class: 'msg-time', datetime: msg.created_at, title: fullTime(msg.created_at) },
+        clockTime(msg.created_at)),
+      confidence),
+    h('div', { class: 'msg-bubble' }, text, renderCitations(msg.citations)));
+}
+
+/**
+ * session: {member}; live: LiveSocket; getMembers(): [Member];
+ * onChange(conv): a fresher conversation snapshot (from an action); onRead(id): unread cleared.
+ */
+export function createConversationView({ session, live, getMembers, onChange, onRead }) {
+  const me = session.member;
+  const el = h('section', { class: 'conv-pane', 'aria-label': 'Conversation' });
+  let state = null; // the open conversation, see open()
+  let openToken = 0;
+  // Frames for a conversation that is still loading wait here, so none slip between the
+  // fetch and the first render.
+  let loading = { id: null, frames: [] };
+  let readTimer = null;
+
+  // ---- empty / loading / error --------------------------------------------------------
+  function showPlaceholder(text, role = null) {
+    el.removeAttribute('data-testid');
+    el.removeAttribute('data-id');
+    el.replaceChildren(h('div', { class: 'placeholder', role }, text));
+  }
+
+  function clear() {
+    stopOwnTyping();
+    openToken += 1;
+    state = null;
+    loading = { id: null, frames: [] };
+    showPlaceholder('Select a conversation to read and reply.');
+  }
+
+  // ---- header -------------------------------------------------------------------------
+  function buildHeader() {
+    const status = h('span', { class: 'badge', testid: 'conv-status' });
+    const title = h('h2', { class: 'conv-title' });
+    const subtitle = h('p', { class: 'conv-subtitle' });
+    const priority = h('select', { testid: 'priority-select', 'aria-label': 'Priority', class: 'select-small' },
+      PRIORITIES.map((p) => option(p, titleCase(p))));
+    const assignee = h('select', { testid: 'assignee-select', 'aria-label': 'Assignee', class: 'select-small' });
+    const actions = h('div', { class: 'conv-actions' });
+    const error = errorLine('conv-error');
+    priority.addEventListener('change', () => {
+      const value = priority.value;
+      runAction(() => api.setPriority(state.id, value));
+    });
+    assignee.addEventListener('change', () => {
+      const value = assignee.value || null;
+      runAction(() => api.assign(state.id, value));
+    });
+    const header = h('header', { class: 'conv-header' },
+      h('div', { class: 'conv-heading' }, h('div', { class: 'conv-title-row' }, title, status), subtitle),
+      h('div', { class: 'conv-controls' },
+        h('label', { class: 'control' }, h('span', { class: 'control-label' }, 'Priority'), priority),
+        h('label', { class: 'control' }, h('span', { class: 'control-label' }, 'Assignee'), assignee),
+        actions),
+      error.el);
+    return { header, status, title, subtitle, priority, assignee, actions, error, actionKey: '', assigneeKey: '' };
+  }
+
+  function fillAssignees(ui, conv) {
+    const members = getMembers();
+    const select = ui.assignee;
+    // Rebuilding the options closes an open dropdown: only do it when something changed.
+    const key = JSON.stringify([conv.assignee_id, conv.assignee_name, members.map((m) => [m.id, m.name])]);
+    if (key === ui.assigneeKey) {
+      select.value = conv.assignee_id || '';
+      return;
+    }
+    ui.assigneeKey = key;
+    const options = [option('', 'Unassigned')];
+    for (const m of members) options.push(option(m.id, m.id === me.id ? `${m.name} (you)` : m.name));
+    if (conv.assignee_id && !members.some((m) => m.id === conv.assignee_id)) {
+      options.push(option(conv.assignee_id, conv.assignee_name || 'Former member'));
+    }
+    select.replaceChildren(...options);
+    select.value = conv.assignee_id || '';
+  }
+
+  function actionsFor(conv) {
+    const list = [];
+    const open = conv.status !== 'closed';
+    if (conv.status === 'bot' || conv.status === 'waiting' || (conv.status === 'human' && conv.assignee_id !== me.id)) {
+      list.push(['takeover', 'Take over', 'btn-primary', () => api.takeover(state.id)]);
+    }
+    if (conv.status === 'waiting' || conv.status === 'human') {
+      list.push(['handback', 'Hand back to AI', 'btn-secondary', () => api.handback(state.id)]);
+    }
+    if (open) list.push(['close', 'Close', 'btn-secondary', () => api.close(state.id)]);
+    else list.push(['reopen', 'Reopen', 'btn-secondary', () => api.reopen(state.id)]);
+    return list;
+  }
+
+  function updateSubtitle() {
+    const { conv, ui } = state;
+    const parts = [];
+    if (conv.status === 'waiting' && conv.waiting_since) parts.push(`Waiting ${elapsed(conv.waiting_since)}`);
+    const handedOff = conv.status === 'waiting' || conv.status === 'human';
+    if (handedOff && conv.handoff && conv.handoff.reason) parts.push(`Handed off: ${conv.handoff.reason}`);
+    if (conv.assignee_name) parts.push(`Assigned to ${conv.assignee_id === me.id ? 'you' : conv.assignee_name}`);
+    const page = conv.visitor && conv.visitor.page_url;
+    const pageUrl = safeUrl(page);
+    ui.subtitle.replaceChildren(
+      parts.join(' · '),
+      page ? (parts.length ? ' · ' : '') : '',
+      page ? 'Visitor on ' : '',
+      pageUrl ? externalLink(pageUrl, page, { class: 'subtle-link' }) : (page || ''));
+  }
+
+  function updateHeader() {
+    const { conv, ui } = state;
+    ui.status.textContent = conv.status;
+    ui.status.className = `badge badge-status badge-${conv.status}`;
+    el.dataset.status = conv.status;
+    ui.title.textContent = conv.agent_name || 'Conversation';
+    updateSubtitle();
+    ui.priority.value = conv.priority;
+    fillAssignees(ui, conv);
+
+    const actions = actionsFor(conv);
+    const key = actions.map((a) => a[0]).join(',');
+    if (key !== ui.actionKey) {
+      const focused = ui.actions.contains(document.activeElement) ? document.activeElement.dataset.testid : null;
+      ui.actionKey = key;
+      ui.actions.replaceChildren(...actions.map(([testid, label, style, call]) => {
+        const button = h('button', { type: 'button', class: `btn ${style} btn-small`, testid }, label);
+        button.addEventListener('click', () => runAction(call));
+        return button;
+      }));
+      const again = focused && ui.actions.querySelector(`[data-testid="${focused}"]`);
+      if (again) again.focus();
+      else if (focused) state.composer.input.focus();
+    }
+    updateComposerHint();
+  }
+
+  async function runAction(call) {
+    const current = state;
+    current.ui.error.set('');
+    const controls = current.ui.header.querySelectorAll('button, select');
+    controls.forEach((c) => { c.disabled = true; });
+    try {
+      const conv = await call();
+      if (state === current && conv && conv.id) applyConversation(conv);
+    } catch (err) {
+      if (state === current) {
+        current.ui.error.set(err.message);
+        updateHeader(); // put selects back to the server's value
+      }
+    } finally {
+      controls.forEach((c) => { c.disabled = false; });
+    }
+  }
+
+  /** notify: tell the list (live frames reach the list by themselves). */
+  function applyConversation(conv, notify = true) {
+    if (!state || conv.id !== state.id) return;
+    if (isStale(conv, state.conv)) return;
+    state.conv = conv;
+    updateHeader();
+    if (notify) onChange(conv);
+  }
+
+  // ---- messages -----------------------------------------------------------------------
+  function nearBottom() {
+    const box = state.ui.messages;
+    return box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM;
+  }
+
+  function scrollToBottom() {
+    const box = state.ui.messages;
+    box.scrollTop = box.scrollHeight;
+  }
+
+  /** Adds messages not shown yet, in seq order. Returns how many were new. */
+  function addMessages(messages, { forceScroll = false } = {}) {
+    const stick = forceScroll || nearBottom();
+    let added = 0;
+    for (const msg of messages) {
+      if (!msg || state.ids.has(msg.id) || state.nodes.has(msg.seq)) continue;
+      const node = renderMessage(msg, state.conv);
+      state.ids.add(msg.id);
+      state.nodes.set(msg.seq, node);
+      const after = [...state.nodes.keys()].filter((s) => s > msg.seq).sort((a, b) => a - b)[0];
+      state.ui.messages.insertBefore(node, after === undefined ? state.ui.typing : state.nodes.get(after));
+      state.maxSeq = Math.max(state.maxSeq, msg.seq);
+      if (msg.author === 'visitor') setTyping(null);
+      added += 1;
+    }
+    if (added && stick) scrollToBottom();
+    if (added) state.ui.empty.hidden = true;
+    return added;
+  }
+
+  function markRead() {
+    clearTimeout(readTimer);
+    readTimer = setTimeout(() => {
+      if (!state || state.maxSeq <= state.readSeq) return;
+      const { id, maxSeq } = state;
+      state.readSeq = maxSeq;
+      onRead(id);
+      api.markRead(id, maxSeq).catch(() => {
+        if (state && state.id === id) state.readSeq = 0;
+      });
+    }, 150);
+  }
+
+  // ---- typing -------------------------------------------------------------------------
+  function setTyping(text) {
+    if (!state) return;
+    const node = state.ui.typing;
+    clearTimeout(state.typingTimer);
+    node.textContent = text || '';
+    node.hidden = !text;
+    if (text) {
+      const stick = nearBottom();
+      state.typingTimer = setTimeout(() => setTyping(null), TYPING_SHOWN_FOR);
+      if (stick) scrollToBottom();
+    }
+  }
+
+  const own = { active: false, lastSent: 0, idleTimer: null, convId: null };
+  function sendTyping(convId, typing) {
+    live.send({ type: 'typing', conversation_id: convId, typing });
+  }
+  function stopOwnTyping() {
+    clearTimeout(own.idleTimer);
+    if (own.active) sendTyping(own.convId, false);
+    own.active = false;
+    own.lastSent = 0;
+  }
+  function onOwnKeystroke() {
+    // Internal notes are never announced to the visitor.
+    if (!state || state.composer.isPrivate || !state.composer.input.value.trim()) {
+      stopOwnTyping();
+      return;
+    }
+    const now = Date.now();
+    if (!own.active || now - own.lastSent > TYPING_SEND_EVERY) {
+      own.active = true;
+      own.convId = state.id;
+      own.lastSent = now;
+      sendTyping(state.id, true);
+    }
+    clearTimeout(own.idleTimer);
+    own.idleTimer = setTimeout(stopOwnTyping, TYPING_IDLE);
+  }
+
+  // ---- composer -----------------------------------------------------------------------
+  function buildComposer() {
+    const input = h('textarea', {
+      class: 'composer-input', testid: 'composer', rows: '3', 'aria-label': 'Message',
+      placeholder: 'Reply to the visitor…',
+    });
+    const toggle = h('button', {
+      type: 'button', role: 'switch', 'aria-checked': 'false', class: 'mode-toggle',
+      testid: 'private-toggle', title: 'Switch between a reply and an internal note',
+    }, h('span', { class: 'mode-reply' }, 'Reply'), h('span', { class: 'mode-note' }, 'Internal note'));
+    const send = h('button', { type: 'submit', class: 'btn btn-primary', testid: 'send' }, 'Send');
+    const hint = h('span', { class: 'composer-hint' });
+    const error = errorLine('composer-error');
+    const form = h('form', { class: 'composer', 'aria-label': 'Reply' },
+      h('div', { class: 'composer-top' }, toggle, hint),
+      input,
+      error.el,
+      h('div', { class: 'composer-bottom' },
+        h('span', { class: 'muted small' }, 'Enter to send · Shift+Enter for a new line'), send));
+    const composer = { form, input, toggle, send, hint, error, isPrivate: false, sending: false };
+
+    toggle.addEventListener('click', () => {
+      composer.isPrivate = !composer.isPrivate;
+      toggle.setAttribute('aria-checked', String(composer.isPrivate));
+      form.classList.toggle('composer-note', composer.isPrivate);
+      input.placeholder = composer.isPrivate
+        ? 'Write an internal note (only your team sees it)…'
+        : 'Reply to the visitor…';
+      send.textContent = composer.isPrivate ? 'Add note' : 'Send';
+      if (composer.isPrivate) stopOwnTyping();
+      updateComposerHint();
+      input.focus();
+    });
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && !event.altKey) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    input.addEventListener('input', () => {
+      error.set('');
+      onOwnKeystroke();
+    });
+    input.addEventListener('blur', stopOwnTyping);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      submit(composer);
+    });
+    return composer;
+  }
+
+  function updateComposerHint() {
+    if (!state) return;
+    const { conv, composer } = state;
+    let hint = '';
+    if (!composer.isPrivate) {
+      if (conv.status === 'bot' || conv.status === 'waiting') hint = 'Replying takes the conversation over from the AI.';
+      else if (conv.status === 'closed') hint = 'This conversation is closed.';
+    } else {
+      hint = 'Only your team sees internal notes.';
+    }
+    composer.hint.textContent = hint;
+  }
+
+  async function submit(composer) {
+    const text = composer.input.value.trim();
+    if (!text || composer.sending || !state) return;
+    const current = state;
+    composer.sending = true;
+    composer.send.disabled = true;
+    composer.error.set('');
+    stopOwnTyping();
+    try {
+      const msg = await api.sendMessage(current.id, text, composer.isPrivate);
+      if (state === current) {
+        composer.input.value = '';
+        addMessages([msg], { forceScroll: true });
+        markRead();
+      }
+    } catch (err) {
+      if (state === current) composer.error.set(err.message);
+    } finally {
+      composer.sending = false;
+      composer.send.disabled = false;
+      if (state === current) composer.input.focus();
+    }
+  }
+
+  // ---- open / refresh -----------------------------------------------------------------
+  async function open(id) {
+    stopOwnTyping();
+    const token = ++openToken;
+    state = null;
+    loading = { id, frames: [] };
+    showPlaceholder('Loading conversation…', 'status');
+    let data;
+    try {
+      data = await api.conversation(id);
+    } catch (err) {
+      if (token === openToken) {
+        showPlaceholder(err.status === 404 ? 'This conversation does not exist or was deleted.' : err.message, 'alert');
+      }
+      return;
+    }
+    if (token !== openToken) return;
+
+    const ui = buildHeader();
+    ui.messages = h('div', { class: 'messages', role: 'log', 'aria-label': 'Messages', tabindex: '0' });
+    ui.empty = h('p', { class: 'placeholder-inline' }, 'No messages yet.');
+    ui.typing = h('div', { class: 'typing', testid: 'typing', 'aria-live': 'polite', hidden: true });
+    ui.messages.append(ui.empty, ui.typing);
+    const composer = buildComposer();
+    state = {
+      id, conv: data.conversation, ui, composer, ids: new Set(), nodes: new Map(),
+      maxSeq: 0, readSeq: 0, typingTimer: null,
+    };
+    el.dataset.testid = 'conversation-view';
+    el.dataset.id = id;
+    el.replaceChildren(ui.header, ui.messages, composer.form);
+    updateHeader();
+    addMessages(data.messages || [], { forceScroll: true });
+    const { frames } = loading;
+    loading = { id: null, frames: [] };
+    frames.forEach(applyEvent);
+    scrollToBottom();
+    markRead();
+    composer.input.focus({ preventScroll: true });
+  }
+
+  /** After a socket reset: refetch, merge, keep what the member was typing. */
+  async function refresh() {
+    if (!state) return;
+    const current = state;
+    try {
+      const data = await api.conversation(current.id);
+      if (state !== current) return;
+      applyConversation(data.conversation);
+      if (addMessages(data.messages || [])) markRead();
+    } catch {
+      // the list shows connection problems; keep what is on screen
+    }
+  }
+
+  /** A live frame from the inbox socket. */
+  function applyEvent(event) {
+    if (!state && event.conversation_id === loading.id && event.type !== 'typing') {
+      loading.frames.push(event);
+      return;
+    }
+    if (!state || event.conversation_id !== state.id) return;
+    if (event.type === 'typing') {
+      const d = event.data || {};
+      if (d.author === 'member' && d.member_id === me.id) return;
+      const who = d.author === 'visitor' ? 'Visitor' : (d.name || (d.author === 'ai' ? 'AI' : 'A teammate'));
+      setTyping(d.typing ? `${who} is typing…` : null);
+      return;
+    }
+    const data = event.data || {};
+    if (data.conversation) applyConversation(data.conversation, false);
+    if (event.type === 'message.created' && data.message) {
+      if (addMessages([data.message])) markRead();
+    }
+  }
+
+  /** The pane was hidden (another page): hiding loses the scroll position. */
+  function reveal() {
+    if (state) scrollToBottom();
+  }
+
+  function membersChanged() {
+    if (state) fillAssignees(state.ui, state.conv);
+  }
+
+  /** Called every few seconds so "Waiting 5m" stays true. */
+  function tick() {
+    if (state) updateSubtitle();
+  }
+
+  clear();
+  return {
+    el,
+    open,
+    clear,
+    refresh,
+    applyEvent,
+    tick,
+    reveal,
+    membersChanged,
+    currentId: () => (state ? state.id : loading.id),
+  };
+}

@@ -1,0 +1,167 @@
+// Signed-in layout: sidebar navigation, the hash router (#/inbox[/id], #/team, #/apikeys)
+// and the global waiting alerts.
+
+import {
+  alertWaiting, becameWaiting, isMuted, notificationPermission,
+  requestNotifications, setMuted, unlockAudio,
+} from './alerts.js';
+import { h } from './dom.js';
+import { createApiKeysView } from './view-apikeys.js';
+import { createInbox } from './view-inbox.js';
+import { createTeamView } from './view-team.js';
+
+const PAGES = {
+  team: { title: 'Team', create: createTeamView },
+  apikeys: { title: 'API keys', create: createApiKeysView },
+};
+
+function parseRoute(hash) {
+  const parts = hash.replace(/^#\/?/, '').split('/');
+  if (parts[0] === 'team' || parts[0] === 'apikeys') return { page: parts[0], conv: null };
+  let conv = null;
+  if (parts[0] === 'inbox' && parts[1]) {
+    try {
+      conv = decodeURIComponent(parts[1]);
+    } catch {
+      conv = null;
+    }
+  }
+  return { page: 'inbox', conv };
+}
+
+function conversationHash(id) {
+  return id ? `#/inbox/${encodeURIComponent(id)}` : '#/inbox';
+}
+
+export function createShell({ session, live, onSignOut }) {
+  const me = session.member;
+  const workspace = session.workspace || {};
+
+  // ---- sidebar ------------------------------------------------------------------------
+  const navLink = (page, label) => h('a', { href: `#/${page}`, class: 'nav-link', testid: `nav-${page}` }, label);
+  const nav = {
+    inbox: navLink('inbox', 'Inbox'),
+    team: navLink('team', 'Team'),
+    apikeys: navLink('apikeys', 'API keys'),
+  };
+
+  const liveStatus = h('span', { class: 'live-status', testid: 'live-status', role: 'status' });
+  const unsubscribeState = live.onState((state) => {
+    liveStatus.dataset.state = state;
+    liveStatus.textContent = { open: 'Live', connecting: 'Connecting…', closed: 'Offline, retrying…' }[state];
+  });
+
+  const notifyButton = h('button', { type: 'button', class: 'side-button', testid: 'enable-notifications' });
+  function updateNotifyButton() {
+    const permission = notificationPermission();
+    notifyButton.hidden = permission === 'unsupported';
+    notifyButton.disabled = permission !== 'default';
+    notifyButton.textContent = {
+      default: 'Enable notifications', granted: 'Notifications on', denied: 'Notifications blocked',
+    }[permission] || '';
+    notifyButton.title = permission === 'denied' ? 'Allow notifications for this site in your browser settings.' : '';
+  }
+  notifyButton.addEventListener('click', async () => {
+    unlockAudio();
+    await requestNotifications();
+    updateNotifyButton();
+  });
+  updateNotifyButton();
+
+  const soundButton = h('button', { type: 'button', class: 'side-button', testid: 'sound-toggle' });
+  function updateSoundButton() {
+    soundButton.setAttribute('aria-pressed', String(!isMuted()));
+    soundButton.textContent = isMuted() ? 'Sound off' : 'Sound on';
+  }
+  soundButton.addEventListener('click', () => {
+    setMuted(!isMuted());
+    unlockAudio();
+    updateSoundButton();
+  });
+  updateSoundButton();
+
+  const signOut = h('button', { type: 'button', class: 'side-button', testid: 'sign-out' }, 'Sign out');
+  signOut.addEventListener('click', () => {
+    signOut.disabled = true;
+    onSignOut();
+  });
+
+  const sidebar = h('nav', { class: 'sidebar', 'aria-label': 'Main' },
+    h('div', { class: 'brand' },
+      h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'F'),
+      h('span', { class: 'brand-text' },
+        h('span', { class: 'brand-name' }, 'Frontdesk'),
+        workspace.name ? h('span', { class: 'brand-workspace' }, workspace.name) : null)),
+    h('ul', { class: 'nav-list' }, Object.values(nav).map((link) => h('li', null, link))),
+    h('div', { class: 'sidebar-bottom' },
+      liveStatus,
+      notifyButton,
+      soundButton,
+      h('div', { class: 'me', testid: 'me' },
+        h('span', { class: 'me-avatar', 'aria-hidden': 'true' }, (me.name || me.email || '?').trim().charAt(0).toUpperCase()),
+        h('span', { class: 'me-text' },
+          h('span', { class: 'me-name' }, me.name || me.email),
+          h('span', { class: 'me-role' }, me.role))),
+      signOut));
+
+  // ---- pages --------------------------------------------------------------------------
+  const inbox = createInbox({ session, live });
+  const pageHost = h('div', { class: 'page-host', hidden: true });
+  const content = h('div', { class: 'content' }, inbox.el, pageHost);
+  let page = null;
+  let pageName = null;
+
+  function route() {
+    const { page: name, conv } = parseRoute(location.hash);
+    for (const [key, link] of Object.entries(nav)) {
+      if (key === name) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
+    }
+    if (name === 'inbox') {
+      inbox.el.hidden = false;
+      pageHost.hidden = true;
+      if (page && page.destroy) page.destroy();
+      page = null;
+      pageName = null;
+      inbox.show(conv);
+      // Coming back from another page reopens the conversation that was open.
+      nav.inbox.setAttribute('href', conversationHash(conv));
+      document.title = 'Inbox — Frontdesk';
+      return;
+    }
+    inbox.el.hidden = true;
+    pageHost.hidden = false;
+    if (pageName !== name) {
+      if (page && page.destroy) page.destroy();
+      page = PAGES[name].create({ session });
+      pageName = name;
+      pageHost.replaceChildren(page.el);
+    }
+    document.title = `${PAGES[name].title} — Frontdesk`;
+  }
+
+  // Waiting alerts ring on every page, not only the inbox.
+  const unsubscribeAlerts = live.on((frame) => {
+    if (becameWaiting(frame)) alertWaiting(frame.data.conversation, (id) => { location.hash = conversationHash(id); });
+  });
+  const unlock = () => unlockAudio();
+  document.addEventListener('pointerdown', unlock, { once: true });
+  document.addEventListener('keydown', unlock, { once: true });
+
+  window.addEventListener('hashchange', route);
+  const el = h('div', { class: 'shell' }, sidebar, content);
+  route();
+
+  return {
+    el,
+    destroy() {
+      window.removeEventListener('hashchange', route);
+      document.removeEventListener('pointerdown', unlock);
+      document.removeEventListener('keydown', unlock);
+      unsubscribeAlerts();
+      unsubscribeState();
+      if (page && page.destroy) page.destroy();
+      inbox.destroy();
+    },
+  };
+}
