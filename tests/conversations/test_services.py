@@ -1,0 +1,84 @@
+"""Conversation actions at the service level: events after commit, recovery after restart."""
+
+from __future__ import annotations
+
+import pytest
+
+from app_fixtures import Started
+from frontdesk.accounts.caller import Caller
+from frontdesk.accounts.service import create_member
+from frontdesk.conversations import lifecycle
+from frontdesk.conversations.messages import post_visitor_message
+from frontdesk.conversations.repository import get_conversation, messages_after
+from frontdesk.conversations.schemas import ConversationOut, MessageOut
+from frontdesk.errors import InvalidInput
+from frontdesk.events.types import Event
+
+FAQ = b'[{"question": "Do you offer financing?", "answer": "Yes, through Summit Credit Union."}]'
+
+
+def _drain(subscription) -> list[Event]:
+    events = []
+    while not subscription._queue.empty():
+        event = subscription._queue.get_nowait()
+        if event is not None:
+            events.append(event)
+    return events
+
+
+async def test_events_are_published_only_after_commit_and_match_the_schema(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    async with runtime.db.transaction() as session:
+        member = await create_member(session, started.workspace_id, "ann@x.test", "long password")
+    caller = Caller(started.workspace_id, "agent", "session", member.id, "Ann")
+    with runtime.broker.subscribe() as subscription:
+        async with runtime.changes() as session:
+            conversation = (await lifecycle.start_conversation(session, agent)).conversation
+            await post_visitor_message(session, conversation, "hello", "c1", 4000)
+            assert _drain(subscription) == []  # nothing leaves before the commit
+        created, message = _drain(subscription)
+        assert (created.type, message.type) == ("conversation.created", "message.created")
+        assert message.id == created.id + 1
+        ConversationOut.model_validate(created.data["conversation"])
+        MessageOut.model_validate(message.data["message"])
+
+        with pytest.raises(InvalidInput):
+            async with runtime.changes() as session:
+                current = await get_conversation(session, started.workspace_id, conversation.id)
+                await lifecycle.take_over(session, caller, current)
+                raise InvalidInput("changed my mind")
+        assert _drain(subscription) == []  # rolled back: no events
+
+        async with runtime.changes() as session:
+            current = await get_conversation(session, started.workspace_id, conversation.id)
+            assert current.status == "bot"
+            await lifecycle.take_over(session, caller, current)
+        note, updated = _drain(subscription)
+        assert note.data["message"]["event"] == "takeover"
+        assert updated.type == "conversation.updated"
+        assert updated.data["changes"] == ["status", "assignee"]
+        assert ConversationOut.model_validate(updated.data["conversation"]).status == "human"
+
+
+async def test_unanswered_visitor_messages_are_answered_after_a_restart(
+    started: Started, tmp_path
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    faq = tmp_path / "faq.json"
+    faq.write_bytes(FAQ)
+    await started.ingest_file(agent, faq)
+    async with runtime.changes() as session:
+        conversation = (await lifecycle.start_conversation(session, agent)).conversation
+        # Stored and acknowledged, then the process "died" before the AI replied.
+        await post_visitor_message(session, conversation, "Do you offer financing?", None, 4000)
+    assert await runtime.responder.recover() == 1
+    await runtime.responder.drain()
+    async with runtime.db.session() as session:
+        messages = await messages_after(session, conversation.id)
+    assert [m.author for m in messages] == ["visitor", "ai"]
+    assert "Summit Credit Union" in messages[1].text and messages[1].citations
+    assert await runtime.responder.recover() == 0
