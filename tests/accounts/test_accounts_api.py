@@ -135,6 +135,8 @@ def test_invite_link_sets_the_password_and_roles_are_enforced(
     agent = sign_in(server, "new@ridgeline.test", "a long password")
     assert _code(agent.post("/api/v1/invites", json={"email": "x@y.test"}), 403) == "forbidden"
     assert _code(agent.post("/api/v1/apikeys", json={"name": "mine"}), 403) == "forbidden"
+    assert _code(agent.post("/api/v1/agents", json={"name": "Mine"}), 403) == "forbidden"
+    assert agent.get("/api/v1/agents").status_code == 200  # reading is fine
     members = owner.get("/api/v1/members").json()["members"]
     assert {m["email"] for m in members} == {"owner@ridgeline.test", "new@ridgeline.test"}
     nia = next(m for m in members if m["name"] == "Nia")
@@ -189,7 +191,7 @@ def test_workspaces_are_isolated(
     visitor = visitors()
     visitor.send("Do you offer financing?")
     other = accounts.workspace("Other dealer")
-    accounts.member("eve@other.test", workspace_id=other)
+    accounts.member("eve@other.test", workspace_id=other, role="owner")
     outsiders = [
         sign_in(server, "eve@other.test"),
         httpx.Client(

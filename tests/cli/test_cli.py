@@ -155,6 +155,11 @@ def test_demo_seeds_a_dealership_agent_that_answers(run) -> None:
     assert run("users", "list").output.count("demo@frontdesk.local") == 1
 
 
+def test_demo_refuses_to_listen_beyond_loopback(run) -> None:
+    refused = run("demo", "--host", "0.0.0.0", ok=False)
+    assert refused.exit_code == 2 and "only listens on loopback" in refused.output
+
+
 def test_users_and_api_keys(run, tmp_path: Path) -> None:
     made = run("users", "create", "--email", "Olive@Ridgeline.test", "--password", "long enough pw")
     assert "owner" in made.output and "olive@ridgeline.test" in made.output

@@ -16,6 +16,7 @@ from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 
 DEMO_DIR = Path("./frontdesk-demo")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def _serve(settings: Settings) -> None:
@@ -53,6 +54,11 @@ def demo(ctx: click.Context, host: str | None, port: int | None, no_serve: bool)
     root = ctx.find_object(dict) or {}
     data_dir = None if root.get("data_dir") else DEMO_DIR
     settings = settings_from(ctx, host=host, port=port, data_dir=data_dir, demo_agent=AGENT_NAME)
+    if not no_serve and settings.host not in LOOPBACK:
+        raise click.UsageError(
+            f"The demo signs in with a published password, so it only listens on loopback "
+            f"(not {settings.host}). For a real deployment create users and use `frontdesk serve`."
+        )
 
     async def prepare() -> None:
         runtime = Runtime(settings)

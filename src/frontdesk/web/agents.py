@@ -9,14 +9,16 @@ from fastapi import APIRouter, Query, Response
 
 from frontdesk.agent import service
 from frontdesk.agent.schemas import AnswerOut
-from frontdesk.web.deps import RuntimeDep, SessionDep, WorkspaceDep
+from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, SessionDep, WorkspaceDep
 from frontdesk.web.schemas import AgentIn, AgentOut, AgentPatch, AskIn, SearchHitOut
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 
 
 @router.post("", status_code=201, response_model=AgentOut)
-async def create_agent(body: AgentIn, session: SessionDep, workspace: WorkspaceDep) -> AgentOut:
+async def create_agent(
+    body: AgentIn, session: SessionDep, workspace: AdminWorkspaceDep
+) -> AgentOut:
     agent = await service.create_agent(session, workspace, **body.model_dump(exclude_none=True))
     return AgentOut.model_validate(agent)
 
@@ -33,7 +35,7 @@ async def get_agent(agent_id: str, session: SessionDep, workspace: WorkspaceDep)
 
 @router.patch("/{agent_id}", response_model=AgentOut)
 async def update_agent(
-    agent_id: str, body: AgentPatch, session: SessionDep, workspace: WorkspaceDep
+    agent_id: str, body: AgentPatch, session: SessionDep, workspace: AdminWorkspaceDep
 ) -> AgentOut:
     agent = await service.get_agent(session, workspace, agent_id)
     agent = await service.update_agent(session, agent, body.model_dump(exclude_none=True))
@@ -43,7 +45,7 @@ async def update_agent(
 
 @router.delete("/{agent_id}", status_code=204)
 async def delete_agent(
-    agent_id: str, session: SessionDep, workspace: WorkspaceDep, runtime: RuntimeDep
+    agent_id: str, session: SessionDep, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> Response:
     agent = await service.get_agent(session, workspace, agent_id)
     await service.delete_agent(session, agent, runtime.settings.uploads_dir)

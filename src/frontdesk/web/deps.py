@@ -69,6 +69,12 @@ def current_workspace(caller: Annotated[Caller, Depends(current_caller)]) -> str
     return caller.workspace_id
 
 
+def admin_workspace(caller: Annotated[Caller, Depends(current_caller)]) -> str:
+    """The workspace, for changes to its configuration (agents, content): admins and owners."""
+    caller.require("admin")
+    return caller.workspace_id
+
+
 async def get_session(
     runtime: Annotated[Runtime, Depends(get_runtime)],
     _: Annotated[Caller, Depends(current_caller)],
@@ -81,4 +87,5 @@ async def get_session(
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CallerDep = Annotated[Caller, Depends(current_caller)]
 WorkspaceDep = Annotated[str, Depends(current_workspace)]
+AdminWorkspaceDep = Annotated[str, Depends(admin_workspace)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -8,7 +8,7 @@ from starlette.datastructures import UploadFile
 from frontdesk.agent.service import get_agent
 from frontdesk.errors import InvalidInput, PayloadTooLarge
 from frontdesk.knowledge import repository
-from frontdesk.web.deps import RuntimeDep, SessionDep, WorkspaceDep
+from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, SessionDep, WorkspaceDep
 from frontdesk.web.schemas import QASourceIn, SourceOut, UrlSourceIn
 
 router = APIRouter(prefix="/api/v1", tags=["sources"])
@@ -64,7 +64,7 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
     },
 )
 async def upload_files(
-    agent_id: str, request: Request, workspace: WorkspaceDep, runtime: RuntimeDep
+    agent_id: str, request: Request, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> list[SourceOut]:
     """Upload files (form field ``file``, repeatable); each becomes a source, ingested later."""
     limit = runtime.settings.max_upload_bytes
@@ -97,7 +97,7 @@ async def upload_files(
 
 @router.post("/agents/{agent_id}/sources/urls", status_code=202, response_model=SourceOut)
 async def add_url(
-    agent_id: str, body: UrlSourceIn, workspace: WorkspaceDep, runtime: RuntimeDep
+    agent_id: str, body: UrlSourceIn, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> SourceOut:
     """Add a web page, a sitemap or a same-host crawl; fetched in the background."""
     async with runtime.db.transaction() as session:
@@ -111,7 +111,7 @@ async def add_url(
 
 @router.post("/agents/{agent_id}/sources/qa", status_code=202, response_model=SourceOut)
 async def add_qa(
-    agent_id: str, body: QASourceIn, workspace: WorkspaceDep, runtime: RuntimeDep
+    agent_id: str, body: QASourceIn, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> SourceOut:
     """Add hand-written question/answer pairs (same title again replaces the set)."""
     async with runtime.db.transaction() as session:
@@ -129,13 +129,17 @@ async def get_source(source_id: str, workspace: WorkspaceDep, runtime: RuntimeDe
 
 
 @router.post("/sources/{source_id}/resync", status_code=202, response_model=SourceOut)
-async def resync_source(source_id: str, workspace: WorkspaceDep, runtime: RuntimeDep) -> SourceOut:
+async def resync_source(
+    source_id: str, workspace: AdminWorkspaceDep, runtime: RuntimeDep
+) -> SourceOut:
     source = await runtime.knowledge.mark_for_resync(workspace, source_id)
     runtime.worker.enqueue(source.id)
     return SourceOut.model_validate(source)
 
 
 @router.delete("/sources/{source_id}", status_code=204)
-async def delete_source(source_id: str, workspace: WorkspaceDep, runtime: RuntimeDep) -> Response:
+async def delete_source(
+    source_id: str, workspace: AdminWorkspaceDep, runtime: RuntimeDep
+) -> Response:
     await runtime.knowledge.delete(workspace, source_id)
     return Response(status_code=204)
