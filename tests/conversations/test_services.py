@@ -34,7 +34,7 @@ async def test_events_are_published_only_after_commit_and_match_the_schema(
     async with runtime.db.transaction() as session:
         member = await create_member(session, started.workspace_id, "ann@x.test", "long password")
     caller = Caller(started.workspace_id, "agent", "session", member.id, "Ann")
-    with runtime.broker.subscribe() as subscription:
+    with runtime.broker.subscribe(started.workspace_id) as subscription:
         async with runtime.changes() as session:
             conversation = (await lifecycle.start_conversation(session, agent)).conversation
             await post_visitor_message(session, conversation, "hello", "c1", 4000)

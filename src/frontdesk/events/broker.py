@@ -15,8 +15,9 @@ QUEUE_SIZE = 2000
 class Subscription:
     """One listener's queue; a listener that falls too far behind is cut off and resumes."""
 
-    def __init__(self, broker: Broker, size: int = QUEUE_SIZE):
+    def __init__(self, broker: Broker, topic: str, size: int = QUEUE_SIZE):
         self._broker = broker
+        self.topic = topic
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue(size)
         self.overflowed = False
 
@@ -51,8 +52,11 @@ class Subscription:
 
 
 class Broker(ABC):
+    """Subscribers listen to a topic: a workspace id (the inbox) or a conversation id (a
+    visitor), so each event wakes only the sockets it concerns."""
+
     def __init__(self) -> None:
-        self._subscriptions: set[Subscription] = set()
+        self._topics: dict[str, set[Subscription]] = {}
         # Held from commit to publish so this process publishes in commit order.
         self.ordering = asyncio.Lock()
 
@@ -60,21 +64,26 @@ class Broker(ABC):
     async def publish(self, events: Sequence[Event]) -> None:
         """Deliver events to every subscriber of every process sharing this broker."""
 
-    def subscribe(self) -> Subscription:
-        subscription = Subscription(self)
-        self._subscriptions.add(subscription)
+    def subscribe(self, topic: str) -> Subscription:
+        subscription = Subscription(self, topic)
+        self._topics.setdefault(topic, set()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        self._subscriptions.discard(subscription)
+        listeners = self._topics.get(subscription.topic)
+        if listeners is not None:
+            listeners.discard(subscription)
+            if not listeners:
+                del self._topics[subscription.topic]
 
     def deliver_locally(self, events: Sequence[Event]) -> None:
         for event in events:
-            for subscription in list(self._subscriptions):
-                subscription.offer(event)
+            for topic in (event.workspace_id, event.conversation_id):
+                for subscription in list(self._topics.get(topic or "", ())):
+                    subscription.offer(event)
 
     async def close(self) -> None:
-        self._subscriptions.clear()
+        self._topics.clear()
 
 
 class InProcessBroker(Broker):

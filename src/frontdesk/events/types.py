@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any, Literal
 
@@ -24,6 +26,11 @@ class Event:
     data: dict[str, Any]
     id: int | None = None
     created_at: datetime = field(default_factory=utcnow)
+
+    @cached_property
+    def frame_text(self) -> str:
+        """The frame as JSON, encoded once however many sockets send it."""
+        return json.dumps(self.frame(), separators=(",", ":"))
 
     def frame(self) -> dict[str, Any]:
         """The JSON object sent to inbox clients."""

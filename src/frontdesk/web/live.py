@@ -106,7 +106,7 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
         await _refuse(websocket, error)
         return
     last = max(after, 0)
-    with runtime.broker.subscribe() as subscription:
+    with runtime.broker.subscribe(conversation.id) as subscription:
         async with runtime.db.session() as session:
             backlog = await repository.messages_after(session, conversation.id, last)
             current = await session.get(type(conversation), conversation.id)
@@ -184,7 +184,7 @@ async def inbox_socket(websocket: WebSocket, last_event_id: int | None = None) -
         return
     workspace_id = caller.workspace_id
     limit = runtime.settings.event_replay_limit
-    with runtime.broker.subscribe() as subscription:
+    with runtime.broker.subscribe(workspace_id) as subscription:
         async with runtime.db.session() as session:
             latest = await store.latest_id(session, workspace_id)
             backlog = (
@@ -198,7 +198,7 @@ async def inbox_socket(websocket: WebSocket, last_event_id: int | None = None) -
             last = latest
         else:
             for event in backlog:
-                await websocket.send_json(event.frame())
+                await websocket.send_text(event.frame_text)
                 last = event.id or last
         await websocket.send_json({"type": "ready", "last_event_id": last})
         known: set[str] = set()
@@ -209,12 +209,12 @@ async def inbox_socket(websocket: WebSocket, last_event_id: int | None = None) -
                 return
             if event.id is None:
                 if event.data.get("member_id") != caller.member_id or caller.member_id is None:
-                    await websocket.send_json(event.frame())
+                    await websocket.send_text(event.frame_text)
                 return
             if event.id <= last:
                 return
             last = event.id
-            await websocket.send_json(event.frame())
+            await websocket.send_text(event.frame_text)
 
         async def on_frame(frame: dict[str, Any]) -> None:
             conversation_id = frame.get("conversation_id")
