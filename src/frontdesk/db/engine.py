@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -50,6 +51,9 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer; waiting here is first-come-first-served, while waiting in
+        # SQLite's busy handler means sleeping in growing steps (long tails under load).
+        self._writer = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -68,8 +72,16 @@ class Database:
     @asynccontextmanager
     async def transaction_of(self, session: AsyncSession) -> AsyncIterator[None]:
         """A write transaction on ``session``: commits on success, rolls back on error."""
-        async with session.begin():
+        async with self._exclusive(), session.begin():
             await session.connection(execution_options={_IMMEDIATE: True})
+            yield
+
+    @asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[None]:
+        if self._writer is None:
+            yield
+            return
+        async with self._writer:
             yield
 
     async def dispose(self) -> None:
