@@ -14,6 +14,7 @@ from frontdesk.agent.answering import AnswerService
 from frontdesk.agent.generators.base import Generator
 from frontdesk.agent.generators.extractive import ExtractiveGenerator
 from frontdesk.agent.models import Agent
+from frontdesk.agent.replies import Replies
 from frontdesk.conversations.responder import Responder
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import upgrade
@@ -24,6 +25,7 @@ from frontdesk.knowledge.embedder import Embedder, OnnxMiniLM, OpenAIEmbedder
 from frontdesk.knowledge.search import HybridSearcher
 from frontdesk.knowledge.service import KnowledgeService
 from frontdesk.knowledge.worker import IngestionWorker
+from frontdesk.rules.engine import RulesEngine
 from frontdesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,9 @@ class Runtime:
         self.answers = AnswerService(self.db, self.searcher, self.get_embedder, self.generator_for)
         self.worker = IngestionWorker(self.knowledge)
         self.broker: Broker = InProcessBroker()
-        self.responder = Responder(self.db, self.broker, self.answers)
+        self.rules = RulesEngine(self.get_embedder)
+        self.replies = Replies(self.answers, self.rules)
+        self.responder = Responder(self.db, self.broker, self.replies)
 
     def changes(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A write transaction whose events are published once it commits."""

@@ -71,7 +71,12 @@ def test_upload_ingests_in_background_then_answers(client: httpx.Client) -> None
     ).json()
     assert "$12,999" in answer["answer"]
     assert {"source", "title", "snippet"} <= set(answer["citations"][0])
-    assert answer["handoff"] == {"triggered": False, "trigger": None, "reason": None}
+    assert answer["handoff"] == {
+        "triggered": False,
+        "trigger": None,
+        "reason": None,
+        "priority": None,
+    }
     refusal = client.post(
         f"/api/v1/agents/{agent['id']}/ask", json={"question": "Who won the 1998 World Cup?"}
     ).json()

@@ -39,3 +39,4 @@ class Agent(Timestamped, Base):
     theme_color: Mapped[str] = mapped_column(String(7), default=DEFAULT_THEME)
     position: Mapped[str] = mapped_column(String(8), default="right")
     allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -6,7 +6,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-HandoffTrigger = Literal["low_confidence"]
+HandoffTrigger = Literal[
+    "explicit_request",
+    "keyword",
+    "topic",
+    "low_confidence",
+    "failed_attempts",
+    "max_messages",
+    "sentiment",
+    "button",
+]
 
 
 class Citation(BaseModel):
@@ -23,6 +32,9 @@ class Handoff(BaseModel):
     triggered: bool
     trigger: HandoffTrigger | None = None
     reason: str | None = None
+    priority: Literal["low", "normal", "high", "urgent"] | None = Field(
+        None, description="Priority the rule that fired sets on the conversation."
+    )
 
 
 class AnswerOut(BaseModel):

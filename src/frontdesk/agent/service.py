@@ -25,6 +25,7 @@ EDITABLE = (
     "theme_color",
     "position",
     "allowed_origins",
+    "rules",
 )
 
 

@@ -22,7 +22,7 @@ def ask(ctx: click.Context, agent_name: str, question: str, as_json: bool) -> No
     async def work(runtime: Runtime, workspace_id: str) -> AnswerOut:
         async with runtime.db.session() as session:
             agent = await service.find_agent(session, workspace_id, agent_name)
-        return await runtime.answers.ask(agent, question)
+        return await runtime.replies.respond(agent, question)
 
     result = run_with_runtime(ctx, work)
     if as_json:

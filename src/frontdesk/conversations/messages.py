@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.caller import Caller
 from frontdesk.agent.models import Agent
+from frontdesk.agent.replies import RULES
 from frontdesk.agent.schemas import AnswerOut
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.models import Conversation, Message
@@ -94,8 +95,10 @@ async def post_ai_answer(
         answer.answer,
         author_name=agent.name,
         citations=[c.model_dump(mode="json") for c in answer.citations],
-        confidence=answer.confidence,
+        confidence=None if answer.generator == RULES else answer.confidence,
     )
+    if answer.handoff.priority:
+        await lifecycle.set_priority(session, conversation, answer.handoff.priority)
     if answer.handoff.triggered:
         await lifecycle.hand_off(
             session,

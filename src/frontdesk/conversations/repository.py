@@ -111,6 +111,19 @@ async def messages_after(
     return list(await session.scalars(query.order_by(Message.seq).limit(limit)))
 
 
+async def count_visitor_messages(session: AsyncSession, conversation_id: str, upto: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.author == "visitor",
+            Message.seq <= upto,
+        )
+    )
+    return int(count or 0)
+
+
 async def mark_read(
     session: AsyncSession, member_id: str, conversation: Conversation, seq: int
 ) -> None:

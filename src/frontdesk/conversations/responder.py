@@ -7,11 +7,12 @@ import logging
 
 from sqlalchemy import select
 
-from frontdesk.agent.answering import AnswerService
 from frontdesk.agent.models import Agent
+from frontdesk.agent.replies import Replies
 from frontdesk.agent.schemas import AnswerOut, Handoff
 from frontdesk.conversations.messages import post_ai_answer
 from frontdesk.conversations.models import Conversation, Message
+from frontdesk.conversations.repository import count_visitor_messages
 from frontdesk.db.engine import Database
 from frontdesk.events.broker import Broker
 from frontdesk.events.store import changes
@@ -26,10 +27,10 @@ FAILED = "Sorry, something went wrong on our side while looking that up."
 class Responder:
     """Runs AI replies as background tasks, one at a time per conversation, in order."""
 
-    def __init__(self, db: Database, broker: Broker, answers: AnswerService):
+    def __init__(self, db: Database, broker: Broker, replies: Replies):
         self.db = db
         self.broker = broker
-        self.answers = answers
+        self.replies = replies
         self._tasks: set[asyncio.Task[None]] = set()
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -89,11 +90,12 @@ class Responder:
             if conversation is None or message is None or conversation.status != "bot":
                 return
             agent = await session.get(Agent, conversation.agent_id)
+            visitor_messages = await count_visitor_messages(session, conversation_id, seq)
         if agent is None:
             return
         await self._typing(conversation, agent, True)
         try:
-            answer = await self._ask(agent, message.text[:MAX_QUESTION])
+            answer = await self._ask(agent, message.text[:MAX_QUESTION], visitor_messages)
             async with changes(self.db, self.broker) as session:
                 current = await session.get(Conversation, conversation_id)
                 if current is not None:
@@ -101,9 +103,9 @@ class Responder:
         finally:
             await self._typing(conversation, agent, False)
 
-    async def _ask(self, agent: Agent, question: str) -> AnswerOut:
+    async def _ask(self, agent: Agent, question: str, visitor_messages: int) -> AnswerOut:
         try:
-            return await self.answers.ask(agent, question)
+            return await self.replies.respond(agent, question, visitor_messages)
         except Exception:
             log.exception("answering failed for agent %s", agent.id)
             return AnswerOut(

@@ -58,7 +58,7 @@ async def ask(
 ) -> AnswerOut:
     async with runtime.db.session() as session:
         agent = await service.get_agent(session, workspace, agent_id)
-    return await runtime.answers.ask(agent, body.question)
+    return await runtime.replies.respond(agent, body.question)
 
 
 @router.get("/{agent_id}/search", response_model=list[SearchHitOut])

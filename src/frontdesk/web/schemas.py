@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
+from frontdesk.rules.config import RulesConfig
 from frontdesk.widget.origins import normalize_origin
 
 
@@ -23,6 +24,7 @@ class AgentSettings(BaseModel):
         None, pattern=r"^#[0-9a-fA-F]{6}$", description="Widget colour as #rrggbb."
     )
     position: Literal["right", "left"] | None = None
+    rules: RulesConfig | None = Field(None, description="Escalation rules (see README).")
     allowed_origins: list[str] | None = Field(
         None,
         max_length=50,
@@ -60,6 +62,7 @@ class AgentOut(BaseModel):
     theme_color: str
     position: str
     allowed_origins: list[str]
+    rules: RulesConfig
     created_at: datetime
     updated_at: datetime
 
