@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.table import Table
 
-from frontdesk.agent import service
+from frontdesk.agent import configfile, service
 from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
 from frontdesk.runtime import Runtime
 
@@ -104,3 +106,41 @@ def delete(ctx: click.Context, name: str, yes: bool) -> None:
 
     run_with_runtime(ctx, work)
     console.print(f"Deleted agent {name}.", highlight=False)
+
+
+@agents.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@data_dir_option
+@click.pass_context
+def import_(ctx: click.Context, file: Path) -> None:
+    """Create or update (by name) an agent from a YAML agent file."""
+
+    async def work(runtime: Runtime, workspace_id: str) -> tuple[str, bool]:
+        spec = configfile.parse_agent_file(file.read_text(encoding="utf-8"))
+        async with runtime.db.transaction() as session:
+            agent, created = await configfile.import_agent(session, workspace_id, spec)
+            return agent.name, created
+
+    name, created = run_with_runtime(ctx, work)
+    console.print(
+        f"{'Created' if created else 'Updated'} agent [bold]{name}[/bold]", highlight=False
+    )
+
+
+@agents.command("export")
+@click.argument("name")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@data_dir_option
+@click.pass_context
+def export(ctx: click.Context, name: str, output: Path | None) -> None:
+    """Print an agent (by name or id) as a YAML agent file."""
+
+    async def work(runtime: Runtime, workspace_id: str) -> str:
+        async with runtime.db.session() as session:
+            return configfile.export_agent(await service.find_agent(session, workspace_id, name))
+
+    text = run_with_runtime(ctx, work)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 
-from frontdesk.agent import service
+from frontdesk.agent import configfile, service
 from frontdesk.agent.schemas import AnswerOut
+from frontdesk.agent.settings import AgentIn, AgentOut, AgentPatch
+from frontdesk.errors import InvalidInput, PayloadTooLarge
 from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, SessionDep, WorkspaceDep
-from frontdesk.web.schemas import AgentIn, AgentOut, AgentPatch, AskIn, SearchHitOut
+from frontdesk.web.schemas import AskIn, SearchHitOut
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 
@@ -21,6 +24,42 @@ async def create_agent(
 ) -> AgentOut:
     agent = await service.create_agent(session, workspace, **body.model_dump(exclude_none=True))
     return AgentOut.model_validate(agent)
+
+
+MAX_FILE = 256 * 1024
+
+
+@router.post(
+    "/import",
+    response_model=AgentOut,
+    responses={201: {"description": "Created"}, 200: {"description": "Updated (same name)"}},
+    openapi_extra={
+        "requestBody": {"content": {"application/yaml": {"schema": {"type": "string"}}}}
+    },
+)
+async def import_agent(
+    request: Request, response: Response, session: SessionDep, workspace: AdminWorkspaceDep
+) -> AgentOut:
+    """Create or update an agent from a YAML agent file (keys left out keep their values)."""
+    body = await request.body()
+    if len(body) > MAX_FILE:
+        raise PayloadTooLarge("An agent file can be at most 256 KB.")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("The agent file is not UTF-8 text.") from exc
+    agent, created = await configfile.import_agent(
+        session, workspace, configfile.parse_agent_file(text)
+    )
+    response.status_code = 201 if created else 200
+    return AgentOut.model_validate(agent)
+
+
+@router.get("/{agent_id}/export", response_class=PlainTextResponse)
+async def export_agent(agent_id: str, session: SessionDep, workspace: WorkspaceDep) -> Response:
+    """The agent as a YAML file, ready for `frontdesk agents import`."""
+    agent = await service.get_agent(session, workspace, agent_id)
+    return Response(configfile.export_agent(agent), media_type="application/yaml")
 
 
 @router.get("", response_model=list[AgentOut])

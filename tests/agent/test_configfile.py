@@ -1,0 +1,105 @@
+"""Agent files: validation with line numbers, import creates or updates, export round-trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from frontdesk.agent.configfile import parse_agent_file
+from frontdesk.cli import cli
+from frontdesk.errors import InvalidInput
+
+AGENT_FILE = """\
+name: Ridgeline Powersports
+greeting: Hi! Ask me about sleds, quads and service.
+handoff_message: Let me connect you with a specialist who can help further.
+confidence_threshold: 0.45
+theme_color: "#aa3300"
+allowed_origins: [https://ridgeline.example]
+rules:
+  explicit_request: true
+  keywords:
+    - {phrase: accident, priority: urgent}
+    - emergency
+  topics:
+    - name: financing
+      examples: ["what rate can I get", "monthly payment", "apply for a loan"]
+  max_visitor_messages: 12
+  negative_sentiment: true
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: [unclosed", "line 1: not valid YAML"),
+        ("greeting: hi\n", "name: is required"),
+        ("name: A\nconfidence_threshold: high\n", "line 2: confidence_threshold:"),
+        ("name: A\nwelcome: hi\n", "line 2: welcome:"),
+        (
+            "name: A\nrules:\n  keywords:\n    - accident\n    - {phrase: fire, priority: asap}\n",
+            "line 5: rules.keywords.1.priority:",
+        ),
+        ("- just\n- a list\n", "a mapping"),
+    ],
+)
+def test_bad_files_name_the_line_and_field(text: str, expected: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        parse_agent_file(text)
+    assert expected in error.value.message
+
+
+def test_import_creates_then_updates_and_export_round_trips(client: httpx.Client) -> None:
+    headers = {"Content-Type": "application/yaml"}
+    created = client.post("/api/v1/agents/import", content=AGENT_FILE, headers=headers)
+    assert created.status_code == 201, created.text
+    agent = created.json()
+    assert agent["theme_color"] == "#aa3300"
+    assert agent["rules"]["keywords"] == [
+        {"phrase": "accident", "priority": "urgent"},
+        {"phrase": "emergency", "priority": None},
+    ]
+    partial = "name: Ridgeline Powersports\ngreeting: Howdy!\n"
+    updated = client.post("/api/v1/agents/import", content=partial, headers=headers)
+    assert updated.status_code == 200 and updated.json()["id"] == agent["id"]
+    assert updated.json()["greeting"] == "Howdy!"
+    assert updated.json()["confidence_threshold"] == 0.45  # left out: kept
+
+    exported = client.get(f"/api/v1/agents/{agent['id']}/export")
+    assert exported.status_code == 200 and "yaml" in exported.headers["content-type"]
+    client.delete(f"/api/v1/agents/{agent['id']}")
+    again = client.post("/api/v1/agents/import", content=exported.text, headers=headers).json()
+    ignore = {"id", "public_key", "created_at", "updated_at"}
+    assert {k: v for k, v in again.items() if k not in ignore} == {
+        k: v for k, v in updated.json().items() if k not in ignore
+    }
+
+    bad = client.post("/api/v1/agents/import", content="name: X\nposition: top\n", headers=headers)
+    assert bad.status_code == 422 and bad.json()["error"]["message"].startswith("line 2: position")
+    huge = client.post("/api/v1/agents/import", content="#" * 300_000, headers=headers)
+    assert huge.status_code == 413
+
+
+def test_cli_import_and_export(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    source = tmp_path / "agent.yaml"
+    source.write_text(AGENT_FILE)
+    runner = CliRunner()
+    first = runner.invoke(cli, [*data, "agents", "import", str(source)], obj={})
+    assert first.exit_code == 0 and "Created agent" in first.output
+    out = tmp_path / "out.yaml"
+    exported = runner.invoke(
+        cli, [*data, "agents", "export", "Ridgeline Powersports", "-o", str(out)], obj={}
+    )
+    assert exported.exit_code == 0
+    assert parse_agent_file(out.read_text()) == parse_agent_file(
+        runner.invoke(cli, [*data, "agents", "export", "Ridgeline Powersports"], obj={}).output
+    )
+    second = runner.invoke(cli, [*data, "agents", "import", str(out)], obj={})
+    assert second.exit_code == 0 and "Updated agent" in second.output
+    source.write_text("name: Broken\nconfidence_threshold: 7\n")
+    broken = runner.invoke(cli, [*data, "agents", "import", str(source)], obj={})
+    assert broken.exit_code == 1 and "line 2: confidence_threshold" in broken.output
