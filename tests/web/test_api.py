@@ -229,3 +229,14 @@ def test_openapi_and_docs(client: httpx.Client) -> None:
     script = client.get("/widget.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     assert client.get("/static/inbox/../../settings.py").status_code == 404
+
+
+def test_a_change_is_committed_before_its_response(client: httpx.Client) -> None:
+    # The transaction must end before the response leaves, not after: a client's very
+    # next request has to see what it was told happened.
+    for n in range(25):
+        made = client.post("/api/v1/agents", json={"name": f"Agent {n}"})
+        assert made.status_code == 201
+        assert client.get(f"/api/v1/agents/{made.json()['id']}").status_code == 200
+        assert client.delete(f"/api/v1/agents/{made.json()['id']}").status_code == 204
+        assert client.get(f"/api/v1/agents/{made.json()['id']}").status_code == 404

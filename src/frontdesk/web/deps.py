@@ -88,4 +88,6 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CallerDep = Annotated[Caller, Depends(current_caller)]
 WorkspaceDep = Annotated[str, Depends(current_workspace)]
 AdminWorkspaceDep = Annotated[str, Depends(admin_workspace)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction commits before the response is sent, so whatever a
+# client is told has happened is already durable and visible to its next request.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
