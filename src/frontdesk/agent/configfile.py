@@ -24,6 +24,7 @@ EXPORTED = (
     "position",
     "allowed_origins",
     "rules",
+    "business_hours",
 )
 
 
@@ -72,7 +73,7 @@ async def import_agent(
     session: AsyncSession, workspace_id: str, spec: AgentIn
 ) -> tuple[Agent, bool]:
     """Create the agent, or update the one with the same name (keys left out keep values)."""
-    values = spec.model_dump(exclude_unset=True, exclude={"name"})
+    values = spec.model_dump(mode="json", exclude_unset=True, exclude={"name"})
     if "rules" in values and spec.rules is not None:
         values["rules"] = spec.rules.model_dump(mode="json", exclude_defaults=True)
     try:

@@ -40,3 +40,4 @@ class Agent(Timestamped, Base):
     position: Mapped[str] = mapped_column(String(8), default="right")
     allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    business_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

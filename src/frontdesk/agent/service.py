@@ -26,6 +26,7 @@ EDITABLE = (
     "position",
     "allowed_origins",
     "rules",
+    "business_hours",
 )
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from frontdesk.rules.config import RulesConfig
+from frontdesk.rules.hours import BusinessHours
 from frontdesk.widget.origins import normalize_origin
 
 
@@ -25,6 +26,10 @@ class AgentSettings(BaseModel):
     )
     position: Literal["right", "left"] | None = None
     rules: RulesConfig | None = Field(None, description="Escalation rules (see README).")
+    business_hours: BusinessHours | None = Field(
+        None,
+        description="When a person can answer; outside them a handoff gets the closed message.",
+    )
     allowed_origins: list[str] | None = Field(
         None,
         max_length=50,
@@ -63,5 +68,6 @@ class AgentOut(BaseModel):
     position: str
     allowed_origins: list[str]
     rules: RulesConfig
+    business_hours: BusinessHours | None
     created_at: datetime
     updated_at: datetime

@@ -13,8 +13,10 @@ from frontdesk.agent.schemas import AnswerOut
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.repository import message_by_client_id
-from frontdesk.conversations.thread import add_message
+from frontdesk.conversations.thread import add_message, system_note
+from frontdesk.db.base import utcnow
 from frontdesk.errors import Conflict, InvalidInput
+from frontdesk.rules.hours import BusinessHours
 
 BUTTON_REASON = "visitor asked for a person"
 
@@ -100,13 +102,26 @@ async def post_ai_answer(
     if answer.handoff.priority:
         await lifecycle.set_priority(session, conversation, answer.handoff.priority)
     if answer.handoff.triggered:
-        await lifecycle.hand_off(
+        handed = await lifecycle.hand_off(
             session,
             conversation,
             answer.handoff.trigger or "low_confidence",
             answer.handoff.reason or "the AI could not answer",
         )
+        if handed:
+            await _tell_if_closed(session, agent, conversation)
     return message
+
+
+async def _tell_if_closed(session: AsyncSession, agent: Agent, conversation: Conversation) -> None:
+    """Outside business hours the visitor learns when the team is back."""
+    if not agent.business_hours:
+        return
+    hours = BusinessHours.model_validate(agent.business_hours)
+    if hours.is_open(utcnow()):
+        return
+    await add_message(session, conversation, "ai", hours.closed_message, author_name=agent.name)
+    await system_note(session, conversation, "closed_hours", "Outside business hours")
 
 
 async def request_person(session: AsyncSession, agent: Agent, conversation: Conversation) -> None:
@@ -114,4 +129,5 @@ async def request_person(session: AsyncSession, agent: Agent, conversation: Conv
     if conversation.status in ("waiting", "human"):
         return
     await add_message(session, conversation, "ai", agent.handoff_message, author_name=agent.name)
-    await lifecycle.hand_off(session, conversation, "button", BUTTON_REASON)
+    if await lifecycle.hand_off(session, conversation, "button", BUTTON_REASON):
+        await _tell_if_closed(session, agent, conversation)

@@ -22,7 +22,9 @@ router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 async def create_agent(
     body: AgentIn, session: SessionDep, workspace: AdminWorkspaceDep
 ) -> AgentOut:
-    agent = await service.create_agent(session, workspace, **body.model_dump(exclude_none=True))
+    agent = await service.create_agent(
+        session, workspace, **body.model_dump(mode="json", exclude_none=True)
+    )
     return AgentOut.model_validate(agent)
 
 
@@ -77,7 +79,9 @@ async def update_agent(
     agent_id: str, body: AgentPatch, session: SessionDep, workspace: AdminWorkspaceDep
 ) -> AgentOut:
     agent = await service.get_agent(session, workspace, agent_id)
-    agent = await service.update_agent(session, agent, body.model_dump(exclude_none=True))
+    agent = await service.update_agent(
+        session, agent, body.model_dump(mode="json", exclude_none=True)
+    )
     await session.refresh(agent)
     return AgentOut.model_validate(agent)
 
