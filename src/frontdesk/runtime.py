@@ -61,7 +61,7 @@ class Runtime:
         self.worker = IngestionWorker(self.knowledge)
         self.broker: Broker = InProcessBroker()
         self.rules = RulesEngine(self.get_embedder)
-        self.replies = Replies(self.answers, self.rules)
+        self.replies = Replies(self.answers, self.rules, self.get_embedder)
         self.responder = Responder(self.db, self.broker, self.replies)
 
     def changes(self) -> AbstractAsyncContextManager[AsyncSession]:

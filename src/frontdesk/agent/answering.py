@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from frontdesk.agent.confidence import Evidence, confidence, evidence
 from frontdesk.agent.generators.base import Generation, GenerationRequest, Generator
 from frontdesk.agent.models import Agent
@@ -75,11 +77,14 @@ class AnswerService:
         self._embedder = embedder
         self.generator_for = generator_for
 
-    async def draft(self, agent: Agent, question: str) -> Draft:
+    async def draft(
+        self, agent: Agent, question: str, query_vector: np.ndarray | None = None
+    ) -> Draft:
         """Retrieve and generate without deciding: what ``ask`` judges and calibration fits."""
         question = check_question(question)
         # Off the event loop: live sockets keep flowing while the model runs.
-        query_vector = await asyncio.to_thread(self._embedder().embed_query, question)
+        if query_vector is None:
+            query_vector = await asyncio.to_thread(self._embedder().embed_query, question)
         async with self.db.session() as session:
             snapshot = await self.searcher.vectors.snapshot(session, agent.id)
             hits = await self.searcher.search(
@@ -108,8 +113,11 @@ class AnswerService:
         found = evidence(question, hits, cited, terms)
         return Draft(hits, cited, generation, found, generator.name)
 
-    async def ask(self, agent: Agent, question: str) -> AnswerOut:
-        draft = await self.draft(agent, question)
+    async def ask(
+        self, agent: Agent, question: str, query_vector: np.ndarray | None = None
+    ) -> AnswerOut:
+        """``query_vector``: the question already embedded by the retrieval model, if at hand."""
+        draft = await self.draft(agent, question, query_vector)
         score = confidence(draft.evidence)
         generation = draft.generation
         if generation is None or not generation.text or score < agent.confidence_threshold:

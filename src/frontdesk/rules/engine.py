@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
+
 from frontdesk.knowledge.embedder import Embedder, OnnxMiniLM
 from frontdesk.rules.config import RulesConfig
 from frontdesk.rules.detectors import ExplicitRequestDetector, FrustrationDetector
@@ -42,9 +44,17 @@ class RulesEngine:
     def frustration(self) -> FrustrationDetector:
         return FrustrationDetector(self.embedder)
 
-    def evaluate(self, rules: RulesConfig, text: str, visitor_messages: int) -> Verdict | None:
-        """The first rule that fires for ``text`` (the visitor's ``visitor_messages``-th)."""
-        vector = self.embedder.embed_query(text)
+    def evaluate(
+        self,
+        rules: RulesConfig,
+        text: str,
+        visitor_messages: int,
+        vector: np.ndarray | None = None,
+    ) -> Verdict | None:
+        """The first rule that fires for ``text`` (the visitor's ``visitor_messages``-th);
+        ``vector`` is ``text`` embedded by :attr:`embedder`, when already at hand."""
+        if vector is None:
+            vector = self.embedder.embed_query(text)
         if rules.explicit_request and self.requests.detect(text, vector):
             return Verdict("explicit_request", "the visitor asked for a person")
         for keyword in rules.keywords:

@@ -7,7 +7,6 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontdesk.accounts.models import Role
-from frontdesk.db.base import as_utc
 
 
 class MemberOut(BaseModel):
@@ -96,7 +95,3 @@ class InviteList(BaseModel):
 
 class ApiKeyList(BaseModel):
     api_keys: list[ApiKeyOut]
-
-
-def utc(value: datetime) -> datetime:
-    return as_utc(value)

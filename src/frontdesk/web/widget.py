@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from starlette.requests import HTTPConnection
 
 from frontdesk.conversations import lifecycle, repository
 from frontdesk.conversations.messages import post_visitor_message, request_person
@@ -26,8 +27,10 @@ router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
 TokenHeader = Annotated[str | None, Header(alias="X-Visitor-Token")]
 
 
-def own_origin(request: Request) -> str:
-    return f"{request.url.scheme}://{request.headers.get('host', '')}"
+def own_origin(connection: HTTPConnection) -> str:
+    """This server's origin as a browser names it, for a request or a socket."""
+    scheme = {"ws": "http", "wss": "https"}.get(connection.url.scheme, connection.url.scheme)
+    return f"{scheme}://{connection.headers.get('host', '')}"
 
 
 def _limiter(request: Request, name: str) -> RateLimiter:
