@@ -184,6 +184,13 @@ def test_a_too_old_resume_point_asks_the_inbox_to_reload(tmp_path, embedder) -> 
 def test_sockets_refuse_bad_credentials(
     server: ServerThread, visitors, member: httpx.Client, accounts: Accounts
 ) -> None:
+    good = visitors()
+    with _visitor_socket(server, good.token) as socket:
+        _next(socket, "status")
+        socket.send("not json")
+        assert _next(socket)["error"]["code"] == "bad_frame"
+        socket.send("[1, 2]")
+        assert _next(socket)["error"]["code"] == "bad_frame"
     with _visitor_socket(server, "vt_bogus") as socket:
         error = _next(socket)
         assert error["type"] == "error" and error["error"]["code"] == "invalid_visitor_token"

@@ -16,33 +16,26 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from frontdesk.accounts.caller import Caller
 from frontdesk.conversations import repository
+from frontdesk.conversations.schemas import VisitorMessageOut
 from frontdesk.errors import FrontdeskError, NotFound, Unauthorized
 from frontdesk.events import store
 from frontdesk.events.broker import Subscription
 from frontdesk.events.types import Event
 from frontdesk.runtime import Runtime
 from frontdesk.web.deps import authenticate
+from frontdesk.web.widget import own_origin
 from frontdesk.widget.service import check_origin, conversation_for_token
 
 router = APIRouter()
 
+BAD_FRAME = {
+    "type": "error",
+    "error": {
+        "code": "bad_frame",
+        "message": 'A frame is a JSON object, e.g. {"type": "typing", "typing": true}.',
+    },
+}
 RESUME = 4008  # close code: fell behind; reconnect with the last id/seq to catch up
-VISITOR_FIELDS = (
-    "id",
-    "seq",
-    "author",
-    "author_name",
-    "text",
-    "citations",
-    "confidence",
-    "client_id",
-    "created_at",
-)
-
-
-def _own_origin(websocket: WebSocket) -> str:
-    scheme = "https" if websocket.url.scheme == "wss" else "http"
-    return f"{scheme}://{websocket.headers.get('host', '')}"
 
 
 async def _refuse(websocket: WebSocket, error: FrontdeskError) -> None:
@@ -62,10 +55,15 @@ async def _pump(
         try:
             while True:
                 text = await websocket.receive_text()
-                with contextlib.suppress(ValueError, TypeError, KeyError, FrontdeskError):
+                try:
                     frame = json.loads(text)
-                    if isinstance(frame, dict):
-                        await on_frame(frame)
+                except ValueError:
+                    frame = None
+                if not isinstance(frame, dict):
+                    await websocket.send_json(BAD_FRAME)
+                    continue
+                with contextlib.suppress(TypeError, KeyError, FrontdeskError):
+                    await on_frame(frame)
         except WebSocketDisconnect:
             pass
         finally:
@@ -101,7 +99,7 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
     try:
         async with runtime.db.session() as session:
             conversation, agent = await conversation_for_token(session, token)
-        check_origin(agent, websocket.headers.get("origin"), _own_origin(websocket))
+        check_origin(agent, websocket.headers.get("origin"), own_origin(websocket))
     except FrontdeskError as error:
         await _refuse(websocket, error)
         return
@@ -129,7 +127,7 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
                     return
                 last = message["seq"]
                 if not message["private"] and message["author"] != "system":
-                    visible = {k: message[k] for k in VISITOR_FIELDS}
+                    visible = {k: message[k] for k in VisitorMessageOut.model_fields}
                     await websocket.send_json({"type": "message", "message": visible})
             elif event.type == "conversation.updated" and "status" in event.data["changes"]:
                 status = event.data["conversation"]["status"]
@@ -167,7 +165,7 @@ async def _inbox_caller(websocket: WebSocket, runtime: Runtime) -> Caller:
     if caller is None:
         raise Unauthorized("Sign in or send an API key (Authorization: Bearer ...).")
     origin = websocket.headers.get("origin")
-    if caller.via == "session" and origin is not None and origin != _own_origin(websocket):
+    if caller.via == "session" and origin is not None and origin != own_origin(websocket):
         # A cookie travels with any site's socket; only the inbox's own pages may use it.
         raise Unauthorized("Signed-in sockets are only accepted from this server's pages.")
     return caller
