@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.apikeys import create_api_key
-from frontdesk.accounts.models import Member
+from frontdesk.accounts.models import Member, Workspace
 from frontdesk.accounts.service import create_member, create_workspace, get_or_create_workspace
 from frontdesk.agent import service as agents
 from frontdesk.agent.models import Agent
@@ -98,6 +98,17 @@ class Accounts:
     def api_key(self, workspace_id: str | None = None) -> str:
         workspace_id = workspace_id or self.default_workspace()
         return self._run(lambda s: create_api_key(s, workspace_id, "tests")).key
+
+    def allow_hosts(self, *hosts: str, workspace_id: str | None = None) -> None:
+        """Let actions and webhooks call these loopback hosts (as an admin would)."""
+        workspace_id = workspace_id or self.default_workspace()
+
+        async def work(session: AsyncSession) -> None:
+            workspace = await session.get(Workspace, workspace_id)
+            assert workspace is not None
+            workspace.allowed_hosts = list(hosts)
+
+        self._run(work)
 
     def member(
         self,

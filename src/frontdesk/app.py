@@ -18,8 +18,10 @@ from frontdesk.web import (
     errors,
     live,
     pages,
+    secrets,
     sources,
     team,
+    webhooks,
     widget,
 )
 from frontdesk.web.cors import WidgetCors
@@ -33,6 +35,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        await runtime.alerts.start()
         await runtime.worker.start()
         await runtime.responder.recover()
         try:
@@ -56,8 +59,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         settings.conversations_per_minute, 60, "new conversations from this address"
     )
     errors.install(app)
-    for module in (auth, team, agents, sources, conversations, widget, live, pages):
+    for module in (auth, team, secrets, agents, sources, conversations, widget, live, pages):
         app.include_router(module.router)
+    app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(packages=[("frontdesk", "static")]), name="static")
     app.add_middleware(WidgetCors)
     return app

@@ -28,6 +28,22 @@ class InvalidInput(FrontdeskError):
     code = "invalid"
 
 
+class InvalidFields(InvalidInput):
+    """Several fields at once (a form): ``fields`` maps each bad field to what is wrong."""
+
+    def __init__(self, fields: dict[str, str]):
+        first = next(iter(fields))
+        super().__init__(f"{len(fields)} field(s) need attention: {fields[first]}", field=first)
+        self.fields = fields
+
+    def as_dict(self) -> dict[str, object]:
+        data = super().as_dict()
+        error = data["error"]
+        assert isinstance(error, dict)
+        error["fields"] = self.fields
+        return data
+
+
 class NotFound(FrontdeskError):
     status = 404
     code = "not_found"

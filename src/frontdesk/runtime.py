@@ -10,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Workspace
 from frontdesk.accounts.service import get_or_create_workspace
+from frontdesk.actions.runner import ActionRunner
 from frontdesk.agent.answering import AnswerService
 from frontdesk.agent.generators.base import Generator
 from frontdesk.agent.generators.extractive import ExtractiveGenerator
 from frontdesk.agent.models import Agent
 from frontdesk.agent.replies import Replies
+from frontdesk.alerts.dispatcher import AlertDispatcher
 from frontdesk.conversations.responder import Responder
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import upgrade
@@ -27,6 +29,7 @@ from frontdesk.knowledge.service import KnowledgeService
 from frontdesk.knowledge.worker import IngestionWorker
 from frontdesk.rules.engine import RulesEngine
 from frontdesk.settings import Settings
+from frontdesk.vault.cipher import Cipher, load_key
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,9 @@ class Runtime:
         self.rules = RulesEngine(self.get_embedder)
         self.replies = Replies(self.answers, self.rules, self.get_embedder)
         self.responder = Responder(self.db, self.broker, self.replies)
+        # Started by the server only (app lifespan); CLI commands never send alerts.
+        self.alerts = AlertDispatcher(self.db, self.broker, settings, lambda: self.cipher)
+        self.actions = ActionRunner(self.db, self.broker, lambda: self.cipher, settings.inbox_link)
 
     def changes(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A write transaction whose events are published once it commits."""
@@ -72,6 +78,11 @@ class Runtime:
         if self._embedder is None:
             self._embedder = build_embedder(self.settings)
         return self._embedder
+
+    @cached_property
+    def cipher(self) -> Cipher:
+        key = self.settings.secret_key
+        return Cipher(load_key(key.get_secret_value() if key else None, self.settings.data_dir))
 
     @cached_property
     def extractive(self) -> ExtractiveGenerator:
@@ -90,7 +101,9 @@ class Runtime:
             return await get_or_create_workspace(session)
 
     async def close(self) -> None:
+        await self.alerts.stop()
         await self.responder.close()
+        await self.actions.close()
         await self.worker.stop()
         await self.broker.close()
         await self.db.dispose()

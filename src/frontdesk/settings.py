@@ -74,6 +74,55 @@ class Settings(BaseSettings):
         5000, ge=100, description="Most events a reconnecting inbox may replay before a reset."
     )
 
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Base64 of 32 random bytes that encrypts stored secrets; default: "
+        "secret.key in the data directory, created on first use. Set it when several "
+        "servers share a database.",
+    )
+
+    # Alerts: outbound webhooks and email when a conversation starts waiting.
+    webhook_timeout_s: float = Field(
+        10.0, gt=0, le=120, description="Seconds a webhook endpoint has to answer."
+    )
+    webhook_retry_delays_s: list[float] = Field(
+        [5, 300, 1800, 7200, 18000, 36000, 36000],
+        max_length=20,
+        description="Seconds before each webhook retry (JSON list); its length is the number "
+        "of retries after the first attempt.",
+    )
+    alerts_poll_s: float = Field(
+        5.0, gt=0, le=300, description="Fallback check for new events and due deliveries."
+    )
+    alerts_log_days: int = Field(
+        30, ge=1, le=3650, description="Days the delivery log keeps finished deliveries."
+    )
+    smtp_host: str | None = Field(None, description="SMTP server for alert email; unset = off.")
+    smtp_port: int | None = Field(
+        None, ge=1, le=65535, description="SMTP port; default 25, 587 (starttls) or 465 (tls)."
+    )
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        "starttls", description="none, starttls (upgrade a plain connection) or tls (implicit)."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login name, if it needs one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password; never logged.")
+    smtp_from: str = Field(
+        "Frontdesk <frontdesk@localhost>", description="From address of alert email."
+    )
+    smtp_timeout_s: float = Field(20.0, gt=0, le=300, description="SMTP connection timeout.")
+    email_retry_delays_s: list[float] = Field(
+        [30, 300, 1800],
+        max_length=10,
+        description="Seconds before each retry of a failed alert email (JSON list).",
+    )
+
+    @field_validator("webhook_retry_delays_s", "email_retry_delays_s")
+    @classmethod
+    def _delays(cls, value: list[float]) -> list[float]:
+        if any(delay < 0 for delay in value):
+            raise ValueError("retry delays cannot be negative")
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -84,6 +133,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'frontdesk.db').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach this server: public_url, else the address it listens on."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def inbox_link(self, conversation_id: str) -> str:
+        return f"{self.base_url}/inbox#/inbox/{conversation_id}"
 
     @property
     def uploads_dir(self) -> Path:

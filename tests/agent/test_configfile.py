@@ -27,8 +27,31 @@ rules:
   topics:
     - name: financing
       examples: ["what rate can I get", "monthly payment", "apply for a loan"]
+      collect: lead
+      tags: [financing]
+  failed_attempts: 2
   max_visitor_messages: 12
   negative_sentiment: true
+business_hours:
+  timezone: America/Chicago
+  weekly: {tue-fri: "08:00-17:30", sat: "09:00-14:00"}
+  closed_message: Our team is back Tuesday at 8:00; leave your details and we'll call you.
+actions:
+  - name: lead
+    kind: form
+    fields:
+      - {name: name, type: text, required: true}
+      - {name: phone, type: phone, required: true}
+      - {name: unit, type: text, label: Unit of interest}
+      - {name: when, type: datetime, label: Preferred appointment time}
+    then: [ticket]
+  - name: ticket
+    kind: http
+    method: POST
+    url: https://helpdesk.example.com/api/tickets
+    headers: {Authorization: "Bearer ${secret:HELPDESK_TOKEN}"}
+    body: {subject: "Chat {conversation.id}", phone: "{lead.phone}"}
+    timeout_s: 5
 """
 
 
@@ -44,6 +67,19 @@ rules:
             "line 5: rules.keywords.1.priority:",
         ),
         ("- just\n- a list\n", "a mapping"),
+        (
+            "name: A\nactions:\n  - {name: t, kind: http, url: 'https://x.test/{lead}'}\n"
+            "  - {name: u, kind: http, url: 'https://x.test/{visitor.ip}'}\n",
+            "line 4: actions.1: Value error, unknown placeholder {visitor.ip}",
+        ),
+        (
+            "name: A\nactions:\n  - name: f\n    kind: form\n    fields: []\n",
+            "line 5: actions.0.fields:",
+        ),
+        (
+            "name: A\nactions:\n  - {name: f, kind: form, fields: [{name: a}], then: [f]}\n",
+            "actions: Value error, action 'f': then 'f' is not an HTTP action",
+        ),
     ],
 )
 def test_bad_files_name_the_line_and_field(text: str, expected: str) -> None:
@@ -58,9 +94,12 @@ def test_import_creates_then_updates_and_export_round_trips(client: httpx.Client
     assert created.status_code == 201, created.text
     agent = created.json()
     assert agent["theme_color"] == "#aa3300"
+    assert [a["name"] for a in agent["actions"]] == ["lead", "ticket"]
+    assert agent["actions"][1]["headers"] == {"Authorization": "Bearer ${secret:HELPDESK_TOKEN}"}
+    assert agent["rules"]["topics"][0]["collect"] == "lead"
     assert agent["rules"]["keywords"] == [
-        {"phrase": "accident", "priority": "urgent"},
-        {"phrase": "emergency", "priority": None},
+        {"phrase": "accident", "priority": "urgent", "tags": [], "collect": None},
+        {"phrase": "emergency", "priority": None, "tags": [], "collect": None},
     ]
     partial = "name: Ridgeline Powersports\ngreeting: Howdy!\n"
     updated = client.post("/api/v1/agents/import", content=partial, headers=headers)

@@ -85,7 +85,9 @@ def test_rules_in_a_conversation_and_in_ask(client: httpx.Client, agent, visitor
     rules = {"keywords": [{"phrase": "accident", "priority": "urgent"}]}
     patched = client.patch(f"/api/v1/agents/{agent['id']}", json={"rules": rules})
     assert patched.status_code == 200, patched.text
-    assert patched.json()["rules"]["keywords"] == [{"phrase": "accident", "priority": "urgent"}]
+    assert patched.json()["rules"]["keywords"] == [
+        {"phrase": "accident", "priority": "urgent", "tags": [], "collect": None}
+    ]
     bad = client.patch(f"/api/v1/agents/{agent['id']}", json={"rules": {"keywordz": []}})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "rules.keywordz"
 
@@ -105,3 +107,39 @@ def test_rules_in_a_conversation_and_in_ask(client: httpx.Client, agent, visitor
         json={"question": "can I talk to someone from your team?"},
     ).json()
     assert asked["handoff"]["triggered"] and asked["handoff"]["trigger"] == "explicit_request"
+
+
+def test_unhelpful_feedback_counts_toward_failed_attempts(engine: RulesEngine) -> None:
+    rules = RulesConfig.model_validate({"failed_attempts": 2, "negative_sentiment": False})
+    first = engine.evaluate(rules, "that didn't help", 3, failed_before=0)
+    assert first is not None and (first.trigger, first.handoff, first.unhelpful) == (
+        "failed_attempts",
+        False,
+        True,
+    )
+    second = engine.evaluate(rules, "nope, that's not what I asked", 4, failed_before=1)
+    assert second is not None and (second.trigger, second.handoff) == ("failed_attempts", True)
+    assert second.reason == "2 answers in a row did not help"
+    assert engine.evaluate(rules, "thanks, that helped a lot", 4, failed_before=1) is None
+    off = RulesConfig.model_validate({"negative_sentiment": False})
+    assert engine.evaluate(off, "that didn't help", 3, failed_before=5) is None
+
+
+def test_tags_and_forms_travel_with_the_rule_that_fired(engine: RulesEngine) -> None:
+    rules = RulesConfig.model_validate(
+        {
+            "keywords": [{"phrase": "accident", "tags": ["safety"], "collect": "lead"}],
+            "topics": [{**FINANCING, "handoff": False, "tags": ["financing"], "priority": "high"}],
+        }
+    )
+    keyword = engine.evaluate(rules, "I had an accident", 1)
+    assert keyword is not None and (keyword.tags, keyword.collect) == (("safety",), "lead")
+    # A topic that does not hand off still tags and sets priority; later rules still run.
+    noted = engine.evaluate(rules, "what would my monthly payment be?", 1)
+    assert noted is not None and not noted.handoff
+    assert (noted.trigger, noted.tags, noted.priority) == ("topic", ("financing",), "high")
+    later = engine.evaluate(
+        rules.model_copy(update={"max_visitor_messages": 2}), "what rate can I get", 2
+    )
+    assert later is not None and later.handoff
+    assert (later.trigger, later.tags, later.priority) == ("max_messages", ("financing",), "high")

@@ -76,6 +76,8 @@ def test_upload_ingests_in_background_then_answers(client: httpx.Client) -> None
         "trigger": None,
         "reason": None,
         "priority": None,
+        "tags": [],
+        "collect": None,
     }
     refusal = client.post(
         f"/api/v1/agents/{agent['id']}/ask", json={"question": "Who won the 1998 World Cup?"}

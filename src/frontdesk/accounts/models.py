@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.db.base import Base, Timestamped, new_id, utcnow
@@ -20,6 +20,8 @@ class Workspace(Timestamped, Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ws"))
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(100), unique=True)
+    # Private/loopback hosts that actions and webhooks may call (host or host:port).
+    allowed_hosts: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Member(Timestamped, Base):

@@ -27,6 +27,14 @@ NOT_FOUND = (
 
 
 @dataclass(frozen=True)
+class Thread:
+    """A conversation as the AI sees it when answering in it."""
+
+    history: tuple[tuple[str, str], ...] = ()  # (author, text), oldest first
+    replies: tuple[tuple[str, str], ...] = ()  # (member name, text) the team wrote publicly
+
+
+@dataclass(frozen=True)
 class Draft:
     hits: list[Hit]
     cited: list[Hit]
@@ -78,9 +86,15 @@ class AnswerService:
         self.generator_for = generator_for
 
     async def draft(
-        self, agent: Agent, question: str, query_vector: np.ndarray | None = None
+        self,
+        agent: Agent,
+        question: str,
+        query_vector: np.ndarray | None = None,
+        thread: Thread | None = None,
     ) -> Draft:
-        """Retrieve and generate without deciding: what ``ask`` judges and calibration fits."""
+        """Retrieve and generate without deciding: what ``ask`` judges and calibration fits.
+
+        ``thread``: the conversation so far; the team's replies in it count as passages."""
         question = check_question(question)
         # Off the event loop: live sockets keep flowing while the model runs.
         if query_vector is None:
@@ -95,6 +109,8 @@ class AnswerService:
                 query_vector=query_vector,
                 snapshot=snapshot,
             )
+        if thread is not None and thread.replies:
+            hits = await self._with_replies(hits, thread, query_vector)
         terms = snapshot.terms
         generator = self.generator_for(agent)
         generation = None
@@ -107,17 +123,46 @@ class AnswerService:
                     language=agent.language,
                     query_vector=query_vector,
                     terms=terms,
+                    history=thread.history if thread else (),
                 )
             )
         cited = [hits[i] for i in generation.cited if 0 <= i < len(hits)] if generation else []
         found = evidence(question, hits, cited, terms)
         return Draft(hits, cited, generation, found, generator.name)
 
+    async def _with_replies(
+        self, hits: list[Hit], thread: Thread, query_vector: np.ndarray
+    ) -> list[Hit]:
+        """Rank the team's replies in this conversation among the retrieved passages."""
+        texts = [text for _, text in thread.replies]
+        vectors = await asyncio.to_thread(self._embedder().embed, texts)
+        similarity = vectors @ query_vector
+        replies = [
+            Hit(
+                chunk_id=-1 - i,
+                source_id="conversation",
+                source="conversation",
+                title=f"{name} (team reply in this conversation)",
+                location="",
+                url=None,
+                text=text,
+                score=float(similarity[i]),
+                vector_score=float(similarity[i]),
+            )
+            for i, (name, text) in enumerate(thread.replies)
+        ]
+        ranked = sorted(hits + replies, key=lambda hit: hit.vector_score, reverse=True)
+        return ranked[:RETRIEVE_K]
+
     async def ask(
-        self, agent: Agent, question: str, query_vector: np.ndarray | None = None
+        self,
+        agent: Agent,
+        question: str,
+        query_vector: np.ndarray | None = None,
+        thread: Thread | None = None,
     ) -> AnswerOut:
         """``query_vector``: the question already embedded by the retrieval model, if at hand."""
-        draft = await self.draft(agent, question, query_vector)
+        draft = await self.draft(agent, question, query_vector, thread)
         score = confidence(draft.evidence)
         generation = draft.generation
         if generation is None or not generation.text or score < agent.confidence_threshold:

@@ -25,6 +25,7 @@ EXPORTED = (
     "allowed_origins",
     "rules",
     "business_hours",
+    "actions",
 )
 
 
@@ -44,6 +45,18 @@ def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return node.start_mark.line + 1 if node is not None else line
 
 
+def _path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The error's location in the file: without validator names and action kind tags."""
+    path: list[Any] = []
+    for part in loc:
+        if isinstance(part, str) and part.startswith("function"):
+            continue
+        if part in ("form", "http") and len(path) >= 2 and path[-2] == "actions":
+            continue
+        path.append(part)
+    return tuple(path)
+
+
 def parse_agent_file(text: str) -> AgentIn:
     """Validate an agent file; errors name the line and the field."""
     try:
@@ -59,9 +72,7 @@ def parse_agent_file(text: str) -> AgentIn:
         return AgentIn.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = tuple(
-            p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function"))
-        )
+        loc = _path(first["loc"])
         field = ".".join(str(p) for p in loc)
         line = _line_of(root, loc)
         where = f"line {line}: " if line else ""
@@ -87,4 +98,5 @@ def export_agent(agent: Agent) -> str:
     data: dict[str, Any] = {key: getattr(agent, key) for key in EXPORTED}
     data["allowed_origins"] = list(agent.allowed_origins or [])
     data["rules"] = dict(agent.rules or {})
+    data["actions"] = [dict(action) for action in agent.actions or []]
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -41,3 +41,4 @@ class Agent(Timestamped, Base):
     allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     business_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

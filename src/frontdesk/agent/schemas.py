@@ -35,6 +35,8 @@ class Handoff(BaseModel):
     priority: Literal["low", "normal", "high", "urgent"] | None = Field(
         None, description="Priority the rule that fired sets on the conversation."
     )
+    tags: list[str] = Field(default_factory=list, description="Tags the rules add.")
+    collect: str | None = Field(None, description="Form to collect before the handoff.")
 
 
 class AnswerOut(BaseModel):
@@ -43,3 +45,6 @@ class AnswerOut(BaseModel):
     confidence: float = Field(ge=0, le=1)
     handoff: Handoff
     generator: str
+    answered: bool = Field(
+        True, description="False when the AI could not answer (counts toward failed_attempts)."
+    )

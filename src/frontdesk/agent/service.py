@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.agent.models import Agent
 from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.knowledge.models import Source
+from frontdesk.rules.config import RulesConfig
 
 EDITABLE = (
     "name",
@@ -27,7 +28,10 @@ EDITABLE = (
     "allowed_origins",
     "rules",
     "business_hours",
+    "actions",
 )
+# Settings a null clears (an update leaves other keys it sets to null untouched).
+CLEARABLE = ("business_hours",)
 
 
 def _check_name(name: str) -> str:
@@ -49,6 +53,7 @@ async def create_agent(
     for key, value in settings.items():
         if key in EDITABLE and value is not None:
             setattr(agent, key, value)
+    check_forms_named(agent)
     session.add(agent)
     await session.flush()
     return agent
@@ -96,8 +101,9 @@ async def update_agent(session: AsyncSession, agent: Agent, changes: dict[str, A
             raise Conflict(f"An agent named '{name}' already exists.", field="name")
         changes = {**changes, "name": name}
     for key, value in changes.items():
-        if key in EDITABLE and value is not None:
+        if key in EDITABLE and (value is not None or key in CLEARABLE):
             setattr(agent, key, value)
+    check_forms_named(agent)
     await session.flush()
     return agent
 
@@ -109,3 +115,18 @@ async def delete_agent(session: AsyncSession, agent: Agent, uploads_dir: Path) -
     await session.flush()
     for source_id in source_ids:
         shutil.rmtree(uploads_dir / agent.workspace_id / source_id, ignore_errors=True)
+
+
+def check_forms_named(agent: Agent) -> None:
+    """Every form the rules or business hours collect is one of the agent's form actions."""
+    forms = {a["name"] for a in agent.actions or [] if a.get("kind") == "form"}
+    named = RulesConfig.model_validate(agent.rules or {}).forms_named()
+    if agent.business_hours and agent.business_hours.get("collect"):
+        named.append(("business_hours.collect", agent.business_hours["collect"]))
+    for where, name in named:
+        if name not in forms:
+            known = ", ".join(sorted(forms)) or "none"
+            raise InvalidInput(
+                f"{where}: {name!r} is not a form action of this agent (forms: {known}).",
+                field=where,
+            )

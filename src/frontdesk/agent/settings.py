@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from frontdesk.actions.config import Action, check_actions
 from frontdesk.rules.config import RulesConfig
 from frontdesk.rules.hours import BusinessHours
 from frontdesk.widget.origins import normalize_origin
@@ -30,6 +31,9 @@ class AgentSettings(BaseModel):
         None,
         description="When a person can answer; outside them a handoff gets the closed message.",
     )
+    actions: list[Action] | None = Field(
+        None, max_length=50, description="Forms and HTTP actions (see README)."
+    )
     allowed_origins: list[str] | None = Field(
         None,
         max_length=50,
@@ -41,6 +45,13 @@ class AgentSettings(BaseModel):
     @classmethod
     def _origins(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else [normalize_origin(v) for v in value]
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, value: list[Action] | None) -> list[Action] | None:
+        if value is not None:
+            check_actions(value)
+        return value
 
 
 class AgentIn(AgentSettings):
@@ -69,5 +80,6 @@ class AgentOut(BaseModel):
     allowed_origins: list[str]
     rules: RulesConfig
     business_hours: BusinessHours | None
+    actions: list[Action]
     created_at: datetime
     updated_at: datetime

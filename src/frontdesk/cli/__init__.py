@@ -1,11 +1,11 @@
-"""The `frontdesk` command: serve, demo, agents, ingest, sources, ask, users, apikeys."""
+"""The `frontdesk` command: serve, demo, agents, ingest, sources, ask, users, secrets, ..."""
 
 from __future__ import annotations
 
 import click
 
 from frontdesk import __version__
-from frontdesk.cli import accounts, agents, ask, knowledge, serve
+from frontdesk.cli import accounts, agents, ask, knowledge, secrets, serve
 from frontdesk.cli.common import data_dir_option
 
 
@@ -24,6 +24,8 @@ cli.add_command(knowledge.sources)
 cli.add_command(ask.ask)
 cli.add_command(accounts.users)
 cli.add_command(accounts.apikeys)
+cli.add_command(secrets.secrets)
+cli.add_command(secrets.workspace)
 
 
 def main() -> None:

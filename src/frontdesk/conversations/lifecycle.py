@@ -130,6 +130,7 @@ async def hand_back(session: AsyncSession, caller: Caller, conversation: Convers
     conversation.status = "bot"
     conversation.assignee_id = None
     conversation.waiting_since = None
+    conversation.failed_attempts = 0
     await system_note(session, conversation, "handback", f"{actor(caller)} handed back to the AI")
     await announce_changes(session, conversation, ["status", "assignee"])
 
@@ -173,3 +174,11 @@ async def set_priority(session: AsyncSession, conversation: Conversation, priori
         return
     conversation.priority = priority
     await announce_changes(session, conversation, ["priority"])
+
+
+async def add_tags(session: AsyncSession, conversation: Conversation, tags: list[str]) -> None:
+    merged = sorted({*(conversation.tags or []), *tags})
+    if merged == sorted(conversation.tags or []):
+        return
+    conversation.tags = merged
+    await announce_changes(session, conversation, ["tags"])

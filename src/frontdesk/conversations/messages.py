@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.caller import Caller
+from frontdesk.actions.flow import find_form, offer_form, release_handoff
 from frontdesk.agent.models import Agent
 from frontdesk.agent.replies import RULES
 from frontdesk.agent.schemas import AnswerOut
@@ -16,6 +17,7 @@ from frontdesk.conversations.repository import message_by_client_id
 from frontdesk.conversations.thread import add_message, system_note
 from frontdesk.db.base import utcnow
 from frontdesk.errors import Conflict, InvalidInput
+from frontdesk.rules.config import RulesConfig
 from frontdesk.rules.hours import BusinessHours
 
 BUTTON_REASON = "visitor asked for a person"
@@ -55,6 +57,7 @@ async def post_visitor_message(
     if conversation.status == "closed":
         await lifecycle.reopen_for_visitor(session, conversation)
     message = await add_message(session, conversation, "visitor", text, client_id=client_id)
+    await release_handoff(session, conversation)
     return Posted(message, duplicate=False, needs_reply=conversation.status == "bot")
 
 
@@ -99,35 +102,59 @@ async def post_ai_answer(
         citations=[c.model_dump(mode="json") for c in answer.citations],
         confidence=None if answer.generator == RULES else answer.confidence,
     )
-    if answer.handoff.priority:
-        await lifecycle.set_priority(session, conversation, answer.handoff.priority)
-    if answer.handoff.triggered:
-        handed = await lifecycle.hand_off(
+    conversation.failed_attempts = 0 if answer.answered else conversation.failed_attempts + 1
+    handoff = answer.handoff
+    if handoff.tags:
+        await lifecycle.add_tags(session, conversation, handoff.tags)
+    if handoff.priority:
+        await lifecycle.set_priority(session, conversation, handoff.priority)
+    if handoff.triggered:
+        await escalate(
             session,
+            agent,
             conversation,
-            answer.handoff.trigger or "low_confidence",
-            answer.handoff.reason or "the AI could not answer",
+            handoff.trigger or "low_confidence",
+            handoff.reason or "the AI could not answer",
+            handoff.collect,
         )
-        if handed:
-            await _tell_if_closed(session, agent, conversation)
     return message
 
 
-async def _tell_if_closed(session: AsyncSession, agent: Agent, conversation: Conversation) -> None:
-    """Outside business hours the visitor learns when the team is back."""
-    if not agent.business_hours:
+async def escalate(
+    session: AsyncSession,
+    agent: Agent,
+    conversation: Conversation,
+    trigger: str,
+    reason: str,
+    collect: str | None,
+) -> None:
+    """Hand off, collecting the named form first; outside business hours the visitor hears
+    when the team is back and gets the form at once."""
+    hours = BusinessHours.model_validate(agent.business_hours) if agent.business_hours else None
+    is_open = hours is None or hours.is_open(utcnow())
+    if not is_open and hours is not None:
+        collect = collect or hours.collect
+    # Details already given in this conversation are not asked for again.
+    form = find_form(agent, collect) if collect and not conversation.lead else None
+    if form is not None and is_open:
+        await offer_form(session, agent, conversation, form, {"trigger": trigger, "reason": reason})
         return
-    hours = BusinessHours.model_validate(agent.business_hours)
-    if hours.is_open(utcnow()):
-        return
-    await add_message(session, conversation, "ai", hours.closed_message, author_name=agent.name)
-    await system_note(session, conversation, "closed_hours", "Outside business hours")
+    handed = await lifecycle.hand_off(session, conversation, trigger, reason)
+    if handed and hours is not None and not is_open:
+        await add_message(session, conversation, "ai", hours.closed_message, author_name=agent.name)
+        await system_note(session, conversation, "closed_hours", "Outside business hours")
+    if handed and form is not None:
+        await offer_form(session, agent, conversation, form, None)
 
 
 async def request_person(session: AsyncSession, agent: Agent, conversation: Conversation) -> None:
     """The visitor pressed "Talk to a person"."""
     if conversation.status in ("waiting", "human"):
         return
+    pending = conversation.pending_form
+    if pending and pending.get("handoff"):
+        await release_handoff(session, conversation)
+        return
     await add_message(session, conversation, "ai", agent.handoff_message, author_name=agent.name)
-    if await lifecycle.hand_off(session, conversation, "button", BUTTON_REASON):
-        await _tell_if_closed(session, agent, conversation)
+    collect = RulesConfig.model_validate(agent.rules or {}).collect
+    await escalate(session, agent, conversation, "button", BUTTON_REASON, collect)

@@ -48,6 +48,13 @@ class Conversation(Timestamped, Base):
     waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The lead card: {"action", "title", "fields": [{"name", "label", "value"}], "submitted_at"}.
+    lead: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # A form offered and not yet answered: {"action", "seq", "handoff": {...} | None}; a
+    # handoff waits here for the form unless the visitor skips it or writes instead.
+    pending_form: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Message(Base):
@@ -72,6 +79,7 @@ class Message(Base):
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     event: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @property

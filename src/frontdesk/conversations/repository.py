@@ -10,18 +10,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from frontdesk.accounts.models import Member
+from frontdesk.actions.models import ActionRun
+from frontdesk.agent.answering import Thread
 from frontdesk.agent.models import Agent
 from frontdesk.conversations.models import OPEN_STATUSES, Conversation, Message, ReadMark
 from frontdesk.conversations.schemas import (
     ConversationOut,
     HandoffOut,
     LastMessage,
+    LeadOut,
     MessageOut,
+    PendingForm,
     VisitorInfo,
     VisitorMessageOut,
 )
 from frontdesk.db.base import as_utc, utcnow
 from frontdesk.errors import NotFound
+
+# The latest messages the AI reads when answering in a conversation.
+THREAD_LIMIT = 50
+# Message events a visitor's widget draws (the rest are for the team).
+VISITOR_EVENTS = ("form", "form_submitted")
 
 _PRIORITY_RANK = case(
     {"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Conversation.priority, else_=2
@@ -230,6 +239,15 @@ def _conversation_out(
         last_seq=c.last_seq,
         unread=unread.get(c.id, 0),
         visitor=VisitorInfo(page_url=c.page_url),
+        tags=list(c.tags or []),
+        lead=LeadOut.model_validate(c.lead) if c.lead else None,
+        pending_form=PendingForm(
+            action=c.pending_form["action"],
+            seq=c.pending_form["seq"],
+            holds_handoff=bool(c.pending_form.get("handoff")),
+        )
+        if c.pending_form
+        else None,
         created_at=as_utc(c.created_at),
         updated_at=as_utc(c.updated_at),
     )
@@ -249,6 +267,7 @@ def message_out(m: Message) -> MessageOut:
         confidence=m.confidence,
         client_id=m.client_id,
         event=m.event,
+        payload=m.payload,
         created_at=as_utc(m.created_at),
     )
 
@@ -263,5 +282,36 @@ def visitor_message_out(m: Message) -> VisitorMessageOut:
         citations=m.citations,
         confidence=m.confidence,
         client_id=m.client_id,
+        event=m.event if m.event in VISITOR_EVENTS else None,
+        payload=m.payload if m.event in VISITOR_EVENTS else None,
         created_at=as_utc(m.created_at),
+    )
+
+
+async def action_runs(session: AsyncSession, conversation_id: str) -> Sequence[ActionRun]:
+    rows = await session.scalars(
+        select(ActionRun)
+        .where(ActionRun.conversation_id == conversation_id)
+        .order_by(ActionRun.created_at, ActionRun.id)
+    )
+    return rows.all()
+
+
+async def thread_before(session: AsyncSession, conversation_id: str, seq: int) -> Thread:
+    """What the visitor and the AI can both see before message ``seq``: no notes or events."""
+    rows = await session.execute(
+        select(Message.author, Message.author_name, Message.text)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.seq < seq,
+            Message.private.is_(False),
+            Message.author != "system",
+        )
+        .order_by(Message.seq.desc())
+        .limit(THREAD_LIMIT)
+    )
+    turns = list(reversed(rows.all()))
+    return Thread(
+        history=tuple((author, text) for author, _, text in turns),
+        replies=tuple((name or "Team", text) for author, name, text in turns if author == "member"),
     )

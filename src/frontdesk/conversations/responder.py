@@ -7,12 +7,13 @@ import logging
 
 from sqlalchemy import select
 
+from frontdesk.agent.answering import Thread
 from frontdesk.agent.models import Agent
 from frontdesk.agent.replies import Replies
 from frontdesk.agent.schemas import AnswerOut, Handoff
 from frontdesk.conversations.messages import post_ai_answer
 from frontdesk.conversations.models import Conversation, Message
-from frontdesk.conversations.repository import count_visitor_messages
+from frontdesk.conversations.repository import count_visitor_messages, thread_before
 from frontdesk.db.engine import Database
 from frontdesk.events.broker import Broker
 from frontdesk.events.store import changes
@@ -91,11 +92,18 @@ class Responder:
                 return
             agent = await session.get(Agent, conversation.agent_id)
             visitor_messages = await count_visitor_messages(session, conversation_id, seq)
+            thread = await thread_before(session, conversation_id, seq)
         if agent is None:
             return
         await self._typing(conversation, agent, True)
         try:
-            answer = await self._ask(agent, message.text[:MAX_QUESTION], visitor_messages)
+            answer = await self._ask(
+                agent,
+                message.text[:MAX_QUESTION],
+                visitor_messages,
+                conversation.failed_attempts,
+                thread,
+            )
             async with changes(self.db, self.broker) as session:
                 current = await session.get(Conversation, conversation_id)
                 if current is not None:
@@ -103,9 +111,18 @@ class Responder:
         finally:
             await self._typing(conversation, agent, False)
 
-    async def _ask(self, agent: Agent, question: str, visitor_messages: int) -> AnswerOut:
+    async def _ask(
+        self,
+        agent: Agent,
+        question: str,
+        visitor_messages: int,
+        failed_before: int,
+        thread: Thread,
+    ) -> AnswerOut:
         try:
-            return await self.replies.respond(agent, question, visitor_messages)
+            return await self.replies.respond(
+                agent, question, visitor_messages, failed_before, thread
+            )
         except Exception:
             log.exception("answering failed for agent %s", agent.id)
             return AnswerOut(

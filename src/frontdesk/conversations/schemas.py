@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from frontdesk.agent.schemas import Citation
 
@@ -31,6 +31,28 @@ class VisitorInfo(BaseModel):
     page_url: str | None
 
 
+class LeadField(BaseModel):
+    name: str
+    label: str
+    type: str = "text"
+    value: str = Field(description="As stored: dates and times in ISO 8601 with their offset.")
+
+
+class LeadOut(BaseModel):
+    """What the visitor entered in a form: the lead card."""
+
+    action: str
+    title: str
+    fields: list[LeadField]
+    submitted_at: datetime
+
+
+class PendingForm(BaseModel):
+    action: str
+    seq: int = Field(description="The message that shows the form.")
+    holds_handoff: bool = Field(description="The handoff waits for the form.")
+
+
 class ConversationOut(BaseModel):
     id: str
     agent_id: str
@@ -46,6 +68,9 @@ class ConversationOut(BaseModel):
     last_seq: int
     unread: int = 0
     visitor: VisitorInfo
+    tags: list[str] = Field(default_factory=list)
+    lead: LeadOut | None = None
+    pending_form: PendingForm | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -63,6 +88,9 @@ class MessageOut(BaseModel):
     confidence: float | None
     client_id: str | None
     event: str | None
+    payload: dict[str, Any] | None = Field(
+        None, description="event form: {form: {...}}; form_submitted: {form, values}."
+    )
     created_at: datetime
 
 
@@ -75,12 +103,33 @@ class VisitorMessageOut(BaseModel):
     citations: list[Citation]
     confidence: float | None
     client_id: str | None
+    event: Literal["form", "form_submitted"] | None = None
+    payload: dict[str, Any] | None = None
     created_at: datetime
+
+
+class ActionRunOut(BaseModel):
+    """A form answered or skipped, or an HTTP action's result (secrets never included)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    action: str
+    kind: Literal["form", "http"]
+    status: Literal["submitted", "skipped", "succeeded", "failed"]
+    attempts: int
+    request: dict[str, Any]
+    response_status: int | None
+    result: dict[str, Any]
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
 
 
 class ConversationDetail(BaseModel):
     conversation: ConversationOut
     messages: list[MessageOut]
+    actions: list[ActionRunOut] = Field(default_factory=list)
 
 
 class ConversationList(BaseModel):
@@ -90,6 +139,7 @@ class ConversationList(BaseModel):
 class VisitorMessages(BaseModel):
     status: StatusName
     messages: list[VisitorMessageOut]
+    pending_form: str | None = Field(None, description="The form waiting for an answer.")
 
 
 class MessageText(BaseModel):
@@ -146,3 +196,14 @@ class WidgetConfig(BaseModel):
 
 class StatusOut(BaseModel):
     status: StatusName
+
+
+class FormAnswers(BaseModel):
+    values: dict[str, str | int | float | None] = Field(
+        max_length=40, description="Field name -> what the visitor entered."
+    )
+
+
+class FormResult(BaseModel):
+    status: StatusName
+    lead: LeadOut

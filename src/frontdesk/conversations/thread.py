@@ -25,6 +25,7 @@ async def add_message(
     confidence: float | None = None,
     client_id: str | None = None,
     event: str | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> Message:
     message = Message(
         workspace_id=conversation.workspace_id,
@@ -39,6 +40,7 @@ async def add_message(
         confidence=confidence,
         client_id=client_id,
         event=event,
+        payload=payload,
     )
     session.add(message)
     await session.flush()

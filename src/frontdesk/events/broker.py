@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from frontdesk.events.types import Event
 
 QUEUE_SIZE = 2000
+# The topic that receives every event, whatever its workspace (background dispatchers).
+ALL_EVENTS = "*"
 
 
 class Subscription:
@@ -53,7 +55,7 @@ class Subscription:
 
 class Broker(ABC):
     """Subscribers listen to a topic: a workspace id (the inbox) or a conversation id (a
-    visitor), so each event wakes only the sockets it concerns."""
+    visitor), so each event wakes only the sockets it concerns; ``ALL_EVENTS`` gets all."""
 
     def __init__(self) -> None:
         self._topics: dict[str, set[Subscription]] = {}
@@ -78,7 +80,7 @@ class Broker(ABC):
 
     def deliver_locally(self, events: Sequence[Event]) -> None:
         for event in events:
-            for topic in (event.workspace_id, event.conversation_id):
+            for topic in (event.workspace_id, event.conversation_id, ALL_EVENTS):
                 for subscription in list(self._topics.get(topic or "", ())):
                     subscription.offer(event)
 

@@ -14,6 +14,7 @@ EventType = Literal[
     "conversation.created",
     "conversation.updated",
     "message.created",
+    "action.submitted",
     "typing",
 ]
 

@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from frontdesk.rules.topics import DEFAULT_THRESHOLD
 
 PriorityName = Literal["low", "normal", "high", "urgent"]
 
 
-class KeywordRule(BaseModel):
+Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+
+
+class RuleEffects(BaseModel):
+    """What a matching keyword or topic does besides handing off."""
+
     model_config = ConfigDict(extra="forbid")
 
-    phrase: str = Field(min_length=1, max_length=200)
     priority: PriorityName | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=10)
+    collect: str | None = Field(None, description="Form action collected before the handoff.")
 
 
-class TopicRule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class KeywordRule(RuleEffects):
+    phrase: str = Field(min_length=1, max_length=200)
 
+
+class TopicRule(RuleEffects):
     name: str = Field(min_length=1, max_length=100)
     examples: list[str] = Field(min_length=1, max_length=50)
-    priority: PriorityName | None = None
     handoff: bool = Field(True, description="Hand off when a message is about this topic.")
 
 
 class RulesConfig(BaseModel):
     """Checked on every visitor message while the AI owns the conversation, in this order:
-    explicit request, keyword, topic, message count, frustration; then low confidence."""
+    explicit request, keyword, topic, failed attempts, message count, frustration; then low
+    confidence."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -37,8 +45,23 @@ class RulesConfig(BaseModel):
     keywords: list[KeywordRule] = Field(default_factory=list, max_length=200)
     topics: list[TopicRule] = Field(default_factory=list, max_length=300)
     topic_threshold: float = Field(DEFAULT_THRESHOLD, ge=0, le=1)
+    failed_attempts: int | None = Field(
+        None,
+        ge=1,
+        le=20,
+        description="Hand off after this many unanswered questions or 'that didn't help' "
+        "replies in a row (unset: the first unanswered question hands off).",
+    )
     max_visitor_messages: int | None = Field(None, ge=1, le=1000)
     negative_sentiment: bool = True
+    collect: str | None = Field(None, description="Form collected before any other handoff.")
+
+    def forms_named(self) -> list[tuple[str, str]]:
+        """(where, form name) for every form these rules collect."""
+        named = [("rules.collect", self.collect)]
+        named += [(f"rules.keywords.{i}.collect", k.collect) for i, k in enumerate(self.keywords)]
+        named += [(f"rules.topics.{i}.collect", t.collect) for i, t in enumerate(self.topics)]
+        return [(where, name) for where, name in named if name]
 
     @field_validator("keywords", mode="before")
     @classmethod

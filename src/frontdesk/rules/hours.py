@@ -54,6 +54,9 @@ class BusinessHours(BaseModel):
     )
     holidays: list[date] = Field(default_factory=list, description="Closed all day.")
     closed_message: str = Field(DEFAULT_CLOSED, min_length=1, max_length=2000)
+    collect: str | None = Field(
+        None, description="Form offered with the closed message (else the rule's form)."
+    )
 
     @field_validator("timezone")
     @classmethod

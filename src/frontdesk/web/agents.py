@@ -80,7 +80,7 @@ async def update_agent(
 ) -> AgentOut:
     agent = await service.get_agent(session, workspace, agent_id)
     agent = await service.update_agent(
-        session, agent, body.model_dump(mode="json", exclude_none=True)
+        session, agent, body.model_dump(mode="json", exclude_unset=True)
     )
     await session.refresh(agent)
     return AgentOut.model_validate(agent)

@@ -13,6 +13,7 @@ from frontdesk.conversations import lifecycle, repository
 from frontdesk.conversations.messages import post_member_message
 from frontdesk.conversations.models import OPEN_STATUSES, Conversation
 from frontdesk.conversations.schemas import (
+    ActionRunOut,
     AssignIn,
     ConversationDetail,
     ConversationList,
@@ -73,8 +74,11 @@ async def get_conversation(
         )
         messages = await repository.messages_after(session, conversation.id, 0, limit=100_000)
         view = await _view(session, caller, conversation)
+        runs = await repository.action_runs(session, conversation.id)
     return ConversationDetail(
-        conversation=view, messages=[repository.message_out(m) for m in messages]
+        conversation=view,
+        messages=[repository.message_out(m) for m in messages],
+        actions=[ActionRunOut.model_validate(run) for run in runs],
     )
 
 

@@ -39,7 +39,7 @@ def _field(loc: tuple[Any, ...]) -> str | None:
 
 async def _frontdesk_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FrontdeskError)
-    return problem(exc.status, exc.code, exc.message, exc.field)
+    return JSONResponse(exc.as_dict(), status_code=exc.status)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

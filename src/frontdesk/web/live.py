@@ -16,6 +16,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from frontdesk.accounts.caller import Caller
 from frontdesk.conversations import repository
+from frontdesk.conversations.repository import VISITOR_EVENTS
 from frontdesk.conversations.schemas import VisitorMessageOut
 from frontdesk.errors import FrontdeskError, NotFound, Unauthorized
 from frontdesk.events import store
@@ -128,10 +129,18 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
                 last = message["seq"]
                 if not message["private"] and message["author"] != "system":
                     visible = {k: message[k] for k in VisitorMessageOut.model_fields}
+                    if visible["event"] not in VISITOR_EVENTS:
+                        visible["event"] = visible["payload"] = None
                     await websocket.send_json({"type": "message", "message": visible})
-            elif event.type == "conversation.updated" and "status" in event.data["changes"]:
-                status = event.data["conversation"]["status"]
-                await websocket.send_json({"type": "status", "status": status})
+            elif event.type == "conversation.updated":
+                changed, view = event.data["changes"], event.data["conversation"]
+                if "status" in changed:
+                    await websocket.send_json({"type": "status", "status": view["status"]})
+                if "pending_form" in changed or "lead" in changed:
+                    pending = view["pending_form"]
+                    await websocket.send_json(
+                        {"type": "form", "pending_form": pending["action"] if pending else None}
+                    )
             elif event.type == "typing" and event.data["author"] != "visitor":
                 await websocket.send_json(
                     {

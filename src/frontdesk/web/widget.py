@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from frontdesk.actions import flow
+from frontdesk.agent.models import Agent
 from frontdesk.conversations import lifecycle, repository
 from frontdesk.conversations.messages import post_visitor_message, request_person
+from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.schemas import (
+    FormAnswers,
+    FormResult,
+    LeadOut,
     NewConversationIn,
     NewConversationOut,
     StatusOut,
@@ -18,6 +25,7 @@ from frontdesk.conversations.schemas import (
     VisitorMessages,
     WidgetConfig,
 )
+from frontdesk.db.base import utcnow
 from frontdesk.web.deps import RuntimeDep
 from frontdesk.web.ratelimit import RateLimiter
 from frontdesk.widget.service import agent_by_public_key, check_origin, conversation_for_token
@@ -31,6 +39,15 @@ def own_origin(connection: HTTPConnection) -> str:
     """This server's origin as a browser names it, for a request or a socket."""
     scheme = {"ws": "http", "wss": "https"}.get(connection.url.scheme, connection.url.scheme)
     return f"{scheme}://{connection.headers.get('host', '')}"
+
+
+async def _visitor(
+    session: AsyncSession, request: Request, token: str | None, conversation_id: str
+) -> tuple[Conversation, Agent]:
+    """The conversation this visitor token opens, asked for from an allowed site."""
+    conversation, agent = await conversation_for_token(session, token, conversation_id)
+    check_origin(agent, request.headers.get("origin"), own_origin(request))
+    return conversation, agent
 
 
 def _limiter(request: Request, name: str) -> RateLimiter:
@@ -82,8 +99,7 @@ async def send(
 ) -> VisitorMessageOut:
     """Store the message durably, then answer it if the AI owns the conversation."""
     async with runtime.changes() as session:
-        conversation, agent = await conversation_for_token(session, token, conversation_id)
-        check_origin(agent, request.headers.get("origin"), own_origin(request))
+        conversation, _ = await _visitor(session, request, token, conversation_id)
         if not body.client_id or not await repository.message_by_client_id(
             session, conversation.id, body.client_id
         ):
@@ -109,14 +125,14 @@ async def history(
 ) -> VisitorMessages:
     """Messages the visitor may see (no internal notes, no system events)."""
     async with runtime.db.session() as session:
-        conversation, agent = await conversation_for_token(session, token, conversation_id)
-        check_origin(agent, request.headers.get("origin"), own_origin(request))
+        conversation, _ = await _visitor(session, request, token, conversation_id)
         messages = await repository.messages_after(
             session, conversation.id, after, visitor_view=True
         )
     return VisitorMessages(
         status=conversation.status,
         messages=[repository.visitor_message_out(m) for m in messages],
+        pending_form=conversation.pending_form["action"] if conversation.pending_form else None,
     )
 
 
@@ -126,8 +142,44 @@ async def handoff(
 ) -> StatusOut:
     """The "Talk to a person" button: the conversation waits for the team."""
     async with runtime.changes() as session:
-        conversation, agent = await conversation_for_token(session, token, conversation_id)
-        check_origin(agent, request.headers.get("origin"), own_origin(request))
+        conversation, agent = await _visitor(session, request, token, conversation_id)
         await request_person(session, agent, conversation)
+        status = conversation.status
+    return StatusOut(status=status)
+
+
+@router.post("/conversations/{conversation_id}/forms/{action}")
+async def submit_form(
+    conversation_id: str,
+    action: str,
+    body: FormAnswers,
+    request: Request,
+    runtime: RuntimeDep,
+    token: TokenHeader = None,
+) -> FormResult:
+    """Answer an offered form; 422 lists each field that needs fixing (then send again)."""
+    async with runtime.changes() as session:
+        conversation, agent = await _visitor(session, request, token, conversation_id)
+        _limiter(request, "visitor_limiter").hit(conversation.id)
+        submitted = await flow.submit_form(
+            session, agent, conversation, action, body.values, utcnow()
+        )
+        status = conversation.status
+    runtime.actions.schedule(conversation_id, submitted.then)
+    return FormResult(status=status, lead=LeadOut.model_validate(submitted.lead))
+
+
+@router.post("/conversations/{conversation_id}/forms/{action}/skip")
+async def skip_form(
+    conversation_id: str,
+    action: str,
+    request: Request,
+    runtime: RuntimeDep,
+    token: TokenHeader = None,
+) -> StatusOut:
+    """The visitor would rather not fill in the form; the handoff goes ahead."""
+    async with runtime.changes() as session:
+        conversation, agent = await _visitor(session, request, token, conversation_id)
+        await flow.skip_form(session, agent, conversation, action)
         status = conversation.status
     return StatusOut(status=status)

@@ -20,6 +20,8 @@ class GenerationRequest:
     language: str = "en"
     query_vector: np.ndarray | None = None
     terms: TermStats | None = None
+    # The conversation so far, oldest first: (author, text) with author visitor, ai or member.
+    history: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

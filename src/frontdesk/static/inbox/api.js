@@ -112,6 +112,17 @@ export const api = {
 
   agents: () => get('/api/v1/agents'),
 
+  webhooks: () => get('/api/v1/webhooks'),
+  createWebhook: (body) => post('/api/v1/webhooks', body),
+  updateWebhook: (id, changes) => request('PATCH', `/api/v1/webhooks/${seg(id)}`, changes),
+  deleteWebhook: (id) => request('DELETE', `/api/v1/webhooks/${seg(id)}`),
+  testWebhook: (id) => post(`/api/v1/webhooks/${seg(id)}/test`),
+  webhookDeliveries: (id) => get(`/api/v1/webhooks/${seg(id)}/deliveries`),
+  resendDelivery: (id, deliveryId) =>
+    post(`/api/v1/webhooks/${seg(id)}/deliveries/${seg(deliveryId)}/resend`),
+  alertPreferences: () => get('/api/v1/alerts/preferences'),
+  setAlertPreferences: (changes) => request('PATCH', '/api/v1/alerts/preferences', changes),
+
   conversations: (params) => get(`/api/v1/conversations${query(params)}`),
   conversation: (id) => get(`/api/v1/conversations/${seg(id)}`),
   sendMessage: (id, text, isPrivate) =>

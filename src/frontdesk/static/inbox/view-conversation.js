@@ -31,6 +31,19 @@ function renderCitations(citations) {
     h('ol', { class: 'citation-list' }, items));
 }
 
+/** Times in the member's own clock (the stored value, with its offset, is in the tooltip). */
+function leadValue(field) {
+  if (field.type === 'datetime' || field.type === 'date') {
+    const when = new Date(field.type === 'date' ? `${field.value}T00:00` : field.value);
+    if (!Number.isNaN(when.getTime())) {
+      return field.type === 'date'
+        ? when.toLocaleDateString(undefined, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' })
+        : when.toLocaleString(undefined, { weekday: 'short', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+    }
+  }
+  return field.value;
+}
+
 function renderMessage(msg, conv) {
   const isPrivate = Boolean(msg.private);
   const attrs = {
@@ -114,7 +127,11 @@ export function createConversationView({ session, live, getMembers, onChange, on
         h('label', { class: 'control' }, h('span', { class: 'control-label' }, 'Assignee'), assignee),
         actions),
       error.el);
-    return { header, status, title, subtitle, priority, assignee, actions, error, actionKey: '', assigneeKey: '' };
+    const details = h('section', { class: 'conv-details', 'aria-label': 'Details collected' });
+    header.append(details);
+    return {
+      header, status, title, subtitle, priority, assignee, actions, error, details, actionKey: '', assigneeKey: '',
+    };
   }
 
   function fillAssignees(ui, conv) {
@@ -166,8 +183,32 @@ export function createConversationView({ session, live, getMembers, onChange, on
       pageUrl ? externalLink(pageUrl, page, { class: 'subtle-link' }) : (page || ''));
   }
 
+  /** The lead card (what the visitor entered in a form), tags, and a form still open. */
+  function updateDetails() {
+    const { conv, ui } = state;
+    const parts = [];
+    if (conv.tags && conv.tags.length) {
+      parts.push(h('ul', { class: 'tag-list', testid: 'conv-tags', 'aria-label': 'Tags' },
+        conv.tags.map((tag) => h('li', { class: 'tag' }, tag))));
+    }
+    const lead = conv.lead;
+    if (lead) {
+      const rows = (lead.fields || []).map((f) => h('div', { class: 'lead-row', testid: 'lead-field', 'data-name': f.name },
+        h('dt', null, f.label), h('dd', { title: f.value }, leadValue(f))));
+      parts.push(h('div', { class: 'lead-card', testid: 'lead-card' },
+        h('h3', { class: 'lead-title' }, `Details from the ${lead.action} form`),
+        h('dl', { class: 'lead-fields' }, rows)));
+    } else if (conv.pending_form) {
+      parts.push(h('p', { class: 'lead-pending', testid: 'lead-pending' },
+        `Waiting for the visitor to fill in the ${conv.pending_form.action} form`));
+    }
+    ui.details.replaceChildren(...parts);
+    ui.details.hidden = parts.length === 0;
+  }
+
   function updateHeader() {
     const { conv, ui } = state;
+    updateDetails();
     ui.status.textContent = conv.status;
     ui.status.className = `badge badge-status badge-${conv.status}`;
     el.dataset.status = conv.status;

@@ -1,5 +1,5 @@
-// Signed-in layout: sidebar navigation, the hash router (#/inbox[/id], #/team, #/apikeys)
-// and the global waiting alerts.
+// Signed-in layout: sidebar navigation, the hash router (#/inbox[/id], #/team, #/apikeys,
+// #/webhooks) and the global waiting alerts.
 
 import {
   alertWaiting, becameWaiting, isMuted, notificationPermission,
@@ -9,15 +9,17 @@ import { h } from './dom.js';
 import { createApiKeysView } from './view-apikeys.js';
 import { createInbox } from './view-inbox.js';
 import { createTeamView } from './view-team.js';
+import { createWebhooksView } from './view-webhooks.js';
 
 const PAGES = {
   team: { title: 'Team', create: createTeamView },
   apikeys: { title: 'API keys', create: createApiKeysView },
+  webhooks: { title: 'Alerts', create: createWebhooksView },
 };
 
 function parseRoute(hash) {
   const parts = hash.replace(/^#\/?/, '').split('/');
-  if (parts[0] === 'team' || parts[0] === 'apikeys') return { page: parts[0], conv: null };
+  if (parts[0] === 'team' || parts[0] === 'apikeys' || parts[0] === 'webhooks') return { page: parts[0], conv: null };
   let conv = null;
   if (parts[0] === 'inbox' && parts[1]) {
     try {
@@ -43,6 +45,7 @@ export function createShell({ session, live, onSignOut }) {
     inbox: navLink('inbox', 'Inbox'),
     team: navLink('team', 'Team'),
     apikeys: navLink('apikeys', 'API keys'),
+    webhooks: navLink('webhooks', 'Alerts'),
   };
 
   const liveStatus = h('span', { class: 'live-status', testid: 'live-status', role: 'status' });

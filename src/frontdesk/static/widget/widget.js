@@ -53,6 +53,16 @@
     return el;
   }
 
+  // A datetime-local value is the visitor's wall clock; the offset says which one.
+  function withOffset(value) {
+    const when = new Date(value);
+    if (!value || Number.isNaN(when.getTime())) return value;
+    const minutes = -when.getTimezoneOffset();
+    const sign = minutes >= 0 ? '+' : '-';
+    const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, '0');
+    return `${value.slice(0, 16)}${sign}${pad(minutes / 60)}:${pad(minutes % 60)}`;
+  }
+
   function uuid() {
     const c = window.crypto;
     if (c && typeof c.randomUUID === 'function') return c.randomUUID();
@@ -142,8 +152,10 @@
     try { data = await response.json(); } catch (_) { /* empty or not JSON */ }
     if (!response.ok) {
       const error = (data && data.error) || {};
-      throw new ApiError(response.status, error.code || 'http_error',
+      const failure = new ApiError(response.status, error.code || 'http_error',
         error.message || `Something went wrong (error ${response.status}).`);
+      failure.fields = error.fields || null;
+      throw failure;
     }
     return data;
   }
@@ -257,6 +269,28 @@
     .fd-msg[data-state="failed"] .fd-text { opacity: 0.7; outline: 1px solid var(--fd-danger); }
     .fd-note { margin: 3px 4px 0; font-size: 11.5px; color: var(--fd-muted); }
     .fd-msg[data-state="failed"] .fd-note { color: var(--fd-danger); }
+
+    .fd-msg[data-kind="form"] { max-width: 92%; width: 92%; }
+    .fd-form {
+      margin-top: 6px; width: 100%; padding: 10px 12px; border: 1px solid var(--fd-border);
+      border-radius: 12px; background: var(--fd-surface); display: flex; flex-direction: column; gap: 8px;
+    }
+    .fd-field { display: flex; flex-direction: column; gap: 3px; }
+    .fd-field label { font-size: 12.5px; font-weight: 600; }
+    .fd-field input, .fd-field select, .fd-field textarea {
+      font: inherit; color: inherit; width: 100%; padding: 6px 8px; margin: 0;
+      border: 1px solid var(--fd-border); border-radius: 8px; background: var(--fd-surface);
+    }
+    .fd-field [aria-invalid="true"] { border-color: var(--fd-danger); }
+    .fd-field-error { font-size: 12px; color: var(--fd-danger); }
+    .fd-form-actions { display: flex; gap: 8px; justify-content: flex-end; }
+    .fd-form-actions button {
+      border: 1px solid var(--fd-border); background: var(--fd-surface); border-radius: 8px; padding: 6px 12px;
+    }
+    .fd-form-actions .fd-form-send { background: var(--fd-accent); color: var(--fd-on-accent); border-color: var(--fd-accent); }
+    .fd-form-note { font-size: 12px; color: var(--fd-muted); }
+    .fd-form[data-state="open"] .fd-form-note { display: none; }
+    .fd-form:not([data-state="open"]) .fd-form-actions { display: none; }
 
     .fd-cites { list-style: none; margin: 6px 0 0 4px; padding: 0; font-size: 12px; color: var(--fd-muted); }
     .fd-cites-title { font-weight: 600; }
@@ -383,6 +417,7 @@
       this.lastSeq = 0;           // highest seq rendered on this page
       this.bySeq = new Map();     // seq -> .fd-msg element
       this.pending = new Map();   // client_id -> .fd-msg element
+      this.pendingForm = null;    // name of the form waiting for the visitor's answer
       this.sendQueue = Promise.resolve();
       this.unread = 0;
       this.typists = new Map();   // author -> {name, timer}
@@ -647,7 +682,9 @@
       const data = await api('GET', `/conversations/${encodeURIComponent(conv.id)}/messages?after=${after}`,
         { token: conv.token });
       if (this.conv !== conv || !data) return;
+      if ('pending_form' in data) this.pendingForm = data.pending_form;
       for (const message of data.messages || []) this.acceptMessage(message, { live });
+      if ('pending_form' in data) this.setPendingForm(data.pending_form);
       if (data.status) this.setStatus(data.status);
     }
 
@@ -866,11 +903,129 @@
       });
       if (author === 'member') el.append(h('div', { class: 'fd-author' }, message.author_name || 'Support team'));
       el.append(h('div', { class: 'fd-text' }, String(message.text == null ? '' : message.text)));
+      const form = message.event === 'form' && message.payload && message.payload.form;
+      if (author === 'ai' && form && typeof form.name === 'string') {
+        el.setAttribute('data-kind', 'form');
+        el.append(this.renderForm(form));
+      }
       if (author === 'ai' && Array.isArray(message.citations) && message.citations.length) {
         el.append(this.renderCitations(message.citations));
       }
       this.setTimestamp(el, message.created_at);
       return el;
+    }
+
+    // ------------------------------------------------------------ forms
+
+    renderForm(spec) {
+      const form = h('form', { class: 'fd-form', 'data-form': spec.name, novalidate: true });
+      const inputs = new Map();
+      for (const field of Array.isArray(spec.fields) ? spec.fields : []) {
+        const id = `fd-${spec.name}-${field.name}-${uuid().slice(0, 8)}`;
+        const control = this.fieldControl(field, id);
+        const error = h('div', { class: 'fd-field-error', id: `${id}-error`, hidden: true });
+        control.setAttribute('aria-describedby', `${id}-error`);
+        const label = `${field.label || field.name}${field.required ? ' *' : ''}`;
+        form.append(h('div', { class: 'fd-field', 'data-field': field.name },
+          h('label', { for: id }, label), control, error));
+        inputs.set(field.name, { control, error });
+      }
+      const send = h('button', { type: 'submit', class: 'fd-form-send' }, 'Send');
+      const skip = h('button', { type: 'button', class: 'fd-form-skip' }, 'Skip');
+      const note = h('div', { class: 'fd-form-note', role: 'status' });
+      form.append(h('div', { class: 'fd-form-actions' }, skip, send), note);
+      form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        this.submitForm(form, spec.name, inputs);
+      });
+      skip.addEventListener('click', () => this.skipForm(form, spec.name));
+      this.setFormState(form, this.pendingForm === spec.name ? 'open' : 'closed');
+      return form;
+    }
+
+    fieldControl(field, id) {
+      const common = { id, name: field.name, required: Boolean(field.required) };
+      if (field.placeholder) common.placeholder = String(field.placeholder);
+      if (field.type === 'textarea') return h('textarea', { ...common, rows: '3' });
+      if (field.type === 'select') {
+        const select = h('select', common, h('option', { value: '' }, 'Choose…'));
+        for (const option of field.options || []) select.append(h('option', { value: String(option) }, String(option)));
+        return select;
+      }
+      const types = { email: 'email', phone: 'tel', number: 'number', date: 'date', datetime: 'datetime-local' };
+      const extra = field.type === 'phone' ? { autocomplete: 'tel' } : field.type === 'email' ? { autocomplete: 'email' } : {};
+      return h('input', { ...common, ...extra, type: types[field.type] || 'text' });
+    }
+
+    setFormState(form, state, note) {
+      form.setAttribute('data-state', state);
+      const open = state === 'open';
+      for (const control of form.querySelectorAll('input, select, textarea, button')) control.disabled = !open;
+      form.querySelector('.fd-form-note').textContent = note || {
+        sent: 'Thanks — your details were sent to our team.',
+        skipped: 'Skipped.',
+        closed: 'This form is closed.',
+      }[state] || '';
+    }
+
+    setPendingForm(name) {
+      this.pendingForm = name || null;
+      const forms = [...this.ui.log.querySelectorAll('.fd-form')];
+      const latest = forms.filter((f) => f.dataset.form === this.pendingForm).pop();
+      for (const form of forms) {
+        const state = form.getAttribute('data-state');
+        if (form === latest) this.setFormState(form, 'open');
+        else if (state === 'open') this.setFormState(form, 'closed');
+      }
+    }
+
+    async submitForm(form, name, inputs) {
+      if (form.getAttribute('data-state') !== 'open' || form.dataset.busy) return;
+      const values = {};
+      for (const [field, { control, error }] of inputs) {
+        values[field] = control.type === 'datetime-local' ? withOffset(control.value) : control.value;
+        error.hidden = true;
+        error.textContent = '';
+        control.removeAttribute('aria-invalid');
+      }
+      form.dataset.busy = 'true';
+      this.showError(null);
+      try {
+        await api('POST', `/conversations/${encodeURIComponent(this.conv.id)}/forms/${encodeURIComponent(name)}`,
+          { body: { values }, token: this.conv.token });
+        this.setFormState(form, 'sent');
+      } catch (error) {
+        const fields = (error.fields && typeof error.fields === 'object') ? error.fields : null;
+        if (fields) {
+          let first = null;
+          for (const [field, message] of Object.entries(fields)) {
+            const slot = inputs.get(field);
+            if (!slot) continue;
+            slot.error.textContent = String(message);
+            slot.error.hidden = false;
+            slot.control.setAttribute('aria-invalid', 'true');
+            first = first || slot.control;
+          }
+          if (first) first.focus();
+        } else {
+          this.showError(error.message);
+        }
+      } finally {
+        delete form.dataset.busy;
+      }
+    }
+
+    async skipForm(form, name) {
+      if (form.getAttribute('data-state') !== 'open') return;
+      try {
+        const data = await api('POST',
+          `/conversations/${encodeURIComponent(this.conv.id)}/forms/${encodeURIComponent(name)}/skip`,
+          { token: this.conv.token });
+        this.setFormState(form, 'skipped');
+        if (data && data.status) this.setStatus(data.status);
+      } catch (error) {
+        this.showError(error.message);
+      }
     }
 
     renderCitations(citations) {
@@ -1067,6 +1222,7 @@
       else if (frame.type === 'typing' && (frame.author === 'ai' || frame.author === 'member')) {
         this.setTyping(frame.author, Boolean(frame.typing), frame.name);
       } else if (frame.type === 'status' && frame.status) this.setStatus(frame.status);
+      else if (frame.type === 'form') this.setPendingForm(frame.pending_form);
     }
   }
 

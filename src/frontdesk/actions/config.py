@@ -1,0 +1,161 @@
+"""Actions as an agent file declares them: forms that collect details, HTTP calls out."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+IDENT = r"^[a-z][a-z0-9_]{0,39}$"
+FieldType = Literal["text", "textarea", "email", "phone", "number", "date", "datetime", "select"]
+# {conversation.id}, {lead.phone}, {agent.name}; ${secret:NAME} for a workspace secret.
+PLACEHOLDER = re.compile(r"\$\{secret:([A-Za-z0-9_]+)\}|\{([a-z_]+)\.([a-z0-9_]+)\}")
+VARIABLES = {
+    "conversation": (
+        "id",
+        "url",
+        "status",
+        "priority",
+        "page_url",
+        "handoff_trigger",
+        "handoff_reason",
+        "tags",
+        "last_visitor_message",
+    ),
+    "agent": ("id", "name"),
+}
+
+
+class FormField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=IDENT, description="Key the value is stored under.")
+    type: FieldType = "text"
+    label: str | None = Field(None, max_length=120, description="Default: the name, spaced.")
+    required: bool = False
+    options: list[str] = Field(default_factory=list, max_length=50)
+    placeholder: str | None = Field(None, max_length=120)
+
+    @model_validator(mode="after")
+    def _options(self) -> FormField:
+        if self.type == "select" and not self.options:
+            raise ValueError("a select field needs options")
+        if self.type != "select" and self.options:
+            raise ValueError("only a select field has options")
+        return self
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+
+class FormAction(BaseModel):
+    """Shown in the widget; the values become the conversation's lead card."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=IDENT)
+    kind: Literal["form"]
+    title: str = Field("Leave your details so our team can follow up", max_length=200)
+    fields: list[FormField] = Field(min_length=1, max_length=20)
+    then: list[str] = Field(
+        default_factory=list, max_length=5, description="HTTP actions run after submission."
+    )
+
+    @field_validator("fields")
+    @classmethod
+    def _unique(cls, fields: list[FormField]) -> list[FormField]:
+        names = [f.name for f in fields]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"field {twice[0]!r} appears twice")
+        return fields
+
+
+class HttpAction(BaseModel):
+    """Sends what was collected to another system; templated with {lead.x} and secrets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=IDENT)
+    kind: Literal["http"]
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    url: str = Field(min_length=1, max_length=2000)
+    headers: dict[str, str] = Field(default_factory=dict, max_length=30)
+    body: dict[str, Any] | list[Any] | str | None = None
+    timeout_s: float = Field(10.0, gt=0, le=60)
+    retries: int = Field(2, ge=0, le=5, description="Extra attempts after a failure.")
+    backoff_s: float = Field(1.0, ge=0, le=60, description="First retry delay; doubles.")
+    result_fields: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Dotted paths kept from the JSON response, e.g. id or ticket.url.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, url: str) -> str:
+        if not re.match(r"^(https?://|\$\{secret:)", url):
+            raise ValueError("the URL must start with http:// or https://")
+        return url
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> HttpAction:
+        for text in template_strings(self):
+            check_template(text)
+        return self
+
+
+Action = Annotated[FormAction | HttpAction, Field(discriminator="kind")]
+
+
+def template_strings(action: HttpAction) -> list[str]:
+    found = [action.url, *action.headers.keys(), *action.headers.values()]
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                found.append(str(key))
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(action.body)
+    return found
+
+
+def check_template(text: str) -> None:
+    for match in PLACEHOLDER.finditer(text):
+        secret, root, attr = match.groups()
+        if secret is not None:
+            if not re.match(r"^[A-Z][A-Z0-9_]*$", secret):
+                raise ValueError(f"secret names are upper case: ${{secret:{secret}}}")
+            continue
+        if root == "lead":
+            continue
+        if root not in VARIABLES:
+            raise ValueError(
+                f"unknown placeholder {{{root}.{attr}}}; use lead.*, conversation.* or agent.*"
+            )
+        if attr not in VARIABLES[root]:
+            raise ValueError(
+                f"unknown placeholder {{{root}.{attr}}}; {root} has " + ", ".join(VARIABLES[root])
+            )
+
+
+def check_actions(actions: list[FormAction | HttpAction]) -> None:
+    """Names are unique and every `then` names an HTTP action."""
+    kinds: dict[str, str] = {}
+    for action in actions:
+        if action.name in kinds:
+            raise ValueError(f"action {action.name!r} is declared twice")
+        kinds[action.name] = action.kind
+    for action in actions:
+        if isinstance(action, FormAction):
+            for name in action.then:
+                if kinds.get(name) != "http":
+                    raise ValueError(f"action {action.name!r}: then {name!r} is not an HTTP action")

@@ -1,0 +1,239 @@
+"""The background sender: tails the event log, fills the outbox, delivers what is due.
+
+Woken by the broker when events are published in this process, and every
+``alerts_poll_s`` otherwise (events from other processes, retries coming due). Sending never
+holds a database transaction, so a slow or failing endpoint cannot hold up conversations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+
+from frontdesk.accounts.models import Workspace
+from frontdesk.alerts import fanout, mail, outbox, signing, transport
+from frontdesk.alerts.models import Delivery, Webhook
+from frontdesk.alerts.outbox import Outcome
+from frontdesk.alerts.webhooks import secret_of
+from frontdesk.db.base import utcnow
+from frontdesk.db.engine import Database
+from frontdesk.events.broker import ALL_EVENTS, Broker, Subscription
+from frontdesk.settings import Settings
+from frontdesk.vault.cipher import Cipher
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+MAX_IN_FLIGHT = 16
+# With nothing to queue, the cursor lives in memory and is stored this often (and on stop);
+# re-reading those events after a crash queues nothing that was not queued before.
+PERSIST_EVERY_S = 30.0
+
+
+class AlertDispatcher:
+    def __init__(
+        self, db: Database, broker: Broker, settings: Settings, cipher: Callable[[], Cipher]
+    ):
+        self.db = db
+        self.broker = broker
+        self.settings = settings
+        self._cipher = cipher
+        self._wake = asyncio.Event()
+        self._cursor: int | None = None
+        self._stored_cursor = 0
+        self._stored_at = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight: dict[asyncio.Task[None], str] = {}
+        self._subscription: Subscription | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._lease_s = max(settings.webhook_timeout_s, settings.smtp_timeout_s * 2) + 30
+
+    async def start(self) -> None:
+        self._client = transport.new_client()
+        self._subscription = self.broker.subscribe(ALL_EVENTS)
+        for work, name in ((self._listen, "alerts-listen"), (self._run, "alerts-dispatch")):
+            task = asyncio.create_task(work(), name=name)
+            self._tasks.add(task)
+
+    def wake(self) -> None:
+        """Look for new events and due deliveries now (after a commit that queued one)."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        interrupted = list(self._in_flight.values())
+        tasks = [*self._tasks, *self._in_flight]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._subscription is not None:
+            self._subscription.close()
+            self._subscription = None
+        try:
+            if interrupted:  # due again at once after a restart, not when the lease runs out
+                async with self.db.transaction() as session:
+                    await outbox.release(session, interrupted)
+            if self._cursor is not None and self._cursor > self._stored_cursor:
+                await self._store_cursor(self._cursor)
+        except Exception:
+            log.exception("could not save the alert dispatcher's position")
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _listen(self) -> None:
+        while self._subscription is not None:
+            event = await self._subscription.get()
+            if event is None:  # fell behind: listen afresh; the log has whatever was missed
+                self._subscription.close()
+                self._subscription = self.broker.subscribe(ALL_EVENTS)
+                self.wake()
+            elif event.id is not None:
+                self.wake()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            timeout = self.settings.alerts_poll_s
+            try:
+                await self.fan_out()
+                timeout = min(timeout, await self.send_due())
+            except Exception:
+                log.exception("alert dispatch failed; trying again in %ss", timeout)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def fan_out(self) -> int:
+        """Queue deliveries for every event after the cursor; returns how many."""
+        queued = 0
+        while True:
+            if self._cursor is None:
+                async with self.db.transaction() as session:
+                    self._cursor = self._stored_cursor = await fanout.ensure_cursor(session)
+            async with self.db.session() as session:
+                events = await fanout.events_after(session, self._cursor, BATCH)
+            if not events:
+                break
+            last = events[-1].id
+            assert last is not None
+            async with self.db.session() as session:
+                wanted = await fanout.wanted(session, events, self.settings)
+            if wanted:
+                async with self.db.transaction() as session:
+                    stored = await fanout.read_cursor(session) or 0
+                    if stored > self._cursor:  # another process got here first
+                        self._cursor = stored
+                        continue
+                    for event, name in wanted:
+                        queued += await fanout.queue_for(session, event, name, self.settings)
+                    await fanout.advance_cursor(session, last)
+                self._stored_cursor, self._stored_at = last, time.monotonic()
+            self._cursor = last
+            if len(events) < BATCH:
+                break
+        stale = time.monotonic() - self._stored_at > PERSIST_EVERY_S
+        if self._cursor > self._stored_cursor and stale:
+            await self._store_cursor(self._cursor)
+            await self._prune()
+        return queued
+
+    async def _prune(self) -> None:
+        before = utcnow() - timedelta(days=self.settings.alerts_log_days)
+        async with self.db.transaction() as session:
+            removed = await outbox.prune(session, before)
+        if removed:
+            log.info("removed %d finished alert deliveries older than %s", removed, before)
+
+    async def _store_cursor(self, event_id: int) -> None:
+        async with self.db.transaction() as session:
+            await fanout.advance_cursor(session, event_id)
+        self._stored_cursor, self._stored_at = event_id, time.monotonic()
+
+    async def send_due(self) -> float:
+        """Start sending due deliveries; returns seconds until the next one is due."""
+        free = MAX_IN_FLIGHT - len(self._in_flight)
+        async with self.db.session() as session:
+            due = await outbox.next_due(session)
+        if due is not None and due <= utcnow() and free > 0:
+            async with self.db.transaction() as session:
+                claimed = await outbox.claim_due(session, self._lease_s, free)
+            for delivery in claimed:
+                task = asyncio.create_task(self._deliver(delivery), name=f"alert-{delivery.id}")
+                self._in_flight[task] = delivery.id
+                task.add_done_callback(self._done)
+            async with self.db.session() as session:
+                due = await outbox.next_due(session)
+        if due is None:
+            return self.settings.alerts_poll_s
+        return max(0.0, (due - utcnow()) / timedelta(seconds=1))
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(task, None)
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        email = delivery.channel == "email"
+        delays = (
+            self.settings.email_retry_delays_s if email else self.settings.webhook_retry_delays_s
+        )
+        try:
+            if email:
+                outcome = await mail.send(self.settings, fanout.email_of(delivery))
+            else:
+                outcome = await self._post(delivery)
+        except Exception as exc:
+            # A bug or a wrong server key, not the receiver: say so, do not retry blindly.
+            log.exception("alert %s crashed", delivery.id)
+            error = f"Internal error ({type(exc).__name__}); see the server log."
+            outcome = Outcome(ok=False, error=error, permanent=True)
+        async with self.db.transaction() as session:
+            saved = await outbox.record(session, delivery.id, outcome, delays)
+        self._log(delivery, outcome, saved)
+        self.wake()
+
+    async def _post(self, delivery: Delivery) -> Outcome:
+        async with self.db.session() as session:
+            found = (
+                await session.execute(
+                    select(Webhook, Workspace.allowed_hosts)
+                    .join(Workspace, Workspace.id == Webhook.workspace_id)
+                    .where(Webhook.id == delivery.webhook_id)
+                )
+            ).first()
+        if found is None:
+            return Outcome(ok=False, error="The webhook was deleted.", permanent=True)
+        webhook, allowed_hosts = found
+        if not webhook.active:
+            return Outcome(ok=False, error="The webhook is paused.", permanent=True)
+        secret = secret_of(self._cipher(), webhook)
+        headers = signing.headers(secret, delivery.id, int(time.time()), delivery.body)
+        assert self._client is not None, "the dispatcher is not started"
+        return await transport.post(
+            self._client,
+            webhook.url,
+            allowed_hosts or [],
+            headers,
+            delivery.body,
+            self.settings.webhook_timeout_s,
+        )
+
+    def _log(self, delivery: Delivery, outcome: Outcome, saved: Delivery | None) -> None:
+        where = delivery.webhook_id or "email"
+        if outcome.ok:
+            log.info("alert %s (%s) to %s delivered", delivery.id, delivery.event_type, where)
+        elif saved is not None:
+            log.warning(
+                "alert %s (%s) to %s: attempt %d failed, %s: %s",
+                delivery.id,
+                delivery.event_type,
+                where,
+                saved.attempts,
+                "will retry" if saved.status == "pending" else "giving up",
+                outcome.error,
+            )

@@ -1,0 +1,39 @@
+"""The public event types webhooks subscribe to, and the payload each one carries."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal, get_args
+
+from frontdesk.events.types import Event
+
+PublicEvent = Literal[
+    "conversation.waiting",
+    "conversation.closed",
+    "message.created",
+    "action.submitted",
+]
+PUBLIC_EVENTS: tuple[str, ...] = get_args(PublicEvent)
+TEST_EVENT = "webhook.test"
+
+# Internal status changes that are worth telling the outside world about.
+_STATUS_EVENTS = {"waiting": "conversation.waiting", "closed": "conversation.closed"}
+
+
+def public_type(event: Event) -> str | None:
+    """The public name of an internal event, or None when webhooks do not carry it."""
+    if event.type == "conversation.updated":
+        if "status" not in event.data.get("changes", ()):
+            return None
+        status = (event.data.get("conversation") or {}).get("status")
+        return _STATUS_EVENTS.get(str(status))
+    if event.type in ("message.created", "action.submitted"):
+        return event.type
+    return None
+
+
+def body(type_: str, timestamp: datetime, data: dict[str, Any]) -> str:
+    """The JSON body, encoded once: the same bytes are signed and sent on every attempt."""
+    payload = {"type": type_, "timestamp": timestamp.isoformat(), "data": data}
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)

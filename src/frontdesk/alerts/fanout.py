@@ -1,0 +1,149 @@
+"""From events to deliveries: which webhooks want an event, which members get an email."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.accounts.models import Member
+from frontdesk.alerts import mail, outbox
+from frontdesk.alerts.events import body, public_type
+from frontdesk.alerts.models import AlertCursor, AlertPreference, Delivery, Webhook
+from frontdesk.conversations.models import Message
+from frontdesk.db.base import as_utc
+from frontdesk.events.store import EventRecord
+from frontdesk.events.types import Event
+from frontdesk.settings import Settings
+
+CURSOR = "alerts"
+
+
+async def read_cursor(session: AsyncSession) -> int | None:
+    row = await session.get(AlertCursor, CURSOR)
+    return row.event_id if row else None
+
+
+async def ensure_cursor(session: AsyncSession) -> int:
+    """The stored cursor; created at the newest event, so history is never replayed."""
+    row = await session.get(AlertCursor, CURSOR)
+    if row is None:
+        newest = await session.scalar(select(func.max(EventRecord.id)))
+        row = AlertCursor(name=CURSOR, event_id=int(newest or 0))
+        session.add(row)
+        await session.flush()
+    return row.event_id
+
+
+async def advance_cursor(session: AsyncSession, event_id: int) -> None:
+    row = await session.get(AlertCursor, CURSOR)
+    if row is None:
+        session.add(AlertCursor(name=CURSOR, event_id=event_id))
+    elif row.event_id < event_id:  # never backwards, whoever moved it meanwhile
+        row.event_id = event_id
+    await session.flush()
+
+
+async def events_after(session: AsyncSession, after: int, limit: int) -> list[Event]:
+    rows = await session.scalars(
+        select(EventRecord).where(EventRecord.id > after).order_by(EventRecord.id).limit(limit)
+    )
+    return [row.event() for row in rows]
+
+
+async def wanted(
+    session: AsyncSession, events: Sequence[Event], settings: Settings
+) -> list[tuple[Event, str]]:
+    """The events some destination wants, with their public names.
+
+    Read-only, so the common case (nobody listens) costs no write transaction.
+    """
+    named = [(event, name) for event in events if (name := public_type(event))]
+    if not named:
+        return []
+    rows = await session.execute(
+        select(Webhook.workspace_id, Webhook.events).where(
+            Webhook.active, Webhook.workspace_id.in_({event.workspace_id for event, _ in named})
+        )
+    )
+    listening: dict[str, set[str]] = {}
+    for workspace_id, types in rows.all():
+        listening.setdefault(workspace_id, set()).update(types)
+    emailing = bool(settings.smtp_host)
+    return [
+        (event, name)
+        for event, name in named
+        if name in listening.get(event.workspace_id, ())
+        or (emailing and name == "conversation.waiting")
+    ]
+
+
+async def queue_for(session: AsyncSession, event: Event, name: str, settings: Settings) -> int:
+    """Queue the deliveries one event calls for; returns how many."""
+    count = 0
+    hooks = await session.scalars(
+        select(Webhook).where(Webhook.workspace_id == event.workspace_id, Webhook.active)
+    )
+    for hook in hooks:
+        # A webhook created after the event does not get it (nor a backlog on creation).
+        if name in hook.events and as_utc(hook.created_at) <= event.created_at:
+            outbox.queue(
+                session,
+                workspace_id=event.workspace_id,
+                channel="webhook",
+                event_type=name,
+                body=body(name, event.created_at, event.data),
+                event_id=event.id,
+                webhook_id=hook.id,
+            )
+            count += 1
+    if name == "conversation.waiting" and settings.smtp_host:
+        count += await _queue_emails(session, event, settings)
+    return count
+
+
+async def _queue_emails(session: AsyncSession, event: Event, settings: Settings) -> int:
+    conversation = event.data.get("conversation") or {}
+    members = await session.scalars(
+        select(Member)
+        .outerjoin(AlertPreference, AlertPreference.member_id == Member.id)
+        .where(
+            Member.workspace_id == event.workspace_id,
+            func.coalesce(AlertPreference.email_alerts, True),
+        )
+        .order_by(Member.created_at)
+    )
+    recipients = list(members)
+    if not recipients:
+        return 0
+    last_text = await session.scalar(
+        select(Message.text)
+        .where(
+            Message.conversation_id == event.conversation_id,
+            Message.author == "visitor",
+            Message.seq <= int(conversation.get("last_seq") or 0),
+        )
+        .order_by(Message.seq.desc())
+        .limit(1)
+    )
+    link = settings.inbox_link(str(event.conversation_id))
+    for member in recipients:
+        email = mail.waiting_email(member.email, conversation, last_text, link)
+        outbox.queue(
+            session,
+            workspace_id=event.workspace_id,
+            channel="email",
+            event_type="conversation.waiting",
+            body=json.dumps(asdict(email)),
+            event_id=event.id,
+            member_id=member.id,
+            recipient=member.email,
+        )
+    return len(recipients)
+
+
+def email_of(delivery: Delivery) -> mail.Email:
+    return mail.Email(**json.loads(delivery.body))

@@ -1,0 +1,83 @@
+"""One webhook attempt over HTTP, classified: delivered, retry later, or give up."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+
+import httpx
+
+from frontdesk import __version__
+from frontdesk.actions.egress import DestinationBlocked, check_destination
+from frontdesk.alerts.outbox import Outcome
+
+EXCERPT_BYTES = 1000
+USER_AGENT = f"Frontdesk-Webhooks/{__version__}"
+# A 4xx means the receiver understood and refused; retrying will not change its mind,
+# except for these (timeout, conflict, too early, rate limited).
+RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+
+
+def new_client() -> httpx.AsyncClient:
+    # No redirects: a 3xx could point at an address the egress check never saw.
+    # No environment proxies: the destination checked is the one connected to.
+    return httpx.AsyncClient(follow_redirects=False, trust_env=False)
+
+
+async def _excerpt(response: httpx.Response) -> str:
+    data = b""
+    async for chunk in response.aiter_bytes():
+        data += chunk
+        if len(data) >= EXCERPT_BYTES:
+            break
+    return data[:EXCERPT_BYTES].decode(errors="replace")
+
+
+async def post(
+    client: httpx.AsyncClient,
+    url: str,
+    allowed_hosts: Sequence[str],
+    headers: Mapping[str, str],
+    body: str,
+    timeout_s: float,
+) -> Outcome:
+    started = time.monotonic()
+
+    def took() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        # The whole attempt, reading included, has one deadline: a receiver that trickles
+        # its answer cannot hold a sender for longer.
+        async with asyncio.timeout(timeout_s):
+            await check_destination(url, allowed_hosts)
+            request_headers = {
+                "content-type": "application/json",
+                "user-agent": USER_AGENT,
+                **headers,
+            }
+            async with client.stream(
+                "POST", url, content=body.encode(), headers=request_headers, timeout=timeout_s
+            ) as response:
+                excerpt = await _excerpt(response)
+    except DestinationBlocked as exc:
+        return Outcome(ok=False, duration_ms=took(), error=exc.message)
+    except (TimeoutError, httpx.TimeoutException):
+        return Outcome(ok=False, duration_ms=took(), error=f"No answer within {timeout_s:g} s.")
+    except httpx.HTTPError as exc:
+        detail = str(exc) or type(exc).__name__
+        return Outcome(ok=False, duration_ms=took(), error=f"Could not connect: {detail}")
+    code = response.status_code
+    if 200 <= code < 300:
+        return Outcome(ok=True, duration_ms=took(), status_code=code, response_excerpt=excerpt)
+    permanent = 400 <= code < 500 and code not in RETRYABLE_4XX
+    error = f"HTTP {code}" + (" (refused; not retried)" if permanent else "")
+    return Outcome(
+        ok=False,
+        duration_ms=took(),
+        status_code=code,
+        error=error,
+        response_excerpt=excerpt,
+        permanent=permanent,
+    )
