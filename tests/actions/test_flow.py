@@ -330,3 +330,19 @@ def test_a_submitted_form_is_announced_to_webhooks(
         }
         assert data["conversation"]["id"] == visitor.id
         assert data["conversation"]["lead"]["fields"][1]["value"] == "2185550142"
+
+
+def test_a_person_taking_over_releases_the_held_handoff(client, agent, visitors, member) -> None:
+    _configure(client, agent, actions=[LEAD_FORM], rules={"topics": [FINANCING]})
+    visitor = visitors()
+    visitor.send("what rate can I get on a loan?")
+    _form_message(visitor)
+    assert member.post(f"/api/v1/conversations/{visitor.id}/takeover").status_code == 200
+    assert member.post(f"/api/v1/conversations/{visitor.id}/handback").status_code == 200
+    # Back with the AI: a new question is answered, not turned into the old handoff.
+    visitor.send("When is the service department open?")
+    answer = visitor.wait_for("ai", 3)[-1]
+    assert "Tuesday to Friday" in answer["text"]
+    conversation = _detail(client, visitor.id)["conversation"]
+    assert conversation["status"] == "bot"
+    assert conversation["pending_form"]["holds_handoff"] is False

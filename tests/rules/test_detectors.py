@@ -102,6 +102,7 @@ def test_batch_scores_reuse_vectors_and_match_single_scores(
         assert list(detector.detect_many(texts, vectors)) == [
             s >= detector.threshold for s in batch
         ]
+        assert detector.features(texts, vectors).shape == (len(texts), detector.model.dimension)
     assert requests.scores([]).shape == (0,)
 
 

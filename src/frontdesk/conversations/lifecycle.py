@@ -80,6 +80,7 @@ async def take_over(session: AsyncSession, caller: Caller, conversation: Convers
     conversation.status = "human"
     conversation.assignee_id = caller.member_id
     conversation.waiting_since = None
+    _drop_held_handoff(conversation)
     await system_note(session, conversation, "takeover", f"{actor(caller)} took over")
     await announce_changes(session, conversation, changes)
 
@@ -91,6 +92,7 @@ async def claim(session: AsyncSession, caller: Caller, conversation: Conversatio
         return
     conversation.status = "human"
     conversation.waiting_since = None
+    _drop_held_handoff(conversation)
     await system_note(session, conversation, "takeover", f"{actor(caller)} replied; the AI stopped")
     await announce_changes(session, conversation, ["status"])
 
@@ -117,6 +119,7 @@ async def assign(
         if conversation.status != "human":
             conversation.status = "human"
             conversation.waiting_since = None
+            _drop_held_handoff(conversation)
             changes.append("status")
     await system_note(session, conversation, "assigned", text)
     await announce_changes(session, conversation, changes)
@@ -131,6 +134,7 @@ async def hand_back(session: AsyncSession, caller: Caller, conversation: Convers
     conversation.assignee_id = None
     conversation.waiting_since = None
     conversation.failed_attempts = 0
+    _drop_held_handoff(conversation)
     await system_note(session, conversation, "handback", f"{actor(caller)} handed back to the AI")
     await announce_changes(session, conversation, ["status", "assignee"])
 
@@ -141,6 +145,7 @@ async def close(session: AsyncSession, caller: Caller, conversation: Conversatio
     conversation.status = "closed"
     conversation.closed_at = utcnow()
     conversation.waiting_since = None
+    conversation.pending_form = None
     await system_note(session, conversation, "closed", f"Closed by {actor(caller)}")
     await announce_changes(session, conversation, ["status"])
 
@@ -182,3 +187,10 @@ async def add_tags(session: AsyncSession, conversation: Conversation, tags: list
         return
     conversation.tags = merged
     await announce_changes(session, conversation, ["tags"])
+
+
+def _drop_held_handoff(conversation: Conversation) -> None:
+    """A person decided what happens next: a form no longer holds back a handoff."""
+    pending = conversation.pending_form
+    if pending and pending.get("handoff"):
+        conversation.pending_form = {**pending, "handoff": None}

@@ -10,20 +10,24 @@ from sqlalchemy import select
 from frontdesk.accounts.models import Member, Workspace
 from frontdesk.accounts.service import create_member
 from frontdesk.agent import service
+from frontdesk.agent.configfile import import_agent, parse_agent_file
 from frontdesk.agent.models import Agent
+from frontdesk.agent.settings import AgentIn
 from frontdesk.errors import NotFound
 from frontdesk.knowledge.service import IngestResult
 from frontdesk.runtime import Runtime
 
 AGENT_NAME = "Ridgeline Powersports"
-GREETING = (
-    "Hi! I'm Ridgeline's assistant. Ask me about our inventory, service, warranty or financing."
-)
-INSTRUCTIONS = "Friendly, brief, and practical. Never guess prices or availability."
 
 
 def content_dir() -> Path:
     return Path(str(resources.files("frontdesk.demo") / "content"))
+
+
+def agent_file() -> AgentIn:
+    """The demo agent's settings: greeting, escalation rules, a lead form."""
+    text = (resources.files("frontdesk.demo") / "agent.yaml").read_text(encoding="utf-8")
+    return parse_agent_file(text)
 
 
 DEMO_EMAIL = "demo@frontdesk.local"
@@ -50,14 +54,9 @@ async def seed_demo(runtime: Runtime, workspace_id: str) -> tuple[Agent, list[In
         try:
             agent = await service.find_agent(session, workspace_id, AGENT_NAME)
         except NotFound:
-            agent = await service.create_agent(
-                session,
-                workspace_id,
-                AGENT_NAME,
-                greeting=GREETING,
-                instructions=INSTRUCTIONS,
-                confidence_threshold=runtime.settings.default_confidence_threshold,
-            )
+            spec = agent_file()
+            agent, _ = await import_agent(session, workspace_id, spec)
+            agent.confidence_threshold = runtime.settings.default_confidence_threshold
         files = sorted(p for p in content_dir().iterdir() if p.is_file())
         sources = [await runtime.knowledge.add_path(session, agent, path) for path in files]
     results = [await runtime.knowledge.ingest(source.id) for source in sources]

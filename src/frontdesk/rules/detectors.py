@@ -1,8 +1,9 @@
 """Message classifiers for two escalation triggers: asking for a person, and frustration.
 
-Each is a logistic regression over the local embedding plus a few cheap features, trained by
-``python -m frontdesk.rules.train`` on the labelled messages in ``data/``; the weights and the
-fixed threshold live in ``data/<name>.model.json``.
+Each is a logistic regression over the local embedding, a few cheap hand-made features and the
+presence of word n-grams, trained by ``python -m frontdesk.rules.train`` on the labelled
+messages in ``data/``; the weights, the n-gram vocabulary and the fixed threshold live in
+``data/<name>.model.json``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from frontdesk.rules.features import (
     request_features,
 )
 from frontdesk.rules.linear import LinearModel
+from frontdesk.rules.ngrams import ngram_features, ngrams
 
 FeatureFn = Callable[[Sequence[str]], np.ndarray]
 
@@ -50,13 +52,17 @@ class MessageClassifier:
                 f"The {self.name} detector was trained on {self.model.model_id} vectors; "
                 f"it cannot read vectors from {embedder.model_id}."
             )
+        self.ngram_index = {g: i for i, g in enumerate(self.model.vocabulary)}
 
     @property
     def threshold(self) -> float:
         return self.model.threshold
 
     def features(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
-        return np.hstack([vectors, type(self).extra_features(texts)])
+        grams = [ngrams(t) for t in texts]
+        return np.hstack(
+            [vectors, type(self).extra_features(texts), ngram_features(grams, self.ngram_index)]
+        )
 
     def scores(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> np.ndarray:
         """Scores for many messages; pass the vectors when the message is already embedded."""

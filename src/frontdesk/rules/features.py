@@ -44,7 +44,109 @@ REPEATED = re.compile(
     r"(\d+|two|three|four|five|six|several|many) times|for the last time|\d+(rd|th|nd) time)\b"
 )
 
-REQUEST_FEATURES = ("contact", "who", "asking", "lookup", "contact_and_who", "short")
+# Shapes that separate asking for a person from talking *about* something or someone.
+VERB = r"(talk|tlak|tlk|speak|speek|chat|discuss|call|ring|phone|text|message|email|contact|reach)"
+TALK_ABOUT = re.compile(
+    r"\b(talk|chat|speak)\w*( it)? (about|over|through|numbers|me through|price)\b"
+)
+TALK_PERSONAL = re.compile(
+    r"\b(talk|speak|chat|check|discuss|consult|ask)\w*( it| this)?( over| with| to)? (my|our) "
+    r"(wife|husband|partner|spouse|family|mom|mum|dad|parents|kids?|son|daughter|friend|boss|"
+    r"accountant|lawyer|bank|landlord|roommate|business partner)\b"
+)
+NEGATED = re.compile(
+    r"\b(without|not to|rather not|don'?t (want|need|like) to|do i (have|need) to|hate|never)\b"
+    r".{0,25}\b(talk|speak|call|chat|phone)"
+)
+AVAILABLE = re.compile(
+    r"\b(available|around|free|online|on duty|there)\b.{0,15}\b(to|for)( a)? "
+    r"(talk|chat|speak|call|word|minute)"
+)
+HUMAN_DOES = re.compile(
+    r"\b(can|could|would|will) (a|an|one of your|someone|somebody|anyone) ?(real |actual |live )?"
+    r"(human|person|people|agent|rep|staff|team member|employee)\w* (please )?"
+    r"(help|explain|handle|approve|look|review|take|call|contact|chat|talk|speak|go through|walk)"
+)
+ABOUT_BOT = re.compile(
+    r"\b(are you|is this|am i (talking|chatting|speaking) (to|with)|is it)( a| an)?"
+    r"( real| actual)? (bot|human|person|real|ai|automated|robot|machine|software)\b"
+)
+WANT_WHO = re.compile(
+    r"\b(want|need|get|give|prefer|rather|like) (me )?(a |an |to )?(real |actual |live )?"
+    r"(human|person|agent|rep|representative|someone|somebody|staff|operator)\b"
+)
+VERB_TO_WHO = re.compile(
+    VERB + r"\w* (to|with|w/?|2) (a |an |the |your |one of your |some |sum1|someone|somebody)"
+)
+
+# Frustration: words of anger and politeness, sarcasm cues, rhetorical complaints.
+ANGER = re.compile(
+    r"\b(furious|livid|fuming|outraged|outrageous|angry|mad at|pissed|annoy\w*|irritat\w*|"
+    r"frustrat\w*|fed up|sick of|sick and tired|tired of|had enough|unacceptable|ridiculous|absurd|"
+    r"disgrace\w*|disgust\w*|appall\w*|pathetic|useless|hopeless|pointless|joke|scam\w*|rip ?off|"
+    r"garbage|trash|junk|worst|terrible|horrible|horrendous|awful|incompetent|clueless|rude|"
+    r"shameful|ashamed|nightmare|shambles|mess|circus|lied|liars?|excuses?|waste|wasting|wasted|"
+    r"ignor\w*|unbelievable|seriously|sucks?|crap|damn|hell|wtf|ffs|smh|omfg|jfc|"
+    r"u+g+h+|a+r+g+h+|gr+|sigh|enough|done with|over it|give up|lose it|losing it)\b"
+)
+POLITE = re.compile(
+    r"\b(please|pls|plz|thanks?|thank you|thx|sorry|apolog\w+|no rush|no worries|no problem|"
+    r"no stress|whenever|when you (get|have) a (chance|moment|sec)|appreciate\w*|"
+    r"just (checking|following|wondering|a reminder)|any (update|news)|quick question|could you|"
+    r"would you|kindly|if possible|i know you'?re busy|hope you|have a (good|great|nice))\b"
+)
+# Questions about the product's own anger handling are not anger.
+META = re.compile(
+    r"\b(detect\w*|sentiment|filter\w*|rules?|policy|classes|course|training|handl\w*|"
+    r"dealing with|flag\w*)\b.*\b(angry|anger|frustrat\w*|upset|rude|abusive|complain\w*|negative)"
+    r"|\b(angry|anger|frustrat\w*|upset|rude|abusive|negative)\b.*"
+    r"\b(detect\w*|sentiment|filter\w*|rules?)\b"
+)
+SCARE_QUOTES = re.compile('["\u201c][^"\u201d]{1,40}["\u201d]')
+PRAISE = re.compile(
+    r"\b(great|perfect|wonderful|fantastic|brilliant|lovely|awesome|nice|cool|love|loving|thanks|"
+    r"thank you|good job|well done|way to go|real helpful|super helpful|amazing)\b"
+)
+RHETORICAL_MORE = re.compile(
+    r"\b(how hard (is|can) it|is it too much to ask|what am i paying|how many (more )?times|"
+    r"(do|did|does|are|can) (you|anyone|anybody)( people| guys| there)? (even|ever|actually)|"
+    r"can you not|what('?s| is) the point|"
+    r"how is (this|that|it) (my fault|acceptable|ok|okay|possible)|who (trained|hired|runs)|"
+    r"how are you (still )?in business|what is (wrong|going on)|what part of|"
+    r"why (is|does|do|can'?t|won'?t|isn'?t|doesn'?t|would) (it|this|nobody|no one|anyone|you|"
+    r"your|every))\b"
+)
+DURATION = re.compile(
+    r"\b((\d+|two|three|four|five|six|several|many) (days|weeks|months|hours)|"
+    r"since (monday|tuesday|wednesday|thursday|friday|\d)|forever|ages)\b"
+)
+NEGATED_ANGER = re.compile(
+    r"\b(not|no|never|without|isn'?t|wasn'?t|i'?m not|am not)( at all| even| really| that| too)? "
+    r"(upset|angry|mad|annoyed|frustrated|complain\w*|big deal|problem|worries|stress|rush)"
+)
+SLANG_PRAISE = re.compile(r"\b(sick|fire|dope|insane|crazy|killer|wicked|nasty|unreal|beast|lit)\b")
+CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+ACRONYMS = frozenset({"OK", "ID", "US", "AC", "TV", "ATV", "USA", "FAQ", "PDF", "VIN", "APR", "ER"})
+
+REQUEST_FEATURES = (
+    "contact",
+    "who",
+    "asking",
+    "lookup",
+    "contact_and_who",
+    "short",
+    "talk_about",
+    "talk_personal",
+    "negated",
+    "available",
+    "human_does",
+    "about_bot",
+    "want_who",
+    "verb_to_who",
+    "log_words",
+    "question",
+    "sentences",
+)
 FRUSTRATION_FEATURES = (
     "compound",
     "neg",
@@ -61,15 +163,34 @@ FRUSTRATION_FEATURES = (
     "trouble",
     "accusing_negative",
     "rhetorical",
+    "anger_words",
+    "polite_words",
+    "meta",
+    "scare_quotes",
+    "praise_and_trouble",
+    "rhetorical_more",
+    "duration",
+    "slang_praise",
+    "caps_words",
+    "log_words",
+    "question",
+    "short_no_signal",
+    "pure_positive",
+    "negated_anger",
 )
+
+
+def _lower(text: str) -> str:
+    return text.lower().strip().replace("\u2019", "'")
 
 
 def request_features(texts: Sequence[str]) -> np.ndarray:
     rows = []
     for text in texts:
-        low = text.lower().strip()
+        low = _lower(text)
         contact = bool(CONTACT.search(low))
         who = bool(WHO.search(low))
+        words = len(low.split())
         rows.append(
             [
                 contact,
@@ -77,7 +198,18 @@ def request_features(texts: Sequence[str]) -> np.ndarray:
                 bool(ASKING.search(low)),
                 bool(LOOKUP.search(low)),
                 contact and who,
-                len(low.split()) <= 3,
+                words <= 3,
+                bool(TALK_ABOUT.search(low)),
+                bool(TALK_PERSONAL.search(low)),
+                bool(NEGATED.search(low)),
+                bool(AVAILABLE.search(low)),
+                bool(HUMAN_DOES.search(low)),
+                bool(ABOUT_BOT.search(low)),
+                bool(WANT_WHO.search(low)),
+                bool(VERB_TO_WHO.search(low)),
+                np.log1p(words),
+                "?" in text,
+                len(re.findall(r"[.?!]\s+\S", text)) >= 1,
             ]
         )
     return np.asarray(rows, dtype=np.float32)
@@ -99,11 +231,15 @@ def frustration_features(texts: Sequence[str]) -> np.ndarray:
     rows = []
     for text in texts:
         polarity = sentiment(text)
-        low = text.lower()
+        low = _lower(text)
         letters = [c for c in text if c.isalpha()]
         caps = sum(c.isupper() for c in letters) / len(letters) if len(letters) >= 4 else 0.0
         exclaims = min(text.count("!"), 3)
         not_positive = polarity["pos"] == 0
+        anger = min(len(ANGER.findall(low)), 3)
+        trouble = min(len(TROUBLE.findall(low)), 3)
+        caps_words = [w for w in CAPS_WORD.findall(text) if w not in ACRONYMS]
+        words = len(low.split())
         rows.append(
             [
                 polarity["compound"],
@@ -117,10 +253,24 @@ def frustration_features(texts: Sequence[str]) -> np.ndarray:
                 bool(REPEATED.search(low)),
                 caps * not_positive,
                 exclaims * not_positive,
-                bool(SARCASM.search(low)) and bool(TROUBLE.search(low)),
-                min(len(TROUBLE.findall(low)), 3),
+                bool(SARCASM.search(low)) and trouble > 0,
+                trouble,
                 bool(ACCUSING.search(low)) * polarity["neg"],
                 bool(RHETORICAL.search(low)),
+                anger,
+                min(len(POLITE.findall(low)), 3),
+                bool(META.search(low)),
+                bool(SCARE_QUOTES.search(text)),
+                bool(PRAISE.search(low)) and (trouble > 0 or anger > 0 or polarity["neg"] > 0.2),
+                bool(RHETORICAL_MORE.search(low)),
+                bool(DURATION.search(low)),
+                bool(SLANG_PRAISE.search(low)),
+                min(len(caps_words), 4),
+                np.log1p(words),
+                "?" in text,
+                words <= 3 and not (anger or trouble or exclaims) and caps < 0.5,
+                polarity["pos"] >= 0.3 and polarity["neg"] == 0 and not (anger or trouble),
+                bool(NEGATED_ANGER.search(low)),
             ]
         )
     return np.asarray(rows, dtype=np.float32)

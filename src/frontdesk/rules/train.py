@@ -2,11 +2,14 @@
 
     python -m frontdesk.rules.train [--only explicit_request|frustration] [--folds 5]
 
-Only the ``*.train.jsonl`` files are read. The penalties and the decision threshold are
-chosen by repeated stratified k-fold cross-validation on those same training messages
-(maximising min(precision, recall) of the out-of-fold scores); the final model is then fitted
-on all of them and written to ``data/<name>.model.json``. The held-out evaluation sets live in
-``bench/rules_data/`` and are never read here.
+Only the ``*.train.jsonl`` files are read. The inputs are the MiniLM vector, the hand-made
+features of ``features.py`` and the presence of word n-grams seen in at least two training
+messages (``ngrams.py``). The three penalties and the decision threshold are chosen by repeated
+stratified k-fold cross-validation on those same training messages (maximising min(precision,
+recall) of the out-of-fold scores, ties to the lower log loss), with the n-gram vocabulary
+refitted inside every fold; the final model is then fitted on all of them and written to
+``data/<name>.model.json``. The held-out evaluation sets live in ``bench/rules_data/`` and are
+never read here.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import hashlib
 import itertools
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +26,12 @@ import numpy as np
 from frontdesk.knowledge.embedder import Embedder, OnnxMiniLM
 from frontdesk.rules.detectors import DETECTORS, MessageClassifier, data_path
 from frontdesk.rules.linear import LinearModel, fit_logistic
+from frontdesk.rules.ngrams import fit_vocabulary, ngram_features, ngrams
 
-EMBEDDING_PENALTIES = (10.0, 30.0, 100.0, 300.0)
-FEATURE_PENALTIES = (1.0, 10.0, 30.0)
+EMBEDDING_PENALTIES = (10.0, 30.0, 100.0)
+FEATURE_PENALTIES = (1.0, 3.0)
+NGRAM_PENALTIES = (10.0, 30.0)
+NGRAM_MIN_COUNT = 2
 THRESHOLDS = np.round(np.arange(0.2, 0.8001, 0.025), 3)
 SEEDS = (0, 1, 2)
 
@@ -48,17 +55,68 @@ def stratified_folds(labels: np.ndarray, k: int, seed: int) -> np.ndarray:
     return fold
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, penalty: np.ndarray, k: int) -> np.ndarray:
-    """Out-of-fold probabilities averaged over a few shuffles."""
+@dataclass
+class Inputs:
+    """A training set's dense columns (embedding, hand-made features) and n-grams."""
+
+    dense: np.ndarray
+    grams: list[set[str]]
+    extra: int
+
+    def design(self, rows: np.ndarray, vocabulary: tuple[str, ...]) -> np.ndarray:
+        index = {g: i for i, g in enumerate(vocabulary)}
+        counts = ngram_features([self.grams[r] for r in rows], index)
+        return np.hstack([self.dense[rows], counts])
+
+    def penalty(self, vocabulary: int, l2: tuple[float, float, float]) -> np.ndarray:
+        embedding = self.dense.shape[1] - self.extra
+        return np.concatenate(
+            [np.full(embedding, l2[0]), np.full(self.extra, l2[1]), np.full(vocabulary, l2[2])]
+        )
+
+
+@dataclass
+class Fold:
+    train: np.ndarray
+    test: np.ndarray
+    vocabulary: tuple[str, ...]
+    x_train: np.ndarray
+    x_test: np.ndarray
+
+
+def folds(inputs: Inputs, y: np.ndarray, k: int) -> list[list[Fold]]:
+    """k folds for each seed, the n-gram vocabulary fitted on each fold's training part."""
     runs = []
     for seed in SEEDS:
         fold = stratified_folds(y, k, seed)
-        p = np.zeros(len(y))
+        run = []
         for i in range(k):
-            model = fit_logistic(x[fold != i], y[fold != i], l2=penalty)
-            p[fold == i] = model.predict(x[fold == i])
-        runs.append(p)
-    return np.mean(runs, axis=0)
+            train, test = np.flatnonzero(fold != i), np.flatnonzero(fold == i)
+            vocabulary = fit_vocabulary((inputs.grams[r] for r in train), NGRAM_MIN_COUNT)
+            x_train, x_test = inputs.design(train, vocabulary), inputs.design(test, vocabulary)
+            run.append(Fold(train, test, vocabulary, x_train, x_test))
+        runs.append(run)
+    return runs
+
+
+def out_of_fold(
+    inputs: Inputs, y: np.ndarray, runs: list[list[Fold]], l2: tuple[float, float, float]
+) -> np.ndarray:
+    """Out-of-fold probabilities averaged over a few shuffles."""
+    scores = []
+    for run in runs:
+        p = np.zeros(len(y))
+        for fold in run:
+            penalty = inputs.penalty(len(fold.vocabulary), l2)
+            model = fit_logistic(fold.x_train, y[fold.train], l2=penalty)
+            p[fold.test] = model.predict(fold.x_test)
+        scores.append(p)
+    return np.mean(scores, axis=0)
+
+
+def log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
 def best_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
@@ -73,41 +131,57 @@ def best_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return t, precision, recall
 
 
-def penalties(dims: tuple[int, int], l2_embedding: float, l2_features: float) -> np.ndarray:
-    return np.r_[np.full(dims[0], l2_embedding), np.full(dims[1], l2_features)]
-
-
-def train(cls: type[MessageClassifier], embedder: Embedder, folds: int) -> LinearModel:
+def train(cls: type[MessageClassifier], embedder: Embedder, k: int) -> LinearModel:
     path = data_path(f"{cls.name}.train.jsonl")
     texts, y = read_labelled(path)
     vectors = embedder.embed(texts)
     extra = cls.extra_features(texts)
-    x = np.hstack([vectors, extra])
-    dims = (vectors.shape[1], extra.shape[1])
-    best: tuple[float, float, float, float, float] | None = None
-    for l2_embedding, l2_features in itertools.product(EMBEDDING_PENALTIES, FEATURE_PENALTIES):
-        penalty = penalties(dims, l2_embedding, l2_features)
-        t, precision, recall = best_threshold(out_of_fold(x, y, penalty, folds), y)
+    inputs = Inputs(np.hstack([vectors, extra]), [ngrams(t) for t in texts], extra.shape[1])
+    runs = folds(inputs, y, k)
+    best: tuple[tuple[float, float], tuple[float, float, float], float, float, float, float] | None
+    best = None
+    for l2 in itertools.product(EMBEDDING_PENALTIES, FEATURE_PENALTIES, NGRAM_PENALTIES):
+        p = out_of_fold(inputs, y, runs, l2)
+        t, precision, recall = best_threshold(p, y)
+        loss = log_loss(p, y)
         print(
-            f"  {cls.name}: l2 {l2_embedding:g}/{l2_features:g}  threshold {t:.3f}  "
-            f"cv precision {precision:.3f} recall {recall:.3f}"
+            f"  {cls.name}: l2 {'/'.join(f'{v:g}' for v in l2)}  threshold {t:.3f}  "
+            f"cv precision {precision:.3f} recall {recall:.3f} log loss {loss:.3f}",
+            flush=True,
         )
-        if best is None or min(precision, recall) > min(best[3], best[4]):
-            best = (l2_embedding, l2_features, t, precision, recall)
+        key = (min(precision, recall), -loss)
+        if best is None or key > best[0]:
+            best = (key, l2, t, precision, recall, loss)
     assert best is not None
-    l2_embedding, l2_features, t, precision, recall = best
+    _, l2, t, precision, recall, loss = best
+    vocabulary = fit_vocabulary(inputs.grams, NGRAM_MIN_COUNT)
     model = fit_logistic(
-        x, y, l2=penalties(dims, l2_embedding, l2_features), model_id=embedder.model_id
+        inputs.design(np.arange(len(y)), vocabulary),
+        y,
+        l2=inputs.penalty(len(vocabulary), l2),
+        model_id=embedder.model_id,
     )
     model.threshold = t
+    model.vocabulary = vocabulary
     model.meta = {
         "trained_on": path.name,
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "messages": len(y),
         "positives": int(y.sum()),
-        "features": [f"embedding[{vectors.shape[1]}]", *cls.feature_names],
-        "l2": [l2_embedding, l2_features],
-        "cv": {"folds": folds, "precision": round(precision, 4), "recall": round(recall, 4)},
+        "features": [
+            f"embedding[{vectors.shape[1]}]",
+            *cls.feature_names,
+            f"ngrams[{len(vocabulary)}]",
+        ],
+        "ngram_min_count": NGRAM_MIN_COUNT,
+        "l2": list(l2),
+        "cv": {
+            "folds": k,
+            "seeds": len(SEEDS),
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "log_loss": round(loss, 4),
+        },
     }
     return model
 
