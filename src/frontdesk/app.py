@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         await runtime.alerts.start()
         await runtime.worker.start()
         await runtime.responder.recover()
+        await runtime.actions.recover()
         try:
             yield
         finally:

@@ -238,7 +238,7 @@ def test_a_submitted_form_runs_its_http_action(client, agent, visitors, accounts
         def finished() -> dict[str, Any] | None:
             detail = _detail(client, visitor.id)
             runs = [a for a in detail["actions"] if a["kind"] == "http"]
-            return detail if runs else None
+            return detail if runs and runs[0]["status"] != "running" else None
 
         detail = wait_until(finished, timeout=30, what="the ticket action")
         [run] = [a for a in detail["actions"] if a["kind"] == "http"]
@@ -247,6 +247,11 @@ def test_a_submitted_form_runs_its_http_action(client, agent, visitors, accounts
         notes = [m["text"] for m in detail["messages"] if m["event"] == "action"]
         assert notes == ["Action ticket: sent (HTTP 201); ticket.id=T-1042"]
         assert "s3cr3t-token-value" not in str(detail)
+        # Correcting the details later does not open a second ticket.
+        assert _submit(visitor, {"name": "Dana", "phone": "2185550199"}).status_code == 200
+        again = _detail(client, visitor.id)
+        assert len([a for a in again["actions"] if a["kind"] == "http"]) == 1
+        assert len(helpdesk.requests) == 2
 
 
 def test_a_failing_http_action_is_reported_and_the_chat_goes_on(client, agent, visitors) -> None:
@@ -266,7 +271,7 @@ def test_a_failing_http_action_is_reported_and_the_chat_goes_on(client, agent, v
 
         def failed() -> list[dict[str, Any]] | None:
             runs = [a for a in _detail(client, visitor.id)["actions"] if a["kind"] == "http"]
-            return runs or None
+            return runs if runs and runs[0]["status"] != "running" else None
 
         [run] = wait_until(failed, timeout=30, what="the failed action")
         assert run["status"] == "failed" and "loopback" in run["error"]
@@ -346,3 +351,25 @@ def test_a_person_taking_over_releases_the_held_handoff(client, agent, visitors,
     conversation = _detail(client, visitor.id)["conversation"]
     assert conversation["status"] == "bot"
     assert conversation["pending_form"]["holds_handoff"] is False
+
+
+def test_urgent_and_general_handoffs_never_wait_for_the_form(client, agent, visitors) -> None:
+    accident = {"phrase": "accident", "priority": "urgent", "collect": "lead"}
+    _configure(
+        client, agent, actions=[LEAD_FORM], rules={"keywords": [accident], "collect": "lead"}
+    )
+    for opener in ("I had an accident on the trail", None):
+        visitor = visitors()
+        if opener:
+            visitor.send(opener)
+        else:
+            assert visitor.handoff().json() == {"status": "waiting"}
+        _form_message(visitor)
+        conversation = _detail(client, visitor.id)["conversation"]
+        assert conversation["status"] == "waiting"  # the team knows at once
+        assert conversation["pending_form"] == {
+            "action": "lead",
+            "seq": conversation["pending_form"]["seq"],
+            "holds_handoff": False,
+        }
+        assert _submit(visitor, {"name": "Jo", "phone": "2185550100"}).status_code == 200

@@ -30,7 +30,7 @@ _ACTIONS: TypeAdapter[list[Action]] = TypeAdapter(list[Action])
 @dataclass(frozen=True)
 class Submitted:
     lead: dict[str, Any]
-    then: list[str]
+    runs: list[str]  # ids of the follow-up HTTP action runs to start after the commit
 
 
 def agent_actions(agent: Agent) -> dict[str, FormAction | HttpAction]:
@@ -132,6 +132,18 @@ async def submit_form(
             finished_at=now,
         )
     )
+    # Correcting a lead later does not send it out again (no duplicate tickets).
+    runs = [
+        ActionRun(
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.id,
+            action=then,
+            kind="http",
+            status="running",
+        )
+        for then in (form.then if offered else [])
+    ]
+    session.add_all(runs)
     handoff = pending.get("handoff") if offered and pending else None
     if handoff:
         await lifecycle.hand_off(session, conversation, handoff["trigger"], handoff["reason"])
@@ -147,7 +159,8 @@ async def submit_form(
             "action": {"name": name, "kind": "form", "values": values},
         },
     )
-    return Submitted(lead, list(form.then))
+    await session.flush()
+    return Submitted(lead, [run.id for run in runs])
 
 
 async def skip_form(

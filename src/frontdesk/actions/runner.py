@@ -1,4 +1,9 @@
-"""Runs a form's follow-up HTTP actions in the background and records what happened."""
+"""Runs a form's follow-up HTTP actions in the background and records what happened.
+
+Each run is a row (status ``running``) written with the form submission, so a restart
+picks up the runs it had not finished; whatever happens, the run ends as succeeded or
+failed with a note in the thread.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from frontdesk.db.engine import Database
 from frontdesk.events.broker import Broker
 from frontdesk.events.store import changes
 from frontdesk.vault.cipher import Cipher
+from frontdesk.vault.redact import scrub
 from frontdesk.vault.service import resolve
 
 log = logging.getLogger(__name__)
@@ -43,12 +49,25 @@ class ActionRunner:
         self._inbox_link = inbox_link
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def schedule(self, conversation_id: str, names: Sequence[str]) -> None:
-        if not names:
+    def schedule(self, run_ids: Sequence[str]) -> None:
+        """Run these (committed) action runs, one after another."""
+        if not run_ids:
             return
-        task = asyncio.create_task(self.run(conversation_id, list(names)))
+        task = asyncio.create_task(self._run_all(list(run_ids)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def recover(self) -> int:
+        """After a restart: finish the runs that were still running."""
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(ActionRun.id)
+                .where(ActionRun.status == "running")
+                .order_by(ActionRun.created_at, ActionRun.id)
+            )
+            pending = list(rows)
+        self.schedule(pending)
+        return len(pending)
 
     async def drain(self) -> None:
         while self._tasks:
@@ -59,38 +78,46 @@ class ActionRunner:
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def run(self, conversation_id: str, names: list[str]) -> None:
-        """Run the named actions one after another; each outcome is stored on the thread."""
-        for name in names:
+    async def _run_all(self, run_ids: list[str]) -> None:
+        for run_id in run_ids:
             try:
-                await self._run_one(conversation_id, name)
+                await self._run_one(run_id)
             except Exception:
-                log.exception("action %s failed on conversation %s", name, conversation_id)
+                log.exception("action run %s could not be recorded", run_id)
 
-    async def _run_one(self, conversation_id: str, name: str) -> None:
-        async with self.db.session() as session:
-            conversation = await session.get(Conversation, conversation_id)
-            if conversation is None:
-                return
-            agent = await session.get(Agent, conversation.agent_id)
-            workspace = await session.get(Workspace, conversation.workspace_id)
-            if agent is None or workspace is None:
-                return
-            action = agent_actions(agent).get(name)
-            if not isinstance(action, HttpAction):
-                return
-            variables = await self._variables(session, agent, conversation)
-            # A missing secret is reported by the run itself, with the request it would send.
-            secrets = await resolve(
-                session, self._cipher(), workspace.id, secret_names(action), strict=False
-            )
-            allowed = list(workspace.allowed_hosts or [])
-        # No database session is held while the other system answers.
-        outcome = await run_http_action(action, variables, secrets, allowed)
+    async def _run_one(self, run_id: str) -> None:
+        secrets: dict[str, str] = {}
+        try:
+            async with self.db.session() as session:
+                run = await session.get(ActionRun, run_id)
+                if run is None or run.status != "running":
+                    return
+                conversation = await session.get(Conversation, run.conversation_id)
+                agent = await session.get(Agent, conversation.agent_id) if conversation else None
+                workspace = await session.get(Workspace, run.workspace_id)
+                if conversation is None or agent is None or workspace is None:
+                    return
+                action = agent_actions(agent).get(run.action)
+                if not isinstance(action, HttpAction):
+                    outcome = _failed(f"the agent has no HTTP action named {run.action!r} any more")
+                else:
+                    variables = await self._variables(session, agent, conversation)
+                    # A missing secret is reported by the run itself.
+                    secrets = await resolve(
+                        session, self._cipher(), workspace.id, secret_names(action), strict=False
+                    )
+                    allowed = list(workspace.allowed_hosts or [])
+            if isinstance(action, HttpAction):
+                # No database session is held while the other system answers.
+                outcome = await run_http_action(action, variables, secrets, allowed)
+        except Exception as exc:
+            log.exception("action run %s failed", run_id)
+            outcome = _failed(scrub(f"it could not run ({type(exc).__name__}: {exc})", secrets))
         async with changes(self.db, self.broker) as session:
-            current = await session.get(Conversation, conversation_id)
-            if current is not None:
-                await record_outcome(session, current, action, outcome)
+            run = await session.get(ActionRun, run_id)
+            conversation = await session.get(Conversation, run.conversation_id) if run else None
+            if run is not None and conversation is not None:
+                await record_outcome(session, conversation, run, outcome)
 
     async def _variables(
         self, session: AsyncSession, agent: Agent, conversation: Conversation
@@ -119,32 +146,36 @@ class ActionRunner:
         }
 
 
-async def record_outcome(
-    session: AsyncSession, conversation: Conversation, action: HttpAction, outcome: Outcome
-) -> None:
-    """Keep the run and tell the team in the thread, in words."""
-    succeeded = outcome.status == "succeeded"
-    session.add(
-        ActionRun(
-            workspace_id=conversation.workspace_id,
-            conversation_id=conversation.id,
-            action=action.name,
-            kind="http",
-            status=outcome.status,
-            attempts=outcome.attempts,
-            request=outcome.request,
-            response_status=outcome.response_status,
-            result=outcome.result,
-            error=None if succeeded else outcome.error,
-            finished_at=utcnow(),
-        )
+def _failed(error: str) -> Outcome:
+    return Outcome(
+        status="failed",
+        attempts=0,
+        request={},
+        response_status=None,
+        result={},
+        error=error,
+        duration_ms=0,
     )
+
+
+async def record_outcome(
+    session: AsyncSession, conversation: Conversation, run: ActionRun, outcome: Outcome
+) -> None:
+    """Finish the run and tell the team in the thread, in words."""
+    succeeded = outcome.status == "succeeded"
+    run.status = outcome.status
+    run.attempts = outcome.attempts
+    run.request = outcome.request or run.request
+    run.response_status = outcome.response_status
+    run.result = outcome.result
+    run.error = None if succeeded else outcome.error
+    run.finished_at = utcnow()
     if succeeded:
         picked = ", ".join(f"{k}={_short(v)}" for k, v in outcome.result.items())
-        text = f"Action {action.name}: sent (HTTP {outcome.response_status})"
+        text = f"Action {run.action}: sent (HTTP {outcome.response_status})"
         text += f"; {picked}" if picked else ""
     else:
-        text = f"Action {action.name} failed: {outcome.error}"
+        text = f"Action {run.action} failed: {outcome.error}"
     await system_note(session, conversation, "action", text)
     await announce_changes(session, conversation, ["actions"])
 

@@ -78,7 +78,7 @@ def _handoff(agent: Agent, verdict: Verdict, config: RulesConfig) -> AnswerOut:
             reason=verdict.reason,
             priority=verdict.priority,
             tags=list(verdict.tags),
-            collect=verdict.collect or config.collect,
+            collect=verdict.collect,
         ),
         generator=RULES,
         answered=False,
@@ -102,7 +102,6 @@ def _after_unanswered(
     """Low confidence: hand off now, or (with failed_attempts) ask to rephrase first."""
     answer = answer.model_copy(update={"answered": False})
     if not config.failed_attempts:
-        answer.handoff = answer.handoff.model_copy(update={"collect": config.collect})
         return answer
     failed = failed_before + 1
     if failed < config.failed_attempts:

@@ -128,15 +128,18 @@ async def escalate(
     reason: str,
     collect: str | None,
 ) -> None:
-    """Hand off, collecting the named form first; outside business hours the visitor hears
-    when the team is back and gets the form at once."""
+    """Hand off. A rule's own form (``collect``) is filled in first, unless the conversation
+    is urgent; the agent's general form (``rules.collect``) and the closed-hours form are shown
+    next to a handoff that happens at once, so the team always hears of it."""
     hours = BusinessHours.model_validate(agent.business_hours) if agent.business_hours else None
     is_open = hours is None or hours.is_open(utcnow())
+    hold = collect is not None and is_open and conversation.priority != "urgent"
+    name = collect or RulesConfig.model_validate(agent.rules or {}).collect
     if not is_open and hours is not None:
-        collect = collect or hours.collect
+        name = name or hours.collect
     # Details already given in this conversation are not asked for again.
-    form = find_form(agent, collect) if collect and not conversation.lead else None
-    if form is not None and is_open:
+    form = find_form(agent, name) if name and not conversation.lead else None
+    if form is not None and hold:
         await offer_form(session, agent, conversation, form, {"trigger": trigger, "reason": reason})
         return
     handed = await lifecycle.hand_off(session, conversation, trigger, reason)
@@ -156,5 +159,4 @@ async def request_person(session: AsyncSession, agent: Agent, conversation: Conv
         await release_handoff(session, conversation)
         return
     await add_message(session, conversation, "ai", agent.handoff_message, author_name=agent.name)
-    collect = RulesConfig.model_validate(agent.rules or {}).collect
-    await escalate(session, agent, conversation, "button", BUTTON_REASON, collect)
+    await escalate(session, agent, conversation, "button", BUTTON_REASON, None)

@@ -116,7 +116,7 @@ class ActionRunOut(BaseModel):
     id: str
     action: str
     kind: Literal["form", "http"]
-    status: Literal["submitted", "skipped", "succeeded", "failed"]
+    status: Literal["submitted", "skipped", "running", "succeeded", "failed"]
     attempts: int
     request: dict[str, Any]
     response_status: int | None

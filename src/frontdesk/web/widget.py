@@ -165,7 +165,7 @@ async def submit_form(
             session, agent, conversation, action, body.values, utcnow()
         )
         status = conversation.status
-    runtime.actions.schedule(conversation_id, submitted.then)
+    runtime.actions.schedule(submitted.runs)
     return FormResult(status=status, lead=LeadOut.model_validate(submitted.lead))
 
 
