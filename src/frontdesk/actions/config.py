@@ -7,6 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from frontdesk.actions.egress import split_destination
+from frontdesk.errors import InvalidInput
+
 IDENT = r"^[a-z][a-z0-9_]{0,39}$"
 FieldType = Literal["text", "textarea", "email", "phone", "number", "date", "datetime", "select"]
 # {conversation.id}, {lead.phone}, {agent.name}; ${secret:NAME} for a workspace secret.
@@ -96,8 +99,14 @@ class HttpAction(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, url: str) -> str:
-        if not re.match(r"^(https?://|\$\{secret:)", url):
+        if url.startswith("${secret:"):
+            return url  # the whole base URL is a secret: checked when the action runs
+        if not re.match(r"^https?://", url):
             raise ValueError("the URL must start with http:// or https://")
+        try:
+            split_destination(PLACEHOLDER.sub("x", url))
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
         return url
 
     @model_validator(mode="after")

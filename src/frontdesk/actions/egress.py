@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -22,29 +23,53 @@ class DestinationBlocked(FrontdeskError):
     code = "destination_blocked"
 
 
+HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.?)+$")
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(HOST_NAME.match(host)) and all(len(p) <= 63 for p in host.split("."))
+    return True
+
+
 def split_destination(url: str) -> tuple[str, int]:
     """(host, port) of an http(s) URL, or InvalidInput saying what is wrong."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:
+        raise InvalidInput(f"The URL {url[:80]!r} is not valid.", field="url") from None
     if parts.scheme not in ("http", "https"):
         raise InvalidInput(f"Only http and https URLs can be called, not {url[:80]!r}.")
-    if not parts.hostname:
-        raise InvalidInput(f"The URL {url[:80]!r} has no host.")
+    if not hostname or not _valid_host(hostname):
+        raise InvalidInput(f"The URL {url[:80]!r} has no valid host.", field="url")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise InvalidInput(f"The URL {url[:80]!r} has an invalid port.") from None
-    return parts.hostname.lower(), port
+        raise InvalidInput(f"The URL {url[:80]!r} has an invalid port.", field="url") from None
+    return hostname.lower(), port
 
 
 def normalize_allowed_host(entry: str) -> str:
     """``host`` or ``host:port`` (IPv6 in brackets), lower-cased."""
     value = entry.strip().lower()
-    probe = urlsplit(f"http://{value}")
     try:
+        probe = urlsplit(f"http://{value}")
         port = probe.port
     except ValueError:
-        raise InvalidInput(f"{entry!r} has an invalid port.", field="allowed_hosts") from None
-    if not probe.hostname or probe.path or probe.query or probe.username:
+        raise InvalidInput(
+            f"{entry!r} is not a host name or host:port.", field="allowed_hosts"
+        ) from None
+    if (
+        not probe.hostname
+        or not _valid_host(probe.hostname)
+        or probe.path
+        or probe.query
+        or probe.fragment
+        or probe.username
+    ):
         raise InvalidInput(
             f"{entry!r} is not a host name or host:port (for example 10.0.0.5:8080).",
             field="allowed_hosts",
@@ -58,10 +83,18 @@ def is_allowed(host: str, port: int, allowed_hosts: Sequence[str]) -> bool:
     return bare in allowed_hosts or f"{bare}:{port}" in allowed_hosts
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address carried inside IPv6 is judged as that IPv4 address.
+        inner = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if inner is None and ip in NAT64:
+            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if inner is not None and not _public(str(inner)):
+            return False
     return ip.is_global and not ip.is_multicast
 
 
@@ -72,7 +105,7 @@ async def check_destination(url: str, allowed_hosts: Sequence[str]) -> None:
         return
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError):
         raise DestinationBlocked(f"The host {host} could not be resolved.") from None
     private = sorted({str(info[4][0]) for info in infos if not _public(str(info[4][0]))})
     if private:

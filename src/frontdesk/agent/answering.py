@@ -151,8 +151,16 @@ class AnswerService:
             )
             for i, (name, text) in enumerate(thread.replies)
         ]
-        ranked = sorted(hits + replies, key=lambda hit: hit.vector_score, reverse=True)
-        return ranked[:RETRIEVE_K]
+        # Each reply goes before the first passage it is closer to the question than; the
+        # passages keep their hybrid (words + meaning) order among themselves.
+        merged = list(hits)
+        for reply in sorted(replies, key=lambda hit: hit.vector_score, reverse=True):
+            at = next(
+                (i for i, hit in enumerate(merged) if hit.vector_score < reply.vector_score),
+                len(merged),
+            )
+            merged.insert(at, reply)
+        return merged[:RETRIEVE_K]
 
     async def ask(
         self,

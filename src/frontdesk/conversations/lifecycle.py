@@ -145,9 +145,10 @@ async def close(session: AsyncSession, caller: Caller, conversation: Conversatio
     conversation.status = "closed"
     conversation.closed_at = utcnow()
     conversation.waiting_since = None
+    changes = ["status", "pending_form"] if conversation.pending_form else ["status"]
     conversation.pending_form = None
     await system_note(session, conversation, "closed", f"Closed by {actor(caller)}")
-    await announce_changes(session, conversation, ["status"])
+    await announce_changes(session, conversation, changes)
 
 
 async def reopen(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:

@@ -1007,6 +1007,7 @@
             first = first || slot.control;
           }
           if (first) first.focus();
+          else this.showError(error.message);
         } else {
           this.showError(error.message);
         }
