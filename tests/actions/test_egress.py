@@ -57,7 +57,9 @@ def test_allowed_hosts_are_normalised_or_refused() -> None:
 
 
 def test_bad_urls_and_hosts_are_422_in_the_api(client: httpx.Client) -> None:
-    hook = client.post("/api/v1/webhooks", json={"url": "http://[::1/", "events": ["message.created"]})
+    hook = client.post(
+        "/api/v1/webhooks", json={"url": "http://[::1/", "events": ["message.created"]}
+    )
     assert hook.status_code == 422 and hook.json()["error"]["field"] == "url"
     hosts = client.put("/api/v1/workspace/allowed-hosts", json={"hosts": ["[::1"]})
     assert hosts.status_code == 422
