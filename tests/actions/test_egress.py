@@ -9,9 +9,12 @@ from frontdesk.actions.egress import (
     DestinationBlocked,
     check_destination,
     normalize_allowed_host,
+    pinned,
+    route,
     split_destination,
 )
 from frontdesk.errors import InvalidInput
+from receiver import Receiver
 
 
 @pytest.mark.parametrize(
@@ -68,3 +71,31 @@ def test_bad_urls_and_hosts_are_422_in_the_api(client: httpx.Client) -> None:
         json={"name": "A", "actions": [{"name": "t", "kind": "http", "url": "http://[::1/"}]},
     )
     assert agent.status_code == 422 and "not valid" in agent.json()["error"]["message"]
+
+
+def test_a_checked_address_is_the_one_connected_to() -> None:
+    target = pinned("https://hooks.example.com:8443/in?x=1", "93.184.216.34")
+    assert target.url == "https://93.184.216.34:8443/in?x=1"
+    assert target.headers == {"Host": "hooks.example.com:8443"}
+    assert target.extensions == {"sni_hostname": "hooks.example.com"}  # TLS checks the name
+    assert pinned("http://h.example/", "2001:db8::1").url == "http://[2001:db8::1]/"
+
+
+async def test_a_pinned_request_reaches_the_address_and_names_the_host() -> None:
+    with Receiver() as site:
+        port = site.host.rsplit(":", 1)[1]
+        target = pinned(f"http://hooks.example.test:{port}/in", "127.0.0.1")
+        async with httpx.AsyncClient(trust_env=False) as client:
+            response = await client.post(
+                target.url, headers=target.headers, extensions=target.extensions, content=b"{}"
+            )
+        assert response.status_code == 200
+        [request] = site.wait_for(1)
+        assert request.headers["host"] == f"hooks.example.test:{port}"
+        assert request.path == "/in"
+
+
+async def test_a_name_for_loopback_is_refused_and_an_allowed_one_is_not_pinned() -> None:
+    with pytest.raises(DestinationBlocked, match="localhost resolves to a private"):
+        await route("http://localhost:9/x", [])
+    assert (await route("http://localhost:9/x", ["localhost"])).url == "http://localhost:9/x"

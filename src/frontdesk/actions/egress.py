@@ -11,7 +11,9 @@ import ipaddress
 import re
 import socket
 from collections.abc import Sequence
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from frontdesk.errors import FrontdeskError, InvalidInput
 
@@ -98,18 +100,52 @@ def _public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-async def check_destination(url: str, allowed_hosts: Sequence[str]) -> None:
-    """Refuse a URL whose host resolves to a private, loopback or link-local address."""
+@dataclass(frozen=True)
+class Route:
+    """Where a request really goes: the address that was checked, not a second lookup.
+
+    Connecting to the checked address (with the name kept for the Host header and TLS)
+    closes the gap in which a name could resolve to a public address for the check and to
+    a private one for the connection (DNS rebinding).
+    """
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+
+def pinned(url: str, address: str) -> Route:
+    """``url`` sent to ``address``, still naming its host for Host and TLS."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    ip = f"[{address}]" if ":" in address else address
+    netloc = f"{ip}:{parts.port}" if parts.port else ip
+    named = f"{host}:{parts.port}" if parts.port else host
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return Route(urlunsplit(parts._replace(netloc=netloc)), {"Host": named}, extensions)
+
+
+async def route(url: str, allowed_hosts: Sequence[str]) -> Route:
+    """Check a URL's destination and say how to reach it; DestinationBlocked if private."""
     host, port = split_destination(url)
     if is_allowed(host, port, allowed_hosts):
-        return
+        return Route(url)
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise DestinationBlocked(f"The host {host} could not be resolved.") from None
-    private = sorted({str(info[4][0]) for info in infos if not _public(str(info[4][0]))})
+    addresses = [str(info[4][0]) for info in infos]
+    private = sorted({a for a in addresses if not _public(a)})
     if private:
         raise DestinationBlocked(
             f"{host} resolves to a private or loopback address ({private[0]}); calls there are "
             f"blocked unless the workspace allows the host ({host}:{port})."
         )
+    if not addresses or host.strip("[]") in addresses:
+        return Route(url)
+    return pinned(url, addresses[0])
+
+
+async def check_destination(url: str, allowed_hosts: Sequence[str]) -> None:
+    """Refuse a URL whose host resolves to a private, loopback or link-local address."""
+    await route(url, allowed_hosts)

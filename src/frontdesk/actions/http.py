@@ -22,7 +22,7 @@ import httpx
 
 from frontdesk import __version__
 from frontdesk.actions.config import HttpAction
-from frontdesk.actions.egress import DestinationBlocked, check_destination
+from frontdesk.actions.egress import DestinationBlocked, Route, route
 from frontdesk.actions.templates import (
     Variables,
     missing_secret,
@@ -171,7 +171,7 @@ async def _read_capped(response: httpx.Response) -> bytes:
 
 
 async def _attempt(
-    client: httpx.AsyncClient, prepared: _Prepared, timeout_s: float
+    client: httpx.AsyncClient, prepared: _Prepared, target: Route, timeout_s: float
 ) -> tuple[int, bytes]:
     """One request: (status, body) of a 2xx, else a _Failure saying whether to retry."""
     host = prepared.host
@@ -181,11 +181,12 @@ async def _attempt(
             asyncio.timeout(timeout_s),
             client.stream(
                 prepared.method,
-                prepared.url,
-                headers=prepared.headers,
+                target.url,
+                headers={**prepared.headers, **target.headers},
                 content=prepared.content,
                 timeout=timeout_s,
                 follow_redirects=False,
+                extensions=target.extensions,
             ) as response,
         ):
             body = await _read_capped(response)
@@ -238,7 +239,7 @@ async def _run(
     for attempt in range(1, action.retries + 2):
         try:
             # On every attempt: a name may resolve elsewhere by the time of a retry.
-            await check_destination(prepared.url, allowed_hosts)
+            target = await route(prepared.url, allowed_hosts)
         except (DestinationBlocked, InvalidInput) as exc:
             return Outcome("failed", attempt - 1, described, error=f"blocked: {exc.message}")
         log.debug(
@@ -249,7 +250,7 @@ async def _run(
             described["url"],
         )
         try:
-            status, body = await _attempt(client, prepared, action.timeout_s)
+            status, body = await _attempt(client, prepared, target, action.timeout_s)
         except _Failure as failure:
             last = failure
             if not failure.retry or attempt > action.retries:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import httpx
 
 from frontdesk import __version__
-from frontdesk.actions.egress import DestinationBlocked, check_destination
+from frontdesk.actions.egress import DestinationBlocked, route
 from frontdesk.alerts.outbox import Outcome
 
 EXCERPT_BYTES = 1000
@@ -51,14 +51,20 @@ async def post(
         # The whole attempt, reading included, has one deadline: a receiver that trickles
         # its answer cannot hold a sender for longer.
         async with asyncio.timeout(timeout_s):
-            await check_destination(url, allowed_hosts)
+            target = await route(url, allowed_hosts)
             request_headers = {
                 "content-type": "application/json",
                 "user-agent": USER_AGENT,
                 **headers,
+                **target.headers,
             }
             async with client.stream(
-                "POST", url, content=body.encode(), headers=request_headers, timeout=timeout_s
+                "POST",
+                target.url,
+                content=body.encode(),
+                headers=request_headers,
+                timeout=timeout_s,
+                extensions=target.extensions,
             ) as response:
                 excerpt = await _excerpt(response)
     except DestinationBlocked as exc:
