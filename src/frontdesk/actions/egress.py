@@ -59,11 +59,14 @@ def normalize_allowed_host(entry: str) -> str:
     value = entry.strip().lower()
     try:
         probe = urlsplit(f"http://{value}")
-        port = probe.port
     except ValueError:
         raise InvalidInput(
             f"{entry!r} is not a host name or host:port.", field="allowed_hosts"
         ) from None
+    try:
+        port = probe.port
+    except ValueError:
+        raise InvalidInput(f"{entry!r} has an invalid port.", field="allowed_hosts") from None
     if (
         not probe.hostname
         or not _valid_host(probe.hostname)
