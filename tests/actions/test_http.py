@@ -254,3 +254,24 @@ async def test_response_body_is_read_up_to_a_cap() -> None:
         outcome = await run_http_action(action, VARIABLES, {}, [receiver.host])
     # Too long to parse: the call still counts, its result fields are left out.
     assert outcome.status == "succeeded" and outcome.result == {}
+
+
+async def test_a_visitor_value_cannot_change_a_string_bodys_structure() -> None:
+    variables = {"lead": {"name": 'Ada", "admin": true, "x": "', "email": "a@b.c&role=admin"}}
+    with Receiver() as receiver:
+        as_json = http_action(
+            receiver.url("/j"),
+            headers={"Content-Type": "application/json"},
+            body='{{"name": "{lead.name}"}}',
+        )
+        as_form = http_action(
+            receiver.url("/f"),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            body="email={lead.email}&source=chat",
+        )
+        for action in (as_json, as_form):
+            outcome = await run_http_action(action, variables, {}, [receiver.host])
+            assert outcome.status == "succeeded"
+    sent_json, sent_form = receiver.requests
+    assert sent_json.json() == {"name": 'Ada", "admin": true, "x": "'}
+    assert sent_form.body == b"email=a%40b.c%26role%3Dadmin&source=chat"

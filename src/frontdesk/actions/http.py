@@ -13,10 +13,10 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 
@@ -103,7 +103,9 @@ def prepare(action: HttpAction, variables: Variables, secrets: Mapping[str, str]
     names = {name.lower() for name in headers}
     content: bytes | None = None
     if isinstance(action.body, str):
-        content = render(action.body, variables, secrets).encode()
+        # A visitor's answers must not change the body's structure: escape them for its type.
+        kind = next((v for k, v in headers.items() if k.lower() == "content-type"), "").lower()
+        content = render(action.body, variables, secrets, escape=_body_escape(kind)).encode()
         default_type = "text/plain; charset=utf-8"
     elif action.body is not None:
         content = json.dumps(render_body(action.body, variables, secrets)).encode()
@@ -118,6 +120,22 @@ def prepare(action: HttpAction, variables: Variables, secrets: Mapping[str, str]
         headers=headers,
         content=content,
     )
+
+
+def _json_string_safe(value: str) -> str:
+    return json.dumps(value)[1:-1]
+
+
+def _form_safe(value: str) -> str:
+    return quote_plus(value)
+
+
+def _body_escape(content_type: str) -> Callable[[str], str] | None:
+    if "json" in content_type:
+        return _json_string_safe
+    if "x-www-form-urlencoded" in content_type:
+        return _form_safe
+    return None
 
 
 def _url_problem(url: str) -> str | None:
@@ -192,6 +210,10 @@ async def _attempt(
             body = await _read_capped(response)
     except (TimeoutError, httpx.TimeoutException):
         raise _Failure(f"timed out after {timeout_s:g} s", retry=True) from None
+    except httpx.LocalProtocolError as exc:
+        # The request itself cannot be sent (e.g. a control character in a header value).
+        reason = str(exc) or type(exc).__name__
+        raise _Failure(f"the request could not be sent ({reason})", retry=False) from None
     except httpx.ConnectError as exc:
         raise _Failure(f"could not connect to {host} ({exc})", retry=True) from None
     except httpx.TransportError as exc:
