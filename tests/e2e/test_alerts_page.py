@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from e2e_support import Inbox, OpenTab
 from playwright.async_api import expect
@@ -56,4 +57,32 @@ async def test_an_admin_adds_a_webhook_and_reads_its_deliveries(
     await expect(page.get_by_test_id("webhook-secret")).to_have_count(0)
     assert secret not in await page.content()
     await inbox.tab.screenshot(artifacts, "inbox-alerts.png")
+    assert inbox.tab.errors == []
+
+
+async def test_an_admin_sets_a_secret_and_allowed_hosts_in_the_inbox(
+    open_tab: OpenTab, server: ServerThread, hooks: Receiver, client: httpx.Client
+) -> None:
+    inbox = await Inbox.sign_in(open_tab, server, "olga@ridgeline.test")
+    page = inbox.page
+    await page.get_by_test_id("nav-secrets").click()
+    await page.get_by_test_id("secret-name").fill("helpdesk_token")
+    await page.get_by_test_id("secret-value").fill("s3cr3t-from-the-browser")
+    await page.get_by_test_id("secret-save").click()
+    await expect(page.get_by_test_id("secret-saved")).to_have_text("Saved HELPDESK_TOKEN.")
+    row = page.get_by_test_id("secret-row")
+    await expect(row).to_have_count(1)
+    await expect(row).to_contain_text("HELPDESK_TOKEN")
+    assert "s3cr3t-from-the-browser" not in await page.content()
+    assert [s["name"] for s in client.get("/api/v1/secrets").json()] == ["HELPDESK_TOKEN"]
+
+    hosts = page.get_by_test_id("allowed-hosts")
+    await expect(hosts).to_have_value(hooks.host)  # allowed by the fixture
+    await hosts.fill(f"{hooks.host}\nbad host")
+    await page.get_by_test_id("allowed-hosts-save").click()
+    await expect(page.locator('[data-testid="allowed-hosts-error"]')).to_contain_text("bad host")
+    await hosts.fill(f"{hooks.host}\nIntranet.Local")
+    await page.get_by_test_id("allowed-hosts-save").click()
+    await expect(page.get_by_test_id("allowed-hosts-saved")).to_have_text("Saved.")
+    await expect(hosts).to_have_value(f"{hooks.host}\nintranet.local")
     assert inbox.tab.errors == []

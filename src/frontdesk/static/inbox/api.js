@@ -112,6 +112,11 @@ export const api = {
 
   agents: () => get('/api/v1/agents'),
 
+  secrets: () => get('/api/v1/secrets'),
+  putSecret: (name, value) => request('PUT', `/api/v1/secrets/${seg(name)}`, { value }),
+  deleteSecret: (name) => request('DELETE', `/api/v1/secrets/${seg(name)}`),
+  allowedHosts: () => get('/api/v1/workspace/allowed-hosts'),
+  setAllowedHosts: (hosts) => request('PUT', '/api/v1/workspace/allowed-hosts', { hosts }),
   webhooks: () => get('/api/v1/webhooks'),
   createWebhook: (body) => post('/api/v1/webhooks', body),
   updateWebhook: (id, changes) => request('PATCH', `/api/v1/webhooks/${seg(id)}`, changes),

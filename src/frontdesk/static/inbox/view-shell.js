@@ -1,5 +1,5 @@
 // Signed-in layout: sidebar navigation, the hash router (#/inbox[/id], #/team, #/apikeys,
-// #/webhooks) and the global waiting alerts.
+// #/webhooks, #/secrets) and the global waiting alerts.
 
 import {
   alertWaiting, becameWaiting, isMuted, notificationPermission,
@@ -8,6 +8,7 @@ import {
 import { h } from './dom.js';
 import { createApiKeysView } from './view-apikeys.js';
 import { createInbox } from './view-inbox.js';
+import { createSecretsView } from './view-secrets.js';
 import { createTeamView } from './view-team.js';
 import { createWebhooksView } from './view-webhooks.js';
 
@@ -15,11 +16,12 @@ const PAGES = {
   team: { title: 'Team', create: createTeamView },
   apikeys: { title: 'API keys', create: createApiKeysView },
   webhooks: { title: 'Alerts', create: createWebhooksView },
+  secrets: { title: 'Secrets', create: createSecretsView },
 };
 
 function parseRoute(hash) {
   const parts = hash.replace(/^#\/?/, '').split('/');
-  if (parts[0] === 'team' || parts[0] === 'apikeys' || parts[0] === 'webhooks') return { page: parts[0], conv: null };
+  if (Object.hasOwn(PAGES, parts[0])) return { page: parts[0], conv: null };
   let conv = null;
   if (parts[0] === 'inbox' && parts[1]) {
     try {
@@ -46,6 +48,7 @@ export function createShell({ session, live, onSignOut }) {
     team: navLink('team', 'Team'),
     apikeys: navLink('apikeys', 'API keys'),
     webhooks: navLink('webhooks', 'Alerts'),
+    secrets: navLink('secrets', 'Secrets'),
   };
 
   const liveStatus = h('span', { class: 'live-status', testid: 'live-status', role: 'status' });
