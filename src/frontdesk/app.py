@@ -20,6 +20,7 @@ from frontdesk.web import (
     pages,
     secrets,
     sources,
+    tags,
     team,
     webhooks,
     widget,
@@ -60,7 +61,18 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         settings.conversations_per_minute, 60, "new conversations from this address"
     )
     errors.install(app)
-    for module in (auth, team, secrets, agents, sources, conversations, widget, live, pages):
+    for module in (
+        auth,
+        team,
+        secrets,
+        agents,
+        sources,
+        conversations,
+        tags,
+        widget,
+        live,
+        pages,
+    ):
         app.include_router(module.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(packages=[("frontdesk", "static")]), name="static")

@@ -98,7 +98,7 @@ async def test_the_visitor_fills_the_form_and_the_member_sees_the_lead_card(
     await expect(rows.filter(has_text="Name")).to_contain_text("Dana Reyes")
     await expect(card.locator('[data-name="phone"]')).to_contain_text("218-555-0142")
     await expect(card.locator('[data-name="unit"]')).to_contain_text("Ranger 1000")
-    await expect(inbox.view.get_by_test_id("conv-tags")).to_have_text("financing")
+    await expect(inbox.view.get_by_test_id("tag-name")).to_have_text(["financing"])
     await expect(inbox.view.get_by_test_id("priority-select")).to_have_value("high")
     await inbox.tab.screenshot(artifacts, "inbox-lead-card.png")
     assert widget.tab.errors == [] and inbox.tab.errors == []

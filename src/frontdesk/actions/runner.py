@@ -28,6 +28,7 @@ from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
 from frontdesk.events.broker import Broker
 from frontdesk.events.store import changes
+from frontdesk.inbox.queries import tag_names
 from frontdesk.vault.cipher import Cipher
 from frontdesk.vault.redact import scrub
 from frontdesk.vault.service import resolve
@@ -140,7 +141,7 @@ class ActionRunner:
                 "page_url": conversation.page_url or "",
                 "handoff_trigger": conversation.handoff_trigger or "",
                 "handoff_reason": conversation.handoff_reason or "",
-                "tags": ", ".join(conversation.tags or []),
+                "tags": ", ".join(await tag_names(session, conversation.id)),
                 "last_visitor_message": last or "",
             },
         }

@@ -182,14 +182,6 @@ async def set_priority(session: AsyncSession, conversation: Conversation, priori
     await announce_changes(session, conversation, ["priority"])
 
 
-async def add_tags(session: AsyncSession, conversation: Conversation, tags: list[str]) -> None:
-    merged = sorted({*(conversation.tags or []), *tags})
-    if merged == sorted(conversation.tags or []):
-        return
-    conversation.tags = merged
-    await announce_changes(session, conversation, ["tags"])
-
-
 def _drop_held_handoff(conversation: Conversation) -> None:
     """A person decided what happens next: a form no longer holds back a handoff."""
     pending = conversation.pending_form

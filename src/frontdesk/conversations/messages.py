@@ -17,6 +17,7 @@ from frontdesk.conversations.repository import message_by_client_id
 from frontdesk.conversations.thread import add_message, system_note
 from frontdesk.db.base import utcnow
 from frontdesk.errors import Conflict, InvalidInput
+from frontdesk.inbox.tagging import add_rule_tags
 from frontdesk.rules.config import RulesConfig
 from frontdesk.rules.hours import BusinessHours
 
@@ -105,7 +106,7 @@ async def post_ai_answer(
     conversation.failed_attempts = 0 if answer.answered else conversation.failed_attempts + 1
     handoff = answer.handoff
     if handoff.tags:
-        await lifecycle.add_tags(session, conversation, handoff.tags)
+        await add_rule_tags(session, conversation, handoff.tags)
     if handoff.priority:
         await lifecycle.set_priority(session, conversation, handoff.priority)
     if handoff.triggered:

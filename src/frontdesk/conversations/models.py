@@ -48,7 +48,6 @@ class Conversation(Timestamped, Base):
     waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The lead card: {"action", "title", "fields": [{"name", "label", "value"}], "submitted_at"}.
     lead: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # A form offered and not yet answered: {"action", "seq", "handoff": {...} | None}; a

@@ -26,6 +26,7 @@ from frontdesk.conversations.schemas import (
 )
 from frontdesk.db.base import as_utc, utcnow
 from frontdesk.errors import NotFound
+from frontdesk.inbox.queries import tagged, tags_of
 
 # The latest messages the AI reads when answering in a conversation.
 THREAD_LIMIT = 50
@@ -43,6 +44,7 @@ class Filters:
     agent_id: str | None = None
     assignee: str | None = None  # a member id, or "none"
     priority: str | None = None
+    tags: Sequence[str] = ()  # all of them
     limit: int = 100
 
 
@@ -69,6 +71,8 @@ async def list_conversations(
         query = query.where(Conversation.assignee_id == filters.assignee)
     if filters.priority:
         query = query.where(Conversation.priority == filters.priority)
+    for name in filters.tags:
+        query = query.where(Conversation.id.in_(tagged(workspace_id, name)))
     query = query.order_by(
         _PRIORITY_RANK,
         Conversation.waiting_since.is_(None),
@@ -202,8 +206,16 @@ async def describe(
             .group_by(Message.conversation_id)
         )
         unread = dict(rows.all())
+    tags = await tags_of(session, ids)
     return [
-        _conversation_out(c, agent_names.get(c.agent_id, ""), member_names, last.get(c.id), unread)
+        _conversation_out(
+            c,
+            agent_names.get(c.agent_id, ""),
+            member_names,
+            last.get(c.id),
+            unread,
+            tags.get(c.id, []),
+        )
         for c in conversations
     ]
 
@@ -214,6 +226,7 @@ def _conversation_out(
     member_names: dict[str, str],
     last: Message | None,
     unread: dict[str, int],
+    tags: list[tuple[str, str]],
 ) -> ConversationOut:
     return ConversationOut(
         id=c.id,
@@ -239,7 +252,8 @@ def _conversation_out(
         last_seq=c.last_seq,
         unread=unread.get(c.id, 0),
         visitor=VisitorInfo(page_url=c.page_url),
-        tags=list(c.tags or []),
+        tags=[name for name, _ in tags],
+        tag_colors=dict(tags),
         lead=LeadOut.model_validate(c.lead) if c.lead else None,
         pending_form=PendingForm(
             action=c.pending_form["action"],

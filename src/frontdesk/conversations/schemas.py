@@ -68,7 +68,10 @@ class ConversationOut(BaseModel):
     last_seq: int
     unread: int = 0
     visitor: VisitorInfo
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list, description="Tag names, sorted.")
+    tag_colors: dict[str, str] = Field(
+        default_factory=dict, description="Tag name -> its colour in the catalog (#rrggbb)."
+    )
     lead: LeadOut | None = None
     pending_form: PendingForm | None = None
     created_at: datetime

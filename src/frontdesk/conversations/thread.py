@@ -76,15 +76,24 @@ async def announce_created(session: AsyncSession, conversation: Conversation) ->
 async def announce_changes(
     session: AsyncSession, conversation: Conversation, changes: Sequence[str]
 ) -> None:
+    await announce_many(session, [conversation], changes)
+
+
+async def announce_many(
+    session: AsyncSession, conversations: Sequence[Conversation], changes: Sequence[str]
+) -> None:
+    """The same change to many conversations (a tag renamed, merged or deleted)."""
     await session.flush()
-    [view] = await describe(session, [conversation])
-    await record(
-        session,
-        "conversation.updated",
-        conversation.workspace_id,
-        conversation.id,
-        {"conversation": _json(view), "changes": list(changes)},
-    )
+    for conversation, view in zip(
+        conversations, await describe(session, conversations), strict=True
+    ):
+        await record(
+            session,
+            "conversation.updated",
+            conversation.workspace_id,
+            conversation.id,
+            {"conversation": _json(view), "changes": list(changes)},
+        )
 
 
 def _json(model: Any) -> dict[str, Any]:

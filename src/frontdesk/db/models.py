@@ -13,6 +13,7 @@ from frontdesk.alerts.models import (
 from frontdesk.conversations.models import Conversation, Message, ReadMark
 from frontdesk.db.base import Base
 from frontdesk.events.store import EventRecord
+from frontdesk.inbox.models import ConversationTag, Tag
 from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source
 from frontdesk.vault.models import Secret
 
@@ -26,6 +27,7 @@ __all__ = [
     "Base",
     "Chunk",
     "Conversation",
+    "ConversationTag",
     "Delivery",
     "DeliveryAttempt",
     "EmbeddingCache",
@@ -36,6 +38,7 @@ __all__ = [
     "ReadMark",
     "Secret",
     "Source",
+    "Tag",
     "Webhook",
     "Workspace",
 ]

@@ -47,6 +47,10 @@ async def list_conversations(
     agent_id: str | None = None,
     assignee: Annotated[str | None, Query(description="me, none or a member id")] = None,
     priority: PriorityName | None = None,
+    tag: Annotated[
+        list[str] | None,
+        Query(description="Only conversations with this tag; repeated: with all of them"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ConversationList:
     """Sorted by priority (urgent first), then longest waiting, then latest activity."""
@@ -56,7 +60,8 @@ async def list_conversations(
     }.get(status, (status,))
     if assignee == "me":
         assignee = caller.member_id or "none"
-    filters = repository.Filters(statuses, agent_id, assignee, priority, limit)
+    tags = [t.strip().lower() for t in tag or []]
+    filters = repository.Filters(statuses, agent_id, assignee, priority, tags, limit)
     async with runtime.db.session() as session:
         rows = await repository.list_conversations(session, caller.workspace_id, filters)
         views = await repository.describe(session, rows, caller.member_id)

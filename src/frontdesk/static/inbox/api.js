@@ -138,5 +138,8 @@ export const api = {
   close: (id) => post(`/api/v1/conversations/${seg(id)}/close`),
   reopen: (id) => post(`/api/v1/conversations/${seg(id)}/reopen`),
   setPriority: (id, priority) => post(`/api/v1/conversations/${seg(id)}/priority`, { priority }),
+  addTag: (id, tag) => post(`/api/v1/conversations/${seg(id)}/tags`, { tag }),
+  removeTag: (id, name) => request('DELETE', `/api/v1/conversations/${seg(id)}/tags/${seg(name)}`),
+  tags: () => get('/api/v1/tags'),
   markRead: (id, seq) => post(`/api/v1/conversations/${seg(id)}/read`, { seq }),
 };

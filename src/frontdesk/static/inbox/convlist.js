@@ -7,7 +7,7 @@ const OPEN_STATUSES = ['bot', 'waiting', 'human'];
 const PRIORITY_RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
 
 export function defaultFilters() {
-  return { status: 'open', agent: '', assignee: '', priority: '' };
+  return { status: 'open', agent: '', assignee: '', priority: '', tag: '' };
 }
 
 /** urgent > high > normal > low; then waiting first, oldest wait first; then newest activity. */
@@ -33,6 +33,7 @@ export function matchesFilters(conv, filters, meId) {
   }
   if (filters.agent && conv.agent_id !== filters.agent) return false;
   if (filters.priority && conv.priority !== filters.priority) return false;
+  if (filters.tag && !(conv.tags || []).includes(filters.tag)) return false;
   if (filters.assignee === 'me') return Boolean(meId) && conv.assignee_id === meId;
   if (filters.assignee === 'none') return !conv.assignee_id;
   if (filters.assignee) return conv.assignee_id === filters.assignee;
@@ -48,6 +49,7 @@ export function filterQueries(filters) {
     agent_id: filters.agent || undefined,
     assignee: filters.assignee || undefined,
     priority: filters.priority || undefined,
+    tag: filters.tag || undefined,
   };
   const statuses = filters.status === 'open' ? OPEN_STATUSES : [filters.status];
   return statuses.map((status) => ({ ...common, status }));

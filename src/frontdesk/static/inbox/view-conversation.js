@@ -44,6 +44,12 @@ function leadValue(field) {
   return field.value;
 }
 
+/** Black or white text, whichever reads better on a tag's colour. */
+function readableOn(hex) {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255);
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.55 ? '#1b1f24' : '#ffffff';
+}
+
 function renderMessage(msg, conv) {
   const isPrivate = Boolean(msg.private);
   const attrs = {
@@ -82,6 +88,7 @@ export function createConversationView({ session, live, getMembers, onChange, on
   const el = h('section', { class: 'conv-pane', 'aria-label': 'Conversation' });
   let state = null; // the open conversation, see open()
   let openToken = 0;
+  let tagEditors = 0; // a unique datalist id per tag editor
   // Frames for a conversation that is still loading wait here, so none slip between the
   // fetch and the first render.
   let loading = { id: null, frames: [] };
@@ -127,11 +134,96 @@ export function createConversationView({ session, live, getMembers, onChange, on
         h('label', { class: 'control' }, h('span', { class: 'control-label' }, 'Assignee'), assignee),
         actions),
       error.el);
-    const details = h('section', { class: 'conv-details', 'aria-label': 'Details collected' });
+    const tags = buildTagEditor(error);
+    const lead = h('div', { class: 'conv-lead' });
+    const details = h('section', { class: 'conv-details', 'aria-label': 'Tags and details collected' },
+      tags.el, lead);
     header.append(details);
     return {
-      header, status, title, subtitle, priority, assignee, actions, error, details, actionKey: '', assigneeKey: '',
+      header, status, title, subtitle, priority, assignee, actions, error, details, tags, lead,
+      actionKey: '', assigneeKey: '',
     };
+  }
+
+  /** Chips with a remove button, and an input that suggests the workspace's tags. */
+  function buildTagEditor(error) {
+    const list = h('ul', { class: 'tag-list', testid: 'conv-tags', 'aria-label': 'Tags' });
+    const optionsId = `tag-options-${++tagEditors}`;
+    const suggestions = h('datalist', { id: optionsId, testid: 'tag-options' });
+    const input = h('input', {
+      type: 'text', class: 'tag-input', testid: 'tag-input', list: optionsId, maxlength: '40',
+      autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Add tag', placeholder: 'Add tag…',
+    });
+    const add = h('button', { type: 'submit', class: 'btn btn-secondary btn-small', testid: 'tag-add' }, 'Add');
+    const form = h('form', { class: 'tag-form', 'aria-label': 'Add tag' }, input, suggestions, add);
+    const editor = { el: h('div', { class: 'tag-editor' }, list, form), list, input, suggestions };
+
+    async function loadSuggestions() {
+      try {
+        const data = await api.tags();
+        const names = (data && Array.isArray(data.tags) ? data.tags : []).map((t) => t.name);
+        suggestions.replaceChildren(...names.map((name) => h('option', { value: name })));
+      } catch {
+        // suggestions are a convenience; typing a name still works
+      }
+    }
+    input.addEventListener('focus', loadSuggestions);
+    input.addEventListener('input', () => error.set(''));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const name = input.value.trim();
+      if (!name || !state) return;
+      const current = state;
+      error.set('');
+      add.disabled = true;
+      try {
+        const conv = await api.addTag(current.id, name);
+        if (state === current) {
+          input.value = '';
+          applyConversation(conv);
+          loadSuggestions();
+        }
+      } catch (err) {
+        if (state === current) error.set(err.message);
+      } finally {
+        add.disabled = false;
+      }
+    });
+    list.addEventListener('click', async (event) => {
+      const button = event.target.closest('button[data-tag]');
+      if (!button || !state) return;
+      const current = state;
+      error.set('');
+      button.disabled = true;
+      try {
+        const conv = await api.removeTag(current.id, button.dataset.tag);
+        if (state === current) {
+          applyConversation(conv);
+          input.focus();
+        }
+      } catch (err) {
+        if (state === current) error.set(err.message);
+        button.disabled = false;
+      }
+    });
+    loadSuggestions();
+    return editor;
+  }
+
+  function renderTags(editor, conv) {
+    const colors = conv.tag_colors || {};
+    editor.list.replaceChildren(...(conv.tags || []).map((tag) => {
+      const color = /^#[0-9a-f]{6}$/i.test(colors[tag] || '') ? colors[tag] : null;
+      return h('li', {
+        class: 'tag', testid: 'tag', dataset: { tag },
+        style: color ? `background:${color};color:${readableOn(color)}` : null,
+      },
+      h('span', { class: 'tag-name', testid: 'tag-name' }, tag),
+      h('button', {
+        type: 'button', class: 'tag-remove', testid: 'tag-remove', dataset: { tag },
+        'aria-label': `Remove tag ${tag}`, title: `Remove tag ${tag}`,
+      }, '×'));
+    }));
   }
 
   function fillAssignees(ui, conv) {
@@ -183,14 +275,11 @@ export function createConversationView({ session, live, getMembers, onChange, on
       pageUrl ? externalLink(pageUrl, page, { class: 'subtle-link' }) : (page || ''));
   }
 
-  /** The lead card (what the visitor entered in a form), tags, and a form still open. */
+  /** Tags, the lead card (what the visitor entered in a form), and a form still open. */
   function updateDetails() {
     const { conv, ui } = state;
     const parts = [];
-    if (conv.tags && conv.tags.length) {
-      parts.push(h('ul', { class: 'tag-list', testid: 'conv-tags', 'aria-label': 'Tags' },
-        conv.tags.map((tag) => h('li', { class: 'tag' }, tag))));
-    }
+    renderTags(ui.tags, conv);
     const lead = conv.lead;
     if (lead) {
       const rows = (lead.fields || []).map((f) => h('div', { class: 'lead-row', testid: 'lead-field', 'data-name': f.name },
@@ -202,8 +291,8 @@ export function createConversationView({ session, live, getMembers, onChange, on
       parts.push(h('p', { class: 'lead-pending', testid: 'lead-pending' },
         `Waiting for the visitor to fill in the ${conv.pending_form.action} form`));
     }
-    ui.details.replaceChildren(...parts);
-    ui.details.hidden = parts.length === 0;
+    ui.lead.replaceChildren(...parts);
+    ui.lead.hidden = parts.length === 0;
   }
 
   function updateHeader() {

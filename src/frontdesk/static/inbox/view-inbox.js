@@ -25,6 +25,7 @@ export function createInbox({ session, live }) {
   const counts = new Map(); // every conversation seen: id -> {unread, lastSeq}
   let members = [];
   let agents = [];
+  let tagNames = []; // the workspace's catalog, for the tag filter
   let openId = null;
   let loading = false;
   let queued = []; // live frames received while the list loads
@@ -51,8 +52,22 @@ export function createInbox({ session, live }) {
       ...members.filter((m) => m.id !== me.id).map((m) => option(m.id, m.name)));
     assigneeSelect.value = [...assigneeSelect.options].some((o) => o.value === value) ? value : '';
   }
+  const tagSelect = h('select', { testid: 'tag-filter', 'aria-label': 'Tag', class: 'select-small' });
+  function fillTagFilter() {
+    const value = filters.tag;
+    const names = new Set(tagNames);
+    for (const conv of items.values()) (conv.tags || []).forEach((t) => names.add(t));
+    if (value) names.add(value);
+    const sorted = [...names].sort();
+    const key = sorted.join('\n');
+    if (key === tagSelect.dataset.key) return; // rebuilding would close an open dropdown
+    tagSelect.dataset.key = key;
+    tagSelect.replaceChildren(option('', 'Any tag'), ...sorted.map((t) => option(t, t)));
+    tagSelect.value = value;
+  }
   fillAgentFilter();
   fillAssigneeFilter();
+  fillTagFilter();
 
   const bindFilter = (select, key) => select.addEventListener('change', () => {
     filters[key] = select.value;
@@ -62,6 +77,7 @@ export function createInbox({ session, live }) {
   bindFilter(agentSelect, 'agent');
   bindFilter(assigneeSelect, 'assignee');
   bindFilter(prioritySelect, 'priority');
+  bindFilter(tagSelect, 'tag');
 
   // ---- list ---------------------------------------------------------------------------
   const listEl = h('ul', { class: 'conv-list', testid: 'conversation-list', 'aria-label': 'Conversations' });
@@ -70,7 +86,7 @@ export function createInbox({ session, live }) {
   const listPane = h('section', { class: 'list-pane', 'aria-label': 'Conversation list' },
     h('header', { class: 'list-header' },
       h('div', { class: 'list-title-row' }, h('h1', { class: 'list-title' }, 'Inbox'), countEl),
-      h('div', { class: 'filters' }, statusSelect, agentSelect, assigneeSelect, prioritySelect)),
+      h('div', { class: 'filters' }, statusSelect, agentSelect, assigneeSelect, prioritySelect, tagSelect)),
     listStatus,
     listEl);
 
@@ -101,6 +117,7 @@ export function createInbox({ session, live }) {
       h('span', { class: `badge badge-status badge-${conv.status}` }, conv.status),
       conv.priority && conv.priority !== 'normal'
         ? h('span', { class: `badge badge-priority badge-${conv.priority}` }, conv.priority) : null,
+      (conv.tags || []).slice(0, 3).map((tag) => h('span', { class: 'badge badge-tag', testid: 'item-tag' }, tag)),
       h('span', { class: 'item-assignee' },
         conv.assignee_id ? (conv.assignee_id === me.id ? 'You' : (conv.assignee_name || 'Assigned')) : 'Unassigned')));
     return h('li', null, link);
@@ -117,6 +134,7 @@ export function createInbox({ session, live }) {
       if (again) again.focus();
     }
     countEl.textContent = sorted.length ? String(sorted.length) : '';
+    fillTagFilter();
     if (listError) {
       listStatus.replaceChildren(h('span', { class: 'error-text' }, listError), ' ',
         h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => load() }, 'Retry'));
@@ -170,9 +188,11 @@ export function createInbox({ session, live }) {
   let directoryLoadedAt = 0;
   async function loadDirectory() {
     directoryLoadedAt = Date.now();
-    const [m, a] = await Promise.allSettled([api.members(), api.agents()]);
+    const [m, a, t] = await Promise.allSettled([api.members(), api.agents(), api.tags()]);
     if (m.status === 'fulfilled') members = asList(m.value, 'members');
     if (a.status === 'fulfilled') agents = asList(a.value, 'agents');
+    if (t.status === 'fulfilled') tagNames = asList(t.value, 'tags').map((tag) => tag.name);
+    fillTagFilter();
     fillAgentFilter();
     fillAssigneeFilter();
     conversation.membersChanged();

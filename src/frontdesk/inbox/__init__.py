@@ -1,0 +1,1 @@
+"""The team's inbox: the workspace tag catalog and tagging conversations."""
