@@ -47,8 +47,10 @@ CALIBRATION_PER_TOPIC = 20
 SPLIT_NOTE = (
     "Eval sets (bench/rules_data/README.md): *.eval.jsonl written after the first models were\n"
     "frozen; *.eval2.jsonl written before the second round (n-grams, features, more training\n"
-    "data) by the author of its new training messages. Neither was read while developing; the\n"
-    "scores were looked at between rounds and the error lists only after the final model.\n"
+    "data) by the author of its new training messages; frustration.eval3.jsonl likewise before\n"
+    "the third round (frustration features and training messages). None was read while\n"
+    "developing; the scores were looked at between rounds and the error lists only after each\n"
+    "final model, except that eval2's frustration errors guided the third round.\n"
     "Training and the threshold (cross-validation) read only\n"
     "src/frontdesk/rules/data/*.train.jsonl."
 )

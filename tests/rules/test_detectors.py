@@ -15,6 +15,7 @@ from frontdesk.rules import (
     TopicMatch,
     TopicMatcher,
 )
+from frontdesk.rules.features import FRUSTRATION_FEATURES, frustration_features
 
 REQUESTS = [
     "can I talk to someone from your team?",
@@ -87,6 +88,36 @@ def test_calm_messages_even_about_problems_are_not_frustration(
     frustration: FrustrationDetector, text: str
 ) -> None:
     assert not frustration.detect(text), frustration.score(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "feature"),
+    [
+        ("oh good, thanks for the useful link. it's broken", "mock_thanks"),
+        ("so am I supposed to wait outside in the rain?", "supposed_to"),
+        ("does anyone over there actually read the tickets", "anyone_there"),
+        ("you must be joking, cancelled again?", "kidding"),
+        ("the shuttle is late again", "again_failed"),
+        ("$95 to change a tire?? robbery", "money_outrage"),
+        ("I'm sorry, but I'm really disappointed with the repair", "polite_dissatisfied"),
+        ("WE FINALLY GOT THE KEYS!!", "caps_excited"),
+        ("oops, I meant the 12th", "correction"),
+        ("my previous landlord never fixed anything", "elsewhere"),
+        ("bit lost with all the options lol", "laugh_no_anger"),
+    ],
+)
+def test_frustration_features_mark_sarcasm_rhetoric_prices_and_lookalikes(
+    text: str, feature: str
+) -> None:
+    row = dict(zip(FRUSTRATION_FEATURES, frustration_features([text])[0], strict=True))
+    assert row[feature] > 0, row
+
+
+def test_calm_price_and_thanks_do_not_look_like_outrage_or_sarcasm() -> None:
+    texts = ["is $40 the price for both?", "thanks for the help, see you friday"]
+    rows = [dict(zip(FRUSTRATION_FEATURES, r, strict=True)) for r in frustration_features(texts)]
+    assert rows[0]["money"] and not rows[0]["money_outrage"]
+    assert not rows[1]["mock_thanks"]
 
 
 def test_batch_scores_reuse_vectors_and_match_single_scores(

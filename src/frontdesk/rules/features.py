@@ -87,7 +87,8 @@ ANGER = re.compile(
     r"garbage|trash|junk|worst|terrible|horrible|horrendous|awful|incompetent|clueless|rude|"
     r"shameful|ashamed|nightmare|shambles|mess|circus|lied|liars?|excuses?|waste|wasting|wasted|"
     r"ignor\w*|unbelievable|seriously|sucks?|crap|damn|hell|wtf|ffs|smh|omfg|jfc|"
-    r"u+g+h+|a+r+g+h+|gr+|sigh|enough|done with|over it|give up|lose it|losing it)\b"
+    r"u+g+h+|a+r+g+h+|gr+|sigh|enough|done with|over it|give up|lose it|losing it|anger|"
+    r"for (god'?s|pete'?s|heaven'?s) sake|for the love of (god|pete))\b"
 )
 POLITE = re.compile(
     r"\b(please|pls|plz|thanks?|thank you|thx|sorry|apolog\w+|no rush|no worries|no problem|"
@@ -108,8 +109,10 @@ PRAISE = re.compile(
     r"thank you|good job|well done|way to go|real helpful|super helpful|amazing)\b"
 )
 RHETORICAL_MORE = re.compile(
-    r"\b(how hard (is|can) it|is it too much to ask|what am i paying|how many (more )?times|"
-    r"(do|did|does|are|can) (you|anyone|anybody)( people| guys| there)? (even|ever|actually)|"
+    r"\b(how hard (is|can) it|is it (really |that |so )*hard|(is it |is that )?too much to "
+    r"(ask|expect)|what am i paying|how many (more )?times|"
+    r"(do|did|does|are|can) (you|your \w+|they|anyone|anybody)( people| guys| there)? "
+    r"(even|ever|actually)|do i (have|need) to (come|drive|call|camp|beg|sue)|"
     r"can you not|what('?s| is) the point|"
     r"how is (this|that|it) (my fault|acceptable|ok|okay|possible)|who (trained|hired|runs)|"
     r"how are you (still )?in business|what is (wrong|going on)|what part of|"
@@ -125,6 +128,71 @@ NEGATED_ANGER = re.compile(
     r"(upset|angry|mad|annoyed|frustrated|complain\w*|big deal|problem|worries|stress|rush)"
 )
 SLANG_PRAISE = re.compile(r"\b(sick|fire|dope|insane|crazy|killer|wicked|nasty|unreal|beast|lit)\b")
+# Thanks or praise for something that went wrong ("gee, thanks. real helpful").
+MOCK_THANKS = re.compile(
+    r"^(gee|yay|oh (good|sure|joy))\b|\bthanks? (for nothing|for the "
+    r"(super|very|really|oh so) \w+)|\b(real|really|super|very) "
+    r"(helpful|useful|professional|personal)\b[.!]|\bhow (convenient|helpful|nice)\b|"
+    r"\bwhat a (surprise|treat|joke)\b|\b(as|like) (always|usual)\b|\bof course (the|it|they|you)\b"
+)
+# A praise word opening a report, the usual shape of sarcasm ("super, the pool is closed").
+PRAISE_OPENER = re.compile(
+    r"^(oh |well |yeah |wow,? )?(great|perfect|wonderful|fantastic|brilliant|lovely|super|"
+    r"outstanding|terrific|stellar|excellent|awesome|amazing|nice|cool|sure|yay|thanks|"
+    r"thank you)( job| work| one)?( guys| so much| a lot)?[,.!:]+\s*(?P<rest>.*)$"
+)
+SIGN_OFF = re.compile(r"(i|i'?ll|i will|we|we'?ll|we will|let'?s|see you|talk|that works|sounds)\b")
+# Questions that complain rather than ask ("so I'm supposed to guess?").
+SUPPOSED_TO = re.compile(
+    r"\b(so|am) i('?m)? (just )?(supposed|meant|expected) to\b|\bso what,? (am )?i\b|"
+    r"\bwhat (do|am) i (have|supposed|meant) to\b"
+)
+ANYONE_THERE = re.compile(
+    r"\b(is|does|do|can|will) (anyone|anybody|someone|any of you|one of you)( (there|over there|"
+    r"at (your|this|that) \w+))? (even |actually |ever |really )?(know|read|care|do|answer|"
+    r"listen|work|give|bother|check)\b"
+)
+KIDDING = re.compile(
+    r"\b(are|r) (you|u) (kidding|serious|joking|for real)\b|\byou('?re| are| must be) "
+    r"(kidding|joking)\b|\bcome on\b|\bno way\b.*\?"
+)
+# A closure, cancellation or failure happening "again" (shouted or not).
+AGAIN_FAILED = re.compile(
+    r"\b(closed|shut|cancell?ed|down|out|broken|late|delayed|missed|lost|failed|crashed|"
+    r"wrong)\b.{0,30}\bagain\b|\bagain\b.{0,15}\b(closed|shut|cancell?ed|down|broken|late)\b"
+)
+MONEY = re.compile(r"[$\u00a3\u20ac]\s?\d|\b\d[\d,.]* ?(dollars|bucks|usd|eur|gbp|quid)\b")
+OUTRAGE = re.compile(
+    r"\b(robbery|rip(ped)?[- ]?off|greed\w*|insane|crazy|joking|kidding|absurd|ridiculous|"
+    r"outrageous|shameless|scam\w*|no way|are you|seriously|daylight)\b"
+)
+DISSATISFIED = re.compile(
+    r"\b(disappoint\w*|dissatisfied|unhappy|not (happy|ok|okay|acceptable|good enough)|"
+    r"unacceptable|upset|let down|lost (all )?(confidence|faith|trust)|end of my (rope|tether)|"
+    r"(lost|losing|run out of|reached the end of) (my )?patience|worn (me )?down|"
+    r"not the (level|standard|quality|service)|deeply|frankly|honestly|formally complain|"
+    r"complaint|appalled|shocking|cheated|treated)\b"
+)
+EXCITED = re.compile(
+    r"\b(excited|can'?t wait|yay|woo+hoo+|yes+|finally|congrat\w*|engaged|pregnant|passed|"
+    r"got (the|my|approved|in)|so happy|thrilled|best \w+ (ever|of my life)|love (it|this|you)|"
+    r"thank you|thanks|amazing|awesome|incredible|perfect|rock)\b"
+)
+CORRECTION = re.compile(
+    r"^(sorry|oops|whoops|actually|wait|correction|scratch that|my (bad|mistake)|no,? (wait|sorry|"
+    r"no))\b|\b(i meant|meant to (say|write)|typo|to clarify|should (be|read) |instead of|"
+    r"not the \w+( one)?,? (the|it'?s))\b"
+)
+# Annoyance at someone or something else: the weather, a former provider, oneself.
+ELSEWHERE = re.compile(
+    r"\bmy (old|previous|last|former|ex)[- ]?\w*|\b(other|another) (shop|store|company|dealer|"
+    r"garage|bank|provider|insurer|gym|dentist|clinic|hotel|place)s?\b|\bthe (weather|traffic|"
+    r"rain|snow|storm|heat|wind|airline|airport|city)\b|\b(myself|stupid me|silly me|my (bad|"
+    r"fault)|i'?m (an idiot|so dumb|hopeless|terrible at))\b"
+)
+LAUGH = re.compile(
+    "\\b(lol|lmao|haha\\w*|hehe\\w*|jk)\\b|[\U0001f602\U0001f605\U0001f643\U0001f923]"
+)
 CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 ACRONYMS = frozenset({"OK", "ID", "US", "AC", "TV", "ATV", "USA", "FAQ", "PDF", "VIN", "APR", "ER"})
 
@@ -177,6 +245,21 @@ FRUSTRATION_FEATURES = (
     "short_no_signal",
     "pure_positive",
     "negated_anger",
+    "mock_thanks",
+    "supposed_to",
+    "anyone_there",
+    "kidding",
+    "again_failed",
+    "money",
+    "money_outrage",
+    "dissatisfied",
+    "polite_dissatisfied",
+    "caps_excited",
+    "correction",
+    "elsewhere",
+    "laugh_no_anger",
+    "praise_opens_report",
+    "excited_no_trouble",
 )
 
 
@@ -227,6 +310,17 @@ def sentiment(text: str) -> dict[str, float]:
     return dict(_vader().polarity_scores(text))
 
 
+def _praise_opens_report(low: str) -> bool:
+    """Praise, then a statement of some length with nothing positive in it and no question."""
+    match = PRAISE_OPENER.match(low)
+    if not match or "?" in low:
+        return False
+    rest = match.group("rest")
+    if SIGN_OFF.match(rest):
+        return False
+    return len(rest.split()) >= 4 and sentiment(rest)["pos"] == 0
+
+
 def frustration_features(texts: Sequence[str]) -> np.ndarray:
     rows = []
     for text in texts:
@@ -240,6 +334,9 @@ def frustration_features(texts: Sequence[str]) -> np.ndarray:
         trouble = min(len(TROUBLE.findall(low)), 3)
         caps_words = [w for w in CAPS_WORD.findall(text) if w not in ACRONYMS]
         words = len(low.split())
+        money = bool(MONEY.search(low))
+        dissatisfied = min(len(DISSATISFIED.findall(low)), 2)
+        polite = min(len(POLITE.findall(low)), 3)
         rows.append(
             [
                 polarity["compound"],
@@ -258,7 +355,7 @@ def frustration_features(texts: Sequence[str]) -> np.ndarray:
                 bool(ACCUSING.search(low)) * polarity["neg"],
                 bool(RHETORICAL.search(low)),
                 anger,
-                min(len(POLITE.findall(low)), 3),
+                polite,
                 bool(META.search(low)),
                 bool(SCARE_QUOTES.search(text)),
                 bool(PRAISE.search(low)) and (trouble > 0 or anger > 0 or polarity["neg"] > 0.2),
@@ -271,6 +368,21 @@ def frustration_features(texts: Sequence[str]) -> np.ndarray:
                 words <= 3 and not (anger or trouble or exclaims) and caps < 0.5,
                 polarity["pos"] >= 0.3 and polarity["neg"] == 0 and not (anger or trouble),
                 bool(NEGATED_ANGER.search(low)),
+                bool(MOCK_THANKS.search(low)),
+                bool(SUPPOSED_TO.search(low)),
+                bool(ANYONE_THERE.search(low)),
+                bool(KIDDING.search(low)),
+                bool(AGAIN_FAILED.search(low)),
+                money,
+                money and (bool(OUTRAGE.search(low)) or "??" in text or "?!" in text or anger > 0),
+                dissatisfied,
+                dissatisfied * min(polite, 1),
+                caps * (bool(EXCITED.search(low)) and not anger and not trouble),
+                bool(CORRECTION.search(low)),
+                bool(ELSEWHERE.search(low)),
+                bool(LAUGH.search(low)) and not anger,
+                _praise_opens_report(low),
+                bool(EXCITED.search(low)) and not (anger or trouble or dissatisfied),
             ]
         )
     return np.asarray(rows, dtype=np.float32)
