@@ -57,6 +57,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.visitor_limiter = RateLimiter(
         settings.visitor_messages_per_minute, 60, "messages from this visitor"
     )
+    # Thumbs toggle freely, but each change is an event the whole team's inbox receives.
+    app.state.feedback_limiter = RateLimiter(30, 60, "ratings from this visitor")
     app.state.start_limiter = RateLimiter(
         settings.conversations_per_minute, 60, "new conversations from this address"
     )

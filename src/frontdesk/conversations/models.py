@@ -23,6 +23,7 @@ from frontdesk.db.base import Base, Timestamped, new_id, utcnow
 Status = Literal["bot", "waiting", "human", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]
 Author = Literal["visitor", "ai", "member", "system"]
+Rating = Literal["up", "down"]
 PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
 OPEN_STATUSES: tuple[Status, ...] = ("bot", "waiting", "human")
 
@@ -54,6 +55,9 @@ class Conversation(Timestamped, Base):
     # handoff waits here for the form unless the visitor skips it or writes instead.
     pending_form: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    csat_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    csat_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    csat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Message(Base):
@@ -79,6 +83,9 @@ class Message(Base):
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     event: Mapped[str | None] = mapped_column(String(40), nullable=True)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The visitor's thumbs up or down on an AI answer.
+    feedback: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    feedback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @property

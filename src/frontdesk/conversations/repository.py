@@ -16,6 +16,7 @@ from frontdesk.agent.models import Agent
 from frontdesk.conversations.models import OPEN_STATUSES, Conversation, Message, ReadMark
 from frontdesk.conversations.schemas import (
     ConversationOut,
+    CsatOut,
     HandoffOut,
     LastMessage,
     LeadOut,
@@ -106,6 +107,13 @@ async def message_by_client_id(
         select(Message).where(
             Message.conversation_id == conversation_id, Message.client_id == client_id
         )
+    )
+    return found
+
+
+async def message_by_seq(session: AsyncSession, conversation_id: str, seq: int) -> Message | None:
+    found: Message | None = await session.scalar(
+        select(Message).where(Message.conversation_id == conversation_id, Message.seq == seq)
     )
     return found
 
@@ -262,6 +270,9 @@ def _conversation_out(
         )
         if c.pending_form
         else None,
+        csat=CsatOut(score=c.csat_score, comment=c.csat_comment, submitted_at=as_utc(c.csat_at))
+        if c.csat_score is not None and c.csat_at is not None
+        else None,
         created_at=as_utc(c.created_at),
         updated_at=as_utc(c.updated_at),
     )
@@ -282,6 +293,7 @@ def message_out(m: Message) -> MessageOut:
         client_id=m.client_id,
         event=m.event,
         payload=m.payload,
+        feedback=m.feedback,
         created_at=as_utc(m.created_at),
     )
 
@@ -298,6 +310,7 @@ def visitor_message_out(m: Message) -> VisitorMessageOut:
         client_id=m.client_id,
         event=m.event if m.event in VISITOR_EVENTS else None,
         payload=m.payload if m.event in VISITOR_EVENTS else None,
+        feedback=m.feedback,
         created_at=as_utc(m.created_at),
     )
 

@@ -12,6 +12,7 @@ from frontdesk.agent.schemas import Citation
 StatusName = Literal["bot", "waiting", "human", "closed"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
 AuthorName = Literal["visitor", "ai", "member", "system"]
+RatingName = Literal["up", "down"]
 CLIENT_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 
@@ -53,6 +54,12 @@ class PendingForm(BaseModel):
     holds_handoff: bool = Field(description="The handoff waits for the form.")
 
 
+class CsatOut(BaseModel):
+    score: int = Field(ge=1, le=5)
+    comment: str | None
+    submitted_at: datetime
+
+
 class ConversationOut(BaseModel):
     id: str
     agent_id: str
@@ -74,6 +81,7 @@ class ConversationOut(BaseModel):
     )
     lead: LeadOut | None = None
     pending_form: PendingForm | None = None
+    csat: CsatOut | None = Field(None, description="The visitor's rating once it closed.")
     created_at: datetime
     updated_at: datetime
 
@@ -94,6 +102,7 @@ class MessageOut(BaseModel):
     payload: dict[str, Any] | None = Field(
         None, description="event form: {form: {...}}; form_submitted: {form, values}."
     )
+    feedback: RatingName | None = Field(None, description="The visitor's thumbs on an AI answer.")
     created_at: datetime
 
 
@@ -108,6 +117,7 @@ class VisitorMessageOut(BaseModel):
     client_id: str | None
     event: Literal["form", "form_submitted"] | None = None
     payload: dict[str, Any] | None = None
+    feedback: RatingName | None = None
     created_at: datetime
 
 
@@ -199,6 +209,25 @@ class WidgetConfig(BaseModel):
 
 class StatusOut(BaseModel):
     status: StatusName
+
+
+class FeedbackIn(BaseModel):
+    rating: RatingName | None = Field(description="null clears an earlier rating.")
+
+
+class FeedbackOut(BaseModel):
+    seq: int
+    feedback: RatingName | None
+
+
+class CsatIn(BaseModel):
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(None, max_length=1000)
+
+    @field_validator("comment")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
 
 class FormAnswers(BaseModel):

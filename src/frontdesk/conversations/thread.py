@@ -55,6 +55,20 @@ async def add_message(
     return message
 
 
+async def announce_message_updated(
+    session: AsyncSession, conversation: Conversation, message: Message
+) -> None:
+    await session.flush()
+    [view] = await describe(session, [conversation])
+    await record(
+        session,
+        "message.updated",
+        conversation.workspace_id,
+        conversation.id,
+        {"message": message_out(message).model_dump(mode="json"), "conversation": _json(view)},
+    )
+
+
 async def system_note(
     session: AsyncSession, conversation: Conversation, event: str, text: str
 ) -> Message:

@@ -14,6 +14,7 @@ EventType = Literal[
     "conversation.created",
     "conversation.updated",
     "message.created",
+    "message.updated",
     "action.submitted",
     "typing",
 ]

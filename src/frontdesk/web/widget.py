@@ -10,10 +10,14 @@ from starlette.requests import HTTPConnection
 
 from frontdesk.actions import flow
 from frontdesk.agent.models import Agent
-from frontdesk.conversations import lifecycle, repository
+from frontdesk.conversations import feedback, lifecycle, repository
 from frontdesk.conversations.messages import post_visitor_message, request_person
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.schemas import (
+    CsatIn,
+    CsatOut,
+    FeedbackIn,
+    FeedbackOut,
     FormAnswers,
     FormResult,
     LeadOut,
@@ -183,3 +187,39 @@ async def skip_form(
         await flow.skip_form(session, agent, conversation, action)
         status = conversation.status
     return StatusOut(status=status)
+
+
+@router.post("/conversations/{conversation_id}/messages/{seq}/feedback")
+async def rate_message(
+    conversation_id: str,
+    seq: int,
+    body: FeedbackIn,
+    request: Request,
+    runtime: RuntimeDep,
+    token: TokenHeader = None,
+) -> FeedbackOut:
+    """Thumbs up or down on an AI answer; a new rating replaces the old, null clears it."""
+    async with runtime.changes() as session:
+        conversation, _ = await _visitor(session, request, token, conversation_id)
+        _limiter(request, "feedback_limiter").hit(conversation.id)
+        message = await feedback.do_rate_message(session, conversation, seq, body.rating)
+        out = FeedbackOut(seq=message.seq, feedback=message.feedback)
+    return out
+
+
+@router.post("/conversations/{conversation_id}/csat")
+async def rate_conversation(
+    conversation_id: str,
+    body: CsatIn,
+    request: Request,
+    runtime: RuntimeDep,
+    token: TokenHeader = None,
+) -> CsatOut:
+    """How did we do? 1–5 once the conversation is closed (409 before); resending replaces."""
+    async with runtime.changes() as session:
+        conversation, _ = await _visitor(session, request, token, conversation_id)
+        _limiter(request, "feedback_limiter").hit(conversation.id)
+        await feedback.do_rate_conversation(session, conversation, body.score, body.comment)
+        [view] = await repository.describe(session, [conversation])
+    assert view.csat is not None
+    return view.csat

@@ -50,6 +50,18 @@ function readableOn(hex) {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.55 ? '#1b1f24' : '#ffffff';
 }
 
+const FEEDBACK = { up: ['👍', 'The visitor found this helpful'], down: ['👎', 'The visitor found this not helpful'] };
+
+/** The visitor's thumbs on an AI answer, or null. */
+function feedbackBadge(msg) {
+  const shown = msg.author === 'ai' ? FEEDBACK[msg.feedback] : null;
+  if (!shown) return null;
+  return h('span', {
+    class: `msg-feedback msg-feedback-${msg.feedback}`, testid: 'message-feedback',
+    dataset: { feedback: msg.feedback }, title: shown[1], 'aria-label': shown[1],
+  }, shown[0]);
+}
+
 function renderMessage(msg, conv) {
   const isPrivate = Boolean(msg.private);
   const attrs = {
@@ -75,7 +87,8 @@ function renderMessage(msg, conv) {
       h('span', { class: 'msg-author' }, authorLabel(msg, conv)),
       h('time', { class: 'msg-time', datetime: msg.created_at, title: fullTime(msg.created_at) },
         clockTime(msg.created_at)),
-      confidence),
+      confidence,
+      feedbackBadge(msg)),
     h('div', { class: 'msg-bubble' }, text, renderCitations(msg.citations)));
 }
 
@@ -290,6 +303,12 @@ export function createConversationView({ session, live, getMembers, onChange, on
     } else if (conv.pending_form) {
       parts.push(h('p', { class: 'lead-pending', testid: 'lead-pending' },
         `Waiting for the visitor to fill in the ${conv.pending_form.action} form`));
+    }
+    if (conv.csat) {
+      parts.push(h('p', {
+        class: 'conv-csat', testid: 'conv-csat', dataset: { score: String(conv.csat.score) },
+        title: fullTime(conv.csat.submitted_at),
+      }, `Visitor rating: ${conv.csat.score}/5`, conv.csat.comment ? ` — “${conv.csat.comment}”` : null));
     }
     ui.lead.replaceChildren(...parts);
     ui.lead.hidden = parts.length === 0;
@@ -597,6 +616,18 @@ export function createConversationView({ session, live, getMembers, onChange, on
     if (event.type === 'message.created' && data.message) {
       if (addMessages([data.message])) markRead();
     }
+    if (event.type === 'message.updated' && data.message) updateMessage(data.message);
+  }
+
+  /** A shown message changed (the visitor's thumbs): swap its feedback badge. */
+  function updateMessage(msg) {
+    const node = state.nodes.get(msg.seq);
+    const meta = node && node.querySelector('.msg-meta');
+    if (!meta) return;
+    const old = meta.querySelector('.msg-feedback');
+    const badge = feedbackBadge(msg);
+    if (old) old.remove();
+    if (badge) meta.append(badge);
   }
 
   /** The pane was hidden (another page): hiding loses the scroll position. */

@@ -311,6 +311,23 @@
     .fd-dots i:nth-child(3) { animation-delay: 0.3s; }
     @keyframes fd-blink { 0%, 80%, 100% { opacity: 0.25; } 40% { opacity: 1; } }
 
+    .fd-rate { display: flex; gap: 4px; margin: 4px 0 0 4px; }
+    .fd-rate button, .fd-csat-score {
+      padding: 2px 8px; border: 1px solid var(--fd-border); border-radius: 999px;
+      background: var(--fd-surface); color: var(--fd-muted); font-size: 12.5px; line-height: 1.4;
+    }
+    .fd-rate button:hover:not(:disabled), .fd-csat-score:hover:not(:disabled) { border-color: var(--fd-accent); }
+    .fd-rate button[aria-pressed="true"], .fd-csat-score[aria-pressed="true"] {
+      border-color: var(--fd-accent); background: var(--fd-accent); color: var(--fd-on-accent);
+    }
+    .fd-csat { margin: 0 14px 6px; padding: 8px 10px; border: 1px solid var(--fd-border); border-radius: 10px; text-align: center; }
+    .fd-csat[hidden] { display: none; }
+    .fd-csat-q { margin: 0 0 6px; font-size: 13px; font-weight: 600; }
+    .fd-csat-scores { display: flex; gap: 6px; justify-content: center; }
+    .fd-csat-score { min-width: 34px; font-size: 13.5px; color: var(--fd-text); }
+    .fd-csat-note { margin: 6px 0 0; font-size: 12px; color: var(--fd-muted); }
+    .fd-csat-note:empty { display: none; }
+
     .fd-status {
       margin: 0 14px 6px; padding: 7px 10px; border-radius: 8px;
       background: #fff7e6; color: #7a4d00; font-size: 12.5px; text-align: center;
@@ -388,6 +405,11 @@
           <span class="fd-typing-text"></span>
         </div>
         <p class="fd-status" role="status" hidden></p>
+        <section class="fd-csat" aria-labelledby="fd-csat-q" hidden>
+          <p class="fd-csat-q" id="fd-csat-q">How did we do?</p>
+          <div class="fd-csat-scores" role="group" aria-labelledby="fd-csat-q"></div>
+          <p class="fd-csat-note" role="status"></p>
+        </section>
         <div class="fd-footer">
           <button class="fd-handoff" type="button">${ICON_PERSON}<span>Talk to a person</span></button>
           <p class="fd-error" role="alert" hidden></p>
@@ -464,8 +486,15 @@
         close: $('.fd-close'), log: $('.fd-log'), typing: $('.fd-typing'),
         typingText: $('.fd-typing-text'), status: $('.fd-status'), handoff: $('.fd-handoff'),
         error: $('.fd-error'), form: $('.fd-composer'), input: $('.fd-input'),
-        send: $('.fd-send'), count: $('.fd-count'),
+        send: $('.fd-send'), count: $('.fd-count'), csat: $('.fd-csat'),
+        csatScores: $('.fd-csat-scores'), csatNote: $('.fd-csat-note'),
       };
+      for (let score = 1; score <= 5; score += 1) {
+        this.ui.csatScores.append(h('button', {
+          type: 'button', class: 'fd-csat-score', 'data-score': String(score),
+          'aria-pressed': 'false', 'aria-label': `${score} out of 5`,
+        }, String(score)));
+      }
       this.setConnection('closed');
       this.applyAgentName('Chat');
       this.renderStatus();
@@ -477,6 +506,10 @@
       launcher.addEventListener('click', () => (this.isOpen() ? this.close() : this.open()));
       close.addEventListener('click', () => this.close());
       handoff.addEventListener('click', () => this.requestHandoff());
+      this.ui.csatScores.addEventListener('click', (event) => {
+        const button = event.target.closest('.fd-csat-score');
+        if (button) this.sendCsat(Number(button.getAttribute('data-score')));
+      });
       form.addEventListener('submit', (event) => {
         event.preventDefault();
         this.submit();
@@ -742,11 +775,78 @@
       status.textContent = waiting ? WAITING_NOTICE : '';
       status.hidden = !waiting;
       handoff.hidden = waiting || this.status === 'human';
+      this.renderCsat();
       sub.textContent = {
         waiting: 'A person will join shortly',
         human: 'You\u2019re chatting with our team',
         closed: 'This conversation has ended',
       }[this.status] || 'We usually reply in a few seconds';
+    }
+
+    // ------------------------------------------------------------ feedback
+
+    renderCsat() {
+      const { csat, csatScores, csatNote } = this.ui;
+      const closed = this.status === 'closed' && Boolean(this.conv);
+      if (!closed) {
+        // A new message reopens the conversation; its next close asks again.
+        this.csatScore = null;
+        csatNote.textContent = '';
+      }
+      csat.hidden = !closed;
+      for (const button of csatScores.children) {
+        button.setAttribute('aria-pressed', String(Number(button.getAttribute('data-score')) === this.csatScore));
+      }
+    }
+
+    async sendCsat(score) {
+      if (!this.conv || this.status !== 'closed' || this.csatBusy) return;
+      this.csatBusy = true;
+      this.showError(null);
+      try {
+        await api('POST', `/conversations/${encodeURIComponent(this.conv.id)}/csat`,
+          { body: { score }, token: this.conv.token });
+        this.csatScore = score;
+        this.renderCsat();
+        this.ui.csatNote.textContent = 'Thanks for your feedback!';
+      } catch (error) {
+        this.showError(error.message);
+      } finally {
+        this.csatBusy = false;
+      }
+    }
+
+    renderRating(message) {
+      const row = h('div', { class: 'fd-rate', role: 'group', 'aria-label': 'Rate this answer' });
+      const choices = [['up', '\u{1F44D}', 'Helpful'], ['down', '\u{1F44E}', 'Not helpful']];
+      for (const [rating, icon, label] of choices) {
+        const button = h('button', {
+          type: 'button', class: 'fd-rate-btn', 'data-rating': rating, 'aria-label': label,
+          title: label, 'aria-pressed': String(message.feedback === rating),
+        }, icon);
+        button.addEventListener('click', () => this.rate(row, message.seq, rating));
+        row.append(button);
+      }
+      return row;
+    }
+
+    async rate(row, seq, rating) {
+      if (!this.conv || row.getAttribute('aria-busy') === 'true') return;
+      const pressed = row.querySelector(`[data-rating="${rating}"]`).getAttribute('aria-pressed') === 'true';
+      row.setAttribute('aria-busy', 'true');
+      this.showError(null);
+      try {
+        const data = await api('POST',
+          `/conversations/${encodeURIComponent(this.conv.id)}/messages/${seq}/feedback`,
+          { body: { rating: pressed ? null : rating }, token: this.conv.token });
+        for (const button of row.children) {
+          button.setAttribute('aria-pressed', String(button.getAttribute('data-rating') === data.feedback));
+        }
+      } catch (error) {
+        this.showError(error.message);
+      } finally {
+        row.removeAttribute('aria-busy');
+      }
     }
 
     async requestHandoff() {
@@ -911,6 +1011,7 @@
       if (author === 'ai' && Array.isArray(message.citations) && message.citations.length) {
         el.append(this.renderCitations(message.citations));
       }
+      if (author === 'ai' && typeof message.seq === 'number' && !form) el.append(this.renderRating(message));
       this.setTimestamp(el, message.created_at);
       return el;
     }
