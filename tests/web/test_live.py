@@ -52,6 +52,7 @@ def test_the_widget_socket_streams_answers_status_and_typing(
     visitor = visitors()
     with _visitor_socket(server, visitor.token) as socket:
         assert _next(socket) == {"type": "status", "status": "bot"}
+        assert _next(socket) == {"type": "form", "pending_form": None}  # state as of now
         visitor.send("When is the service department open?", client_id="q1")
         mine = _next(socket, "message")["message"]
         assert (mine["seq"], mine["author"], mine["client_id"]) == (1, "visitor", "q1")
@@ -186,7 +187,7 @@ def test_sockets_refuse_bad_credentials(
 ) -> None:
     good = visitors()
     with _visitor_socket(server, good.token) as socket:
-        _next(socket, "status")
+        _next(socket, "form")  # the last frame of the greeting
         socket.send("not json")
         assert _next(socket)["error"]["code"] == "bad_frame"
         socket.send("[1, 2]")

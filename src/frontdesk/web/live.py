@@ -117,6 +117,11 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
         await websocket.send_json(
             {"type": "status", "status": current.status if current else "closed"}
         )
+        # The form state as of now, for a form offered while this socket was away.
+        pending = current.pending_form if current else None
+        await websocket.send_json(
+            {"type": "form", "pending_form": pending["action"] if pending else None}
+        )
 
         async def on_event(event: Event) -> None:
             nonlocal last
