@@ -19,10 +19,13 @@ from frontdesk.actions.models import ActionRun
 from frontdesk.agent.models import Agent
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.models import Conversation
-from frontdesk.conversations.repository import describe
-from frontdesk.conversations.thread import add_message, announce_changes, system_note
+from frontdesk.conversations.thread import (
+    add_message,
+    announce_action,
+    announce_changes,
+    system_note,
+)
 from frontdesk.errors import Conflict, NotFound
-from frontdesk.events.store import record
 
 _ACTIONS: TypeAdapter[list[Action]] = TypeAdapter(list[Action])
 
@@ -148,18 +151,7 @@ async def submit_form(
     if handoff:
         await lifecycle.hand_off(session, conversation, handoff["trigger"], handoff["reason"])
     await announce_changes(session, conversation, ["lead"])
-    [view] = await describe(session, [conversation])
-    await record(
-        session,
-        "action.submitted",
-        conversation.workspace_id,
-        conversation.id,
-        {
-            "conversation": view.model_dump(mode="json"),
-            "action": {"name": name, "kind": "form", "values": values},
-        },
-    )
-    await session.flush()
+    await announce_action(session, conversation, {"name": name, "kind": "form", "values": values})
     return Submitted(lead, [run.id for run in runs])
 
 

@@ -69,6 +69,21 @@ async def announce_message_updated(
     )
 
 
+async def announce_action(
+    session: AsyncSession, conversation: Conversation, action: dict[str, Any]
+) -> None:
+    """A visitor answered one of the agent's actions (a form): ``action.submitted``."""
+    await session.flush()
+    [view] = await describe(session, [conversation])
+    await record(
+        session,
+        "action.submitted",
+        conversation.workspace_id,
+        conversation.id,
+        {"conversation": _json(view), "action": action},
+    )
+
+
 async def system_note(
     session: AsyncSession, conversation: Conversation, event: str, text: str
 ) -> Message:
