@@ -35,6 +35,11 @@ class Member(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(200))
+    # online / away while an inbox is open (away chosen by the member), offline otherwise.
+    presence: Mapped[str] = mapped_column(String(8), default="offline")
+    presence_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # What the member chose for when they are connected: online or away.
+    presence_choice: Mapped[str] = mapped_column(String(8), default="online")
 
 
 class AuthSession(Base):

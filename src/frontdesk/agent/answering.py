@@ -173,17 +173,21 @@ class AnswerService:
         draft = await self.draft(agent, question, query_vector, thread)
         score = confidence(draft.evidence)
         generation = draft.generation
+        tokens = generation.tokens if generation is not None else 0
         if generation is None or not generation.text or score < agent.confidence_threshold:
-            return self._refusal(agent, score, draft.generator, bool(draft.hits))
+            return self._refusal(agent, score, draft.generator, bool(draft.hits), tokens)
         return AnswerOut(
             answer=generation.text,
             citations=[_citation(hit) for hit in draft.cited],
             confidence=score,
             handoff=Handoff(triggered=False),
             generator=draft.generator,
+            tokens=tokens,
         )
 
-    def _refusal(self, agent: Agent, score: float, generator: str, had_hits: bool) -> AnswerOut:
+    def _refusal(
+        self, agent: Agent, score: float, generator: str, had_hits: bool, tokens: int = 0
+    ) -> AnswerOut:
         why = (
             f"confidence {score:.2f} is below the agent's threshold "
             f"{agent.confidence_threshold:.2f}"
@@ -198,4 +202,7 @@ class AnswerService:
                 triggered=True, trigger="low_confidence", reason=f"Low confidence: {why}."
             ),
             generator=generator,
+            answered=False,
+            gap=True,
+            tokens=tokens,
         )

@@ -85,7 +85,7 @@ def _handoff(agent: Agent, verdict: Verdict, config: RulesConfig) -> AnswerOut:
     )
 
 
-def _not_answered(text: str) -> AnswerOut:
+def _not_answered(text: str, gap: bool = False) -> AnswerOut:
     return AnswerOut(
         answer=text,
         citations=[],
@@ -93,6 +93,7 @@ def _not_answered(text: str) -> AnswerOut:
         handoff=Handoff(triggered=False),
         generator=RULES,
         answered=False,
+        gap=gap,
     )
 
 
@@ -100,14 +101,15 @@ def _after_unanswered(
     agent: Agent, config: RulesConfig, answer: AnswerOut, failed_before: int
 ) -> AnswerOut:
     """Low confidence: hand off now, or (with failed_attempts) ask to rephrase first."""
-    answer = answer.model_copy(update={"answered": False})
+    answer = answer.model_copy(update={"answered": False, "gap": True})
     if not config.failed_attempts:
         return answer
     failed = failed_before + 1
     if failed < config.failed_attempts:
-        return _not_answered(REPHRASE)
-    return _handoff(
+        return _not_answered(REPHRASE, gap=True)
+    handoff = _handoff(
         agent,
         Verdict("failed_attempts", f"{failed} questions in a row the AI could not answer"),
         config,
     )
+    return handoff.model_copy(update={"gap": True, "tokens": answer.tokens})

@@ -48,3 +48,8 @@ class AnswerOut(BaseModel):
     answered: bool = Field(
         True, description="False when the AI could not answer (counts toward failed_attempts)."
     )
+    gap: bool = Field(
+        False,
+        description="True when the agent's knowledge had no answer (a knowledge gap in insights).",
+    )
+    tokens: int = Field(0, ge=0, description="Tokens an LLM generator used (0 for extractive).")

@@ -63,7 +63,15 @@ async def hand_off(
     conversation.handoff_reason = reason
     reason = reason.rstrip(".")
     await system_note(
-        session, conversation, "handoff", f"Handed off: {reason[:1].lower()}{reason[1:]}"
+        session,
+        conversation,
+        "handoff",
+        f"Handed off: {reason[:1].lower()}{reason[1:]}",
+        {
+            "trigger": trigger,
+            "reason": conversation.handoff_reason,
+            "team_id": conversation.team_id,
+        },
     )
     await announce_changes(session, conversation, ["status"])
     return True

@@ -102,6 +102,7 @@ async def post_ai_answer(
         author_name=agent.name,
         citations=[c.model_dump(mode="json") for c in answer.citations],
         confidence=None if answer.generator == RULES else answer.confidence,
+        payload={"answered": answer.answered, "gap": answer.gap, "tokens": answer.tokens},
     )
     conversation.failed_attempts = 0 if answer.answered else conversation.failed_attempts + 1
     handoff = answer.handoff

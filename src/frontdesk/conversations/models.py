@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -30,6 +31,7 @@ OPEN_STATUSES: tuple[Status, ...] = ("bot", "waiting", "human")
 
 class Conversation(Timestamped, Base):
     __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_workspace_status", "workspace_id", "status"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cv"))
     workspace_id: Mapped[str] = mapped_column(
@@ -58,6 +60,12 @@ class Conversation(Timestamped, Base):
     csat_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     csat_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     csat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The team a handoff is routed to (by a rule's ``team`` or a team's route tags). No
+    # foreign key (see migration 0009): deleting a team clears it.
+    team_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    # Written when the conversation starts waiting: {"text", "wants", "answered", "unanswered",
+    # "by", "at"}; shown at the top of the conversation in the inbox.
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Message(Base):

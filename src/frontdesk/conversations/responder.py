@@ -135,6 +135,7 @@ class Responder:
                     reason="The AI could not answer because of an internal error.",
                 ),
                 generator="none",
+                answered=False,
             )
 
     async def _typing(self, conversation: Conversation, agent: Agent, typing: bool) -> None:

@@ -85,9 +85,13 @@ async def announce_action(
 
 
 async def system_note(
-    session: AsyncSession, conversation: Conversation, event: str, text: str
+    session: AsyncSession,
+    conversation: Conversation,
+    event: str,
+    text: str,
+    payload: dict[str, Any] | None = None,
 ) -> Message:
-    return await add_message(session, conversation, "system", text, event=event)
+    return await add_message(session, conversation, "system", text, event=event, payload=payload)
 
 
 async def announce_created(session: AsyncSession, conversation: Conversation) -> None:

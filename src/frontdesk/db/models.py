@@ -15,6 +15,8 @@ from frontdesk.db.base import Base
 from frontdesk.events.store import EventRecord
 from frontdesk.inbox.models import ConversationTag, Tag
 from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source
+from frontdesk.teams.models import Team, TeamMember
+from frontdesk.usage.models import UsageMonth
 from frontdesk.vault.models import Secret
 
 __all__ = [
@@ -39,6 +41,9 @@ __all__ = [
     "Secret",
     "Source",
     "Tag",
+    "Team",
+    "TeamMember",
+    "UsageMonth",
     "Webhook",
     "Workspace",
 ]

@@ -1,0 +1,1 @@
+"""Insights: what the agent resolves, what it hands off, and what content is missing."""

@@ -1,0 +1,1 @@
+"""Teams, routing of handoffs to a team, auto-assignment and member presence."""
