@@ -16,12 +16,15 @@ from frontdesk.web import (
     auth,
     conversations,
     errors,
+    insights,
     live,
     pages,
     secrets,
     sources,
     tags,
     team,
+    teams,
+    usage,
     webhooks,
     widget,
 )
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        await runtime.presence.reset()
         await runtime.alerts.start()
         await runtime.worker.start()
         await runtime.responder.recover()
@@ -66,11 +70,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for module in (
         auth,
         team,
+        teams,
         secrets,
         agents,
         sources,
         conversations,
         tags,
+        usage,
+        insights,
         widget,
         live,
         pages,

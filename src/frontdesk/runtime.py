@@ -29,6 +29,7 @@ from frontdesk.knowledge.service import KnowledgeService
 from frontdesk.knowledge.worker import IngestionWorker
 from frontdesk.rules.engine import RulesEngine
 from frontdesk.settings import Settings
+from frontdesk.teams.presence import Presence
 from frontdesk.vault.cipher import Cipher, load_key
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Runtime:
         # Started by the server only (app lifespan); CLI commands never send alerts.
         self.alerts = AlertDispatcher(self.db, self.broker, settings, lambda: self.cipher)
         self.actions = ActionRunner(self.db, self.broker, lambda: self.cipher, settings.inbox_link)
+        self.presence = Presence(self.db, self.changes)
 
     def changes(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A write transaction whose events are published once it commits."""

@@ -98,8 +98,8 @@ def test_import_creates_then_updates_and_export_round_trips(client: httpx.Client
     assert agent["actions"][1]["headers"] == {"Authorization": "Bearer ${secret:HELPDESK_TOKEN}"}
     assert agent["rules"]["topics"][0]["collect"] == "lead"
     assert agent["rules"]["keywords"] == [
-        {"phrase": "accident", "priority": "urgent", "tags": [], "collect": None},
-        {"phrase": "emergency", "priority": None, "tags": [], "collect": None},
+        {"phrase": "accident", "priority": "urgent", "tags": [], "collect": None, "team": None},
+        {"phrase": "emergency", "priority": None, "tags": [], "collect": None, "team": None},
     ]
     partial = "name: Ridgeline Powersports\ngreeting: Howdy!\n"
     updated = client.post("/api/v1/agents/import", content=partial, headers=headers)

@@ -95,3 +95,25 @@ def test_only_a_handoff_sends_email(
     [email] = mailbox.wait_for(1)
     assert visitor.id not in _text(email)
     assert len(_settled(settings)) == 1
+
+
+def test_a_conversation_routed_to_a_team_emails_that_team_only(
+    visitors: Any,
+    member: httpx.Client,
+    client: httpx.Client,
+    agent: dict[str, Any],
+    accounts: Accounts,
+    mailbox: Mailbox,
+    settings: Settings,
+) -> None:
+    fiona = accounts.member("fiona@ridgeline.test", name="Fiona")
+    rules = {"keywords": [{"phrase": "loan", "team": "Finance"}]}
+    assert client.patch(f"/api/v1/agents/{agent['id']}", json={"rules": rules}).is_success
+    team = client.post("/api/v1/teams", json={"name": "Finance", "members": [fiona.id]})
+    assert team.status_code == 201, team.text
+    visitors().send("I need a loan for a trailer")
+    [email] = mailbox.wait_for(1)
+    assert email["To"] == "fiona@ridgeline.test"
+    # Sam (not in Finance) got nothing: one delivery in all.
+    [delivery] = _settled(settings)
+    assert delivery.recipient == "fiona@ridgeline.test"

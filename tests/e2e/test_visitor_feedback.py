@@ -63,4 +63,11 @@ async def test_thumbs_and_csat_reach_the_inbox(
     await expect(rating).to_have_attribute("data-score", "4")
     await expect(rating).to_contain_text("4/5")
     await inbox.tab.screenshot(artifacts, "inbox-feedback.png")
+
+    # After a reload the widget still shows the rating given (not an unanswered question).
+    await widget.page.reload()
+    await expect(widget.launcher).to_be_visible()
+    await widget.open()
+    await expect(four).to_have_attribute("aria-pressed", "true")
+    await expect(csat.locator(".fd-csat-note")).to_have_text("Thanks for your feedback!")
     assert widget.tab.errors == [] and inbox.tab.errors == []

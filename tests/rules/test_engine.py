@@ -86,7 +86,7 @@ def test_rules_in_a_conversation_and_in_ask(client: httpx.Client, agent, visitor
     patched = client.patch(f"/api/v1/agents/{agent['id']}", json={"rules": rules})
     assert patched.status_code == 200, patched.text
     assert patched.json()["rules"]["keywords"] == [
-        {"phrase": "accident", "priority": "urgent", "tags": [], "collect": None}
+        {"phrase": "accident", "priority": "urgent", "tags": [], "collect": None, "team": None}
     ]
     bad = client.patch(f"/api/v1/agents/{agent['id']}", json={"rules": {"keywordz": []}})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "rules.keywordz"

@@ -78,6 +78,7 @@ def test_upload_ingests_in_background_then_answers(client: httpx.Client) -> None
         "priority": None,
         "tags": [],
         "collect": None,
+        "team": None,
     }
     refusal = client.post(
         f"/api/v1/agents/{agent['id']}/ask", json={"question": "Who won the 1998 World Cup?"}

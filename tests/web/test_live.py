@@ -147,7 +147,7 @@ def test_the_inbox_socket_resumes_from_the_last_event_id(
         assert kinds == [
             ("message.created", None),  # the AI's handoff message
             ("message.created", None),  # "Handed off: visitor asked for a person"
-            ("conversation.updated", ["status"]),
+            ("conversation.updated", ["status", "team", "summary"]),
             ("message.created", None),  # the private note: members see it
             ("conversation.updated", ["priority"]),
         ]

@@ -62,6 +62,7 @@ class Replies:
                 update={
                     "tags": [*verdict.tags, *handoff.tags],
                     "priority": handoff.priority or verdict.priority,
+                    "team": handoff.team or verdict.team,
                 }
             )
         return answer
@@ -79,6 +80,7 @@ def _handoff(agent: Agent, verdict: Verdict, config: RulesConfig) -> AnswerOut:
             priority=verdict.priority,
             tags=list(verdict.tags),
             collect=verdict.collect,
+            team=verdict.team,
         ),
         generator=RULES,
         answered=False,

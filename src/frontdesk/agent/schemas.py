@@ -37,6 +37,7 @@ class Handoff(BaseModel):
     )
     tags: list[str] = Field(default_factory=list, description="Tags the rules add.")
     collect: str | None = Field(None, description="Form to collect before the handoff.")
+    team: str | None = Field(None, description="Team the rule routes the conversation to.")
 
 
 class AnswerOut(BaseModel):

@@ -18,6 +18,7 @@ from frontdesk.db.base import as_utc
 from frontdesk.events.store import EventRecord
 from frontdesk.events.types import Event
 from frontdesk.settings import Settings
+from frontdesk.teams.models import TeamMember
 
 CURSOR = "alerts"
 
@@ -107,7 +108,7 @@ async def queue_for(session: AsyncSession, event: Event, name: str, settings: Se
 
 async def _queue_emails(session: AsyncSession, event: Event, settings: Settings) -> int:
     conversation = event.data.get("conversation") or {}
-    members = await session.scalars(
+    query = (
         select(Member)
         .outerjoin(AlertPreference, AlertPreference.member_id == Member.id)
         .where(
@@ -116,6 +117,13 @@ async def _queue_emails(session: AsyncSession, event: Event, settings: Settings)
         )
         .order_by(Member.created_at)
     )
+    team = conversation.get("team")
+    if team:
+        # Routed to a team: its members hear of it, not the whole workspace.
+        query = query.where(
+            Member.id.in_(select(TeamMember.member_id).where(TeamMember.team_id == team["id"]))
+        )
+    members = await session.scalars(query)
     recipients = list(members)
     if not recipients:
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from frontdesk import __version__
-from frontdesk.cli import accounts, agents, ask, knowledge, secrets, serve
+from frontdesk.cli import accounts, agents, ask, knowledge, secrets, serve, usage
 from frontdesk.cli.common import data_dir_option
 
 
@@ -26,6 +26,7 @@ cli.add_command(accounts.users)
 cli.add_command(accounts.apikeys)
 cli.add_command(secrets.secrets)
 cli.add_command(secrets.workspace)
+cli.add_command(usage.usage)
 
 
 def main() -> None:

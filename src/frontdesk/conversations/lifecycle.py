@@ -14,9 +14,11 @@ from frontdesk.accounts.credentials import digest, new_token
 from frontdesk.accounts.service import get_member
 from frontdesk.agent.models import Agent
 from frontdesk.conversations.models import Conversation
+from frontdesk.conversations.summary import summarize
 from frontdesk.conversations.thread import announce_changes, announce_created, system_note
 from frontdesk.db.base import utcnow
 from frontdesk.errors import Conflict, Forbidden, InvalidInput
+from frontdesk.teams import routing
 
 
 @dataclass
@@ -53,9 +55,15 @@ async def hand_off(
     trigger: str,
     reason: str,
 ) -> bool:
-    """Ask for a person; False when a person already has (or is about to have) it."""
+    """Ask for a person; False when a person already has (or is about to have) it.
+
+    The conversation goes to its team (see :mod:`frontdesk.teams.routing`), gets a summary
+    for whoever picks it up, and is assigned at once when the team auto-assigns."""
     if conversation.status in ("waiting", "human"):
         return False
+    team = await routing.team_for(session, conversation)
+    conversation.team_id = team.id if team is not None else None
+    conversation.summary = await summarize(session, conversation)
     conversation.status = "waiting"
     conversation.waiting_since = utcnow()
     conversation.closed_at = None
@@ -73,7 +81,9 @@ async def hand_off(
             "team_id": conversation.team_id,
         },
     )
-    await announce_changes(session, conversation, ["status"])
+    await announce_changes(session, conversation, ["status", "team", "summary"])
+    if team is not None:
+        await routing.auto_assign(session, conversation, team)
     return True
 
 
@@ -112,6 +122,7 @@ async def assign(
         raise Conflict("This conversation is closed; reopen it first.")
     if member_id == conversation.assignee_id:
         return
+    previous = conversation.assignee_id
     changes = ["assignee"]
     if member_id is None:
         conversation.assignee_id = None
@@ -131,6 +142,7 @@ async def assign(
             changes.append("status")
     await system_note(session, conversation, "assigned", text)
     await announce_changes(session, conversation, changes)
+    await routing.fill_teams_of(session, conversation.workspace_id, previous)
 
 
 async def hand_back(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
@@ -138,6 +150,7 @@ async def hand_back(session: AsyncSession, caller: Caller, conversation: Convers
         raise Conflict("The AI already handles this conversation.")
     if conversation.status == "closed":
         raise Conflict("This conversation is closed; reopen it first.")
+    previous = conversation.assignee_id
     conversation.status = "bot"
     conversation.assignee_id = None
     conversation.waiting_since = None
@@ -145,6 +158,7 @@ async def hand_back(session: AsyncSession, caller: Caller, conversation: Convers
     _drop_held_handoff(conversation)
     await system_note(session, conversation, "handback", f"{actor(caller)} handed back to the AI")
     await announce_changes(session, conversation, ["status", "assignee"])
+    await routing.fill_teams_of(session, conversation.workspace_id, previous)
 
 
 async def close(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
@@ -157,6 +171,7 @@ async def close(session: AsyncSession, caller: Caller, conversation: Conversatio
     conversation.pending_form = None
     await system_note(session, conversation, "closed", f"Closed by {actor(caller)}")
     await announce_changes(session, conversation, changes)
+    await routing.fill_teams_of(session, conversation.workspace_id, conversation.assignee_id)
 
 
 async def reopen(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:

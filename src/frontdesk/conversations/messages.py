@@ -20,8 +20,13 @@ from frontdesk.errors import Conflict, InvalidInput
 from frontdesk.inbox.tagging import add_rule_tags
 from frontdesk.rules.config import RulesConfig
 from frontdesk.rules.hours import BusinessHours
+from frontdesk.teams import routing
 
 BUTTON_REASON = "visitor asked for a person"
+TEAM_AWAY = (
+    "Our {team} team isn't online right now. Your message is saved and they will get back to "
+    "you as soon as they can."
+)
 
 
 @dataclass
@@ -110,6 +115,8 @@ async def post_ai_answer(
         await add_rule_tags(session, conversation, handoff.tags)
     if handoff.priority:
         await lifecycle.set_priority(session, conversation, handoff.priority)
+    if handoff.team:
+        await routing.note_rule_team(session, conversation, handoff.team)
     if handoff.triggered:
         await escalate(
             session,
@@ -132,12 +139,18 @@ async def escalate(
 ) -> None:
     """Hand off. A rule's own form (``collect``) is filled in first, unless the conversation
     is urgent; the agent's general form (``rules.collect``) and the closed-hours form are shown
-    next to a handoff that happens at once, so the team always hears of it."""
+    next to a handoff that happens at once, so the team always hears of it.
+
+    Outside business hours, or when nobody of the team the conversation goes to is online,
+    the visitor is told so at once and asked for their details (the closed-hours form)."""
     hours = BusinessHours.model_validate(agent.business_hours) if agent.business_hours else None
     is_open = hours is None or hours.is_open(utcnow())
-    hold = collect is not None and is_open and conversation.priority != "urgent"
+    team = await routing.team_for(session, conversation)
+    nobody_online = team is not None and not await routing.online_members(session, team)
+    closed = not is_open or nobody_online
+    hold = collect is not None and not closed and conversation.priority != "urgent"
     name = collect or RulesConfig.model_validate(agent.rules or {}).collect
-    if not is_open and hours is not None:
+    if closed and hours is not None:
         name = name or hours.collect
     # Details already given in this conversation are not asked for again.
     form = find_form(agent, name) if name and not conversation.lead else None
@@ -145,9 +158,15 @@ async def escalate(
         await offer_form(session, agent, conversation, form, {"trigger": trigger, "reason": reason})
         return
     handed = await lifecycle.hand_off(session, conversation, trigger, reason)
-    if handed and hours is not None and not is_open:
-        await add_message(session, conversation, "ai", hours.closed_message, author_name=agent.name)
-        await system_note(session, conversation, "closed_hours", "Outside business hours")
+    if handed and closed:
+        if not is_open and hours is not None:
+            text, note = hours.closed_message, ("closed_hours", "Outside business hours")
+        else:
+            assert team is not None
+            text = hours.closed_message if hours is not None else TEAM_AWAY.format(team=team.name)
+            note = ("team_offline", f"Nobody in {team.name} is online")
+        await add_message(session, conversation, "ai", text, author_name=agent.name)
+        await system_note(session, conversation, *note)
     if handed and form is not None:
         await offer_form(session, agent, conversation, form, None)
 

@@ -22,12 +22,15 @@ from frontdesk.conversations.schemas import (
     LeadOut,
     MessageOut,
     PendingForm,
+    SummaryOut,
+    TeamRef,
     VisitorInfo,
     VisitorMessageOut,
 )
 from frontdesk.db.base import as_utc, utcnow
 from frontdesk.errors import NotFound
 from frontdesk.inbox.queries import tagged, tags_of
+from frontdesk.teams.models import Team
 
 # The latest messages the AI reads when answering in a conversation.
 THREAD_LIMIT = 50
@@ -47,6 +50,7 @@ class Filters:
     priority: str | None = None
     tags: Sequence[str] = ()  # all of them
     limit: int = 100
+    teams: Sequence[str] | None = None  # any of these team ids
 
 
 async def get_conversation(
@@ -72,6 +76,8 @@ async def list_conversations(
         query = query.where(Conversation.assignee_id == filters.assignee)
     if filters.priority:
         query = query.where(Conversation.priority == filters.priority)
+    if filters.teams is not None:
+        query = query.where(Conversation.team_id.in_(filters.teams))
     for name in filters.tags:
         query = query.where(Conversation.id.in_(tagged(workspace_id, name)))
     query = query.order_by(
@@ -215,6 +221,12 @@ async def describe(
         )
         unread = dict(rows.all())
     tags = await tags_of(session, ids)
+    team_ids = {c.team_id for c in conversations if c.team_id}
+    team_names: dict[str, str] = (
+        dict((await session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids)))).all())
+        if team_ids
+        else {}
+    )
     return [
         _conversation_out(
             c,
@@ -223,6 +235,7 @@ async def describe(
             last.get(c.id),
             unread,
             tags.get(c.id, []),
+            team_names,
         )
         for c in conversations
     ]
@@ -235,7 +248,9 @@ def _conversation_out(
     last: Message | None,
     unread: dict[str, int],
     tags: list[tuple[str, str]],
+    team_names: dict[str, str],
 ) -> ConversationOut:
+    team_name = team_names.get(c.team_id) if c.team_id else None
     return ConversationOut(
         id=c.id,
         agent_id=c.agent_id,
@@ -273,6 +288,8 @@ def _conversation_out(
         csat=CsatOut(score=c.csat_score, comment=c.csat_comment, submitted_at=as_utc(c.csat_at))
         if c.csat_score is not None and c.csat_at is not None
         else None,
+        team=TeamRef(id=c.team_id, name=team_name) if c.team_id and team_name else None,
+        summary=SummaryOut.model_validate(c.summary) if c.summary else None,
         created_at=as_utc(c.created_at),
         updated_at=as_utc(c.updated_at),
     )

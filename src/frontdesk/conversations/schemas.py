@@ -60,6 +60,26 @@ class CsatOut(BaseModel):
     submitted_at: datetime
 
 
+class TeamRef(BaseModel):
+    id: str
+    name: str
+
+
+class AnsweredOut(BaseModel):
+    question: str
+    answer: str
+
+
+class SummaryOut(BaseModel):
+    """Written when the conversation started waiting, from the thread as written."""
+
+    text: str
+    wants: list[str] = Field(description="What the visitor still wants (their own words).")
+    answered: list[AnsweredOut] = Field(description="Questions the AI already answered.")
+    by: str = Field(description="extractive, or the generator that wrote it.")
+    at: datetime
+
+
 class ConversationOut(BaseModel):
     id: str
     agent_id: str
@@ -82,6 +102,8 @@ class ConversationOut(BaseModel):
     lead: LeadOut | None = None
     pending_form: PendingForm | None = None
     csat: CsatOut | None = Field(None, description="The visitor's rating once it closed.")
+    team: TeamRef | None = Field(None, description="The team the conversation is routed to.")
+    summary: SummaryOut | None = Field(None, description="Handoff summary, once it waited.")
     created_at: datetime
     updated_at: datetime
 
@@ -153,6 +175,9 @@ class VisitorMessages(BaseModel):
     status: StatusName
     messages: list[VisitorMessageOut]
     pending_form: str | None = Field(None, description="The form waiting for an answer.")
+    csat_score: int | None = Field(
+        None, description="The rating the visitor already gave this conversation (1-5)."
+    )
 
 
 class MessageText(BaseModel):

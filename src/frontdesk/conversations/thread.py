@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.conversations.models import Author, Conversation, Message
 from frontdesk.conversations.repository import describe, message_out, next_seq
 from frontdesk.events.store import record
+from frontdesk.usage import meter
 
 
 async def add_message(
@@ -44,6 +45,7 @@ async def add_message(
     )
     session.add(message)
     await session.flush()
+    await meter.message_added(session, message)
     [view] = await describe(session, [conversation])
     await record(
         session,
@@ -96,6 +98,7 @@ async def system_note(
 
 async def announce_created(session: AsyncSession, conversation: Conversation) -> None:
     await session.flush()
+    await meter.conversation_started(session, conversation)
     [view] = await describe(session, [conversation])
     await record(
         session,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData
@@ -31,8 +32,20 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{head}{tail}"
 
 
+Clock = Callable[[], datetime]
+
+_clock: Clock | None = None
+
+
+def set_clock(clock: Clock | None) -> None:
+    """For tests and simulations: make :func:`utcnow` read ``clock`` (None: the real time)."""
+    global _clock
+    _clock = clock
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current time in UTC; every stored timestamp comes from here."""
+    return _clock() if _clock is not None else datetime.now(UTC)
 
 
 class Base(DeclarativeBase):

@@ -16,6 +16,8 @@ from frontdesk.agent.settings import AgentIn
 from frontdesk.errors import NotFound
 from frontdesk.knowledge.service import IngestResult
 from frontdesk.runtime import Runtime
+from frontdesk.teams.schemas import TeamIn
+from frontdesk.teams.service import create_team, team_named
 
 AGENT_NAME = "Ridgeline Powersports"
 
@@ -35,14 +37,27 @@ DEMO_EMAIL = "demo@frontdesk.local"
 DEMO_PASSWORD = "frontdesk-demo"
 
 
+# The teams the demo agent's rules route to; Dana is in each, and Finance auto-assigns.
+DEMO_TEAMS = (
+    TeamIn(name="Sales", route_tags=["sales"]),
+    TeamIn(name="Service", route_tags=["safety"]),
+    TeamIn(name="Finance", route_tags=["financing"], auto_assign=True),
+)
+
+
 async def seed_member(runtime: Runtime, workspace_id: str) -> None:
-    """The demo's team member (owner), created once."""
+    """The demo's team member (owner) and the teams, created once."""
     async with runtime.db.transaction() as session:
         if await session.scalar(select(Member.id).where(Member.email == DEMO_EMAIL)):
             return
-        await create_member(
+        dana = await create_member(
             session, workspace_id, DEMO_EMAIL, DEMO_PASSWORD, role="owner", name="Dana (demo)"
         )
+        for team in DEMO_TEAMS:
+            if await team_named(session, workspace_id, team.name) is None:
+                await create_team(
+                    session, workspace_id, team.model_copy(update={"members": [dana.id]})
+                )
 
 
 async def seed_demo(runtime: Runtime, workspace_id: str) -> tuple[Agent, list[IngestResult]]:

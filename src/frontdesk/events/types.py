@@ -16,6 +16,7 @@ EventType = Literal[
     "message.created",
     "message.updated",
     "action.submitted",
+    "member.presence",
     "typing",
 ]
 

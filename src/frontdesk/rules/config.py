@@ -22,6 +22,12 @@ class RuleEffects(BaseModel):
     priority: PriorityName | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=10)
     collect: str | None = Field(None, description="Form action collected before the handoff.")
+    team: str | None = Field(
+        None,
+        min_length=1,
+        max_length=80,
+        description="Team (by name) the conversation is handed to, e.g. 'Finance'.",
+    )
 
 
 class KeywordRule(RuleEffects):

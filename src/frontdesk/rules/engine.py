@@ -27,6 +27,7 @@ class Verdict:
     tags: tuple[str, ...] = ()
     collect: str | None = None
     handoff: bool = True
+    team: str | None = None
     unhelpful: bool = False
 
 
@@ -86,8 +87,20 @@ class RulesEngine:
             return verdict
         tags = tuple(noted.tags) + (verdict.tags if verdict else ())
         if verdict is None:
-            return Verdict("topic", f"topic '{noted.name}'", noted.priority, tags, handoff=False)
-        return replace(verdict, priority=verdict.priority or noted.priority, tags=tags)
+            return Verdict(
+                "topic",
+                f"topic '{noted.name}'",
+                noted.priority,
+                tags,
+                handoff=False,
+                team=noted.team,
+            )
+        return replace(
+            verdict,
+            priority=verdict.priority or noted.priority,
+            tags=tags,
+            team=verdict.team or noted.team,
+        )
 
     def _later_rules(
         self,
@@ -127,7 +140,7 @@ class RulesEngine:
 
 
 def _fired(trigger: str, reason: str, rule: KeywordRule | TopicRule) -> Verdict:
-    return Verdict(trigger, reason, rule.priority, tuple(rule.tags), rule.collect)
+    return Verdict(trigger, reason, rule.priority, tuple(rule.tags), rule.collect, team=rule.team)
 
 
 def _contains(text: str, phrase: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +17,7 @@ class MemberOut(BaseModel):
     email: str
     name: str
     role: Role
+    presence: Literal["online", "away", "offline"] = "offline"
     created_at: datetime
 
 

@@ -24,6 +24,7 @@ from frontdesk.conversations.schemas import (
     PriorityName,
     ReadIn,
 )
+from frontdesk.teams.service import get_team, teams_of
 from frontdesk.web.deps import CallerDep, RuntimeDep
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
@@ -51,6 +52,10 @@ async def list_conversations(
         list[str] | None,
         Query(description="Only conversations with this tag; repeated: with all of them"),
     ] = None,
+    team: Annotated[
+        list[str] | None,
+        Query(description="Only conversations routed to this team id; 'mine': to my teams"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ConversationList:
     """Sorted by priority (urgent first), then longest waiting, then latest activity."""
@@ -61,11 +66,26 @@ async def list_conversations(
     if assignee == "me":
         assignee = caller.member_id or "none"
     tags = [t.strip().lower() for t in tag or []]
-    filters = repository.Filters(statuses, agent_id, assignee, priority, tags, limit)
     async with runtime.db.session() as session:
+        teams = await _teams_filter(session, caller, team)
+        filters = repository.Filters(statuses, agent_id, assignee, priority, tags, limit, teams)
         rows = await repository.list_conversations(session, caller.workspace_id, filters)
         views = await repository.describe(session, rows, caller.member_id)
     return ConversationList(conversations=views)
+
+
+async def _teams_filter(
+    session: AsyncSession, caller: Caller, wanted: list[str] | None
+) -> list[str] | None:
+    if not wanted:
+        return None
+    ids: set[str] = set()
+    for value in wanted:
+        if value == "mine":
+            ids.update(await teams_of(session, caller.member_id) if caller.member_id else ())
+        else:
+            ids.add((await get_team(session, caller.workspace_id, value)).id)
+    return sorted(ids)
 
 
 @router.get("/{conversation_id}")

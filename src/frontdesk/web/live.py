@@ -252,4 +252,9 @@ async def inbox_socket(websocket: WebSocket, last_event_id: int | None = None) -
                 ]
             )
 
-        await _pump(websocket, subscription, on_event, on_frame)
+        # A signed-in member with an inbox open is present (API-key sockets are not people).
+        if caller.via == "session" and caller.member_id:
+            async with runtime.presence.connected(caller.member_id):
+                await _pump(websocket, subscription, on_event, on_frame)
+        else:
+            await _pump(websocket, subscription, on_event, on_frame)

@@ -137,6 +137,7 @@ async def history(
         status=conversation.status,
         messages=[repository.visitor_message_out(m) for m in messages],
         pending_form=conversation.pending_form["action"] if conversation.pending_form else None,
+        csat_score=conversation.csat_score,
     )
 
 

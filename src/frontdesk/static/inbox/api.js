@@ -142,4 +142,11 @@ export const api = {
   removeTag: (id, name) => request('DELETE', `/api/v1/conversations/${seg(id)}/tags/${seg(name)}`),
   tags: () => get('/api/v1/tags'),
   markRead: (id, seq) => post(`/api/v1/conversations/${seg(id)}/read`, { seq }),
+  moveToTeam: (id, teamId) => post(`/api/v1/conversations/${seg(id)}/team`, { team_id: teamId }),
+
+  teams: () => get('/api/v1/teams'),
+  createTeam: (body) => post('/api/v1/teams', body),
+  updateTeam: (id, changes) => request('PATCH', `/api/v1/teams/${seg(id)}`, changes),
+  deleteTeam: (id) => request('DELETE', `/api/v1/teams/${seg(id)}`),
+  setPresence: (status) => request('PUT', '/api/v1/me/presence', { status }),
 };

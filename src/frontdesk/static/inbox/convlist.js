@@ -7,7 +7,7 @@ const OPEN_STATUSES = ['bot', 'waiting', 'human'];
 const PRIORITY_RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
 
 export function defaultFilters() {
-  return { status: 'open', agent: '', assignee: '', priority: '', tag: '' };
+  return { status: 'open', agent: '', assignee: '', priority: '', tag: '', team: '' };
 }
 
 /** urgent > high > normal > low; then waiting first, oldest wait first; then newest activity. */
@@ -27,13 +27,30 @@ export function compareConversations(a, b) {
   return String(a.id).localeCompare(String(b.id));
 }
 
-export function matchesFilters(conv, filters, meId) {
+/** The views above the list: shortcuts that set the assignee and team filters. */
+export const VIEWS = [
+  ['all', 'All', { assignee: '', team: '' }],
+  ['mine', 'Mine', { assignee: 'me', team: '' }],
+  ['teams', 'My teams', { assignee: '', team: 'mine' }],
+  ['unassigned', 'Unassigned', { assignee: 'none', team: '' }],
+];
+
+export function currentView(filters) {
+  const found = VIEWS.find(([, , set]) => set.assignee === filters.assignee && set.team === filters.team);
+  return found ? found[0] : null;
+}
+
+/** `myTeams`: ids of the teams the signed-in member belongs to. */
+export function matchesFilters(conv, filters, meId, myTeams = new Set()) {
   if (filters.status === 'open' ? !OPEN_STATUSES.includes(conv.status) : conv.status !== filters.status) {
     return false;
   }
   if (filters.agent && conv.agent_id !== filters.agent) return false;
   if (filters.priority && conv.priority !== filters.priority) return false;
   if (filters.tag && !(conv.tags || []).includes(filters.tag)) return false;
+  const team = conv.team ? conv.team.id : null;
+  if (filters.team === 'mine' && !(team && myTeams.has(team))) return false;
+  if (filters.team && filters.team !== 'mine' && team !== filters.team) return false;
   if (filters.assignee === 'me') return Boolean(meId) && conv.assignee_id === meId;
   if (filters.assignee === 'none') return !conv.assignee_id;
   if (filters.assignee) return conv.assignee_id === filters.assignee;
@@ -50,6 +67,7 @@ export function filterQueries(filters) {
     assignee: filters.assignee || undefined,
     priority: filters.priority || undefined,
     tag: filters.tag || undefined,
+    team: filters.team || undefined,
   };
   const statuses = filters.status === 'open' ? OPEN_STATUSES : [filters.status];
   return statuses.map((status) => ({ ...common, status }));

@@ -97,6 +97,7 @@ function renderMessage(msg, conv) {
  * onChange(conv): a fresher conversation snapshot (from an action); onRead(id): unread cleared.
  */
 export function createConversationView({ session, live, getMembers, onChange, onRead }) {
+  let teams = [];
   const me = session.member;
   const el = h('section', { class: 'conv-pane', 'aria-label': 'Conversation' });
   let state = null; // the open conversation, see open()
@@ -130,6 +131,7 @@ export function createConversationView({ session, live, getMembers, onChange, on
     const priority = h('select', { testid: 'priority-select', 'aria-label': 'Priority', class: 'select-small' },
       PRIORITIES.map((p) => option(p, titleCase(p))));
     const assignee = h('select', { testid: 'assignee-select', 'aria-label': 'Assignee', class: 'select-small' });
+    const team = h('select', { testid: 'team-select', 'aria-label': 'Team', class: 'select-small' });
     const actions = h('div', { class: 'conv-actions' });
     const error = errorLine('conv-error');
     priority.addEventListener('change', () => {
@@ -140,21 +142,27 @@ export function createConversationView({ session, live, getMembers, onChange, on
       const value = assignee.value || null;
       runAction(() => api.assign(state.id, value));
     });
+    team.addEventListener('change', () => {
+      const value = team.value || null;
+      runAction(() => api.moveToTeam(state.id, value));
+    });
     const header = h('header', { class: 'conv-header' },
       h('div', { class: 'conv-heading' }, h('div', { class: 'conv-title-row' }, title, status), subtitle),
       h('div', { class: 'conv-controls' },
         h('label', { class: 'control' }, h('span', { class: 'control-label' }, 'Priority'), priority),
         h('label', { class: 'control' }, h('span', { class: 'control-label' }, 'Assignee'), assignee),
+        h('label', { class: 'control' }, h('span', { class: 'control-label' }, 'Team'), team),
         actions),
       error.el);
     const tags = buildTagEditor(error);
+    const summary = h('section', { class: 'handoff-summary', testid: 'handoff-summary', 'aria-label': 'Handoff summary', hidden: true });
     const lead = h('div', { class: 'conv-lead' });
     const details = h('section', { class: 'conv-details', 'aria-label': 'Tags and details collected' },
       tags.el, lead);
-    header.append(details);
+    header.append(summary, details);
     return {
-      header, status, title, subtitle, priority, assignee, actions, error, details, tags, lead,
-      actionKey: '', assigneeKey: '',
+      header, status, title, subtitle, priority, assignee, team, actions, error, details, tags, lead, summary,
+      actionKey: '', assigneeKey: '', teamKey: '',
     };
   }
 
@@ -258,6 +266,39 @@ export function createConversationView({ session, live, getMembers, onChange, on
     select.value = conv.assignee_id || '';
   }
 
+  function fillTeams(ui, conv) {
+    const key = JSON.stringify([conv.team, teams.map((t) => [t.id, t.name])]);
+    if (key !== ui.teamKey) {
+      ui.teamKey = key;
+      const options = [option('', 'No team'), ...teams.map((t) => option(t.id, t.name))];
+      if (conv.team && !teams.some((t) => t.id === conv.team.id)) options.push(option(conv.team.id, conv.team.name));
+      ui.team.replaceChildren(...options);
+    }
+    ui.team.value = conv.team ? conv.team.id : '';
+  }
+
+  /** What the visitor wants and what the AI already answered, written at handoff. */
+  function renderSummary(ui, conv) {
+    const summary = conv.summary;
+    ui.summary.hidden = !summary;
+    if (!summary) {
+      ui.summary.replaceChildren();
+      return;
+    }
+    const wants = summary.wants && summary.wants.length ? summary.wants : ['A person (no question asked yet)'];
+    ui.summary.replaceChildren(h('div', null,
+      h('h3', { class: 'summary-title' }, 'Handoff summary'),
+      h('div', { class: 'summary-block' },
+        h('span', { class: 'summary-label' }, 'Wants'),
+        h('ul', { class: 'summary-list', testid: 'summary-wants' }, wants.map((w) => h('li', null, w)))),
+      summary.answered && summary.answered.length
+        ? h('div', { class: 'summary-block' },
+          h('span', { class: 'summary-label' }, 'AI already answered'),
+          h('ul', { class: 'summary-list', testid: 'summary-answered' }, summary.answered.map((a) => h('li', null,
+            h('span', { class: 'summary-q' }, a.question), ' — ', h('span', { class: 'muted' }, a.answer)))))
+        : null));
+  }
+
   function actionsFor(conv) {
     const list = [];
     const open = conv.status !== 'closed';
@@ -323,7 +364,10 @@ export function createConversationView({ session, live, getMembers, onChange, on
     ui.title.textContent = conv.agent_name || 'Conversation';
     updateSubtitle();
     ui.priority.value = conv.priority;
+    el.dataset.priority = conv.priority;
     fillAssignees(ui, conv);
+    fillTeams(ui, conv);
+    renderSummary(ui, conv);
 
     const actions = actionsFor(conv);
     const key = actions.map((a) => a[0]).join(',');
@@ -635,8 +679,12 @@ export function createConversationView({ session, live, getMembers, onChange, on
     if (state) scrollToBottom();
   }
 
-  function membersChanged() {
-    if (state) fillAssignees(state.ui, state.conv);
+  function membersChanged(nextTeams) {
+    if (Array.isArray(nextTeams)) teams = nextTeams;
+    if (state) {
+      fillAssignees(state.ui, state.conv);
+      fillTeams(state.ui, state.conv);
+    }
   }
 
   /** Called every few seconds so "Waiting 5m" stays true. */

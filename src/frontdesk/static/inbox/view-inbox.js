@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { h, option, titleCase } from './dom.js';
 import {
-  compareConversations, defaultFilters, filterQueries, isStale, matchesFilters,
+  compareConversations, currentView, defaultFilters, filterQueries, isStale, matchesFilters, VIEWS,
 } from './convlist.js';
 import { elapsed, preview, PRIORITIES, relativeTime } from './format.js';
 import { createConversationView } from './view-conversation.js';
@@ -26,6 +26,8 @@ export function createInbox({ session, live }) {
   let members = [];
   let agents = [];
   let tagNames = []; // the workspace's catalog, for the tag filter
+  let teams = [];
+  let myTeams = new Set(); // ids of the teams I am in
   let openId = null;
   let loading = false;
   let queued = []; // live frames received while the list loads
@@ -65,12 +67,39 @@ export function createInbox({ session, live }) {
     tagSelect.replaceChildren(option('', 'Any tag'), ...sorted.map((t) => option(t, t)));
     tagSelect.value = value;
   }
+  const teamSelect = h('select', { testid: 'team-filter', 'aria-label': 'Team', class: 'select-small' });
+  function fillTeamFilter() {
+    const value = filters.team;
+    teamSelect.replaceChildren(option('', 'Any team'), option('mine', 'My teams'),
+      ...teams.map((t) => option(t.id, t.name)));
+    teamSelect.value = [...teamSelect.options].some((o) => o.value === value) ? value : '';
+  }
   fillAgentFilter();
   fillAssigneeFilter();
   fillTagFilter();
+  fillTeamFilter();
+
+  // The views: Mine, My teams, Unassigned are the assignee and team filters preset.
+  const viewTabs = VIEWS.map(([key, label, set]) => {
+    const tab = h('button', { type: 'button', class: 'view-tab', testid: `view-${key}`, role: 'tab' }, label);
+    tab.addEventListener('click', () => {
+      Object.assign(filters, set);
+      assigneeSelect.value = filters.assignee;
+      teamSelect.value = filters.team;
+      syncViews();
+      load();
+    });
+    return [key, tab];
+  });
+  function syncViews() {
+    const view = currentView(filters);
+    for (const [key, tab] of viewTabs) tab.setAttribute('aria-selected', String(key === view));
+  }
+  syncViews();
 
   const bindFilter = (select, key) => select.addEventListener('change', () => {
     filters[key] = select.value;
+    syncViews();
     load();
   });
   bindFilter(statusSelect, 'status');
@@ -78,6 +107,7 @@ export function createInbox({ session, live }) {
   bindFilter(assigneeSelect, 'assignee');
   bindFilter(prioritySelect, 'priority');
   bindFilter(tagSelect, 'tag');
+  bindFilter(teamSelect, 'team');
 
   // ---- list ---------------------------------------------------------------------------
   const listEl = h('ul', { class: 'conv-list', testid: 'conversation-list', 'aria-label': 'Conversations' });
@@ -86,7 +116,8 @@ export function createInbox({ session, live }) {
   const listPane = h('section', { class: 'list-pane', 'aria-label': 'Conversation list' },
     h('header', { class: 'list-header' },
       h('div', { class: 'list-title-row' }, h('h1', { class: 'list-title' }, 'Inbox'), countEl),
-      h('div', { class: 'filters' }, statusSelect, agentSelect, assigneeSelect, prioritySelect, tagSelect)),
+      h('div', { class: 'view-tabs', role: 'tablist', 'aria-label': 'Views' }, viewTabs.map(([, tab]) => tab)),
+      h('div', { class: 'filters' }, statusSelect, agentSelect, assigneeSelect, teamSelect, prioritySelect, tagSelect)),
     listStatus,
     listEl);
 
@@ -117,6 +148,7 @@ export function createInbox({ session, live }) {
       h('span', { class: `badge badge-status badge-${conv.status}` }, conv.status),
       conv.priority && conv.priority !== 'normal'
         ? h('span', { class: `badge badge-priority badge-${conv.priority}` }, conv.priority) : null,
+      conv.team ? h('span', { class: 'badge badge-team', testid: 'item-team' }, conv.team.name) : null,
       (conv.tags || []).slice(0, 3).map((tag) => h('span', { class: 'badge badge-tag', testid: 'item-tag' }, tag)),
       h('span', { class: 'item-assignee' },
         conv.assignee_id ? (conv.assignee_id === me.id ? 'You' : (conv.assignee_name || 'Assigned')) : 'Unassigned')));
@@ -188,14 +220,19 @@ export function createInbox({ session, live }) {
   let directoryLoadedAt = 0;
   async function loadDirectory() {
     directoryLoadedAt = Date.now();
-    const [m, a, t] = await Promise.allSettled([api.members(), api.agents(), api.tags()]);
+    const [m, a, t, g] = await Promise.allSettled([api.members(), api.agents(), api.tags(), api.teams()]);
     if (m.status === 'fulfilled') members = asList(m.value, 'members');
+    if (g.status === 'fulfilled') {
+      teams = asList(g.value, 'teams');
+      myTeams = new Set(teams.filter((t) => t.members.some((p) => p.id === me.id)).map((t) => t.id));
+      fillTeamFilter();
+    }
     if (a.status === 'fulfilled') agents = asList(a.value, 'agents');
     if (t.status === 'fulfilled') tagNames = asList(t.value, 'tags').map((tag) => tag.name);
     fillTagFilter();
     fillAgentFilter();
     fillAssigneeFilter();
-    conversation.membersChanged();
+    conversation.membersChanged(teams);
   }
 
   // ---- live updates -------------------------------------------------------------------
@@ -214,7 +251,7 @@ export function createInbox({ session, live }) {
 
     const current = items.get(conv.id);
     if (current && isStale(conv, current)) return;
-    if (matchesFilters(conv, filters, me.id)) items.set(conv.id, conv);
+    if (matchesFilters(conv, filters, me.id, myTeams)) items.set(conv.id, conv);
     else items.delete(conv.id);
   }
 

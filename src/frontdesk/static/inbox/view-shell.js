@@ -5,11 +5,14 @@ import {
   alertWaiting, becameWaiting, isMuted, notificationPermission,
   requestNotifications, setMuted, unlockAudio,
 } from './alerts.js';
+import { api } from './api.js';
 import { h } from './dom.js';
 import { createApiKeysView } from './view-apikeys.js';
 import { createInbox } from './view-inbox.js';
+import { createInsightsView } from './view-insights.js';
 import { createSecretsView } from './view-secrets.js';
 import { createTeamView } from './view-team.js';
+import { createUsageView } from './view-usage.js';
 import { createWebhooksView } from './view-webhooks.js';
 
 const PAGES = {
@@ -17,6 +20,8 @@ const PAGES = {
   apikeys: { title: 'API keys', create: createApiKeysView },
   webhooks: { title: 'Alerts', create: createWebhooksView },
   secrets: { title: 'Secrets', create: createSecretsView },
+  usage: { title: 'Usage', create: createUsageView },
+  insights: { title: 'Insights', create: createInsightsView },
 };
 
 function parseRoute(hash) {
@@ -49,6 +54,9 @@ export function createShell({ session, live, onSignOut }) {
     apikeys: navLink('apikeys', 'API keys'),
     webhooks: navLink('webhooks', 'Alerts'),
     secrets: navLink('secrets', 'Secrets'),
+    usage: navLink('usage', 'Usage'),
+    // Reports read every conversation: owners and admins only.
+    ...(['owner', 'admin'].includes(me.role) ? { insights: navLink('insights', 'Insights') } : {}),
   };
 
   const liveStatus = h('span', { class: 'live-status', testid: 'live-status', role: 'status' });
@@ -86,6 +94,32 @@ export function createShell({ session, live, onSignOut }) {
   });
   updateSoundButton();
 
+  // My presence: online or away while this inbox is open (offline once it closes).
+  const presenceDot = h('span', { class: 'presence-dot', 'aria-hidden': 'true' });
+  const presenceSelect = h('select', { testid: 'presence-select', 'aria-label': 'Your presence' },
+    h('option', { value: 'online' }, 'Online'), h('option', { value: 'away' }, 'Away'));
+  const presenceControl = h('label', { class: 'presence-control' }, presenceDot, presenceSelect);
+  function showPresence(presence) {
+    presenceDot.dataset.presence = presence;
+    if (presence !== 'offline') presenceSelect.value = presence;
+  }
+  showPresence(me.presence || 'offline');
+  presenceSelect.addEventListener('change', async () => {
+    presenceSelect.disabled = true;
+    try {
+      showPresence((await api.setPresence(presenceSelect.value)).presence);
+    } catch {
+      showPresence(presenceDot.dataset.presence);
+    } finally {
+      presenceSelect.disabled = false;
+    }
+  });
+  const unsubscribePresence = live.on((frame) => {
+    if (frame.type === 'member.presence' && frame.data && frame.data.member && frame.data.member.id === me.id) {
+      showPresence(frame.data.member.presence);
+    }
+  });
+
   const signOut = h('button', { type: 'button', class: 'side-button', testid: 'sign-out' }, 'Sign out');
   signOut.addEventListener('click', () => {
     signOut.disabled = true;
@@ -101,6 +135,7 @@ export function createShell({ session, live, onSignOut }) {
     h('ul', { class: 'nav-list' }, Object.values(nav).map((link) => h('li', null, link))),
     h('div', { class: 'sidebar-bottom' },
       liveStatus,
+      presenceControl,
       notifyButton,
       soundButton,
       h('div', { class: 'me', testid: 'me' },
@@ -139,7 +174,7 @@ export function createShell({ session, live, onSignOut }) {
     pageHost.hidden = false;
     if (pageName !== name) {
       if (page && page.destroy) page.destroy();
-      page = PAGES[name].create({ session });
+      page = PAGES[name].create({ session, live });
       pageName = name;
       pageHost.replaceChildren(page.el);
     }
@@ -147,14 +182,26 @@ export function createShell({ session, live, onSignOut }) {
   }
 
   // Waiting alerts ring on every page, not only the inbox.
+  // A conversation routed to a team alerts that team's members only.
+  let myTeams = null;
+  function loadMyTeams() {
+    api.teams().then((data) => {
+      myTeams = new Set((data.teams || []).filter((t) => t.members.some((m) => m.id === me.id)).map((t) => t.id));
+    }).catch(() => {});
+  }
+  loadMyTeams();
   const unsubscribeAlerts = live.on((frame) => {
-    if (becameWaiting(frame)) alertWaiting(frame.data.conversation, (id) => { location.hash = conversationHash(id); });
+    if (!becameWaiting(frame)) return;
+    const conv = frame.data.conversation;
+    if (conv.team && myTeams && !myTeams.has(conv.team.id)) return;
+    alertWaiting(conv, (id) => { location.hash = conversationHash(id); });
   });
   const unlock = () => unlockAudio();
   document.addEventListener('pointerdown', unlock, { once: true });
   document.addEventListener('keydown', unlock, { once: true });
 
   window.addEventListener('hashchange', route);
+  window.addEventListener('focus', loadMyTeams);
   const el = h('div', { class: 'shell' }, sidebar, content);
   route();
 
@@ -162,9 +209,11 @@ export function createShell({ session, live, onSignOut }) {
     el,
     destroy() {
       window.removeEventListener('hashchange', route);
+      window.removeEventListener('focus', loadMyTeams);
       document.removeEventListener('pointerdown', unlock);
       document.removeEventListener('keydown', unlock);
       unsubscribeAlerts();
+      unsubscribePresence();
       unsubscribeState();
       if (page && page.destroy) page.destroy();
       inbox.destroy();

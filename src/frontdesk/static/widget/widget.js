@@ -719,6 +719,12 @@
       for (const message of data.messages || []) this.acceptMessage(message, { live });
       if ('pending_form' in data) this.setPendingForm(data.pending_form);
       if (data.status) this.setStatus(data.status);
+      // A rating given before a reload stays shown (and can still be changed).
+      if (this.status === 'closed' && data.csat_score && this.csatScore !== data.csat_score) {
+        this.csatScore = data.csat_score;
+        this.renderCsat();
+        this.ui.csatNote.textContent = 'Thanks for your feedback!';
+      }
     }
 
     ensureConversation() {

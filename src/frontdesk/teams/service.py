@@ -1,0 +1,176 @@
+"""Teams of a workspace: create, change, delete, and who is in which."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.accounts.models import Member
+from frontdesk.conversations.models import Conversation
+from frontdesk.db.base import as_utc
+from frontdesk.errors import Conflict, InvalidInput, NotFound
+from frontdesk.inbox.tags import check_name as check_tag
+from frontdesk.teams.models import Team, TeamMember
+from frontdesk.teams.schemas import TeamIn, TeamMemberOut, TeamOut
+
+ASSIGNED = ("waiting", "human")  # statuses in which an assigned conversation counts as open
+
+
+def check_team_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not name:
+        raise InvalidInput("A team needs a name, e.g. 'Finance'.", field="name")
+    return name
+
+
+async def list_teams(session: AsyncSession, workspace_id: str) -> list[Team]:
+    rows = await session.scalars(
+        select(Team).where(Team.workspace_id == workspace_id).order_by(Team.created_at, Team.id)
+    )
+    return list(rows)
+
+
+async def get_team(session: AsyncSession, workspace_id: str, team_id: str) -> Team:
+    team = await session.get(Team, team_id)
+    if team is None or team.workspace_id != workspace_id:
+        raise NotFound(f"There is no team '{team_id}'.")
+    return team
+
+
+async def team_named(session: AsyncSession, workspace_id: str, name: str) -> Team | None:
+    """A team by name, ignoring case and spacing (rules name teams by name)."""
+    wanted = check_team_name(name).lower()
+    for team in await list_teams(session, workspace_id):
+        if team.name.lower() == wanted:
+            return team
+    return None
+
+
+async def create_team(session: AsyncSession, workspace_id: str, body: TeamIn) -> Team:
+    name = check_team_name(body.name)
+    if await team_named(session, workspace_id, name):
+        raise Conflict(f"There is already a team called '{name}'.")
+    team = Team(
+        workspace_id=workspace_id,
+        name=name,
+        route_tags=_tags(body.route_tags),
+        auto_assign=body.auto_assign,
+        max_open=body.max_open,
+    )
+    session.add(team)
+    await session.flush()
+    await _set_members(session, team, body.members)
+    return team
+
+
+async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]) -> Team:
+    if "name" in changes and changes["name"] is not None:
+        name = check_team_name(changes["name"])
+        other = await team_named(session, team.workspace_id, name)
+        if other is not None and other.id != team.id:
+            raise Conflict(f"There is already a team called '{name}'.")
+        team.name = name
+    if changes.get("route_tags") is not None:
+        team.route_tags = _tags(changes["route_tags"])
+    if changes.get("auto_assign") is not None:
+        team.auto_assign = changes["auto_assign"]
+    if changes.get("max_open") is not None:
+        team.max_open = changes["max_open"]
+    if changes.get("members") is not None:
+        await _set_members(session, team, changes["members"])
+    await session.flush()
+    return team
+
+
+async def delete_team(session: AsyncSession, team: Team) -> None:
+    """Its conversations stay where they are, without a team (everyone sees them)."""
+    await session.execute(
+        update(Conversation).where(Conversation.team_id == team.id).values(team_id=None)
+    )
+    await session.delete(team)
+    await session.flush()
+
+
+async def member_ids(session: AsyncSession, team_id: str) -> list[str]:
+    rows = await session.scalars(
+        select(TeamMember.member_id)
+        .join(Member, Member.id == TeamMember.member_id)
+        .where(TeamMember.team_id == team_id)
+        .order_by(Member.created_at, Member.id)
+    )
+    return list(rows)
+
+
+async def teams_of(session: AsyncSession, member_id: str) -> list[str]:
+    rows = await session.scalars(
+        select(TeamMember.team_id).where(TeamMember.member_id == member_id)
+    )
+    return list(rows)
+
+
+async def open_counts(session: AsyncSession, member_ids: Sequence[str]) -> dict[str, int]:
+    """Open conversations assigned to each member."""
+    if not member_ids:
+        return {}
+    rows = await session.execute(
+        select(Conversation.assignee_id, func.count())
+        .where(Conversation.assignee_id.in_(member_ids), Conversation.status.in_(ASSIGNED))
+        .group_by(Conversation.assignee_id)
+    )
+    counts: dict[str, int] = {str(k): int(v) for k, v in rows.all()}
+    return {m: counts.get(m, 0) for m in member_ids}
+
+
+async def describe_teams(session: AsyncSession, teams: Sequence[Team]) -> list[TeamOut]:
+    out = []
+    for team in teams:
+        ids = await member_ids(session, team.id)
+        members = {m.id: m for m in await session.scalars(select(Member).where(Member.id.in_(ids)))}
+        counts = await open_counts(session, ids)
+        people = [
+            TeamMemberOut(
+                id=i,
+                name=members[i].name,
+                presence=members[i].presence,
+                open_conversations=counts[i],
+            )
+            for i in ids
+        ]
+        out.append(
+            TeamOut(
+                id=team.id,
+                name=team.name,
+                members=people,
+                route_tags=list(team.route_tags or []),
+                auto_assign=team.auto_assign,
+                max_open=team.max_open,
+                online=sum(p.presence == "online" for p in people),
+                created_at=as_utc(team.created_at),
+            )
+        )
+    return out
+
+
+async def _set_members(session: AsyncSession, team: Team, ids: Sequence[str]) -> None:
+    wanted = list(dict.fromkeys(ids))
+    if wanted:
+        found = set(
+            await session.scalars(
+                select(Member.id).where(
+                    Member.id.in_(wanted), Member.workspace_id == team.workspace_id
+                )
+            )
+        )
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise InvalidInput(f"There is no member '{missing[0]}'.", field="members")
+    await session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
+    session.add_all(TeamMember(team_id=team.id, member_id=i) for i in wanted)
+    await session.flush()
+
+
+def _tags(raw: Sequence[str]) -> list[str]:
+    return sorted({check_tag(t, field="route_tags") for t in raw})

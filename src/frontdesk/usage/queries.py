@@ -1,0 +1,32 @@
+"""Reading the usage table."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.accounts.models import Workspace
+from frontdesk.errors import NotFound
+from frontdesk.usage.models import UsageMonth
+
+
+async def stored_months(
+    session: AsyncSession, workspace_id: str, first: str, last: str, also: str
+) -> dict[str, UsageMonth]:
+    """The stored rows from ``first`` to ``last`` and of the month ``also``, by month."""
+    rows = await session.scalars(
+        select(UsageMonth).where(
+            UsageMonth.workspace_id == workspace_id,
+            # YYYY-MM strings sort like the months they name.
+            or_(UsageMonth.month.between(first, last), UsageMonth.month == also),
+        )
+    )
+    return {row.month: row for row in rows}
+
+
+async def workspace_id_by_slug(session: AsyncSession, slug: str) -> str:
+    found = await session.scalar(select(Workspace.id).where(Workspace.slug == slug))
+    if found is None:
+        known = ", ".join(await session.scalars(select(Workspace.slug).order_by(Workspace.slug)))
+        raise NotFound(f"No workspace {slug!r} (workspaces: {known or 'none'}).", field="workspace")
+    return found
