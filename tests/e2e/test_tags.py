@@ -4,12 +4,15 @@ filters the list by tag; a tag added elsewhere shows up live."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from e2e_support import Inbox, OpenTab
 from playwright.async_api import expect
 
-from support import ServerThread
+from app_fixtures import Accounts
+from support import ServerThread, wait_until
 
 MEMBER_EMAIL = "sam@ridgeline.test"
 
@@ -77,4 +80,69 @@ async def test_a_member_tags_untags_and_filters_by_tag(
     await expect(inbox.items).to_have_count(2)
     await tag_filter.select_option("")
     await expect(inbox.items).to_have_count(3)
+    assert inbox.tab.errors == []
+
+
+@pytest.fixture
+def admin(accounts: Accounts) -> str:
+    accounts.member("ada@ridgeline.test", role="admin", name="Ada")
+    return "ada@ridgeline.test"
+
+
+async def test_an_admin_renames_recolours_merges_and_deletes_tags(
+    open_tab: OpenTab,
+    server: ServerThread,
+    member: httpx.Client,
+    admin: str,
+    visitors,
+    artifacts: Path,
+) -> None:
+    first, second = visitors(), visitors()
+    for visitor, tag in ((first, "loan"), (second, "financing"), (second, "vip")):
+        response = member.post(f"/api/v1/conversations/{visitor.id}/tags", json={"tag": tag})
+        assert response.status_code == 200, response.text
+
+    inbox = await Inbox.sign_in(open_tab, server, admin)
+    page = inbox.page
+    await page.get_by_test_id("nav-tags").click()
+    rows = page.get_by_test_id("tag-row")
+    await expect(rows).to_have_count(3)
+
+    def row(name: str) -> Any:
+        return page.locator(f'[data-testid="tag-row"][data-name="{name}"]')
+
+    await row("vip").get_by_test_id("tag-rename").fill("priority-customer")
+    await row("vip").get_by_test_id("tag-rename-save").click()
+    await expect(row("priority-customer")).to_have_count(1)
+    await row("priority-customer").get_by_test_id("tag-rename").fill("Not OK!")
+    await row("priority-customer").get_by_test_id("tag-rename-save").click()
+    await expect(page.get_by_test_id("tags-error")).to_contain_text("is not a tag name")
+
+    loan_id = next(
+        t["id"] for t in member.get("/api/v1/tags").json()["tags"] if t["name"] == "loan"
+    )
+    financing = next(
+        t for t in member.get("/api/v1/tags").json()["tags"] if t["name"] == "financing"
+    )
+    await row("loan").get_by_test_id("tag-merge-into").select_option(financing["id"])
+    await row("loan").get_by_test_id("tag-merge").click()
+    await expect(row("loan")).to_have_count(0)
+    await expect(row("financing").get_by_test_id("tag-count")).to_have_text("2 conversations")
+    assert loan_id not in {t["id"] for t in member.get("/api/v1/tags").json()["tags"]}
+    tags = member.get(f"/api/v1/conversations/{first.id}").json()["conversation"]["tags"]
+    assert tags == ["financing"]
+
+    await row("financing").get_by_test_id("tag-color").fill("#1f6feb")
+
+    def colour_of(name: str) -> str:
+        return next(
+            t["color"] for t in member.get("/api/v1/tags").json()["tags"] if t["name"] == name
+        )
+
+    wait_until(lambda: colour_of("financing") == "#1f6feb", timeout=10, what="the new colour")
+
+    await row("priority-customer").get_by_test_id("tag-delete").click()
+    await row("priority-customer").get_by_test_id("tag-delete-confirm").click()
+    await expect(row("priority-customer")).to_have_count(0)
+    await inbox.tab.screenshot(artifacts, "inbox-tag-catalog.png")
     assert inbox.tab.errors == []

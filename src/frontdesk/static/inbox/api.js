@@ -141,6 +141,9 @@ export const api = {
   addTag: (id, tag) => post(`/api/v1/conversations/${seg(id)}/tags`, { tag }),
   removeTag: (id, name) => request('DELETE', `/api/v1/conversations/${seg(id)}/tags/${seg(name)}`),
   tags: () => get('/api/v1/tags'),
+  updateTag: (id, changes) => request('PATCH', `/api/v1/tags/${seg(id)}`, changes),
+  mergeTag: (id, into) => post(`/api/v1/tags/${seg(id)}/merge`, { into }),
+  deleteTag: (id) => request('DELETE', `/api/v1/tags/${seg(id)}`),
   markRead: (id, seq) => post(`/api/v1/conversations/${seg(id)}/read`, { seq }),
   moveToTeam: (id, teamId) => post(`/api/v1/conversations/${seg(id)}/team`, { team_id: teamId }),
 

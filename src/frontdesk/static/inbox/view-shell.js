@@ -11,12 +11,14 @@ import { createApiKeysView } from './view-apikeys.js';
 import { createInbox } from './view-inbox.js';
 import { createInsightsView } from './view-insights.js';
 import { createSecretsView } from './view-secrets.js';
+import { createTagsView } from './view-tags.js';
 import { createTeamView } from './view-team.js';
 import { createUsageView } from './view-usage.js';
 import { createWebhooksView } from './view-webhooks.js';
 
 const PAGES = {
   team: { title: 'Team', create: createTeamView },
+  tags: { title: 'Tags', create: createTagsView },
   apikeys: { title: 'API keys', create: createApiKeysView },
   webhooks: { title: 'Alerts', create: createWebhooksView },
   secrets: { title: 'Secrets', create: createSecretsView },
@@ -51,6 +53,7 @@ export function createShell({ session, live, onSignOut }) {
   const nav = {
     inbox: navLink('inbox', 'Inbox'),
     team: navLink('team', 'Team'),
+    tags: navLink('tags', 'Tags'),
     apikeys: navLink('apikeys', 'API keys'),
     webhooks: navLink('webhooks', 'Alerts'),
     secrets: navLink('secrets', 'Secrets'),

@@ -145,8 +145,9 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(64), nullable=True),
         sa.Column("event", sa.String(40), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("conversation_id", "seq"),
-        sa.UniqueConstraint("conversation_id", "client_id"),
+        # Named: the naming convention would give both the same name, which PostgreSQL refuses.
+        sa.UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+        sa.UniqueConstraint("conversation_id", "client_id", name="uq_messages_conversation_client"),
     )
     op.create_table(
         "read_marks",
