@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 
+from frontdesk.db.engine import Database
+from frontdesk.db.migrate import upgrade
 from frontdesk.insights.gaps import average_linkage, group_questions, normalised
 from frontdesk.insights.queries import Asked, Totals
 from frontdesk.insights.service import Facts, _knowledge_gaps
@@ -111,7 +114,7 @@ class Unreachable(Embedder):
         raise EmbeddingError("The embeddings endpoint could not be reached.")
 
 
-async def test_without_an_embedder_only_identical_questions_are_grouped() -> None:
+async def test_without_an_embedder_only_identical_questions_are_grouped(tmp_path: Path) -> None:
     texts = ["Do you rent snowmobiles?", "do you rent snowmobiles?", "Do you rent sleds?"]
     facts = Facts(
         totals=Totals(0, 0, 0, 0),
@@ -126,8 +129,58 @@ async def test_without_an_embedder_only_identical_questions_are_grouped() -> Non
         agent_names={"agt_1": "Ridgeline"},
         qa_questions={"agt_1": {"Do you rent sleds?"}},
     )
-    gaps = await _knowledge_gaps(facts, Unreachable())
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'gaps.db'}")
+    try:
+        await upgrade(db)
+        gaps = await _knowledge_gaps(db, facts, Unreachable())
+    finally:
+        await db.dispose()
     assert [(g.question, g.count, g.answered) for g in gaps] == [
         ("Do you rent snowmobiles?", 2, False),
         ("Do you rent sleds?", 1, True),
     ]
+
+
+class Counting(Embedder):
+    """Orthogonal unit vectors by first word; counts the texts it is asked to embed."""
+
+    model_id = "counting"
+    dimension = 8
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        self.embedded += texts
+        rows = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            rows[i, len(text.split()[0]) % self.dimension] = 1.0
+        return rows
+
+
+async def test_questions_are_embedded_once_across_reports(tmp_path: Path) -> None:
+    texts = ["Do you rent snowmobiles?", "Where is the showroom?"]
+    facts = Facts(
+        totals=Totals(0, 0, 0, 0),
+        by_trigger=[],
+        by_tag=[],
+        by_team=[],
+        waits=[],
+        feedback={},
+        csat={},
+        created=[],
+        asked=asked(texts),
+        agent_names={"agt_1": "Ridgeline"},
+        qa_questions={},
+    )
+    embedder = Counting()
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cache.db'}")
+    try:
+        await upgrade(db)
+        first = await _knowledge_gaps(db, facts, embedder)
+        second = await _knowledge_gaps(db, facts, embedder)
+    finally:
+        await db.dispose()
+    assert sorted(embedder.embedded) == sorted(texts)  # the second report read the cache
+    assert [(g.question, g.count) for g in first] == [(g.question, g.count) for g in second]
+    assert len(first) == 2

@@ -36,14 +36,16 @@ from frontdesk.insights.schemas import (
     TeamCount,
     TriggerCount,
 )
-from frontdesk.knowledge.embedder import Embedder, EmbeddingError
+from frontdesk.knowledge import repository
+from frontdesk.knowledge.chunking import content_hash
+from frontdesk.knowledge.embedder import Embedder, EmbeddingError, vector_to_bytes
 from frontdesk.knowledge.models import Source
 from frontdesk.knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
 
 # Grouping embeds every distinct question: bound the work one report can ask for.
-MAX_GAP_QUESTIONS = 500
+MAX_GAP_QUESTIONS = 2000
 MAX_GAPS = 50
 GAP_TITLE = "Knowledge gap: "
 
@@ -147,7 +149,23 @@ def _gap_out(gap: Gap, agent_id: str, facts: Facts) -> GapOut:
     )
 
 
-async def _knowledge_gaps(facts: Facts, embedder: Embedder) -> list[GapOut]:
+async def _question_vectors(db: Database, embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """The questions' vectors through the embedding cache: a question is embedded once, not
+    on every load of the report."""
+    hashes = [content_hash(text) for text in texts]
+    async with db.session() as session:
+        cached = await repository.cached_vectors(session, embedder.model_id, hashes)
+    todo = [i for i, h in enumerate(hashes) if h not in cached]
+    if todo:
+        fresh = await asyncio.to_thread(embedder.embed, [texts[i] for i in todo])
+        stored = {hashes[i]: vector_to_bytes(fresh[n]) for n, i in enumerate(todo)}
+        async with db.transaction() as session:
+            await repository.store_vectors(session, embedder.model_id, stored)
+        cached.update(stored)
+    return np.vstack([np.frombuffer(cached[h], dtype=np.float32) for h in hashes])
+
+
+async def _knowledge_gaps(db: Database, facts: Facts, embedder: Embedder) -> list[GapOut]:
     """Each agent's questions grouped apart (an answer is added to one agent), embedded in
     one batch for all of them."""
     texts: dict[str, str] = {}
@@ -156,7 +174,7 @@ async def _knowledge_gaps(facts: Facts, embedder: Embedder) -> list[GapOut]:
     if not texts:
         return []
     try:
-        vectors = await asyncio.to_thread(embedder.embed, list(texts.values()))
+        vectors = await _question_vectors(db, embedder, list(texts.values()))
     except EmbeddingError as exc:
         # The report still loads: only the exact same questions share a group then.
         log.warning("knowledge gaps are not grouped by meaning: %s", exc.message)
@@ -213,7 +231,7 @@ async def build_report(
         feedback=Feedback(up=facts.feedback.get("up", 0), down=facts.feedback.get("down", 0)),
         csat=_csat(facts.csat),
         daily=_daily(period, facts.created),
-        knowledge_gaps=await _knowledge_gaps(facts, embedder()) if with_gaps else [],
+        knowledge_gaps=await _knowledge_gaps(db, facts, embedder()) if with_gaps else [],
     )
 
 

@@ -1,5 +1,5 @@
-// Signed-in layout: sidebar navigation, the hash router (#/inbox[/id], #/team, #/apikeys,
-// #/webhooks, #/secrets) and the global waiting alerts.
+// Signed-in layout: sidebar navigation, the hash router (#/inbox[/id], #/team, #/tags, #/apikeys,
+// #/webhooks, #/secrets, #/usage, #/insights), my presence and the global waiting alerts.
 
 import {
   alertWaiting, becameWaiting, isMuted, notificationPermission,
