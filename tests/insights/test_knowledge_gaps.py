@@ -106,17 +106,9 @@ def test_average_linkage_merges_only_groups_close_on_average() -> None:
     assert average_linkage(np.ones((1, 1)), 0.5) == [[0]]
 
 
-class Unreachable(Embedder):
-    model_id = "unreachable"
-    dimension = 3
-
-    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        raise EmbeddingError("The embeddings endpoint could not be reached.")
-
-
-async def test_without_an_embedder_only_identical_questions_are_grouped(tmp_path: Path) -> None:
-    texts = ["Do you rent snowmobiles?", "do you rent snowmobiles?", "Do you rent sleds?"]
-    facts = Facts(
+def _gap_facts(texts: list[str], qa_questions: dict[str, set[str]]) -> Facts:
+    """A report's facts with only these gap questions (agent agt_1) in them."""
+    return Facts(
         totals=Totals(0, 0, 0, 0),
         by_trigger=[],
         by_tag=[],
@@ -127,8 +119,21 @@ async def test_without_an_embedder_only_identical_questions_are_grouped(tmp_path
         created=[],
         asked=asked(texts),
         agent_names={"agt_1": "Ridgeline"},
-        qa_questions={"agt_1": {"Do you rent sleds?"}},
+        qa_questions=qa_questions,
     )
+
+
+class Unreachable(Embedder):
+    model_id = "unreachable"
+    dimension = 3
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        raise EmbeddingError("The embeddings endpoint could not be reached.")
+
+
+async def test_without_an_embedder_only_identical_questions_are_grouped(tmp_path: Path) -> None:
+    texts = ["Do you rent snowmobiles?", "do you rent snowmobiles?", "Do you rent sleds?"]
+    facts = _gap_facts(texts, {"agt_1": {"Do you rent sleds?"}})
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'gaps.db'}")
     try:
         await upgrade(db)
@@ -160,19 +165,7 @@ class Counting(Embedder):
 
 async def test_questions_are_embedded_once_across_reports(tmp_path: Path) -> None:
     texts = ["Do you rent snowmobiles?", "Where is the showroom?"]
-    facts = Facts(
-        totals=Totals(0, 0, 0, 0),
-        by_trigger=[],
-        by_tag=[],
-        by_team=[],
-        waits=[],
-        feedback={},
-        csat={},
-        created=[],
-        asked=asked(texts),
-        agent_names={"agt_1": "Ridgeline"},
-        qa_questions={},
-    )
+    facts = _gap_facts(texts, {})
     embedder = Counting()
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cache.db'}")
     try:
