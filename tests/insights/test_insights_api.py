@@ -102,16 +102,18 @@ def test_every_metric_over_a_seeded_month(
     post(client, f"/api/v1/conversations/{c.id}/close")
     csat(c, 5)
 
-    # D: answered, then the visitor presses "Talk to a person"; tagged, moved to the Finance
-    # team, and Sam replies 5 minutes after the handoff (after a private note).
+    # D: answered, then the visitor presses "Talk to a person"; tagged, so the handoff goes to
+    # the Finance team (moving it later does not rewrite where it went), and Sam replies 5
+    # minutes after the handoff (after a private note).
     clock.at(day + timedelta(hours=3))
     d = visitors()
     ask(d, "Do you offer financing?")
     post(member, f"/api/v1/conversations/{d.id}/tags", {"tag": "financing"})
+    finance = post(client, "/api/v1/teams", {"name": "Finance", "route_tags": ["financing"]})
+    sales = post(client, "/api/v1/teams", {"name": "Sales"})
     clock.advance(seconds=10)
     assert d.handoff().json()["status"] == "waiting"
-    finance = post(client, "/api/v1/teams", {"name": "Finance"})
-    post(client, f"/api/v1/conversations/{d.id}/team", {"team_id": finance["id"]})
+    post(client, f"/api/v1/conversations/{d.id}/team", {"team_id": sales["id"]})
     clock.advance(seconds=100)
     post(member, f"/api/v1/conversations/{d.id}/messages", {"text": "Look", "private": True})
     clock.advance(seconds=200)

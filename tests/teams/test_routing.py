@@ -126,6 +126,19 @@ def test_financing_goes_to_finance_round_robin_within_limits(
             view = _conversation(client, third.id)["conversation"]
             assert (view["status"], view["assignee_id"]) == ("human", fiona["id"])
 
+            # Fiona lets it go: it waits for someone to pick it, it does not bounce back.
+            released = fiona["http"].post(
+                f"/api/v1/conversations/{third.id}/assign", json={"member_id": None}
+            )
+            assert released.status_code == 200, released.text
+            view = _conversation(client, third.id)["conversation"]
+            assert (view["status"], view["assignee_id"]) == ("waiting", None)
+            # Closed and reopened unassigned, it goes round-robin again (Felix is full).
+            assert client.post(f"/api/v1/conversations/{third.id}/close").is_success
+            assert client.post(f"/api/v1/conversations/{third.id}/reopen").is_success
+            view = _conversation(client, third.id)["conversation"]
+            assert (view["status"], view["assignee_id"]) == ("human", fiona["id"])
+
             # A question outside any team's topics goes to nobody in particular.
             other = visitors()
             other.send("I want to talk to a person")

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from app_fixtures import Accounts, sign_in
+from live_support import member_socket, next_frame
 from support import ServerThread, wait_until
 
 ACCIDENT = {"keywords": [{"phrase": "accident", "priority": "urgent", "tags": ["safety"]}]}
@@ -78,7 +79,11 @@ def test_teams_are_validated_and_admin_only(
 
 
 def test_a_tag_routes_the_handoff_and_a_member_can_move_it(
-    client: httpx.Client, agent: dict[str, Any], visitors
+    server: ServerThread,
+    client: httpx.Client,
+    member: httpx.Client,
+    agent: dict[str, Any],
+    visitors,
 ) -> None:
     assert client.patch(f"/api/v1/agents/{agent['id']}", json={"rules": ACCIDENT}).is_success
     service = client.post("/api/v1/teams", json={"name": "Service", "route_tags": ["safety"]})
@@ -111,9 +116,28 @@ def test_a_tag_routes_the_handoff_and_a_member_can_move_it(
     assert missing.status_code == 404
     assert client.get("/api/v1/conversations", params={"team": "team_x"}).status_code == 404
 
-    # Deleting a team leaves its conversations with nobody in particular.
-    assert client.delete(f"/api/v1/teams/{sales.json()['id']}").status_code == 204
+    # Renaming the tag keeps the route; deleting it stops it.
+    safety = next(t for t in client.get("/api/v1/tags").json()["tags"] if t["name"] == "safety")
+    assert client.patch(f"/api/v1/tags/{safety['id']}", json={"name": "injury"}).is_success
+    routes = {t["name"]: t["route_tags"] for t in client.get("/api/v1/teams").json()["teams"]}
+    assert routes["Service"] == ["injury"]
+    assert client.delete(f"/api/v1/tags/{safety['id']}").status_code == 204
+    routes = {t["name"]: t["route_tags"] for t in client.get("/api/v1/teams").json()["teams"]}
+    assert routes["Service"] == []
+
+    # Deleting a team leaves its conversations with nobody in particular, live.
+    with member_socket(server, member) as socket:
+        next_frame(socket, "ready")
+        assert client.delete(f"/api/v1/teams/{sales.json()['id']}").status_code == 204
+        frame = next_frame(socket, "conversation.updated")
+        assert frame["data"]["changes"] == ["team"]
+        assert frame["data"]["conversation"]["team"] is None
     assert _view(client, visitor.id)["conversation"]["team"] is None
+
+    # A team name in a rule is a name: blank is refused when the agent is saved.
+    blank = {"keywords": [{"phrase": "loan", "team": "   "}]}
+    refused = client.patch(f"/api/v1/agents/{agent['id']}", json={"rules": blank})
+    assert refused.status_code == 422 and "team" in refused.text
 
 
 def test_the_handoff_summary_says_what_the_visitor_wants_and_what_was_answered(

@@ -133,6 +133,8 @@ def test_any_member_reads_usage_and_strangers_do_not(member, server: ServerThrea
     [
         ({"from": "2026-13"}, "from", "YYYY-MM"),
         ({"to": "January"}, "to", "YYYY-MM"),
+        ({"to": "0000-05"}, "to", "YYYY-MM"),
+        ({"to": "2026-05\n"}, "to", "YYYY-MM"),
         ({"from": "2026-03", "to": "2026-02"}, "from", "after"),
         ({"from": "1990-01", "to": "2026-02"}, "from", "at most 120"),
     ],

@@ -95,12 +95,15 @@ async def take_over(session: AsyncSession, caller: Caller, conversation: Convers
     if conversation.status == "human" and conversation.assignee_id == caller.member_id:
         return
     changes = ["status", "assignee"]
+    previous = conversation.assignee_id
     conversation.status = "human"
     conversation.assignee_id = caller.member_id
     conversation.waiting_since = None
-    _drop_held_handoff(conversation)
+    conversation.drop_held_handoff()
     await system_note(session, conversation, "takeover", f"{actor(caller)} took over")
     await announce_changes(session, conversation, changes)
+    if previous != caller.member_id:
+        await routing.fill_teams_of(session, conversation.workspace_id, previous)
 
 
 async def claim(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
@@ -110,7 +113,7 @@ async def claim(session: AsyncSession, caller: Caller, conversation: Conversatio
         return
     conversation.status = "human"
     conversation.waiting_since = None
-    _drop_held_handoff(conversation)
+    conversation.drop_held_handoff()
     await system_note(session, conversation, "takeover", f"{actor(caller)} replied; the AI stopped")
     await announce_changes(session, conversation, ["status"])
 
@@ -138,11 +141,12 @@ async def assign(
         if conversation.status != "human":
             conversation.status = "human"
             conversation.waiting_since = None
-            _drop_held_handoff(conversation)
+            conversation.drop_held_handoff()
             changes.append("status")
     await system_note(session, conversation, "assigned", text)
     await announce_changes(session, conversation, changes)
-    await routing.fill_teams_of(session, conversation.workspace_id, previous)
+    # The released conversation itself waits for someone to pick it (not straight back).
+    await routing.fill_teams_of(session, conversation.workspace_id, previous, skip=conversation.id)
 
 
 async def hand_back(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
@@ -155,7 +159,7 @@ async def hand_back(session: AsyncSession, caller: Caller, conversation: Convers
     conversation.assignee_id = None
     conversation.waiting_since = None
     conversation.failed_attempts = 0
-    _drop_held_handoff(conversation)
+    conversation.drop_held_handoff()
     await system_note(session, conversation, "handback", f"{actor(caller)} handed back to the AI")
     await announce_changes(session, conversation, ["status", "assignee"])
     await routing.fill_teams_of(session, conversation.workspace_id, previous)
@@ -180,6 +184,9 @@ async def reopen(session: AsyncSession, caller: Caller, conversation: Conversati
     await _reopen(session, conversation, "human" if conversation.assignee_id else "waiting")
     await system_note(session, conversation, "reopened", f"Reopened by {actor(caller)}")
     await announce_changes(session, conversation, ["status"])
+    team = await routing.team_for(session, conversation)
+    if team is not None:
+        await routing.auto_assign(session, conversation, team)
 
 
 async def reopen_for_visitor(session: AsyncSession, conversation: Conversation) -> None:
@@ -203,10 +210,3 @@ async def set_priority(session: AsyncSession, conversation: Conversation, priori
         return
     conversation.priority = priority
     await announce_changes(session, conversation, ["priority"])
-
-
-def _drop_held_handoff(conversation: Conversation) -> None:
-    """A person decided what happens next: a form no longer holds back a handoff."""
-    pending = conversation.pending_form
-    if pending and pending.get("handoff"):
-        conversation.pending_form = {**pending, "handoff": None}

@@ -163,7 +163,7 @@ async def escalate(
             text, note = hours.closed_message, ("closed_hours", "Outside business hours")
         else:
             assert team is not None
-            text = hours.closed_message if hours is not None else TEAM_AWAY.format(team=team.name)
+            text = TEAM_AWAY.format(team=team.name)
             note = ("team_offline", f"Nobody in {team.name} is online")
         await add_message(session, conversation, "ai", text, author_name=agent.name)
         await system_note(session, conversation, *note)

@@ -67,6 +67,12 @@ class Conversation(Timestamped, Base):
     # "by", "at"}; shown at the top of the conversation in the inbox.
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
+    def drop_held_handoff(self) -> None:
+        """A person decided what happens next: a form no longer holds back a handoff."""
+        pending = self.pending_form
+        if pending and pending.get("handoff"):
+            self.pending_form = {**pending, "handoff": None}
+
 
 class Message(Base):
     __tablename__ = "messages"

@@ -20,6 +20,7 @@ from frontdesk.db.base import utcnow
 from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.inbox import queries
 from frontdesk.inbox.models import ConversationTag, Tag
+from frontdesk.teams.models import Team
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # the rules' Tag type
 COLOR = re.compile(r"^#[0-9a-f]{6}$")
@@ -125,6 +126,7 @@ async def update_tag(
                     f'it: POST /api/v1/tags/{tag.id}/merge {{"into": "{other.id}"}}.',
                     field="name",
                 )
+            await _reroute(session, workspace_id, tag.name, name)
             tag.name = name
             changed = True
     if color is not None:
@@ -156,6 +158,7 @@ async def merge_tags(session: AsyncSession, workspace_id: str, tag_id: str, into
         .execution_options(synchronize_session=False)
     )
     await session.delete(source)
+    await _reroute(session, workspace_id, source.name, target.name)
     await _touch_and_announce(session, affected)
     return target
 
@@ -166,7 +169,17 @@ async def delete_tag(session: AsyncSession, workspace_id: str, tag_id: str) -> N
     affected = await _conversations(session, tag.id)
     await session.execute(delete(ConversationTag).where(ConversationTag.tag_id == tag.id))
     await session.delete(tag)
+    await _reroute(session, workspace_id, tag.name, None)
     await _touch_and_announce(session, affected)
+
+
+async def _reroute(session: AsyncSession, workspace_id: str, old: str, new: str | None) -> None:
+    """Teams route by tag name: a renamed or merged tag keeps routing, a deleted one stops."""
+    teams = await session.scalars(select(Team).where(Team.workspace_id == workspace_id))
+    for team in teams:
+        if old in (team.route_tags or ()):
+            kept = {t for t in team.route_tags if t != old}
+            team.route_tags = sorted(kept | ({new} if new else set()))
 
 
 async def _conversations(session: AsyncSession, tag_id: str) -> list[Conversation]:

@@ -156,14 +156,22 @@ async def handoffs_by_tag(
 async def handoffs_by_team(
     session: AsyncSession, scope: Scope
 ) -> list[tuple[str | None, str | None, int]]:
-    """(team id, team name, handed-off conversations routed to it); id None: no team."""
+    """(team id, team name, handed-off conversations): the team the first handoff went to, as
+    its note recorded it (moving or deleting a team later does not rewrite history; a deleted
+    team keeps its id with no name); id None: no team."""
     k = counted(scope)
-    rows = await session.execute(
-        select(k.c.team_id, Team.name, func.count())
+    note = aliased(Message)
+    each = (
+        select(note.payload["team_id"].as_string().label("team_id"))
         .select_from(k)
-        .outerjoin(Team, Team.id == k.c.team_id)
-        .where(k.c.handoff_seq.is_not(None))
-        .group_by(k.c.team_id, Team.name)
+        .join(note, and_(note.conversation_id == k.c.id, note.seq == k.c.handoff_seq))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(each.c.team_id, Team.name, func.count())
+        .select_from(each)
+        .outerjoin(Team, Team.id == each.c.team_id)
+        .group_by(each.c.team_id, Team.name)
     )
     found = [(team_id, name, int(n)) for team_id, name, n in rows.all()]
     return sorted(found, key=lambda row: (-row[2], row[0] is None, row[1] or ""))

@@ -12,6 +12,7 @@ PriorityName = Literal["low", "normal", "high", "urgent"]
 
 
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 
 
 class RuleEffects(BaseModel):
@@ -22,11 +23,8 @@ class RuleEffects(BaseModel):
     priority: PriorityName | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=10)
     collect: str | None = Field(None, description="Form action collected before the handoff.")
-    team: str | None = Field(
-        None,
-        min_length=1,
-        max_length=80,
-        description="Team (by name) the conversation is handed to, e.g. 'Finance'.",
+    team: TeamName | None = Field(
+        None, description="Team (by name) the conversation is handed to, e.g. 'Finance'."
     )
 
 

@@ -8,6 +8,7 @@ waiting conversations of their auto-assigning teams.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -22,6 +23,7 @@ from frontdesk.events.store import record
 from frontdesk.teams import routing
 
 Changes = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+log = logging.getLogger(__name__)
 
 
 class Presence:
@@ -41,15 +43,20 @@ class Presence:
     async def connected(self, member_id: str) -> AsyncIterator[None]:
         """Hold while a member's inbox socket is open."""
         self._sockets[member_id] += 1
-        if self._sockets[member_id] == 1:
-            await self.refresh(member_id)
         try:
+            if self._sockets[member_id] == 1:
+                await self.refresh(member_id)
             yield
         finally:
             self._sockets[member_id] -= 1
             if self._sockets[member_id] <= 0:
                 del self._sockets[member_id]
-                await self.refresh(member_id)
+                try:
+                    await self.refresh(member_id)
+                except Exception:
+                    # Retried once: a member left "online" would keep getting chats.
+                    log.warning("presence of %s not updated; retrying", member_id, exc_info=True)
+                    await self.refresh(member_id)
 
     def is_connected(self, member_id: str) -> bool:
         return self._sockets[member_id] > 0

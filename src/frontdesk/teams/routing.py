@@ -27,11 +27,12 @@ from frontdesk.teams.service import (
 async def note_rule_team(session: AsyncSession, conversation: Conversation, name: str) -> None:
     """A rule named a team: the conversation goes there when it is handed off (the first
     rule to name one wins; an unknown name is ignored, the conversation then routes by tag)."""
-    if conversation.team_id is not None:
+    if conversation.team_id is not None or not name.strip():
         return
     team = await team_named(session, conversation.workspace_id, name)
     if team is not None:
         conversation.team_id = team.id
+        await announce_changes(session, conversation, ["team"])
 
 
 async def team_for(session: AsyncSession, conversation: Conversation) -> Team | None:
@@ -97,6 +98,7 @@ async def auto_assign(session: AsyncSession, conversation: Conversation, team: T
     conversation.assignee_id = member.id
     conversation.status = "human"
     conversation.waiting_since = None
+    conversation.drop_held_handoff()
     await system_note(
         session,
         conversation,
@@ -108,7 +110,7 @@ async def auto_assign(session: AsyncSession, conversation: Conversation, team: T
     return True
 
 
-async def fill(session: AsyncSession, team: Team) -> int:
+async def fill(session: AsyncSession, team: Team, skip: str | None = None) -> int:
     """Assign the team's waiting conversations (most urgent, then longest waiting first)
     while someone online has room; returns how many were assigned."""
     if not team.auto_assign:
@@ -119,6 +121,7 @@ async def fill(session: AsyncSession, team: Team) -> int:
             Conversation.team_id == team.id,
             Conversation.status == "waiting",
             Conversation.assignee_id.is_(None),
+            Conversation.id != (skip or ""),
         )
         .order_by(Conversation.waiting_since, Conversation.id)
     )
@@ -131,10 +134,12 @@ async def fill(session: AsyncSession, team: Team) -> int:
     return assigned
 
 
-async def fill_teams_of(session: AsyncSession, workspace_id: str, member_id: str | None) -> None:
+async def fill_teams_of(
+    session: AsyncSession, workspace_id: str, member_id: str | None, skip: str | None = None
+) -> None:
     """A member came online or an open conversation of theirs closed or moved on: the
     queues of their auto-assigning teams may move."""
     if member_id is None:
         return
     for team_id in await teams_of(session, member_id):
-        await fill(session, await get_team(session, workspace_id, team_id))
+        await fill(session, await get_team(session, workspace_id, team_id), skip)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Member
 from frontdesk.conversations.models import Conversation
+from frontdesk.conversations.thread import announce_many
 from frontdesk.db.base import as_utc
 from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.inbox.tags import check_name as check_tag
@@ -72,7 +73,10 @@ async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]
         other = await team_named(session, team.workspace_id, name)
         if other is not None and other.id != team.id:
             raise Conflict(f"There is already a team called '{name}'.")
-        team.name = name
+        if name != team.name:
+            team.name = name
+            # Every conversation of the team shows its name: open inboxes update.
+            await announce_many(session, await _routed_to(session, team), ["team"])
     if changes.get("route_tags") is not None:
         team.route_tags = _tags(changes["route_tags"])
     if changes.get("auto_assign") is not None:
@@ -87,11 +91,16 @@ async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]
 
 async def delete_team(session: AsyncSession, team: Team) -> None:
     """Its conversations stay where they are, without a team (everyone sees them)."""
-    await session.execute(
-        update(Conversation).where(Conversation.team_id == team.id).values(team_id=None)
-    )
+    routed = await _routed_to(session, team)
+    for conversation in routed:
+        conversation.team_id = None
     await session.delete(team)
-    await session.flush()
+    await announce_many(session, routed, ["team"])
+
+
+async def _routed_to(session: AsyncSession, team: Team) -> list[Conversation]:
+    rows = await session.scalars(select(Conversation).where(Conversation.team_id == team.id))
+    return list(rows)
 
 
 async def member_ids(session: AsyncSession, team_id: str) -> list[str]:
@@ -125,19 +134,26 @@ async def open_counts(session: AsyncSession, member_ids: Sequence[str]) -> dict[
 
 
 async def describe_teams(session: AsyncSession, teams: Sequence[Team]) -> list[TeamOut]:
+    """Teams with their members, presence and open conversations, in three queries."""
+    rows = (
+        await session.execute(
+            select(TeamMember.team_id, Member)
+            .join(Member, Member.id == TeamMember.member_id)
+            .where(TeamMember.team_id.in_([t.id for t in teams]))
+            .order_by(Member.created_at, Member.id)
+        )
+    ).all()
+    members: dict[str, list[Member]] = {}
+    for team_id, member in rows:
+        members.setdefault(team_id, []).append(member)
+    counts = await open_counts(session, list({m.id for _, m in rows}))
     out = []
     for team in teams:
-        ids = await member_ids(session, team.id)
-        members = {m.id: m for m in await session.scalars(select(Member).where(Member.id.in_(ids)))}
-        counts = await open_counts(session, ids)
         people = [
             TeamMemberOut(
-                id=i,
-                name=members[i].name,
-                presence=members[i].presence,
-                open_conversations=counts[i],
+                id=m.id, name=m.name, presence=m.presence, open_conversations=counts[m.id]
             )
-            for i in ids
+            for m in members.get(team.id, [])
         ]
         out.append(
             TeamOut(

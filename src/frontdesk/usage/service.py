@@ -19,9 +19,10 @@ _MONTH = re.compile(MONTH_PATTERN)
 
 
 def check_month(value: str, field: str) -> str:
-    if not _MONTH.match(value):
+    if not _MONTH.fullmatch(value) or int(value[:4]) < 1970:
         raise InvalidInput(
-            f"{field!r} must be a month written YYYY-MM, such as 2026-01; got {value!r}.",
+            f"{field!r} must be a month from 1970 on, written YYYY-MM, such as 2026-01; "
+            f"got {value!r}.",
             field=field,
         )
     return value
