@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
-from websockets.sync.client import ClientConnection, connect
 
 from app_fixtures import Accounts
+from live_support import member_socket, next_frame
 from support import ServerThread, wait_until
 
 KEYWORDS = {"keywords": [{"phrase": "accident", "priority": "urgent", "tags": ["safety"]}]}
@@ -39,22 +38,6 @@ def _ids(http: httpx.Client, **params: Any) -> set[str]:
     response = http.get("/api/v1/conversations", params=params)
     assert response.status_code == 200, response.text
     return {c["id"] for c in response.json()["conversations"]}
-
-
-def _inbox_socket(server: ServerThread, member: httpx.Client) -> ClientConnection:
-    cookie = member.cookies.get("fd_session")
-    return connect(
-        server.url.replace("http://", "ws://") + "/api/v1/inbox/ws",
-        additional_headers={"Cookie": f"fd_session={cookie}"},
-        origin=server.url,
-    )
-
-
-def _next(socket: ClientConnection, kind: str) -> dict[str, Any]:
-    while True:
-        frame: dict[str, Any] = json.loads(socket.recv(timeout=30))
-        if frame["type"] == kind:
-            return frame
 
 
 def _system_texts(http: httpx.Client, conversation_id: str) -> list[str]:
@@ -90,12 +73,12 @@ def test_members_tag_by_hand_with_a_note_and_a_live_event(
 ) -> None:
     visitor = visitors()
     visitor.handoff()
-    with _inbox_socket(server, member) as socket:
-        _next(socket, "ready")
+    with member_socket(server, member) as socket:
+        next_frame(socket, "ready")
         added = _tag(member, visitor.id, " Financing ")
         assert added.status_code == 200, added.text
         assert added.json()["tags"] == ["financing"]
-        frame = _next(socket, "conversation.updated")
+        frame = next_frame(socket, "conversation.updated")
         assert frame["conversation_id"] == visitor.id
         assert frame["data"]["changes"] == ["tags"]
         assert frame["data"]["conversation"]["tags"] == ["financing"]
@@ -107,7 +90,7 @@ def test_members_tag_by_hand_with_a_note_and_a_live_event(
         removed = _untag(member, visitor.id, "financing")
         assert removed.status_code == 200, removed.text
         assert removed.json()["tags"] == ["trade-in"]
-        frames = [_next(socket, "conversation.updated") for _ in range(2)]
+        frames = [next_frame(socket, "conversation.updated") for _ in range(2)]
         assert [f["data"]["conversation"]["tags"] for f in frames] == [
             ["financing", "trade-in"],
             ["trade-in"],

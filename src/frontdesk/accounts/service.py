@@ -186,3 +186,11 @@ async def caller_for_session(session: AsyncSession, token: str) -> Caller | None
         name=member.name,
         csrf_token=auth.csrf_token,
     )
+
+
+async def workspace_id_by_slug(session: AsyncSession, slug: str) -> str:
+    found = await session.scalar(select(Workspace.id).where(Workspace.slug == slug))
+    if found is None:
+        known = ", ".join(await session.scalars(select(Workspace.slug).order_by(Workspace.slug)))
+        raise NotFound(f"No workspace {slug!r} (workspaces: {known or 'none'}).", field="workspace")
+    return found

@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 from rich.table import Column, Table
 
+from frontdesk.accounts.service import workspace_id_by_slug
 from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
 from frontdesk.runtime import Runtime
 from frontdesk.usage.meter import COUNTERS
-from frontdesk.usage.queries import workspace_id_by_slug
 from frontdesk.usage.schemas import UsageReport
 from frontdesk.usage.service import usage_report
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.accounts.models import Workspace
-from frontdesk.errors import NotFound
 from frontdesk.usage.models import UsageMonth
 
 
@@ -22,11 +20,3 @@ async def stored_months(
         )
     )
     return {row.month: row for row in rows}
-
-
-async def workspace_id_by_slug(session: AsyncSession, slug: str) -> str:
-    found = await session.scalar(select(Workspace.id).where(Workspace.slug == slug))
-    if found is None:
-        known = ", ".join(await session.scalars(select(Workspace.slug).order_by(Workspace.slug)))
-        raise NotFound(f"No workspace {slug!r} (workspaces: {known or 'none'}).", field="workspace")
-    return found

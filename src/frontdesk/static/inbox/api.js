@@ -152,4 +152,5 @@ export const api = {
   updateTeam: (id, changes) => request('PATCH', `/api/v1/teams/${seg(id)}`, changes),
   deleteTeam: (id) => request('DELETE', `/api/v1/teams/${seg(id)}`),
   setPresence: (status) => request('PUT', '/api/v1/me/presence', { status }),
+  usage: () => get('/api/v1/usage'),
 };

@@ -1,7 +1,7 @@
 // Usage page: what the workspace used this month (prominently) and in the months before,
 // as metered by the server per UTC calendar month.
 
-import { request } from './api.js';
+import { api } from './api.js';
 import { errorLine, h } from './dom.js';
 
 const COUNTERS = [
@@ -10,17 +10,6 @@ const COUNTERS = [
   ['ai_answers', 'AI answers'],
   ['tokens', 'Tokens'],
 ];
-
-// style.css has no stat tiles yet; these few rules stay with the only page that uses them.
-const TILES = { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(150px, 1fr))', gap: '12px', margin: '0' };
-const TILE = { background: 'var(--surface-2)', border: '1px solid var(--border)', borderRadius: '8px', padding: '12px 14px' };
-const TILE_VALUE = { fontSize: '28px', fontWeight: '700', margin: '4px 0 0', fontVariantNumeric: 'tabular-nums' };
-const NUMBER_CELL = { textAlign: 'right', fontVariantNumeric: 'tabular-nums' };
-
-function styled(el, style) {
-  Object.assign(el.style, style);
-  return el;
-}
 
 /** "2026-11" → "November 2026" in the reader's language; the month is a UTC month. */
 export function monthLabel(month) {
@@ -37,12 +26,12 @@ function hasUsage(month) {
 
 export function createUsageView() {
   const title = h('h2', { id: 'usage-current-title', testid: 'usage-current-month' }, 'This month');
-  const tiles = styled(h('dl', { testid: 'usage-current' }), TILES);
+  const tiles = h('dl', { class: 'kpis', testid: 'usage-current' });
   const body = h('tbody');
   const foot = h('tfoot');
   const rangeNote = h('p', { class: 'muted', testid: 'usage-range' });
   const pageError = errorLine('usage-error');
-  const numberHeader = (label) => styled(h('th', { scope: 'col' }, label), { textAlign: 'right' });
+  const numberHeader = (label) => h('th', { scope: 'col', class: 'num' }, label);
 
   const el = h('main', { class: 'page', 'aria-labelledby': 'usage-title' },
     h('header', { class: 'page-header' },
@@ -62,15 +51,15 @@ export function createUsageView() {
       rangeNote));
 
   function tile(key, label, value) {
-    return styled(h('div', { testid: `usage-${key}` },
-      h('dt', { class: 'muted' }, label),
-      styled(h('dd', { testid: 'usage-value' }, count(value)), TILE_VALUE)), TILE);
+    return h('div', { class: 'kpi', testid: `usage-${key}` },
+      h('dt', null, label),
+      h('dd', { class: 'kpi-value', testid: 'usage-value' }, count(value)));
   }
 
   function row(month, { testid, label, strong = false }) {
     const text = (value) => (strong ? h('strong', null, value) : value);
     const cells = COUNTERS.map(([key]) =>
-      styled(h('td', { dataset: { counter: key } }, text(count(month[key]))), NUMBER_CELL));
+      h('td', { class: 'num', dataset: { counter: key } }, text(count(month[key]))));
     return h('tr', { testid, dataset: { month: month.month || '' } }, h('td', null, text(label)), cells);
   }
 
@@ -96,7 +85,7 @@ export function createUsageView() {
   async function load() {
     pageError.set('');
     try {
-      show(await request('GET', '/api/v1/usage'));
+      show(await api.usage());
     } catch (err) {
       pageError.set(`Could not load usage: ${err.message}`);
     }
