@@ -29,9 +29,14 @@ class LocalSite:
         )
 
     @property
-    def base_url(self) -> str:
+    def host(self) -> str:
+        """``host:port``, as the workspace's allowed hosts name it."""
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{host!s}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}"
 
     def url(self, path: str) -> str:
         """The absolute URL of a path on this site."""

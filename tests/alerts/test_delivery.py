@@ -204,6 +204,27 @@ def test_a_refusal_is_not_retried_and_can_be_resent(
     ] == ("not_found")
 
 
+def test_a_redirect_is_a_permanent_failure_naming_the_location(
+    client: httpx.Client, receivers: Receivers, accounts: Accounts, settings: Settings
+) -> None:
+    moved = "https://hooks.example.test/v2/in"
+    receiver = receivers(Reply(301, b"", headers={"Location": moved}), Reply(200))
+    allow_hosts(settings, accounts.default_workspace(), receiver.host)
+    hook = create_webhook(client, receiver.url("/in"), ["message.created"])
+    client.post(f"/api/v1/webhooks/{hook['id']}/test")
+
+    [delivery] = wait_for_log(client, hook["id"], finished(1), "the redirect to be logged")
+    assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == (
+        "failed",
+        1,
+        301,
+    )
+    assert delivery["last_error"] == (
+        f"HTTP 301 redirect to {moved} (redirects are not followed; not retried)"
+    )
+    assert [r.path for r in receiver.requests] == ["/in"]  # neither retried nor followed
+
+
 def test_retries_stop_after_the_schedule(
     client: httpx.Client, receivers: Receivers, accounts: Accounts, settings: Settings
 ) -> None:

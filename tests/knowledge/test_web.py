@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import gzip
+from urllib.parse import urlsplit
 
 import pytest
 
 from factories import make_pdf
 from frontdesk.errors import InvalidInput, SourceFailed
 from frontdesk.knowledge.documents import Document
-from frontdesk.knowledge.web import (
-    USER_AGENT,
-    FetchMode,
-    FetchResult,
-    fetch_documents,
-    fetch_site,
-)
+from frontdesk.knowledge.fetcher import MAX_REDIRECTS, USER_AGENT
+from frontdesk.knowledge.limits import Limits
+from frontdesk.knowledge.web import FetchMode, FetchResult, fetch_documents, fetch_site
 from httpserver import LocalSite
 
 
@@ -49,17 +46,53 @@ async def fetch(
     max_bytes: int = 1_000_000,
 ) -> list[Document]:
     return await fetch_documents(
-        url, mode, max_pages=max_pages, max_depth=max_depth, timeout_s=5.0, max_bytes=max_bytes
+        url,
+        mode,
+        max_pages=max_pages,
+        max_depth=max_depth,
+        timeout_s=5.0,
+        max_bytes=max_bytes,
+        allowed_hosts=allowing(url),
     )
 
 
 async def fetch_with_failures(url: str, mode: FetchMode) -> FetchResult:
     return await fetch_site(
-        url, mode, max_pages=50, max_depth=3, timeout_s=5.0, max_bytes=1_000_000
+        url,
+        mode,
+        max_pages=50,
+        max_depth=3,
+        timeout_s=5.0,
+        max_bytes=1_000_000,
+        allowed_hosts=allowing(url),
     )
 
 
+def allowing(url: str) -> list[str]:
+    """The loopback site's exact host:port, allowed as a workspace admin would."""
+    try:
+        return [urlsplit(url).netloc]
+    except ValueError:
+        return []
+
+
 # --- One page --------------------------------------------------------------------------
+
+
+async def test_a_fetched_file_obeys_the_same_caps_as_an_upload(local_site: LocalSite) -> None:
+    rows = "".join(f"Model {i},{i}\n" for i in range(10))
+    url = local_site.add("/stock.csv", "Model,Price\n" + rows, "text/csv")
+    with pytest.raises(SourceFailed, match="FRONTDESK_MAX_ROWS"):
+        await fetch_documents(
+            url,
+            "page",
+            max_pages=1,
+            max_depth=0,
+            timeout_s=5.0,
+            max_bytes=1_000_000,
+            allowed_hosts=allowing(url),
+            limits=Limits(max_rows=3),
+        )
 
 
 async def test_page_sets_urls_and_drops_boilerplate(local_site: LocalSite) -> None:
@@ -90,6 +123,20 @@ async def test_redirects_are_followed(local_site: LocalSite) -> None:
     assert document.url == final and document.title == "New home"
 
 
+async def test_a_redirect_loop_stops_after_the_limit(local_site: LocalSite) -> None:
+    local_site.redirects["/a"] = "/b"
+    local_site.redirects["/b"] = "/a"
+    with pytest.raises(SourceFailed, match=f"more than {MAX_REDIRECTS} redirects"):
+        await fetch(local_site.url("/a"))
+    assert len(local_site.hits) == MAX_REDIRECTS + 1
+
+
+async def test_a_redirect_to_another_scheme_is_refused(local_site: LocalSite) -> None:
+    local_site.redirects["/file"] = "file:///etc/passwd"
+    with pytest.raises(SourceFailed, match=r"redirected to file:///etc/passwd\): Only http"):
+        await fetch(local_site.url("/file"))
+
+
 async def test_404_names_the_url_and_status(local_site: LocalSite) -> None:
     url = local_site.url("/missing.html")
     with pytest.raises(SourceFailed, match=rf"Could not fetch {url}: HTTP 404"):
@@ -109,8 +156,9 @@ async def test_connection_refused_is_readable() -> None:
     site = LocalSite()  # bound then closed without serving: nothing listens on the port
     url = site.url("/")
     site.close()
-    with pytest.raises(SourceFailed, match=f"Could not connect to {url}"):
+    with pytest.raises(SourceFailed) as caught:
         await fetch(url)
+    assert caught.value.message == f"Could not connect to {site.host}."
 
 
 async def test_page_without_text(local_site: LocalSite) -> None:

@@ -22,7 +22,6 @@ import httpx
 
 from frontdesk import __version__
 from frontdesk.actions.config import HttpAction
-from frontdesk.actions.egress import DestinationBlocked, Route, route
 from frontdesk.actions.templates import (
     Variables,
     missing_secret,
@@ -32,6 +31,7 @@ from frontdesk.actions.templates import (
     secret_names,
 )
 from frontdesk.errors import InvalidInput
+from frontdesk.net.egress import DestinationBlocked, Route, route
 from frontdesk.vault.redact import redacting_logs, scrub, scrub_json
 
 log = logging.getLogger(__name__)

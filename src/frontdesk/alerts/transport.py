@@ -9,10 +9,11 @@ from collections.abc import Mapping, Sequence
 import httpx
 
 from frontdesk import __version__
-from frontdesk.actions.egress import DestinationBlocked, route
 from frontdesk.alerts.outbox import Outcome
+from frontdesk.net.egress import DestinationBlocked, route
 
 EXCERPT_BYTES = 1000
+LOCATION_CHARS = 500
 USER_AGENT = f"Frontdesk-Webhooks/{__version__}"
 # A 4xx means the receiver understood and refused; retrying will not change its mind,
 # except for these (timeout, conflict, too early, rate limited).
@@ -77,8 +78,15 @@ async def post(
     code = response.status_code
     if 200 <= code < 300:
         return Outcome(ok=True, duration_ms=took(), status_code=code, response_excerpt=excerpt)
-    permanent = 400 <= code < 500 and code not in RETRYABLE_4XX
-    error = f"HTTP {code}" + (" (refused; not retried)" if permanent else "")
+    if 300 <= code < 400:
+        # Redirects are never followed (see new_client), so asking again changes nothing.
+        location = response.headers.get("location", "")[:LOCATION_CHARS]
+        to = f" to {location}" if location else ""
+        permanent = True
+        error = f"HTTP {code} redirect{to} (redirects are not followed; not retried)"
+    else:
+        permanent = 400 <= code < 500 and code not in RETRYABLE_4XX
+        error = f"HTTP {code}" + (" (refused; not retried)" if permanent else "")
     return Outcome(
         ok=False,
         duration_ms=took(),

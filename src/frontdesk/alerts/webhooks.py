@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.actions.egress import split_destination
 from frontdesk.alerts import outbox
 from frontdesk.alerts.events import TEST_EVENT, body
 from frontdesk.alerts.models import Delivery, Webhook
 from frontdesk.alerts.signing import new_secret
 from frontdesk.db.base import new_id, utcnow
 from frontdesk.errors import Conflict, InvalidInput, NotFound
+from frontdesk.net.egress import split_destination
 from frontdesk.vault.cipher import Cipher
 
 MAX_PER_WORKSPACE = 20

@@ -94,6 +94,8 @@ def ingest(
     mode: UrlMode = "crawl" if crawl else "sitemap" if sitemap else "page"
 
     async def work(runtime: Runtime, workspace_id: str) -> list[tuple[Source, IngestResult]]:
+        for url in urls:
+            await runtime.knowledge.check_url(workspace_id, url)
         async with runtime.db.transaction() as session:
             agent = await service.find_agent(session, workspace_id, agent_name)
             sources = [await runtime.knowledge.add_path(session, agent, f) for f in files]

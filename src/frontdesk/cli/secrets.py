@@ -8,7 +8,6 @@ import click
 from rich.table import Table
 
 from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
-from frontdesk.db.base import as_utc
 from frontdesk.errors import FrontdeskError
 from frontdesk.runtime import Runtime
 from frontdesk.vault import hosts, service
@@ -61,9 +60,7 @@ def list_secrets(ctx: click.Context, as_json: bool) -> None:
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.session() as session:
             rows = await service.list_secrets(session, workspace_id)
-        listed = [
-            {"name": row.name, "updated_at": as_utc(row.updated_at).isoformat()} for row in rows
-        ]
+        listed = [{"name": row.name, "updated_at": row.updated_at.isoformat()} for row in rows]
         if as_json:
             print_json(listed)
             return
@@ -92,14 +89,14 @@ def delete_secret(ctx: click.Context, name: str) -> None:
 
 @click.group()
 def workspace() -> None:
-    """Workspace settings: the private hosts actions may call."""
+    """Workspace settings: the private hosts actions, webhooks and URL sources may reach."""
 
 
 def _print_hosts(listed: list[str]) -> None:
     if listed:
         click.echo("\n".join(listed))
     else:
-        click.echo("No allowed hosts: actions may call public addresses only.", err=True)
+        click.echo("No allowed hosts: outbound calls reach public addresses only.", err=True)
 
 
 @workspace.command("allow-host")
@@ -107,7 +104,7 @@ def _print_hosts(listed: list[str]) -> None:
 @data_dir_option
 @click.pass_context
 def allow_host(ctx: click.Context, host: str) -> None:
-    """Let actions call HOST[:PORT] although it is private or loopback (e.g. 10.0.0.5:8080)."""
+    """Let outbound calls reach HOST[:PORT] though private or loopback (e.g. 10.0.0.5:8080)."""
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.transaction() as session:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.accounts.models import Workspace
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source
 
@@ -119,6 +120,14 @@ async def pending_source_ids(session: AsyncSession) -> list[str]:
     return list(result)
 
 
+async def source_workspace(session: AsyncSession, source_id: str) -> str | None:
+    """The workspace a source belongs to; None once it has been deleted."""
+    workspace_id: str | None = await session.scalar(
+        select(Source.workspace_id).where(Source.id == source_id)
+    )
+    return workspace_id
+
+
 async def replace_chunks(session: AsyncSession, source: Source, chunks: list[Chunk]) -> None:
     """Swap a source's chunks in the caller's transaction, so readers see old or new, never half."""
     await session.execute(delete(Chunk).where(Chunk.source_id == source.id))
@@ -169,3 +178,11 @@ async def set_status(
     await session.execute(
         update(Source).where(Source.id == source_id).values(status=status, error=error)
     )
+
+
+async def allowed_hosts(session: AsyncSession, workspace_id: str) -> list[str]:
+    """The private hosts the workspace lets outbound fetches reach (see net/egress.py)."""
+    hosts = await session.scalar(
+        select(Workspace.allowed_hosts).where(Workspace.id == workspace_id)
+    )
+    return list(hosts or [])

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import unquote, urldefrag, urlsplit, urlunsplit
 
-import httpx
-
 from frontdesk.errors import FrontdeskError, InvalidInput, SourceFailed
 from frontdesk.knowledge.documents import Document
+from frontdesk.knowledge.fetcher import Fetched, Fetcher, new_client
+from frontdesk.knowledge.limits import DEFAULT_LIMITS, Limits
 from frontdesk.knowledge.loaders import load_file
 from frontdesk.knowledge.loaders.html import decode_html, parse_html
 from frontdesk.knowledge.loaders.sitemap import parse_sitemap
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "Frontdesk/0.1 (+knowledge-sync)"
-MAX_REDIRECTS = 5
-CONCURRENCY = 4  # polite to small business sites, still several times faster than serial
-# timeout_s bounds each network wait; this multiple of it bounds a whole download, so a
-# server dripping one byte at a time cannot hold a sync forever.
-DEADLINE_FACTOR = 4
 FetchMode = Literal["page", "sitemap", "crawl"]
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -48,14 +43,6 @@ class FetchResult:
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Fetched:
-    url: str  # after redirects
-    content_type: str
-    charset: str | None
-    data: bytes
-
-
 async def fetch_documents(
     url: str,
     mode: FetchMode,
@@ -64,7 +51,8 @@ async def fetch_documents(
     max_depth: int,
     timeout_s: float,
     max_bytes: int,
-    client: httpx.AsyncClient | None = None,
+    allowed_hosts: Sequence[str],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[Document]:
     """Fetch documents from the web; raises SourceFailed only when nothing yields text."""
     result = await fetch_site(
@@ -74,7 +62,8 @@ async def fetch_documents(
         max_depth=max_depth,
         timeout_s=timeout_s,
         max_bytes=max_bytes,
-        client=client,
+        allowed_hosts=allowed_hosts,
+        limits=limits,
     )
     return result.documents
 
@@ -87,25 +76,26 @@ async def fetch_site(
     max_depth: int,
     timeout_s: float,
     max_bytes: int,
-    client: httpx.AsyncClient | None = None,
+    allowed_hosts: Sequence[str],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> FetchResult:
-    """Like fetch_documents, but also reports the pages that were skipped and why."""
+    """Like fetch_documents, but also reports the pages that were skipped and why.
+
+    Every hop (start URL, redirect, sitemap, sitemap entry, crawled link) must pass the egress
+    check; ``allowed_hosts`` are the private hosts the workspace lets it reach. A fetched
+    file obeys the same ``limits`` as an upload.
+    """
     start = _validate(url)
-    if client is None:
-        async with httpx.AsyncClient(
-            follow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=timeout_s
-        ) as own_client:
-            fetcher = _Fetcher(own_client, timeout_s, max_bytes)
-            return await _run(fetcher, start, mode, max_pages, max_depth)
-    fetcher = _Fetcher(client, timeout_s, max_bytes)
-    return await _run(fetcher, start, mode, max_pages, max_depth)
+    async with new_client(timeout_s) as client:
+        fetcher = Fetcher(client, timeout_s, max_bytes, allowed_hosts, limits)
+        return await _run(fetcher, start, mode, max_pages, max_depth)
 
 
 async def _run(
-    fetcher: _Fetcher, start: str, mode: FetchMode, max_pages: int, max_depth: int
+    fetcher: Fetcher, start: str, mode: FetchMode, max_pages: int, max_depth: int
 ) -> FetchResult:
     if mode == "page":
-        document, _ = await fetcher.document(start)
+        document, _ = await _document(fetcher, start)
         if document.is_empty:
             raise SourceFailed(_no_text(document))
         return FetchResult(documents=[document])
@@ -122,98 +112,57 @@ async def _run(
     return result
 
 
-class _Fetcher:
-    """One HTTP client plus the limits every request obeys."""
+async def _sitemap_urls(fetcher: Fetcher, url: str) -> tuple[list[str], list[str]]:
+    """Fetch a sitemap: its http(s) page URLs and child sitemap URLs."""
+    fetched = await fetcher.fetch(url)
+    pages, children = parse_sitemap(fetched.data, fetched.url, fetcher.max_bytes)
+    return [u for u in pages if _is_web_url(u)], [u for u in children if _is_web_url(u)]
 
-    def __init__(self, client: httpx.AsyncClient, timeout_s: float, max_bytes: int) -> None:
-        self.client = client
-        self.timeout_s = timeout_s
-        self.max_bytes = max_bytes
-        self.limit = asyncio.Semaphore(CONCURRENCY)
 
-    async def fetch(self, url: str) -> _Fetched:
-        """GET a URL within the size limit; every failure is a readable SourceFailed."""
+async def _document(fetcher: Fetcher, url: str) -> tuple[Document, list[str]]:
+    """Fetch a page or file as a Document (every section carrying a URL) and its links.
+
+    A web page without text comes back empty rather than failing, so that a crawl can
+    still follow the links of a home page that is nothing but navigation.
+    """
+    fetched = await fetcher.fetch(url)
+    # Parsing runs in a thread: a large page or file must not stall the event loop.
+    if _is_html(fetched):
+        html = decode_html(fetched.data, fetched.charset)
+        document, links = await asyncio.to_thread(parse_html, html, fetched.url)
+    else:
+        links = []
         try:
-            async with self.limit, asyncio.timeout(self.timeout_s * DEADLINE_FACTOR):
-                return await self._get(url)
-        except (httpx.TimeoutException, TimeoutError) as exc:
-            raise SourceFailed(f"Timed out fetching {url} after {self.timeout_s:g} s.") from exc
-        except httpx.TooManyRedirects as exc:
-            raise SourceFailed(f"Could not fetch {url}: too many redirects.") from exc
-        except httpx.ConnectError as exc:
-            raise SourceFailed(f"Could not connect to {url}: {_reason(exc)}.") from exc
-        except httpx.HTTPError as exc:
-            raise SourceFailed(f"Could not fetch {url}: {_reason(exc)}.") from exc
-
-    async def _get(self, url: str) -> _Fetched:
-        headers = {"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,*/*"}
-        async with self.client.stream(
-            "GET", url, headers=headers, follow_redirects=True, timeout=self.timeout_s
-        ) as response:
-            if response.status_code >= 400:
-                phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
-                raise SourceFailed(f"Could not fetch {url}: HTTP {response.status_code}{phrase}.")
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                raise SourceFailed(self._too_large(url))
-            body = bytearray()
-            async for piece in response.aiter_bytes():
-                body += piece
-                if len(body) > self.max_bytes:
-                    raise SourceFailed(self._too_large(url))
-            content_type, _, _ = response.headers.get("content-type", "").partition(";")
-            return _Fetched(
-                url=str(response.url),
-                content_type=content_type.strip().lower(),
-                charset=response.charset_encoding,
-                data=bytes(body),
+            documents = await asyncio.to_thread(
+                load_file,
+                fetched.data,
+                _filename(fetched.url),
+                fetched.content_type,
+                limits=fetcher.limits,
             )
-
-    def _too_large(self, url: str) -> str:
-        return f"{url} is larger than the {_size(self.max_bytes)} limit for one page or file."
-
-    async def sitemap(self, url: str) -> tuple[list[str], list[str]]:
-        """Fetch a sitemap: its http(s) page URLs and child sitemap URLs."""
-        fetched = await self.fetch(url)
-        pages, children = parse_sitemap(fetched.data, fetched.url, self.max_bytes)
-        return [u for u in pages if _is_web_url(u)], [u for u in children if _is_web_url(u)]
-
-    async def document(self, url: str) -> tuple[Document, list[str]]:
-        """Fetch a page or file as a Document (every section carrying a URL) and its links.
-
-        A web page without text comes back empty rather than failing, so that a crawl can
-        still follow the links of a home page that is nothing but navigation.
-        """
-        fetched = await self.fetch(url)
-        if _is_html(fetched):
-            document, links = parse_html(decode_html(fetched.data, fetched.charset), fetched.url)
-        else:
-            links = []
-            try:
-                documents = load_file(fetched.data, _filename(fetched.url), fetched.content_type)
-            except FrontdeskError as exc:
-                raise SourceFailed(f"{fetched.url}: {exc.message}") from exc
-            document = documents[0]
-            for extra in documents[1:]:
-                document.sections.extend(extra.sections)
-        document.url = fetched.url
-        document.sections = [
-            section if section.url else replace(section, url=fetched.url)
-            for section in document.sections
-        ]
-        return document, links
+        except FrontdeskError as exc:
+            raise SourceFailed(f"{fetched.url}: {exc.message}") from exc
+        document = documents[0]
+        for extra in documents[1:]:
+            document.sections.extend(extra.sections)
+    document.url = fetched.url
+    document.sections = [
+        section if section.url else replace(section, url=fetched.url)
+        for section in document.sections
+    ]
+    return document, links
 
 
-async def _sitemap(fetcher: _Fetcher, start: str, max_pages: int) -> FetchResult:
+async def _sitemap(fetcher: Fetcher, start: str, max_pages: int) -> FetchResult:
     result = FetchResult()
-    listed, children = await fetcher.sitemap(start)
+    listed, children = await _sitemap_urls(fetcher, start)
     pages = dict.fromkeys(listed)  # ordered and deduplicated
     # An index lists sitemaps; indexes nested deeper than that are ignored.
     for child in children:
         if len(pages) >= max_pages:
             break
         try:
-            more, _ = await fetcher.sitemap(child)
+            more, _ = await _sitemap_urls(fetcher, child)
         except SourceFailed as exc:
             result.failures.append((child, exc.message))
             continue
@@ -224,7 +173,7 @@ async def _sitemap(fetcher: _Fetcher, start: str, max_pages: int) -> FetchResult
     return result
 
 
-async def _crawl(fetcher: _Fetcher, start: str, max_pages: int, max_depth: int) -> FetchResult:
+async def _crawl(fetcher: Fetcher, start: str, max_pages: int, max_depth: int) -> FetchResult:
     result = FetchResult()
     origins = {_origin(start)}
     seen = {start}
@@ -253,7 +202,7 @@ async def _crawl(fetcher: _Fetcher, start: str, max_pages: int, max_depth: int) 
 
 
 async def _fetch_all(
-    fetcher: _Fetcher, urls: list[str], result: FetchResult
+    fetcher: Fetcher, urls: list[str], result: FetchResult
 ) -> list[tuple[str, list[str]]]:
     """Fetch concurrently into ``result`` in order; return each fetched page's URL and links."""
     outcomes = await asyncio.gather(*(_try_document(fetcher, url) for url in urls))
@@ -273,9 +222,9 @@ async def _fetch_all(
     return fetched
 
 
-async def _try_document(fetcher: _Fetcher, url: str) -> tuple[Document, list[str]] | str:
+async def _try_document(fetcher: Fetcher, url: str) -> tuple[Document, list[str]] | str:
     try:
-        return await fetcher.document(url)
+        return await _document(fetcher, url)
     except FrontdeskError as exc:
         return exc.message
 
@@ -321,7 +270,7 @@ def _skipped_by_extension(url: str) -> bool:
     return "." in name and name.rsplit(".", 1)[-1].lower() in _SKIPPED_EXTENSIONS
 
 
-def _is_html(fetched: _Fetched) -> bool:
+def _is_html(fetched: Fetched) -> bool:
     if fetched.content_type in _HTML_TYPES:
         return True
     head = fetched.data[:512].lstrip().lower()
@@ -344,11 +293,3 @@ def _nothing_found(failures: list[tuple[str, str]]) -> str:
     if len(failures) == 1:
         return first
     return f"None of the {len(failures)} pages could be used; the first failed with: {first}"
-
-
-def _reason(exc: Exception) -> str:
-    return str(exc) or type(exc).__name__
-
-
-def _size(limit: int) -> str:
-    return f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit:,} bytes"

@@ -1,4 +1,4 @@
-"""The private hosts a workspace lets its actions and webhooks call (see actions/egress.py)."""
+"""The private hosts a workspace lets its actions and webhooks call (see net/egress.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.service import get_workspace
-from frontdesk.actions.egress import MAX_ALLOWED, normalize_allowed_host
 from frontdesk.errors import InvalidInput, NotFound
+from frontdesk.net.egress import MAX_ALLOWED, normalize_allowed_host
 
 
 def normalize_hosts(hosts: Iterable[str]) -> list[str]:

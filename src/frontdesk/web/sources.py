@@ -14,6 +14,7 @@ from frontdesk.web.schemas import QASourceIn, SourceOut, UrlSourceIn
 router = APIRouter(prefix="/api/v1", tags=["sources"])
 
 MAX_FILES = 20
+MAX_FIELD_BYTES = 16 * 1024
 READ_BLOCK = 1 << 20
 
 
@@ -67,10 +68,8 @@ async def upload_files(
     agent_id: str, request: Request, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> list[SourceOut]:
     """Upload files (form field ``file``, repeatable); each becomes a source, ingested later."""
+    # The whole request is capped while it streams in (web/bodylimit.py); each file here.
     limit = runtime.settings.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit * MAX_FILES + 1_048_576:
-        raise PayloadTooLarge(f"The upload is larger than the {limit // 1_048_576} MB limit.")
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise InvalidInput(
@@ -78,7 +77,10 @@ async def upload_files(
         )
     async with runtime.db.session() as session:
         agent = await get_agent(session, workspace, agent_id)
-    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
+    # Files spool to disk; plain fields stay in memory, and this route needs none of them.
+    form = await request.form(
+        max_files=MAX_FILES, max_fields=MAX_FILES, max_part_size=MAX_FIELD_BYTES
+    )
     uploads = [v for v in form.getlist("file") if isinstance(v, UploadFile)]
     if not uploads:
         raise InvalidInput("No file was sent; use the form field 'file'.", field="file")
@@ -100,6 +102,7 @@ async def add_url(
     agent_id: str, body: UrlSourceIn, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> SourceOut:
     """Add a web page, a sitemap or a same-host crawl; fetched in the background."""
+    await runtime.knowledge.check_url(workspace, str(body.url))
     async with runtime.db.transaction() as session:
         agent = await get_agent(session, workspace, agent_id)
         source = await runtime.knowledge.add_url(

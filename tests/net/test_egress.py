@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from frontdesk.actions.egress import (
+from frontdesk.errors import InvalidInput
+from frontdesk.net.egress import (
     DestinationBlocked,
     check_destination,
     normalize_allowed_host,
@@ -13,7 +14,6 @@ from frontdesk.actions.egress import (
     route,
     split_destination,
 )
-from frontdesk.errors import InvalidInput
 from receiver import Receiver
 
 
@@ -37,11 +37,31 @@ def test_bad_urls_are_invalid_input(url: str) -> None:
         "[64:ff9b::7f00:1]",
         "[2002:7f00:1::1]",
         "0.0.0.0",
+        # Spellings the resolver turns into 127.0.0.1: judged by what they resolve to.
+        "127.1",
+        "2130706433",
+        "0x7f000001",
+        "localhost",
     ],
 )
 async def test_private_and_loopback_addresses_are_blocked(address: str) -> None:
     with pytest.raises(DestinationBlocked, match="private or loopback"):
         await check_destination(f"http://{address}:8080/hook", [])
+
+
+async def test_a_blocked_ipv6_host_is_named_with_brackets() -> None:
+    with pytest.raises(DestinationBlocked) as caught:
+        await route("http://[::1]:8773/", [])
+    assert caught.value.message.endswith("unless the workspace allows the host ([::1]:8773).")
+
+
+async def test_a_url_the_client_would_read_differently_is_refused() -> None:
+    # urlsplit reads the host "v1.x" out of "[v1.x]"; httpx refuses it: neither is trusted.
+    with pytest.raises(DestinationBlocked, match="reads differently or not at all"):
+        await route("http://[v1.x]/", ["v1.x"])
+    # The resolver reads 0177.0.0.1 as octal (127.0.0.1); httpx refuses it.
+    with pytest.raises(DestinationBlocked, match="reads differently or not at all"):
+        await route("http://0177.0.0.1/", [])
 
 
 async def test_an_allowed_host_may_be_called() -> None:
@@ -79,6 +99,8 @@ def test_a_checked_address_is_the_one_connected_to() -> None:
     assert target.headers == {"Host": "hooks.example.com:8443"}
     assert target.extensions == {"sni_hostname": "hooks.example.com"}  # TLS checks the name
     assert pinned("http://h.example/", "2001:db8::1").url == "http://[2001:db8::1]/"
+    spelled = pinned("http://[2001:db8:0:0::1]:81/", "2001:db8::1")
+    assert spelled.headers == {"Host": "[2001:db8:0:0::1]:81"}
 
 
 async def test_a_pinned_request_reaches_the_address_and_names_the_host() -> None:

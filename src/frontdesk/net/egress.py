@@ -1,7 +1,9 @@
 """Outbound requests go to public addresses only, unless the workspace allows a host.
 
-Checked on every request (actions, webhooks): the host name is resolved and every address it
-resolves to must be public, so a name pointing at 127.0.0.1 or 10.0.0.0/8 is refused too.
+Checked on every request (actions, webhooks, every hop of a knowledge fetch): the host name is
+resolved and every address it resolves to must be public, so a name pointing at 127.0.0.1 or
+10.0.0.0/8 is refused too, and so are the odd spellings of an address that the resolver accepts
+(``127.1``, ``2130706433``, ``0x7f000001``): what is judged is what the resolver returns.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
+
 from frontdesk.errors import FrontdeskError, InvalidInput
 
 MAX_ALLOWED = 50
@@ -23,6 +27,10 @@ MAX_ALLOWED = 50
 class DestinationBlocked(FrontdeskError):
     status = 422
     code = "destination_blocked"
+
+
+class HostNotFound(DestinationBlocked):
+    """The name does not resolve (now): nothing can be judged, and nothing is connected to."""
 
 
 HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.?)+$")
@@ -83,8 +91,12 @@ def normalize_allowed_host(entry: str) -> str:
     return f"{host}:{port}" if port else host
 
 
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 def is_allowed(host: str, port: int, allowed_hosts: Sequence[str]) -> bool:
-    bare = f"[{host}]" if ":" in host else host
+    bare = _bracketed(host)
     return bare in allowed_hosts or f"{bare}:{port}" in allowed_hosts
 
 
@@ -121,9 +133,9 @@ def pinned(url: str, address: str) -> Route:
     """``url`` sent to ``address``, still naming its host for Host and TLS."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    ip = f"[{address}]" if ":" in address else address
+    ip = _bracketed(address)
     netloc = f"{ip}:{parts.port}" if parts.port else ip
-    named = f"{host}:{parts.port}" if parts.port else host
+    named = f"{_bracketed(host)}:{parts.port}" if parts.port else _bracketed(host)
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
     return Route(urlunsplit(parts._replace(netloc=netloc)), {"Host": named}, extensions)
 
@@ -131,22 +143,37 @@ def pinned(url: str, address: str) -> Route:
 async def route(url: str, allowed_hosts: Sequence[str]) -> Route:
     """Check a URL's destination and say how to reach it; DestinationBlocked if private."""
     host, port = split_destination(url)
+    if _client_host(url) != host:
+        # The check and the HTTP client must read the same host out of the URL.
+        raise DestinationBlocked(
+            f"The host {host} is written in a form the HTTP client reads differently or not at "
+            "all; write it plainly."
+        )
     if is_allowed(host, port, allowed_hosts):
         return Route(url)
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise DestinationBlocked(f"The host {host} could not be resolved.") from None
+        raise HostNotFound(f"The host {host} could not be resolved.") from None
     addresses = [str(info[4][0]) for info in infos]
     private = sorted({a for a in addresses if not _public(a)})
     if private:
         raise DestinationBlocked(
             f"{host} resolves to a private or loopback address ({private[0]}); calls there are "
-            f"blocked unless the workspace allows the host ({host}:{port})."
+            f"blocked unless the workspace allows the host ({_bracketed(host)}:{port})."
         )
-    if not addresses or host.strip("[]") in addresses:
+    if not addresses:
+        raise HostNotFound(f"The host {host} could not be resolved.")
+    if host in addresses:
         return Route(url)
     return pinned(url, addresses[0])
+
+
+def _client_host(url: str) -> str | None:
+    try:
+        return httpx.URL(url).host.lower()
+    except (httpx.InvalidURL, ValueError):
+        return None
 
 
 async def check_destination(url: str, allowed_hosts: Sequence[str]) -> None:

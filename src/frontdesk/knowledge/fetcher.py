@@ -1,0 +1,159 @@
+"""One GET for knowledge: every hop through the egress check, the checked address connected to.
+
+Redirects are followed here, one hop at a time, so that each Location is checked like the URL
+it came from (a public page must not be able to bounce a fetch onto 127.0.0.1). A refused,
+reset or unanswered connection reads the same, so a failed source does not tell open ports
+from closed ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import httpx
+
+from frontdesk.errors import InvalidInput, SourceFailed
+from frontdesk.knowledge.limits import DEFAULT_LIMITS, Limits
+from frontdesk.net.egress import DestinationBlocked, Route, route
+
+USER_AGENT = "Frontdesk/0.1 (+knowledge-sync)"
+HEADERS = {"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,*/*"}
+MAX_REDIRECTS = 5
+CONCURRENCY = 4  # polite to small business sites, still several times faster than serial
+# timeout_s bounds each network wait; this multiple of it bounds a whole download, so a
+# server dripping one byte at a time cannot hold a sync forever.
+DEADLINE_FACTOR = 4
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # after redirects
+    content_type: str
+    charset: str | None
+    data: bytes
+
+
+def new_client(timeout_s: float) -> httpx.AsyncClient:
+    # No redirects: each hop is checked by Fetcher. No trust_env: a proxy from the environment
+    # would connect somewhere other than the checked address, and .netrc would add credentials.
+    return httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=timeout_s)
+
+
+class Fetcher:
+    """One HTTP client, the hosts the workspace allows, and the limits every request obeys."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        timeout_s: float,
+        max_bytes: int,
+        allowed_hosts: Sequence[str],
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self.client = client
+        self.timeout_s = timeout_s
+        self.max_bytes = max_bytes
+        self.allowed_hosts = list(allowed_hosts)
+        self.limits = limits  # for the files fetched, as for uploads
+        self.limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def fetch(self, url: str) -> Fetched:
+        """GET a URL within the size limit; every failure is a readable SourceFailed."""
+        try:
+            async with self.limit, asyncio.timeout(self.timeout_s * DEADLINE_FACTOR):
+                return await self._follow(url)
+        except TimeoutError as exc:
+            raise SourceFailed(self._timed_out(url)) from exc
+
+    async def _follow(self, url: str) -> Fetched:
+        hop = url
+        for _ in range(MAX_REDIRECTS + 1):
+            target = await self._route(url, hop)
+            answer = await self._get(hop, target)
+            if isinstance(answer, Fetched):
+                return answer
+            hop = answer
+        raise SourceFailed(f"Could not fetch {url}: more than {MAX_REDIRECTS} redirects.")
+
+    async def _route(self, url: str, hop: str) -> Route:
+        """Check one hop; checked again on every fetch, since a name may resolve elsewhere."""
+        redirected = hop != url
+        try:
+            return await route(hop, self.allowed_hosts)
+        except DestinationBlocked as exc:
+            via = f"{url} redirects to {hop}: " if redirected else ""
+            raise SourceFailed(f"blocked: {via}{exc.message}") from None
+        except InvalidInput as exc:
+            via = f" (redirected to {hop})" if redirected else ""
+            raise SourceFailed(f"Could not fetch {url}{via}: {exc.message}") from None
+
+    async def _get(self, hop: str, target: Route) -> Fetched | str:
+        """The page at ``hop``, or the URL it redirects to."""
+        connected = False
+        try:
+            async with self.client.stream(
+                "GET",
+                target.url,
+                headers={**HEADERS, **target.headers},
+                extensions=target.extensions,
+                timeout=self.timeout_s,
+            ) as response:
+                connected = True
+                return await self._read(hop, response)
+        except httpx.ConnectTimeout as exc:
+            raise SourceFailed(_unreachable(hop)) from exc
+        except httpx.TimeoutException as exc:
+            raise SourceFailed(self._timed_out(hop)) from exc
+        except httpx.TransportError as exc:
+            if not connected:  # refused, reset, closed: one text for all (see module doc)
+                raise SourceFailed(_unreachable(hop)) from exc
+            raise SourceFailed(f"Could not fetch {hop}: the connection broke off.") from exc
+        except httpx.HTTPError as exc:
+            raise SourceFailed(f"Could not fetch {hop}: {str(exc) or type(exc).__name__}.") from exc
+
+    async def _read(self, hop: str, response: httpx.Response) -> Fetched | str:
+        if response.has_redirect_location:
+            return urldefrag(urljoin(hop, response.headers["location"].strip())).url
+        if response.status_code >= 300:
+            phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
+            raise SourceFailed(f"Could not fetch {hop}: HTTP {response.status_code}{phrase}.")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise SourceFailed(self._too_large(hop))
+        body = bytearray()
+        async for piece in response.aiter_bytes():
+            body += piece
+            if len(body) > self.max_bytes:
+                raise SourceFailed(self._too_large(hop))
+        content_type, _, _ = response.headers.get("content-type", "").partition(";")
+        return Fetched(
+            url=hop,
+            content_type=content_type.strip().lower(),
+            charset=response.charset_encoding,
+            data=bytes(body),
+        )
+
+    def _timed_out(self, url: str) -> str:
+        return f"Timed out fetching {url} after {self.timeout_s:g} s."
+
+    def _too_large(self, url: str) -> str:
+        return f"{url} is larger than the {_size(self.max_bytes)} limit for one page or file."
+
+
+def _unreachable(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return (
+        f"Could not connect to {host}:{parts.port}."
+        if parts.port
+        else f"Could not connect to {host}."
+    )
+
+
+def _size(limit: int) -> str:
+    return f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit:,} bytes"

@@ -1,0 +1,1 @@
+"""Outbound network infrastructure shared by every domain that calls out (no domain knowledge)."""
