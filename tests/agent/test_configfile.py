@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import time
+import tracemalloc
+from importlib import resources
 from pathlib import Path
 
 import httpx
 import pytest
+from agent_files import billion_laughs
 from click.testing import CliRunner
 
 from frontdesk.agent.configfile import parse_agent_file
 from frontdesk.cli import cli
-from frontdesk.errors import InvalidInput
+from frontdesk.errors import InvalidInput, PayloadTooLarge
 
 AGENT_FILE = """\
 name: Ridgeline Powersports
@@ -142,3 +147,76 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     source.write_text("name: Broken\nconfidence_threshold: 7\n")
     broken = runner.invoke(cli, [*data, "agents", "import", str(source)], obj={})
     assert broken.exit_code == 1 and "line 2: confidence_threshold" in broken.output
+
+
+def test_an_alias_bomb_is_refused_before_it_expands() -> None:
+    bomb = billion_laughs()
+    assert len(bomb) < 1024
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(InvalidInput) as error:
+            parse_agent_file(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 0.5
+    assert peak < 2_000_000
+    assert error.value.message == (
+        "line 7: YAML anchors and aliases (&, *) are not allowed in agent files."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: A\ngreeting: &hi Hello\n", "line 2: YAML anchors and aliases (&, *) are not"),
+        ("name: A\ngreeting: *hi\n", "line 2: YAML anchors and aliases (&, *) are not"),
+        ("name: !!python/object/apply:os.getpid []\n", "line 1: the YAML tag tag:yaml.org,"),
+        ("name: A\ngreeting: !!binary aGk=\n", "line 2: the YAML tag tag:yaml.org,2002:binary"),
+        ("name: A\nallowed_origins: !!set {a}\n", "line 2: the YAML tag tag:yaml.org,2002:set"),
+        ("name: A\ngreeting: !custom hi\n", "line 2: the YAML tag !custom is not allowed"),
+        ("name: A\nrules: " + "[" * 100_000 + "\n", "line 2: nested more than 32 levels"),
+        ("name: A\nlanguage: " + "9" * 5000 + "\n", "line 2: '9999999999"),
+        (
+            "name: A\nbusiness_hours: {timezone: UTC, holidays: [2024-13-45]}\n",
+            "line 2: '2024-13-45' is not a valid timestamp",
+        ),
+    ],
+)
+def test_only_plain_yaml_data_is_read(text: str, expected: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        parse_agent_file(text)
+    assert error.value.message.startswith(expected), error.value.message
+
+
+def test_plain_tags_still_read() -> None:
+    spec = parse_agent_file("name: !!str 2024\nconfidence_threshold: !!float 0.5\n")
+    assert (spec.name, spec.confidence_threshold) == ("2024", 0.5)
+
+
+def test_an_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    text = "name: A\n" + "# padding\n" * 30_000
+    with pytest.raises(PayloadTooLarge, match="at most 256 KB"):
+        parse_agent_file(text)
+    source = tmp_path / "agent.yaml"
+    source.write_text(text)
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path / "data"), "agents", "import", str(source)], obj={}
+    )
+    assert result.exit_code == 1 and "at most 256 KB" in result.output
+
+
+def test_cli_refuses_an_alias_bomb(tmp_path: Path) -> None:
+    source = tmp_path / "agent.yaml"
+    source.write_text(billion_laughs())
+    data = ["--data-dir", str(tmp_path / "data")]
+    result = CliRunner().invoke(cli, [*data, "agents", "import", str(source)], obj={})
+    assert result.exit_code == 1 and "anchors and aliases" in result.output
+    listed = CliRunner().invoke(cli, [*data, "agents", "list", "--json"], obj={})
+    assert listed.exit_code == 0 and json.loads(listed.output) == []
+
+
+def test_the_demo_agent_file_still_reads() -> None:
+    text = (resources.files("frontdesk.demo") / "agent.yaml").read_text(encoding="utf-8")
+    assert parse_agent_file(text).name == "Ridgeline Powersports"

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
-from frontdesk.actions.egress import split_destination
 from frontdesk.errors import InvalidInput
+from frontdesk.inputs import Input
+from frontdesk.net.egress import split_destination
 
 IDENT = r"^[a-z][a-z0-9_]{0,39}$"
+ActionName = Annotated[str, StringConstraints(max_length=40)]
+Option = Annotated[str, StringConstraints(max_length=200)]
+HeaderName = Annotated[str, StringConstraints(max_length=200)]
+HeaderValue = Annotated[str, StringConstraints(max_length=8000)]  # room for a long JWT
+ResultPath = Annotated[str, StringConstraints(max_length=200)]
+# A body is a request template, not a payload store; it is rendered on every run.
+MAX_BODY_BYTES = 32 * 1024
+MAX_BODY_DEPTH = 10
 FieldType = Literal["text", "textarea", "email", "phone", "number", "date", "datetime", "select"]
 # {conversation.id}, {lead.phone}, {agent.name}; ${secret:NAME} for a workspace secret.
 PLACEHOLDER = re.compile(r"\$\{secret:([A-Za-z0-9_]+)\}|\{([a-z_]+)\.([a-z0-9_]+)\}")
@@ -30,14 +46,14 @@ VARIABLES = {
 }
 
 
-class FormField(BaseModel):
+class FormField(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=IDENT, description="Key the value is stored under.")
     type: FieldType = "text"
     label: str | None = Field(None, max_length=120, description="Default: the name, spaced.")
     required: bool = False
-    options: list[str] = Field(default_factory=list, max_length=50)
+    options: list[Option] = Field(default_factory=list, max_length=50)
     placeholder: str | None = Field(None, max_length=120)
 
     @model_validator(mode="after")
@@ -53,7 +69,7 @@ class FormField(BaseModel):
         return self.label or self.name.replace("_", " ").capitalize()
 
 
-class FormAction(BaseModel):
+class FormAction(Input):
     """Shown in the widget; the values become the conversation's lead card."""
 
     model_config = ConfigDict(extra="forbid")
@@ -62,7 +78,7 @@ class FormAction(BaseModel):
     kind: Literal["form"]
     title: str = Field("Leave your details so our team can follow up", max_length=200)
     fields: list[FormField] = Field(min_length=1, max_length=20)
-    then: list[str] = Field(
+    then: list[ActionName] = Field(
         default_factory=list, max_length=5, description="HTTP actions run after submission."
     )
 
@@ -76,7 +92,7 @@ class FormAction(BaseModel):
         return fields
 
 
-class HttpAction(BaseModel):
+class HttpAction(Input):
     """Sends what was collected to another system; templated with {lead.x} and secrets."""
 
     model_config = ConfigDict(extra="forbid")
@@ -85,12 +101,12 @@ class HttpAction(BaseModel):
     kind: Literal["http"]
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
     url: str = Field(min_length=1, max_length=2000)
-    headers: dict[str, str] = Field(default_factory=dict, max_length=30)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, max_length=30)
     body: dict[str, Any] | list[Any] | str | None = None
     timeout_s: float = Field(10.0, gt=0, le=60)
     retries: int = Field(2, ge=0, le=5, description="Extra attempts after a failure.")
     backoff_s: float = Field(1.0, ge=0, le=60, description="First retry delay; doubles.")
-    result_fields: list[str] = Field(
+    result_fields: list[ResultPath] = Field(
         default_factory=list,
         max_length=20,
         description="Dotted paths kept from the JSON response, e.g. id or ticket.url.",
@@ -109,6 +125,18 @@ class HttpAction(BaseModel):
             raise ValueError(exc.message) from None
         return url
 
+    @field_validator("body")
+    @classmethod
+    def _body(cls, body: Any) -> Any:
+        if _depth(body) > MAX_BODY_DEPTH:
+            raise ValueError(f"the body nests more than {MAX_BODY_DEPTH} levels deep")
+        size = len(json.dumps(body, ensure_ascii=False, default=str).encode("utf-8"))
+        if size > MAX_BODY_BYTES:
+            raise ValueError(
+                f"the body is {size // 1024} KB; at most {MAX_BODY_BYTES // 1024} KB is allowed"
+            )
+        return body
+
     @model_validator(mode="after")
     def _placeholders(self) -> HttpAction:
         for text in template_strings(self):
@@ -117,6 +145,19 @@ class HttpAction(BaseModel):
 
 
 Action = Annotated[FormAction | HttpAction, Field(discriminator="kind")]
+
+
+def _depth(value: Any) -> int:
+    """How many lists and objects deep ``value`` nests (without recursion: input is hostile)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= MAX_BODY_DEPTH:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
 
 
 def template_strings(action: HttpAction) -> list[str]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.agent import service
+from frontdesk.agent import safeyaml, service
 from frontdesk.agent.models import Agent
 from frontdesk.agent.settings import AgentIn
 from frontdesk.errors import InvalidInput, NotFound
@@ -57,15 +58,21 @@ def _path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(path)
 
 
+def read_agent_file(path: Path) -> AgentIn:
+    """Validate the agent file at ``path``, refusing an oversized one before reading it all."""
+    with path.open("rb") as file:
+        raw = file.read(safeyaml.MAX_FILE_BYTES + 1)
+    safeyaml.check_size(len(raw))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("The agent file is not UTF-8 text.") from exc
+    return parse_agent_file(text)
+
+
 def parse_agent_file(text: str) -> AgentIn:
     """Validate an agent file; errors name the line and the field."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise InvalidInput(f"{where}not valid YAML ({getattr(exc, 'problem', exc)}).") from exc
+    root, data = safeyaml.load(text)
     if not isinstance(data, dict):
         raise InvalidInput("An agent file is a mapping with at least a `name`.")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ EDITABLE = (
 )
 # Settings a null clears (an update leaves other keys it sets to null untouched).
 CLEARABLE = ("business_hours",)
+# The last guard behind each field's own limits: an agent's settings are read on every visitor
+# message and listed with every agent, so they stay small (the demo agent's are 2 KB).
+MAX_SETTINGS_BYTES = 256 * 1024
 
 
 def _check_name(name: str) -> str:
@@ -54,6 +58,7 @@ async def create_agent(
         if key in EDITABLE and value is not None:
             setattr(agent, key, value)
     check_forms_named(agent)
+    check_settings_size(agent)
     session.add(agent)
     await session.flush()
     return agent
@@ -104,6 +109,7 @@ async def update_agent(session: AsyncSession, agent: Agent, changes: dict[str, A
         if key in EDITABLE and (value is not None or key in CLEARABLE):
             setattr(agent, key, value)
     check_forms_named(agent)
+    check_settings_size(agent)
     await session.flush()
     return agent
 
@@ -130,3 +136,20 @@ def check_forms_named(agent: Agent) -> None:
                 f"{where}: {name!r} is not a form action of this agent (forms: {known}).",
                 field=where,
             )
+
+
+def check_settings_size(agent: Agent) -> None:
+    """The settings as stored stay under MAX_SETTINGS_BYTES; the error names the largest."""
+    sizes = {
+        key: len(json.dumps(getattr(agent, key), ensure_ascii=False, default=str).encode())
+        for key in EDITABLE
+    }
+    total = sum(sizes.values())
+    if total > MAX_SETTINGS_BYTES:
+        largest = max(sizes, key=lambda key: sizes[key])
+        raise InvalidInput(
+            f"The agent's settings take {total // 1024} KB, over the "
+            f"{MAX_SETTINGS_BYTES // 1024} KB limit ({largest} alone takes "
+            f"{sizes[largest] // 1024} KB).",
+            field=largest,
+        )

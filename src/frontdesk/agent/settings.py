@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from frontdesk.actions.config import Action, check_actions
+from frontdesk.inputs import Input
 from frontdesk.rules.config import RulesConfig
 from frontdesk.rules.hours import BusinessHours
 from frontdesk.widget.origins import normalize_origin
 
+Origin = Annotated[str, StringConstraints(max_length=300)]
 
-class AgentSettings(BaseModel):
+
+class AgentSettings(Input):
     model_config = ConfigDict(extra="forbid")
 
     greeting: str | None = Field(None, max_length=2000)
@@ -34,7 +37,7 @@ class AgentSettings(BaseModel):
     actions: list[Action] | None = Field(
         None, max_length=50, description="Forms and HTTP actions (see README)."
     )
-    allowed_origins: list[str] | None = Field(
+    allowed_origins: list[Origin] | None = Field(
         None,
         max_length=50,
         description="Sites allowed to embed the widget, e.g. https://example.com or "

@@ -116,7 +116,7 @@ def import_(ctx: click.Context, file: Path) -> None:
     """Create or update (by name) an agent from a YAML agent file."""
 
     async def work(runtime: Runtime, workspace_id: str) -> tuple[str, bool]:
-        spec = configfile.parse_agent_file(file.read_text(encoding="utf-8"))
+        spec = configfile.read_agent_file(file)
         async with runtime.db.transaction() as session:
             agent, created = await configfile.import_agent(session, workspace_id, spec)
             return agent.name, created

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import datetime, time
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
+
+from frontdesk.inputs import Input, IsoDate
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+DayRange = Annotated[str, StringConstraints(max_length=40)]
+Spans = Annotated[str, StringConstraints(max_length=200)]
 DEFAULT_CLOSED = (
     "Our team is away right now; leave your question here and we will answer when we are back."
 )
@@ -45,17 +50,23 @@ def _spans(value: str) -> list[tuple[time, time]]:
     return spans
 
 
-class BusinessHours(BaseModel):
+class BusinessHours(Input):
     model_config = ConfigDict(extra="forbid")
 
-    timezone: str = Field(description="IANA time zone, e.g. America/Chicago.")
-    weekly: dict[str, str] = Field(
-        default_factory=dict, description='e.g. {"tue-fri": "08:00-17:30", "sat": "09:00-14:00"}'
+    timezone: str = Field(max_length=64, description="IANA time zone, e.g. America/Chicago.")
+    weekly: dict[DayRange, Spans] = Field(
+        default_factory=dict,
+        max_length=14,
+        description='e.g. {"tue-fri": "08:00-17:30", "sat": "09:00-14:00"}',
     )
-    holidays: list[date] = Field(default_factory=list, description="Closed all day.")
+    holidays: list[IsoDate] = Field(
+        default_factory=list, max_length=400, description="Closed all day."
+    )
     closed_message: str = Field(DEFAULT_CLOSED, min_length=1, max_length=2000)
     collect: str | None = Field(
-        None, description="Form offered with the closed message (else the rule's form)."
+        None,
+        max_length=40,
+        description="Form offered with the closed message (else the rule's form).",
     )
 
     @field_validator("timezone")

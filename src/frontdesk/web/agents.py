@@ -6,12 +6,11 @@ from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import PlainTextResponse
 
-from frontdesk.agent import configfile, service
+from frontdesk.agent import configfile, safeyaml, service
 from frontdesk.agent.schemas import AnswerOut
 from frontdesk.agent.settings import AgentIn, AgentOut, AgentPatch
-from frontdesk.errors import InvalidInput, PayloadTooLarge
+from frontdesk.errors import InvalidInput
 from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, SessionDep, WorkspaceDep
 from frontdesk.web.schemas import AskIn, SearchHitOut
 
@@ -28,7 +27,16 @@ async def create_agent(
     return AgentOut.model_validate(agent)
 
 
-MAX_FILE = 256 * 1024
+async def _read_agent_file(request: Request) -> bytes:
+    """The body, refused as soon as it passes the agent-file limit (never read in full)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit():
+        safeyaml.check_size(int(declared))
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        safeyaml.check_size(len(body))
+    return bytes(body)
 
 
 @router.post(
@@ -43,9 +51,7 @@ async def import_agent(
     request: Request, response: Response, session: SessionDep, workspace: AdminWorkspaceDep
 ) -> AgentOut:
     """Create or update an agent from a YAML agent file (keys left out keep their values)."""
-    body = await request.body()
-    if len(body) > MAX_FILE:
-        raise PayloadTooLarge("An agent file can be at most 256 KB.")
+    body = await _read_agent_file(request)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -57,7 +63,13 @@ async def import_agent(
     return AgentOut.model_validate(agent)
 
 
-@router.get("/{agent_id}/export", response_class=PlainTextResponse)
+AGENT_FILE = {
+    "description": "The agent file: the keys POST /api/v1/agents takes, in YAML.",
+    "content": {"application/yaml": {"schema": {"type": "object"}}},
+}
+
+
+@router.get("/{agent_id}/export", response_class=Response, responses={200: AGENT_FILE})
 async def export_agent(agent_id: str, session: SessionDep, workspace: WorkspaceDep) -> Response:
     """The agent as a YAML file, ready for `frontdesk agents import`."""
     agent = await service.get_agent(session, workspace, agent_id)
