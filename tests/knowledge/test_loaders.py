@@ -430,7 +430,7 @@ def test_unexpected_library_errors_become_readable_failures(
 ) -> None:
     import frontdesk.knowledge.loaders as loaders
 
-    def explode(data: bytes, title: str) -> list[Document]:
+    def explode(data: bytes, title: str, limits: object) -> list[Document]:
         raise RuntimeError("internal parser state 0x3f")
 
     monkeypatch.setitem(loaders._FORMATS, ".txt", (explode, "text"))

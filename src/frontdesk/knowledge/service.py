@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -30,10 +31,12 @@ from frontdesk.knowledge import repository
 from frontdesk.knowledge.chunking import chunk_document, content_hash
 from frontdesk.knowledge.documents import ChunkDraft, Document
 from frontdesk.knowledge.embedder import Embedder, vector_to_bytes
+from frontdesk.knowledge.limits import Limits
 from frontdesk.knowledge.loaders import SUPPORTED_EXTENSIONS, is_supported, load_file
 from frontdesk.knowledge.loaders.qa import qa_documents
 from frontdesk.knowledge.models import Chunk, Source
 from frontdesk.knowledge.web import fetch_documents
+from frontdesk.net.egress import HostNotFound, check_destination
 from frontdesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,15 @@ class IngestResult:
     error: str | None = None
 
 
+def _web_address(url: str) -> str:
+    url = url.strip()
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise InvalidInput(
+            f"'{url}' is not a web address; use an http:// or https:// URL.", field="url"
+        )
+    return url
+
+
 def _safe_filename(name: str) -> str:
     base = Path(name.replace("\\", "/")).name.strip() or "upload"
     return re.sub(r"[^A-Za-z0-9._ -]", "_", base)[:200]
@@ -62,6 +74,7 @@ class KnowledgeService:
         self.db = db
         self.settings = settings
         self._embedder = embedder
+        self.limits = Limits.from_settings(settings)
 
     @property
     def embedder(self) -> Embedder:
@@ -131,6 +144,19 @@ class KnowledgeService:
         source.error = None
         return source
 
+    async def check_url(self, workspace_id: str, url: str) -> None:
+        """DestinationBlocked for a start URL on a private address the workspace does not allow.
+
+        Called before the source's write transaction, not inside it: the DNS lookup must not
+        hold the write lock. Only an early answer; every hop is checked again when fetched.
+        """
+        url = _web_address(url)
+        async with self.db.session() as session:
+            allowed = await repository.allowed_hosts(session, workspace_id)
+        # A name that does not resolve now may by the time it is fetched; the fetch says why.
+        with contextlib.suppress(HostNotFound):
+            await check_destination(url, allowed)
+
     async def add_url(
         self,
         session: AsyncSession,
@@ -140,11 +166,7 @@ class KnowledgeService:
         max_pages: int | None = None,
         max_depth: int | None = None,
     ) -> Source:
-        url = url.strip()
-        if not re.match(r"^https?://[^/\s]+", url):
-            raise InvalidInput(
-                f"'{url}' is not a web address; use an http:// or https:// URL.", field="url"
-            )
+        url = _web_address(url)
         kind = "url" if mode == "page" else mode
         source = await repository.find_source(session, agent.id, kind, url)
         if source is None:
@@ -247,13 +269,15 @@ class KnowledgeService:
                 raise SourceFailed(f"The file '{source.title}' is no longer at {path}.")
             data = await asyncio.to_thread(path.read_bytes)
             self.check_upload(path.name, len(data))
-            documents = await asyncio.to_thread(load_file, data, source.title)
+            documents = await asyncio.to_thread(load_file, data, source.title, limits=self.limits)
             return documents, hashlib.sha256(data).hexdigest()
         if source.kind == "qa":
             pairs = [(q, a) for q, a in source.options.get("pairs", [])]
             documents = qa_documents(pairs, source.title)
         else:
             mode: UrlMode = "page" if source.kind == "url" else source.kind  # type: ignore[assignment]
+            async with self.db.session() as session:
+                allowed = await repository.allowed_hosts(session, source.workspace_id)
             documents = await fetch_documents(
                 source.uri,
                 mode,
@@ -261,6 +285,8 @@ class KnowledgeService:
                 max_depth=int(source.options.get("max_depth", self.settings.crawl_max_depth)),
                 timeout_s=self.settings.fetch_timeout_s,
                 max_bytes=self.settings.fetch_max_mb * 1024 * 1024,
+                allowed_hosts=allowed,
+                limits=self.limits,
             )
         canonical = json.dumps(
             [
@@ -273,8 +299,15 @@ class KnowledgeService:
 
     def _chunk(self, documents: list[Document]) -> list[ChunkDraft]:
         drafts: list[ChunkDraft] = []
+        most = self.limits.max_chunks
         for document in documents:
             drafts.extend(chunk_document(document, self.settings.chunk_words))
+            if len(drafts) > most:
+                # Failing beats hours of embedding that hold a worker slot.
+                raise SourceFailed(
+                    f"This source makes more than {most:,} chunks, the most one source may "
+                    "(setting FRONTDESK_MAX_CHUNKS); split it into smaller sources."
+                )
         return drafts
 
     async def _vectors_for(

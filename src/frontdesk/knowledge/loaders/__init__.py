@@ -2,44 +2,50 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from frontdesk.errors import FrontdeskError, SourceFailed, UnsupportedMedia
 from frontdesk.knowledge.documents import Document
+from frontdesk.knowledge.limits import DEFAULT_LIMITS, Limits
+from frontdesk.knowledge.loaders._package import open_package
 from frontdesk.knowledge.loaders._text import collapse
 from frontdesk.knowledge.loaders.docx import load_docx
 from frontdesk.knowledge.loaders.html import load_html
 from frontdesk.knowledge.loaders.markdown import load_markdown
 from frontdesk.knowledge.loaders.pdf import load_pdf
 from frontdesk.knowledge.loaders.qa import load_qa_json, qa_documents
-from frontdesk.knowledge.loaders.tabular import load_csv, load_tsv, load_xlsx
+from frontdesk.knowledge.loaders.tabular import load_csv, load_tsv
 from frontdesk.knowledge.loaders.text import load_text
+from frontdesk.knowledge.loaders.xlsx import load_xlsx
 
 __all__ = ["SUPPORTED_EXTENSIONS", "is_supported", "load_file", "qa_documents"]
 
-Loader = Callable[[bytes, str], list[Document]]
+Loader = Callable[[bytes, str, Limits], list[Document]]
 
 
-def _one(load: Callable[[bytes, str], Document]) -> Loader:
-    return lambda data, title: [load(data, title)]
+def _one(load: Callable[[bytes, str, Limits], Document]) -> Loader:
+    return lambda data, title, limits: [load(data, title, limits)]
+
+
+def _small(load: Callable[[bytes, str], Document]) -> Loader:
+    # Text formats are held whole anyway: the upload limit bounds them.
+    return lambda data, title, limits: [load(data, title)]
 
 
 # Extension -> (loader, the format's name as an owner knows it).
 _FORMATS: dict[str, tuple[Loader, str]] = {
     ".pdf": (_one(load_pdf), "PDF"),
     ".docx": (_one(load_docx), "Word (DOCX)"),
-    ".html": (_one(load_html), "HTML"),
-    ".htm": (_one(load_html), "HTML"),
-    ".md": (_one(load_markdown), "Markdown"),
-    ".markdown": (_one(load_markdown), "Markdown"),
-    ".txt": (_one(load_text), "text"),
+    ".html": (_small(load_html), "HTML"),
+    ".htm": (_small(load_html), "HTML"),
+    ".md": (_small(load_markdown), "Markdown"),
+    ".markdown": (_small(load_markdown), "Markdown"),
+    ".txt": (_small(load_text), "text"),
     ".csv": (_one(load_csv), "CSV"),
     ".tsv": (_one(load_tsv), "TSV"),
     ".xlsx": (_one(load_xlsx), "Excel (XLSX)"),
-    ".json": (load_qa_json, "JSON"),
+    ".json": (lambda data, title, limits: load_qa_json(data, title), "JSON"),
 }
 SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(_FORMATS)
 
@@ -63,12 +69,17 @@ def is_supported(filename: str) -> bool:
     return _extension(filename) in _FORMATS
 
 
-def load_file(data: bytes, filename: str, content_type: str | None = None) -> list[Document]:
+def load_file(
+    data: bytes,
+    filename: str,
+    content_type: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> list[Document]:
     """Load by extension, else by magic bytes or content type; every failure is readable."""
     if not data:
         raise SourceFailed("The file is empty.")
     extension = _extension(filename)
-    kind = extension if extension in _FORMATS else _sniff(data, content_type, extension)
+    kind = extension if extension in _FORMATS else _sniff(data, content_type, extension, limits)
     if kind is None:
         described = f"'{extension}'" if extension else "(no file extension)"
         raise UnsupportedMedia(
@@ -76,7 +87,7 @@ def load_file(data: bytes, filename: str, content_type: str | None = None) -> li
         )
     load, label = _FORMATS[kind]
     try:
-        documents = load(data, _title(filename))
+        documents = load(data, _title(filename), limits)
     except FrontdeskError:
         raise
     except Exception as exc:  # Parsers raise anything on hostile input; none may escape.
@@ -100,13 +111,13 @@ def _title(filename: str) -> str:
     return collapse(stem.replace("_", " ")) or "Untitled"
 
 
-def _sniff(data: bytes, content_type: str | None, extension: str) -> str | None:
+def _sniff(data: bytes, content_type: str | None, extension: str, limits: Limits) -> str | None:
     """Recognise a file by its first bytes, then by its declared type."""
     head = data[:1024].lstrip()
     if head.startswith(b"%PDF"):
         return ".pdf"
     if data.startswith(b"PK\x03\x04"):
-        return _office_kind(data)
+        return _office_kind(data, limits)
     lowered = head[:256].lower()
     if lowered.startswith((b"<!doctype html", b"<html")):
         return ".html"
@@ -118,9 +129,11 @@ def _sniff(data: bytes, content_type: str | None, extension: str) -> str | None:
     return None
 
 
-def _office_kind(data: bytes) -> str | None:
+def _office_kind(data: bytes, limits: Limits) -> str | None:
     try:
-        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        names = set(open_package(data, "ZIP", limits).namelist())
+    except FrontdeskError:
+        raise  # over a limit: say so rather than call the file unsupported
     except Exception:  # zipfile raises several types on odd archives; none is an Office file
         return None
     if "word/document.xml" in names:

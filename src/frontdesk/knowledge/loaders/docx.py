@@ -1,62 +1,141 @@
-"""Word documents through python-docx: sections follow the heading styles."""
+"""Word documents, read as a stream: sections follow the heading styles, tables become rows.
+
+The document part is parsed one paragraph or table row at a time, so memory holds a single
+block however long the document is. Text is read the way python-docx reads it; only
+paragraphs and tables directly in the body count.
+"""
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 
-import docx
-from docx.document import Document as DocxDocument
-from docx.opc.exceptions import PackageNotFoundError
-from docx.table import Table, _Row
-from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from frontdesk.errors import SourceFailed
 from frontdesk.knowledge.documents import Document
+from frontdesk.knowledge.limits import Limits
+from frontdesk.knowledge.loaders._package import main_part, open_package, related, stream_part
 from frontdesk.knowledge.loaders._sections import SectionCollector
 from frontdesk.knowledge.loaders._text import collapse
+from frontdesk.knowledge.loaders._xml import XmlStream
 
+LABEL = "Word (DOCX)"
 _CORRUPT = "This does not look like a valid DOCX file (it may be corrupted)."
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_BODY, _P, _TBL, _TR, _TC = (_W + tag for tag in ("body", "p", "tbl", "tr", "tc"))
+_R, _T, _BR, _VAL = (_W + tag for tag in ("r", "t", "br", "val"))
+# Run content that stands for a character; a w:br is a line break unless it breaks a page.
+_RUN_CHARACTERS = {_W + "tab": "\t", _W + "ptab": "\t", _W + "cr": "\n", _W + "noBreakHyphen": "-"}
+_DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
+_MAX_COLUMNS = 1_000  # Word itself stops at 63; a wider grid is a hostile gridSpan
 
 
-def load_docx(data: bytes, title: str) -> Document:
+def load_docx(data: bytes, title: str, limits: Limits) -> Document:
     """Split a DOCX at its headings; tables become "Column: value" rows."""
-    document = _open(data)
-    builder = SectionCollector()
-    doc_title = collapse(document.core_properties.title or "")
-    for item in document.iter_inner_content():
-        if isinstance(item, Table):
-            builder.add(_table_text(item))
-            continue
-        text = collapse(item.text)
-        if not text:
-            continue
-        style = _style_name(item)
-        level = _heading_level(style)
-        if style.lower() == "title":
-            doc_title = doc_title or text
-        elif level:
-            builder.heading(level, text)
-        else:
-            builder.add(text)
-    return Document(title=doc_title or title, sections=builder.finish())
-
-
-def _open(data: bytes) -> DocxDocument:
     try:
-        return docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
-        # ValueError: a zip that is not a Word document, e.g. an XLSX renamed to .docx.
+        package = open_package(data, LABEL, limits)
+        body = main_part(package)
+        styles = _paragraph_styles(package, body)
+        core_title = _core_title(package)
+        builder = SectionCollector()
+        styled_title = _read_body(package, body, styles, builder)
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
         raise SourceFailed(_CORRUPT) from exc
+    return Document(title=core_title or styled_title or title, sections=builder.finish())
 
 
-def _style_name(paragraph: Paragraph) -> str:
-    try:
-        return paragraph.style.name if paragraph.style is not None else ""
-    except (KeyError, AttributeError):  # A style id missing from styles.xml.
+class _Styles:
+    """Paragraph style names by id; a paragraph without a known style has the default one."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.default = ""
+
+    def name(self, style_id: str | None) -> str:
+        return self.names.get(style_id, self.default) if style_id else self.default
+
+
+def _read_body(
+    package: zipfile.ZipFile, part: str, styles: _Styles, builder: SectionCollector
+) -> str:
+    """Feed the body's paragraphs and tables to ``builder``; returns a Title-styled text."""
+    stream = XmlStream(stream_part(package, part), [_P, _TR, _TBL], record="paragraph or table row")
+    title = ""
+    table = _Table()
+    for element in stream:
+        parent = element.getparent()
+        if element.tag == _P and parent is not None and parent.tag == _BODY:
+            styled = _paragraph(element, styles, builder)
+            title = title or styled
+        elif element.tag == _TR and _in_body_table(element):
+            table.add(element)
+        elif element.tag == _TBL and parent is not None and parent.tag == _BODY:
+            builder.add(table.text())
+            table = _Table()
+        elif _in_cell(element):
+            continue  # the row it belongs to reads it
+        # Content controls and text boxes were never read; free them all the same.
+        stream.release(element)
+    if stream.root is None or stream.root.tag != _W + "document":
+        raise zipfile.BadZipFile("the main part is not a Word document")
+    return title
+
+
+def _paragraph(paragraph: etree._Element, styles: _Styles, builder: SectionCollector) -> str:
+    """Add a body paragraph; returns its text when it is styled as the document's title."""
+    text = collapse(_text(paragraph))
+    if not text:
         return ""
+    style = styles.name(_property(paragraph, "pPr", "pStyle"))
+    level = _heading_level(style)
+    if style.lower() == "title":
+        return text
+    if level:
+        builder.heading(level, text)
+    else:
+        builder.add(text)
+    return ""
+
+
+def _text(paragraph: etree._Element) -> str:
+    """The paragraph's runs, those inside hyperlinks too, as python-docx reads them."""
+    parts: list[str] = []
+    for child in paragraph:
+        if child.tag == _R:
+            _run_text(child, parts)
+        elif child.tag == _W + "hyperlink":
+            for run in child.iterchildren(_R):
+                _run_text(run, parts)
+    return "".join(parts)
+
+
+def _run_text(run: etree._Element, parts: list[str]) -> None:
+    for item in run:
+        if item.tag == _T:
+            parts.append(item.text or "")
+        elif item.tag == _BR:
+            if item.get(_W + "type", "textWrapping") == "textWrapping":
+                parts.append("\n")
+        elif item.tag in _RUN_CHARACTERS:
+            parts.append(_RUN_CHARACTERS[str(item.tag)])
+
+
+def _property(element: etree._Element, group: str, name: str) -> str | None:
+    """The w:val of a property such as ./w:pPr/w:pStyle; None when it is not set."""
+    found = element.find(f"{_W}{group}/{_W}{name}")
+    return found.get(_VAL) if found is not None else None
+
+
+def _in_body_table(row: etree._Element) -> bool:
+    table = row.getparent()
+    body = table.getparent() if table is not None else None
+    return body is not None and body.tag == _BODY
+
+
+def _in_cell(element: etree._Element) -> bool:
+    return next(element.iterancestors(_TC), None) is not None
 
 
 def _heading_level(style: str) -> int:
@@ -64,31 +143,82 @@ def _heading_level(style: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _table_text(table: Table) -> str:
-    rows = [_row_cells(row) for row in table.rows]
-    rows = [row for row in rows if any(row)]
-    if not rows:
+class _Table:
+    """A body table's rows as they stream past; a vertically merged cell repeats its text."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[int, str]] = []  # each row's non-empty cells by grid column
+        self.header_complete = False  # the first row names every column it spans
+        self._above: dict[int, str] = {}  # grid column -> text of the cell there, row above
+
+    def add(self, row: etree._Element) -> None:
+        cells: dict[int, str] = {}
+        texts: dict[int, str] = {}
+        column = int(_property(row, "trPr", "gridBefore") or 0)
+        complete = True
+        for cell in row.iterchildren(_TC):
+            span = int(_property(cell, "tcPr", "gridSpan") or 1)
+            if column + span > _MAX_COLUMNS or span < 1:
+                raise SourceFailed(
+                    f"A table in this document is wider than {_MAX_COLUMNS} columns."
+                )
+            merge = cell.find(f"{_W}tcPr/{_W}vMerge")
+            if merge is not None and merge.get(_VAL, "continue") == "continue":
+                text = self._above.get(column, "")
+            else:
+                text = collapse("\n".join(_text(p) for p in cell.iterchildren(_P)))
+            texts[column] = text
+            if text:
+                cells[column] = text
+            # A cell spanning several columns counts once; its other columns are blank.
+            complete = complete and bool(text) and span == 1
+            column += span
+        self._above = texts
+        if cells:
+            if not self.rows:
+                self.header_complete = complete
+            self.rows.append(cells)
+
+    def text(self) -> str:
+        if not self.rows:
+            return ""
+        header, body = self.rows[0], self.rows[1:]
+        if not body or not self.header_complete:
+            # No usable header row: keep the cells as plain lines.
+            return "\n".join("; ".join(row.values()) for row in self.rows)
+        lines = []
+        for row in body:
+            pairs = [f"{header[i]}: {cell}" if i in header else cell for i, cell in row.items()]
+            lines.append("; ".join(pairs))
+        return "\n".join(lines)
+
+
+def _paragraph_styles(package: zipfile.ZipFile, body: str) -> _Styles:
+    styles = _Styles()
+    parts = [name for name in related(package, body, "styles") if name in package.NameToInfo]
+    if not parts:
+        return styles
+    stream = XmlStream(
+        stream_part(package, parts[0]), [_W + "style", _W + "lsdException"], record="style"
+    )
+    for element in stream:
+        # A style without a type is a paragraph style.
+        if element.tag == _W + "style" and element.get(_W + "type", "paragraph") == "paragraph":
+            name = element.find(_W + "name")
+            label = (name.get(_W + "val") if name is not None else None) or ""
+            style_id = element.get(_W + "styleId")
+            if style_id:
+                styles.names[style_id] = label
+            if element.get(_W + "default") in ("1", "true", "on"):
+                styles.default = label
+        stream.release(element)
+    return styles
+
+
+def _core_title(package: zipfile.ZipFile) -> str:
+    parts = [n for n in related(package, "", "core-properties") if n in package.NameToInfo]
+    if not parts:
         return ""
-    header, body = rows[0], rows[1:]
-    if not body or not all(header):
-        # No usable header row: keep the cells as plain lines.
-        return "\n".join("; ".join(cell for cell in row if cell) for row in rows)
-    lines = []
-    for row in body:
-        pairs = [
-            f"{header[i]}: {cell}" if i < len(header) else cell
-            for i, cell in enumerate(row)
-            if cell
-        ]
-        lines.append("; ".join(pairs))
-    return "\n".join(line for line in lines if line)
-
-
-def _row_cells(row: _Row) -> list[str]:
-    """Cell texts by grid column; a merged cell counts once, its other columns are blank."""
-    cells: list[str] = []
-    previous = None
-    for cell in row.cells:
-        cells.append("" if cell._tc is previous else collapse(cell.text))
-        previous = cell._tc
-    return cells
+    for element in XmlStream(stream_part(package, parts[0]), [_DC_TITLE], record="property"):
+        return collapse(element.text or "")
+    return ""

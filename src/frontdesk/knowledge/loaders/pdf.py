@@ -9,6 +9,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
 from frontdesk.errors import SourceFailed
 from frontdesk.knowledge.documents import Document, Section
+from frontdesk.knowledge.limits import Limits
 from frontdesk.knowledge.loaders._text import collapse, tidy
 
 _LOCKED = "The PDF is password-protected; upload an unlocked copy."
@@ -16,9 +17,15 @@ _CORRUPT = "This does not look like a valid PDF file (it may be corrupted)."
 _NO_TEXT = "The PDF has no extractable text (is it a scanned image?)"
 
 
-def load_pdf(data: bytes, title: str) -> Document:
+def load_pdf(data: bytes, title: str, limits: Limits) -> Document:
     """Extract the text of every page; scanned or locked PDFs fail with a clear reason."""
     reader = _open(data)
+    # Counting pages reads only the page tree; extracting their text is what costs.
+    if len(reader.pages) > limits.max_pdf_pages:
+        raise SourceFailed(
+            f"The PDF has {len(reader.pages):,} pages, more than the {limits.max_pdf_pages:,} "
+            "one source may have (setting FRONTDESK_MAX_PDF_PAGES); split it into smaller files."
+        )
     sections = []
     try:
         for number, page in enumerate(reader.pages, start=1):

@@ -1,63 +1,59 @@
-"""Spreadsheets (CSV, TSV, XLSX): every data row becomes one atomic, self-describing section."""
+"""Spreadsheets (CSV, TSV; XLSX in xlsx.py): every data row becomes one atomic section.
+
+Rows are counted as they are read and reading stops past the limit, so a file of a million
+rows fails after the first rows over it rather than after all of them.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import csv
 import io
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime, time
-
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 
 from frontdesk.errors import SourceFailed
 from frontdesk.knowledge.documents import Document, Section
+from frontdesk.knowledge.limits import Limits
 from frontdesk.knowledge.loaders._text import collapse, decode_text
 
-_NO_ROWS = "The spreadsheet has no data rows, only a header; add rows below the column names."
-_CORRUPT_XLSX = "This does not look like a valid XLSX file (it may be corrupted)."
+NO_ROWS = "The spreadsheet has no data rows, only a header; add rows below the column names."
 _SNIFF_BYTES = 64 * 1024
 
+# A row's non-empty cells by 0-based column, as a person reads them.
+Cells = dict[int, str]
 # A row as read: its number as the spreadsheet shows it, then its cells.
-Row = tuple[int, Sequence[object]]
+Row = tuple[int, Cells]
 
 
-def load_csv(data: bytes, title: str) -> Document:
+class RowBudget:
+    """Counts the rows of one source as they are read; the one past the limit fails it."""
+
+    def __init__(self, limits: Limits, label: str) -> None:
+        self.limit = limits.max_rows
+        self.label = label
+        self.read = 0
+
+    def take(self) -> None:
+        self.read += 1
+        if self.read > self.limit:
+            raise SourceFailed(
+                f"This {self.label} file has more than {self.limit:,} rows, the most one "
+                "source may (setting FRONTDESK_MAX_ROWS); split it into smaller files."
+            )
+
+
+def load_csv(data: bytes, title: str, limits: Limits) -> Document:
     """Read a comma- (or semicolon-, pipe-) separated file; the delimiter is sniffed."""
-    return _delimited(data, title, delimiter=None)
+    return _delimited(data, title, None, RowBudget(limits, "CSV"))
 
 
-def load_tsv(data: bytes, title: str) -> Document:
+def load_tsv(data: bytes, title: str, limits: Limits) -> Document:
     """Read a tab-separated file."""
-    return _delimited(data, title, delimiter="\t")
+    return _delimited(data, title, "\t", RowBudget(limits, "TSV"))
 
 
-def load_xlsx(data: bytes, title: str) -> Document:
-    """Read every worksheet's cached values (formulas as last computed by Excel)."""
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise SourceFailed(_CORRUPT_XLSX) from exc
-    try:
-        sheets = [
-            (sheet.title, _numbered(sheet.iter_rows(values_only=True)))
-            for sheet in workbook.worksheets
-        ]
-    finally:
-        workbook.close()
-    several = sum(1 for _, rows in sheets if any(_cells(row) for _, row in rows)) > 1
-    sections = []
-    for name, rows in sheets:
-        prefix = f"{name} row" if several else "row"
-        sections.extend(_row_sections(rows, heading=name, location_prefix=prefix))
-    if not sections:
-        raise SourceFailed(_NO_ROWS)
-    return Document(title=title, sections=sections)
-
-
-def _delimited(data: bytes, title: str, delimiter: str | None) -> Document:
+def _delimited(data: bytes, title: str, delimiter: str | None, budget: RowBudget) -> Document:
     text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
     dialect: type[csv.Dialect] | csv.Dialect = csv.excel
     if delimiter is None:
@@ -67,36 +63,36 @@ def _delimited(data: bytes, title: str, delimiter: str | None) -> Document:
         first_line = text.lstrip("\n").split("\n", 1)[0]
         if dialect.delimiter not in first_line:
             dialect = csv.excel  # A delimiter absent from the header is a sniffing accident.
+    reader = csv.reader(io.StringIO(text), dialect, delimiter=delimiter or dialect.delimiter)
+    rows: list[Row] = []
     try:
-        reader = csv.reader(io.StringIO(text), dialect, delimiter=delimiter or dialect.delimiter)
-        rows = _numbered(reader)
+        # CSV records start at spreadsheet row 1.
+        for number, record in enumerate(reader, start=1):
+            budget.take()
+            cells = {index: cell for index, value in enumerate(record) if (cell := collapse(value))}
+            rows.append((number, cells))
     except csv.Error as exc:
         raise SourceFailed(
             f"The spreadsheet could not be read ({exc}); check that it is a valid CSV file."
         ) from exc
-    sections = _row_sections(rows, heading="", location_prefix="row")
+    sections = row_sections(rows, heading="", location_prefix="row")
     if not sections:
-        raise SourceFailed(_NO_ROWS)
+        raise SourceFailed(NO_ROWS)
     return Document(title=title, sections=sections)
 
 
-def _numbered(rows: Iterable[Sequence[object]]) -> list[Row]:
-    # CSV records and read-only worksheet rows both start at spreadsheet row 1.
-    return list(enumerate(rows, start=1))
-
-
-def _row_sections(rows: list[Row], *, heading: str, location_prefix: str) -> list[Section]:
-    header: list[str] | None = None
+def row_sections(rows: Iterable[Row], *, heading: str, location_prefix: str) -> list[Section]:
+    """The first non-empty row names the columns; each later one becomes a section."""
+    header: Cells | None = None
     sections = []
-    for number, row in rows:
-        cells = _cells(row)
-        if not any(cells):
+    for number, cells in rows:
+        if not cells:
             continue
         if header is None:
             header = cells
             continue
         text = "; ".join(
-            f"{_column_name(header, index)}: {value}" for index, value in enumerate(cells) if value
+            f"{_column_name(header, index)}: {value}" for index, value in sorted(cells.items())
         )
         sections.append(
             Section(
@@ -109,10 +105,8 @@ def _row_sections(rows: list[Row], *, heading: str, location_prefix: str) -> lis
     return sections
 
 
-def _column_name(header: list[str], index: int) -> str:
-    if index < len(header) and header[index]:
-        return header[index]
-    return f"Column {_column_letter(index)}"
+def _column_name(header: Cells, index: int) -> str:
+    return header.get(index) or f"Column {_column_letter(index)}"
 
 
 def _column_letter(index: int) -> str:
@@ -124,11 +118,7 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _cells(row: Sequence[object]) -> list[str]:
-    return [_format(value) for value in row]
-
-
-def _format(value: object) -> str:
+def format_cell(value: object) -> str:
     """Render a cell as a person reads it: 12999 not 12999.0, dates without midnight."""
     if value is None:
         return ""
