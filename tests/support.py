@@ -21,10 +21,13 @@ def free_port() -> int:
 class ServerThread:
     """Runs an ASGI app under uvicorn on a loopback port for the duration of a test."""
 
-    def __init__(self, app: Any):
+    def __init__(self, app: Any, **options: Any):
+        """``options`` are uvicorn.Config's (e.g. cli.serve.server_options); host/port are ours."""
         self.port = free_port()
+        # proxy_headers=False as `frontdesk serve` runs it: the app trusts proxies by setting.
+        defaults = {"log_level": "warning", "lifespan": "on", "proxy_headers": False}
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            app, **{**defaults, **options, "host": "127.0.0.1", "port": self.port}
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
@@ -12,6 +12,7 @@ import uvicorn
 from frontdesk.app import create_app
 from frontdesk.cli.common import console, err_console, settings_from
 from frontdesk.demo.seed import AGENT_NAME, DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+from frontdesk.logs import configure_logging
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 
@@ -19,15 +20,24 @@ DEMO_DIR = Path("./frontdesk-demo")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for ``frontdesk serve`` (the tests' servers run with them too)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.lower(),
+        # The app reads proxy headers itself, from FRONTDESK_TRUSTED_PROXIES only
+        # (web/clientip.py); uvicorn's own default would trust X-Forwarded-For from 127.0.0.1.
+        "proxy_headers": False,
+        # Clients send only small JSON frames on the sockets (typing, the widget's hello).
+        "ws_max_size": settings.ws_max_message_kb * 1024,
+    }
+
+
 def _serve(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request's full URL at INFO; webhook and action URLs can carry tokens.
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    configure_logging(settings)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    uvicorn.run(app, **server_options(settings))
 
 
 @click.command()

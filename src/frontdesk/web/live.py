@@ -37,6 +37,8 @@ BAD_FRAME = {
     },
 }
 RESUME = 4008  # close code: fell behind; reconnect with the last id/seq to catch up
+HELLO_TIMEOUT_S = 10  # for the widget's first frame, which carries its token
+SIGNED_OUT = 4401  # close code: this session was ended (sign out everywhere, password change)
 
 
 async def _refuse(websocket: WebSocket, error: FrontdeskError) -> None:
@@ -93,16 +95,36 @@ def _typing(caller_kind: str, workspace_id: str, conversation_id: str, **data: A
     )
 
 
+async def _hello(websocket: WebSocket, after: int) -> tuple[str, int]:
+    """The visitor token and resume point from the first frame: a URL would put it in logs."""
+    try:
+        frame = json.loads(await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_S))
+    except (TimeoutError, ValueError, KeyError):  # KeyError: a binary frame
+        frame = None
+    if not isinstance(frame, dict) or frame.get("type") != "hello" or not frame.get("token"):
+        raise Unauthorized(
+            'Send the visitor token first: {"type": "hello", "token": "...", "after": 0}.',
+            code="invalid_visitor_token",
+        )
+    seq = frame.get("after", after)
+    return str(frame["token"]), seq if type(seq) is int else after
+
+
 @router.websocket("/api/v1/widget/ws")
 async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -> None:
+    """The token comes in a first ``hello`` frame (or, from older widgets, the query)."""
     runtime: Runtime = websocket.app.state.runtime
     await websocket.accept()
     try:
+        if not token:
+            token, after = await _hello(websocket, after)
         async with runtime.db.session() as session:
             conversation, agent = await conversation_for_token(session, token)
         check_origin(agent, websocket.headers.get("origin"), own_origin(websocket))
     except FrontdeskError as error:
         await _refuse(websocket, error)
+        return
+    except WebSocketDisconnect:
         return
     last = max(after, 0)
     with runtime.broker.subscribe(conversation.id) as subscription:
@@ -174,6 +196,15 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
         await _pump(websocket, subscription, on_event, on_frame)
 
 
+def _ends(caller: Caller, event: Event) -> bool:
+    """Whether a member.signed_out event ends this socket's session."""
+    return (
+        caller.session_id is not None
+        and event.data.get("member_id") == caller.member_id
+        and event.data.get("keep") != caller.session_id
+    )
+
+
 async def _inbox_caller(websocket: WebSocket, runtime: Runtime) -> Caller:
     caller = await authenticate(runtime, websocket.headers, websocket.cookies)
     if caller is None:
@@ -218,6 +249,11 @@ async def inbox_socket(websocket: WebSocket, last_event_id: int | None = None) -
         async def on_event(event: Event) -> None:
             nonlocal last
             if event.workspace_id != workspace_id:
+                return
+            if event.type == "member.signed_out":
+                if _ends(caller, event):
+                    await websocket.close(code=SIGNED_OUT)
+                    raise WebSocketDisconnect(SIGNED_OUT)
                 return
             if event.id is None:
                 if event.data.get("member_id") != caller.member_id or caller.member_id is None:

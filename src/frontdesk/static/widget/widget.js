@@ -1226,7 +1226,8 @@
 
     socketUrl() {
       const base = serverOrigin.replace(/^http/, 'ws');
-      return `${base}/api/v1/widget/ws?token=${encodeURIComponent(this.conv.token)}&after=${this.lastSeq}`;
+      // The token goes in the first frame (see connect), never in a URL that servers log.
+      return `${base}/api/v1/widget/ws`;
     }
 
     connect() {
@@ -1243,6 +1244,7 @@
       this.socket = socket;
       this.socketOpenedAt = 0;
       socket.onopen = () => {
+        socket.send(JSON.stringify({ type: 'hello', token: this.conv.token, after: this.lastSeq }));
         this.socketOpenedAt = Date.now();
         this.setConnection('open');
         // The socket replays missed messages but not status changes made while we were away.
