@@ -84,3 +84,7 @@ class Forbidden(FrontdeskError):
 class TooManyRequests(FrontdeskError):
     status = 429
     code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.accounts.caller import Caller
 from frontdesk.accounts.credentials import digest, new_token
 from frontdesk.accounts.models import ApiKey
-from frontdesk.db.base import as_utc, utcnow
+from frontdesk.db.base import utcnow
 from frontdesk.errors import InvalidInput, NotFound
 
 PREFIX = "fd"
@@ -64,7 +64,7 @@ def caller_for_key(api_key: ApiKey) -> Caller:
 
 def needs_touch(api_key: ApiKey) -> bool:
     last = api_key.last_used_at
-    return last is None or utcnow() - as_utc(last) > _TOUCH_EVERY
+    return last is None or utcnow() - last > _TOUCH_EVERY
 
 
 async def touch(session: AsyncSession, key_id: str) -> None:

@@ -19,6 +19,7 @@ class Caller:
     member_id: str | None = None
     name: str | None = None
     csrf_token: str | None = None
+    session_id: str | None = None
 
     def at_least(self, role: Role) -> bool:
         return _RANK[self.role] >= _RANK[role]

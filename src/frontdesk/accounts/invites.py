@@ -12,7 +12,7 @@ from frontdesk.accounts.caller import Caller
 from frontdesk.accounts.credentials import check_email, digest, new_token
 from frontdesk.accounts.models import Invite, Member, Workspace
 from frontdesk.accounts.service import check_role, create_member
-from frontdesk.db.base import as_utc, utcnow
+from frontdesk.db.base import utcnow
 from frontdesk.errors import Conflict, Forbidden, NotFound
 
 
@@ -74,7 +74,7 @@ async def find_invite(session: AsyncSession, token: str) -> tuple[Invite, Worksp
             .where(Invite.token_hash == digest(token))
         )
     ).first()
-    if row is None or as_utc(row[0].expires_at) <= utcnow():
+    if row is None or row[0].expires_at <= utcnow():
         raise NotFound("This invite link is not valid any more; ask for a new one.")
     return row[0], row[1]
 

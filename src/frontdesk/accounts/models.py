@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.db.base import Base, Timestamped, new_id, utcnow
+from frontdesk.db.base import Base, Timestamped, UtcDateTime, new_id, utcnow
 
 Role = Literal["owner", "admin", "agent"]
 ROLES: tuple[Role, ...] = ("owner", "admin", "agent")
@@ -37,7 +37,7 @@ class Member(Timestamped, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     # online / away while an inbox is open (away chosen by the member), offline otherwise.
     presence: Mapped[str] = mapped_column(String(8), default="offline")
-    presence_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    presence_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # What the member chose for when they are connected: online or away.
     presence_choice: Mapped[str] = mapped_column(String(8), default="online")
 
@@ -51,8 +51,8 @@ class AuthSession(Base):
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Invite(Base):
@@ -69,8 +69,8 @@ class Invite(Base):
     invited_by: Mapped[str | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), nullable=True
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ApiKey(Base):
@@ -83,5 +83,5 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(120))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -135,6 +135,8 @@ async def remove_member(session: AsyncSession, caller: Caller, member_id: str) -
     _check_manage(caller, member)
     if member.role == "owner" and await _owners(session, member.workspace_id) == 1:
         raise Conflict("A workspace needs at least one owner.")
+    # Explicit, not left to ON DELETE CASCADE: no engine may keep a removed member signed in.
+    await end_sessions(session, member.id)
     await session.delete(member)
     await session.flush()
 
@@ -167,6 +169,48 @@ async def end_session(session: AsyncSession, token: str) -> None:
     await session.execute(delete(AuthSession).where(AuthSession.token_hash == digest(token)))
 
 
+async def end_sessions(session: AsyncSession, member_id: str, keep: str | None = None) -> None:
+    """Sign the member out everywhere, except the session ``keep`` (an id) if given."""
+    query = delete(AuthSession).where(AuthSession.member_id == member_id)
+    if keep is not None:
+        query = query.where(AuthSession.id != keep)
+    await session.execute(query)
+
+
+class WrongPassword(InvalidInput):
+    code = "wrong_password"
+
+
+async def change_password(session: AsyncSession, caller: Caller, current: str, new: str) -> Member:
+    """Check the current password, store the new one, end the member's other sessions."""
+    if caller.member_id is None:
+        raise Unauthorized("An API key is not a signed-in member.")
+    member = await get_member(session, caller.workspace_id, caller.member_id)
+    if not await verify_password(member.password_hash, current):
+        raise WrongPassword("The current password is not right.", field="current_password")
+    await _set_password(session, member, new, field="new_password")
+    await end_sessions(session, member.id, keep=caller.session_id)
+    return member
+
+
+async def reset_password(session: AsyncSession, email: str, new: str) -> Member:
+    """Set a member's password from the server shell; every session of theirs ends."""
+    member = await session.scalar(select(Member).where(Member.email == check_email(email)))
+    if member is None:
+        raise NotFound(f"There is no member {email.strip()}.", field="email")
+    await _set_password(session, member, new, field="password")
+    await end_sessions(session, member.id)
+    return member
+
+
+async def _set_password(session: AsyncSession, member: Member, new: str, field: str) -> None:
+    try:
+        member.password_hash = await hash_password(new)
+    except InvalidInput as error:
+        raise InvalidInput(error.message, field=field) from None
+    await session.flush()
+
+
 async def caller_for_session(session: AsyncSession, token: str) -> Caller | None:
     row = (
         await session.execute(
@@ -185,6 +229,7 @@ async def caller_for_session(session: AsyncSession, token: str) -> Caller | None
         member_id=member.id,
         name=member.name,
         csrf_token=auth.csrf_token,
+        session_id=auth.id,
     )
 
 

@@ -1,4 +1,4 @@
-"""frontdesk users create | list and frontdesk apikeys create | list | revoke."""
+"""frontdesk users create | set-password | list and frontdesk apikeys create | list | revoke."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rich.table import Table
 from frontdesk.accounts import apikeys as keys
 from frontdesk.accounts.caller import Caller
 from frontdesk.accounts.models import ROLES
-from frontdesk.accounts.service import create_member, list_members
+from frontdesk.accounts.service import create_member, list_members, reset_password
 from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
 from frontdesk.runtime import Runtime
 
@@ -42,6 +42,31 @@ def create_user(ctx: click.Context, email: str, password: str, role: str, name: 
         console.print(
             f"Created {member.role} [bold]{member.email}[/bold]. "
             f"Sign in at http://{runtime.settings.host}:{runtime.settings.port}/inbox",
+            highlight=False,
+        )
+
+    run_with_runtime(ctx, work)
+
+
+@users.command("set-password")
+@click.option("--email", required=True, help="Sign-in email address of the member.")
+@click.option(
+    "--password",
+    prompt="New password",
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 8 characters (asked for, hidden, when left out).",
+)
+@data_dir_option
+@click.pass_context
+def set_password(ctx: click.Context, email: str, password: str) -> None:
+    """Set a member's password (a forgotten one); signs them out everywhere."""
+
+    async def work(runtime: Runtime, workspace_id: str) -> None:
+        async with runtime.db.transaction() as session:
+            member = await reset_password(session, email, password)
+        console.print(
+            f"New password set for [bold]{member.email}[/bold]; their sessions have ended.",
             highlight=False,
         )
 

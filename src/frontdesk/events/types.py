@@ -18,6 +18,8 @@ EventType = Literal[
     "action.submitted",
     "member.presence",
     "typing",
+    # Ephemeral, never sent to clients: the member's sessions ended (data: member_id, keep).
+    "member.signed_out",
 ]
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontdesk.accounts.models import Role
+from frontdesk.inputs import Input
 
 
 class MemberOut(BaseModel):
@@ -34,17 +35,22 @@ class SessionOut(BaseModel):
     csrf_token: str
 
 
-class LoginIn(BaseModel):
+class LoginIn(Input):
     email: str = Field(max_length=320)
     password: str = Field(max_length=1024)
 
 
-class AcceptInviteIn(BaseModel):
+class AcceptInviteIn(Input):
     name: str = Field(min_length=1, max_length=200)
     password: str = Field(max_length=1024)
 
 
-class InviteIn(BaseModel):
+class PasswordChangeIn(Input):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024, description="At least 8 characters.")
+
+
+class InviteIn(Input):
     email: str = Field(max_length=320)
     role: Role = "agent"
 
@@ -67,11 +73,11 @@ class InvitePreview(BaseModel):
     workspace: str
 
 
-class RoleIn(BaseModel):
+class RoleIn(Input):
     role: Role
 
 
-class ApiKeyIn(BaseModel):
+class ApiKeyIn(Input):
     name: str = Field(min_length=1, max_length=120)
 
 

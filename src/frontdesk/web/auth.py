@@ -8,30 +8,53 @@ from frontdesk.accounts import invites
 from frontdesk.accounts.caller import Caller
 from frontdesk.accounts.models import Member
 from frontdesk.accounts.service import (
+    WrongPassword,
     authenticate,
+    change_password,
     end_session,
+    end_sessions,
     get_member,
     get_workspace,
     start_session,
 )
-from frontdesk.errors import Unauthorized
+from frontdesk.errors import NotFound, Unauthorized
+from frontdesk.events.types import Event
+from frontdesk.runtime import Runtime
 from frontdesk.web.accountviews import (
     AcceptInviteIn,
     InvitePreview,
     LoginIn,
     MemberOut,
+    PasswordChangeIn,
     SessionOut,
     WorkspaceOut,
 )
+from frontdesk.web.clientip import client_ip
 from frontdesk.web.deps import SESSION_COOKIE, CallerDep, RuntimeDep
-from frontdesk.web.ratelimit import RateLimiter
+from frontdesk.web.openapi import problems
+from frontdesk.web.throttle import GuessThrottle
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+# Wrong credentials answer 401 and spend a guess budget (429), signed in or not.
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=problems(401, 429))
 
 
-def _limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.login_limiter
-    return limiter
+def _throttle(request: Request) -> GuessThrottle:
+    throttle: GuessThrottle = request.app.state.guess_throttle
+    return throttle
+
+
+async def announce_signed_out(
+    runtime: Runtime, workspace_id: str, member_id: str, keep: str | None = None
+) -> None:
+    """After the sessions are gone (committed): close the member's open inbox sockets too."""
+    data = {"member_id": member_id, "keep": keep}
+    await runtime.broker.publish([Event("member.signed_out", workspace_id, None, data)])
+
+
+def _signed_out_response() -> Response:
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 async def _sign_in(
@@ -64,13 +87,14 @@ async def _sign_in(
 async def login(
     body: LoginIn, request: Request, response: Response, runtime: RuntimeDep
 ) -> SessionOut:
-    """Sign in; sets the session cookie and returns the CSRF token for later writes."""
-    key = f"{body.email.strip().lower()}|{request.client.host if request.client else ''}"
-    limiter = _limiter(request)
-    limiter.hit(key)
-    async with runtime.db.session() as session:
-        member = await authenticate(session, body.email, body.password)
-    limiter.reset(key)
+    """Sign in; sets the session cookie and returns the CSRF token for later writes.
+
+    Failed attempts are budgeted per client address, per email and per both (429 with
+    Retry-After once spent; see FRONTDESK_LOGIN_*).
+    """
+    with _throttle(request).guess(client_ip(request), body.email, wrong=(Unauthorized,)):
+        async with runtime.db.session() as session:
+            member = await authenticate(session, body.email, body.password)
     return await _sign_in(request, response, runtime, member)
 
 
@@ -80,9 +104,34 @@ async def logout(request: Request, caller: CallerDep, runtime: RuntimeDep) -> Re
     if token:
         async with runtime.db.transaction() as session:
             await end_session(session, token)
-    response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return _signed_out_response()
+
+
+@router.post("/logout-all", status_code=204)
+async def logout_all(caller: CallerDep, runtime: RuntimeDep) -> Response:
+    """Sign out everywhere: end every session of the signed-in member, this one included."""
+    if caller.member_id is None:
+        raise Unauthorized("An API key is not a signed-in member.")
+    async with runtime.db.transaction() as session:
+        await end_sessions(session, caller.member_id)
+    await announce_signed_out(runtime, caller.workspace_id, caller.member_id)
+    return _signed_out_response()
+
+
+@router.post("/password", status_code=204)
+async def password(
+    body: PasswordChangeIn, request: Request, caller: CallerDep, runtime: RuntimeDep
+) -> Response:
+    """Change my password; every other session of mine ends, this one stays signed in."""
+    if caller.member_id is None:
+        raise Unauthorized("An API key is not a signed-in member.")
+    async with runtime.db.session() as session:
+        email = (await get_member(session, caller.workspace_id, caller.member_id)).email
+    with _throttle(request).guess(client_ip(request), email, wrong=(WrongPassword,)):
+        async with runtime.db.transaction() as session:
+            await change_password(session, caller, body.current_password, body.new_password)
+    await announce_signed_out(runtime, caller.workspace_id, caller.member_id, caller.session_id)
+    return Response(status_code=204)
 
 
 @router.get("/me")
@@ -105,9 +154,11 @@ async def _describe(caller: Caller, runtime: RuntimeDep) -> SessionOut:
 
 
 @router.get("/invites/{token}")
-async def preview_invite(token: str, runtime: RuntimeDep) -> InvitePreview:
-    async with runtime.db.session() as session:
-        invite, workspace = await invites.find_invite(session, token)
+async def preview_invite(token: str, request: Request, runtime: RuntimeDep) -> InvitePreview:
+    # Unknown tokens use the address's sign-in budget: guessing one is guessing a password.
+    with _throttle(request).guess(client_ip(request), None, wrong=(NotFound,)):
+        async with runtime.db.session() as session:
+            invite, workspace = await invites.find_invite(session, token)
     return InvitePreview(email=invite.email, role=invite.role, workspace=workspace.name)
 
 
@@ -116,6 +167,7 @@ async def accept_invite(
     token: str, body: AcceptInviteIn, request: Request, response: Response, runtime: RuntimeDep
 ) -> SessionOut:
     """Set a name and password from an invite link; signs the new member in."""
-    async with runtime.db.transaction() as session:
-        member = await invites.accept_invite(session, token, body.name, body.password)
+    with _throttle(request).guess(client_ip(request), None, wrong=(NotFound,)):
+        async with runtime.db.transaction() as session:
+            member = await invites.accept_invite(session, token, body.name, body.password)
     return await _sign_in(request, response, runtime, member)

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Request, Response
 from frontdesk.accounts import apikeys, invites
 from frontdesk.accounts.models import ApiKey, Invite
 from frontdesk.accounts.service import change_role, list_members, remove_member
-from frontdesk.db.base import as_utc
 from frontdesk.web.accountviews import (
     ApiKeyIn,
     ApiKeyList,
@@ -21,6 +20,7 @@ from frontdesk.web.accountviews import (
     MemberOut,
     RoleIn,
 )
+from frontdesk.web.auth import announce_signed_out
 from frontdesk.web.deps import CallerDep, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["team"])
@@ -31,8 +31,8 @@ def _invite_out(invite: Invite) -> dict[str, object]:
         "id": invite.id,
         "email": invite.email,
         "role": invite.role,
-        "expires_at": as_utc(invite.expires_at),
-        "created_at": as_utc(invite.created_at),
+        "expires_at": invite.expires_at,
+        "created_at": invite.created_at,
     }
 
 
@@ -41,8 +41,8 @@ def _key_out(key: ApiKey) -> dict[str, object]:
         "id": key.id,
         "name": key.name,
         "prefix": key.prefix,
-        "created_at": as_utc(key.created_at),
-        "last_used_at": as_utc(key.last_used_at) if key.last_used_at else None,
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
     }
 
 
@@ -64,8 +64,11 @@ async def set_role(
 
 
 @router.delete("/members/{member_id}", status_code=204)
-async def delete_member(member_id: str, caller: CallerDep, session: SessionDep) -> Response:
-    await remove_member(session, caller, member_id)
+async def delete_member(member_id: str, caller: CallerDep, runtime: RuntimeDep) -> Response:
+    """Remove a member; their sessions end and their open inboxes disconnect."""
+    async with runtime.db.transaction() as session:
+        await remove_member(session, caller, member_id)
+    await announce_signed_out(runtime, caller.workspace_id, member_id)
     return Response(status_code=204)
 
 

@@ -95,6 +95,9 @@ export const api = {
   me: () => get('/api/v1/auth/me', { handle401: false }),
   login: (email, password) => post('/api/v1/auth/login', { email, password }, { handle401: false }),
   logout: () => post('/api/v1/auth/logout', undefined, { handle401: false }),
+  logoutAll: () => post('/api/v1/auth/logout-all'),
+  changePassword: (currentPassword, newPassword) =>
+    post('/api/v1/auth/password', { current_password: currentPassword, new_password: newPassword }),
   inviteInfo: (token) => get(`/api/v1/auth/invites/${seg(token)}`, { handle401: false }),
   acceptInvite: (token, name, password) =>
     post(`/api/v1/auth/invites/${seg(token)}`, { name, password }, { handle401: false }),

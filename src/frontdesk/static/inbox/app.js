@@ -46,7 +46,7 @@ function enterApp(session) {
       });
     }
   });
-  mount(createShell({ session, live, onSignOut: signOut }), 'app');
+  mount(createShell({ session, live, onSignOut: signOut, onSignedOut: showLogin }), 'app');
   live.start();
 }
 

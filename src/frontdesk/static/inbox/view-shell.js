@@ -1,5 +1,5 @@
 // Signed-in layout: sidebar navigation, the hash router (#/inbox[/id], #/team, #/tags, #/apikeys,
-// #/webhooks, #/secrets, #/usage, #/insights), my presence and the global waiting alerts.
+// #/webhooks, #/secrets, #/usage, #/insights, #/account), my presence and the global waiting alerts.
 
 import {
   alertWaiting, becameWaiting, isMuted, notificationPermission,
@@ -7,6 +7,7 @@ import {
 } from './alerts.js';
 import { api } from './api.js';
 import { h } from './dom.js';
+import { createAccountView } from './view-account.js';
 import { createApiKeysView } from './view-apikeys.js';
 import { createInbox } from './view-inbox.js';
 import { createInsightsView } from './view-insights.js';
@@ -24,6 +25,7 @@ const PAGES = {
   secrets: { title: 'Secrets', create: createSecretsView },
   usage: { title: 'Usage', create: createUsageView },
   insights: { title: 'Insights', create: createInsightsView },
+  account: { title: 'Account', create: createAccountView },
 };
 
 function parseRoute(hash) {
@@ -44,7 +46,7 @@ function conversationHash(id) {
   return id ? `#/inbox/${encodeURIComponent(id)}` : '#/inbox';
 }
 
-export function createShell({ session, live, onSignOut }) {
+export function createShell({ session, live, onSignOut, onSignedOut }) {
   const me = session.member;
   const workspace = session.workspace || {};
 
@@ -129,6 +131,13 @@ export function createShell({ session, live, onSignOut }) {
     onSignOut();
   });
 
+  // Who I am, and the way to my account page (password, sign out everywhere).
+  const meLink = h('a', { class: 'me', href: '#/account', testid: 'me', title: 'Your account' },
+    h('span', { class: 'me-avatar', 'aria-hidden': 'true' }, (me.name || me.email || '?').trim().charAt(0).toUpperCase()),
+    h('span', { class: 'me-text' },
+      h('span', { class: 'me-name' }, me.name || me.email),
+      h('span', { class: 'me-role' }, me.role)));
+
   const sidebar = h('nav', { class: 'sidebar', 'aria-label': 'Main' },
     h('div', { class: 'brand' },
       h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'F'),
@@ -141,11 +150,7 @@ export function createShell({ session, live, onSignOut }) {
       presenceControl,
       notifyButton,
       soundButton,
-      h('div', { class: 'me', testid: 'me' },
-        h('span', { class: 'me-avatar', 'aria-hidden': 'true' }, (me.name || me.email || '?').trim().charAt(0).toUpperCase()),
-        h('span', { class: 'me-text' },
-          h('span', { class: 'me-name' }, me.name || me.email),
-          h('span', { class: 'me-role' }, me.role))),
+      meLink,
       signOut));
 
   // ---- pages --------------------------------------------------------------------------
@@ -161,6 +166,8 @@ export function createShell({ session, live, onSignOut }) {
       if (key === name) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
+    if (name === 'account') meLink.setAttribute('aria-current', 'page');
+    else meLink.removeAttribute('aria-current');
     if (name === 'inbox') {
       inbox.el.hidden = false;
       pageHost.hidden = true;
@@ -177,7 +184,7 @@ export function createShell({ session, live, onSignOut }) {
     pageHost.hidden = false;
     if (pageName !== name) {
       if (page && page.destroy) page.destroy();
-      page = PAGES[name].create({ session, live });
+      page = PAGES[name].create({ session, live, onSignedOut });
       pageName = name;
       pageHost.replaceChildren(page.el);
     }
