@@ -18,6 +18,7 @@ from frontdesk.accounts.service import create_member, create_workspace, get_or_c
 from frontdesk.agent import service as agents
 from frontdesk.agent.models import Agent
 from frontdesk.app import create_app
+from frontdesk.cli.serve import server_options
 from frontdesk.db.engine import Database
 from frontdesk.knowledge.embedder import OnnxMiniLM
 from frontdesk.runtime import Runtime
@@ -68,7 +69,8 @@ async def started(settings: Settings, embedder: OnnxMiniLM) -> AsyncIterator[Sta
 @pytest.fixture
 def server(settings: Settings, embedder: OnnxMiniLM) -> Iterator[ServerThread]:
     app = create_app(settings, Runtime(settings, embedder=embedder))
-    with ServerThread(app) as running:
+    # uvicorn as `frontdesk serve` runs it (proxy headers off, socket message limit), quieter.
+    with ServerThread(app, **{**server_options(settings), "log_level": "warning"}) as running:
         yield running
 
 
@@ -129,11 +131,25 @@ def accounts(server: ServerThread, settings: Settings) -> Accounts:
     return Accounts(settings)
 
 
+def api_client(
+    server: ServerThread, accounts: Accounts, workspace_id: str | None = None, timeout: float = 30
+) -> httpx.Client:
+    """An API client of a workspace (the default one unless named), with a fresh API key."""
+    headers = {"Authorization": f"Bearer {accounts.api_key(workspace_id)}"}
+    return httpx.Client(base_url=server.url, timeout=timeout, headers=headers)
+
+
+def new_agent(http: httpx.Client, name: str = "Dealer") -> str:
+    """Create an agent through the API; its id."""
+    response = http.post("/api/v1/agents", json={"name": name})
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
 @pytest.fixture
 def client(server: ServerThread, accounts: Accounts) -> Iterator[httpx.Client]:
     """An API client of the default workspace, authenticated with an API key."""
-    headers = {"Authorization": f"Bearer {accounts.api_key()}"}
-    with httpx.Client(base_url=server.url, timeout=30, headers=headers) as http:
+    with api_client(server, accounts) as http:
         yield http
 
 

@@ -9,15 +9,18 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from frontdesk import __version__
+from frontdesk.logs import install_redaction
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from frontdesk.web import (
     agents,
     auth,
     conversations,
+    docs,
     errors,
     insights,
     live,
+    openapi,
     pages,
     secrets,
     sources,
@@ -28,13 +31,19 @@ from frontdesk.web import (
     webhooks,
     widget,
 )
+from frontdesk.web.bodylimit import BodyLimit, BodyLimits
+from frontdesk.web.clientip import ClientAddress
 from frontdesk.web.cors import WidgetCors
+from frontdesk.web.headers import SecurityHeaders
 from frontdesk.web.ratelimit import RateLimiter
+from frontdesk.web.throttle import GuessThrottle
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = runtime or Runtime(settings)
+    # Whoever runs the app, uvicorn's request lines must not carry tokens (see logs.py).
+    install_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,9 +64,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         description="Self-hosted AI customer-support desk: grounded answers from your content, "
         "handoff to a live shared inbox. Authenticate with `Authorization: Bearer <API key>`.",
         lifespan=lifespan,
+        # Served by web/docs.py from packaged files: FastAPI's pages load them from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
-    app.state.login_limiter = RateLimiter(10, 15 * 60, "sign-in attempts")
+    app.state.guess_throttle = GuessThrottle(settings)
     app.state.visitor_limiter = RateLimiter(
         settings.visitor_messages_per_minute, 60, "messages from this visitor"
     )
@@ -67,6 +79,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         settings.conversations_per_minute, 60, "new conversations from this address"
     )
     errors.install(app)
+    openapi.install(app)
     for module in (
         auth,
         team,
@@ -80,10 +93,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         insights,
         widget,
         live,
+        docs,
         pages,
     ):
         app.include_router(module.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(packages=[("frontdesk", "static")]), name="static")
+    # Innermost, so its 413 still carries the CORS and security headers.
+    app.add_middleware(BodyLimit, limits=BodyLimits.from_settings(settings))
     app.add_middleware(WidgetCors)
+    # Routes see the client address a trusted proxy named (see web/clientip.py).
+    app.add_middleware(ClientAddress, trusted_proxies=settings.trusted_proxies)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -114,6 +116,103 @@ class Settings(BaseSettings):
         [30, 300, 1800],
         max_length=10,
         description="Seconds before each retry of a failed alert email (JSON list).",
+    )
+
+    # Sign-in throttling and the client address behind a reverse proxy.
+    login_failures_per_ip: int = Field(
+        30,
+        ge=1,
+        description="Failed sign-ins (any emails) one client address may make per window; "
+        "then it gets 429 until the oldest failure ages out. Successes do not count.",
+    )
+    login_failures_per_account: int = Field(
+        20,
+        ge=1,
+        description="Failed sign-ins for one email (from any addresses) per window; then "
+        "that email gets 429, even with the right password, until the window passes.",
+    )
+    login_window_minutes: int = Field(
+        15, ge=1, le=1440, description="Window of the sign-in failure budgets."
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Addresses or CIDR networks of your reverse proxies (comma-separated or a "
+        "JSON list). Only a request from one of them may name the client with "
+        "X-Forwarded-For and the scheme with X-Forwarded-Proto; empty trusts no proxy header.",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            value = [str(item).strip() for item in value if str(item).strip()]
+            for item in value:
+                ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
+
+    # Request size limits, counted while a body streams in: beyond them the answer is 413.
+    max_public_body_kb: int = Field(
+        64,
+        ge=4,
+        le=10_240,
+        description="Largest request body of the public widget and sign-in routes; raised "
+        "by itself to fit a max_message_chars message.",
+    )
+    max_body_kb: int = Field(
+        1024,
+        ge=64,
+        le=102_400,
+        description="Largest request body of every other route (Q&A sources may be "
+        "max_upload_mb, file uploads max_upload_request_mb).",
+    )
+    max_upload_request_mb: int | None = Field(
+        None,
+        ge=1,
+        le=10_240,
+        description="Largest file-upload request, all its files together (each file at most "
+        "max_upload_mb); default 4 x max_upload_mb.",
+    )
+    ws_max_message_kb: int = Field(
+        16, ge=1, le=1024, description="Largest message a client may send on a live socket."
+    )
+
+    # Ingestion limits: what one source may cost, and how many sources are read at once.
+    max_unpacked_mb: int = Field(
+        100,
+        ge=1,
+        le=4096,
+        description="Most a DOCX or XLSX may unpack to, all its parts together; checked "
+        "before parsing, so a small file full of compressed XML fails at once.",
+    )
+    max_archive_parts: int = Field(
+        2_000, ge=10, le=60_000, description="Most parts (zip members) a DOCX or XLSX may have."
+    )
+    max_rows: int = Field(
+        50_000,
+        ge=1,
+        le=10_000_000,
+        description="Most rows one CSV, TSV or XLSX source may have (all sheets together); "
+        "each data row becomes one chunk.",
+    )
+    max_pdf_pages: int = Field(
+        2_000, ge=1, le=1_000_000, description="Most pages one PDF source may have."
+    )
+    max_chunks: int = Field(
+        50_000,
+        ge=1,
+        le=10_000_000,
+        description="Most chunks one source may become; a source over it fails instead of "
+        "occupying the ingestion worker for hours.",
+    )
+    ingest_workers: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Sources ingested at once; each workspace gets at most one at a time, "
+        "and workspaces take turns, so one huge source cannot hold up the others.",
     )
 
     @field_validator("webhook_retry_delays_s", "email_retry_delays_s")

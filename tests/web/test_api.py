@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from httpserver import LocalSite
 from support import wait_for_source
 
 SERVICE = b"""# Service department
@@ -109,7 +110,13 @@ def test_qa_source_resync_and_delete(client: httpx.Client) -> None:
     assert ask("will you match a competitor's price?")["handoff"]["triggered"]
 
 
-def test_url_source_from_a_local_site(client: httpx.Client, local_site) -> None:
+def allow_local_site(client: httpx.Client, site: LocalSite) -> None:
+    """Fetches reach loopback only when the workspace allows it, as an admin would."""
+    response = client.put("/api/v1/workspace/allowed-hosts", json={"hosts": [site.host]})
+    assert response.status_code == 200, response.text
+
+
+def test_url_source_from_a_local_site(client: httpx.Client, local_site: LocalSite) -> None:
     local_site.pages["/hours.html"] = (
         "text/html",
         b"<html><head><title>Visit us</title></head><body><nav>Home | Shop</nav>"
@@ -118,6 +125,7 @@ def test_url_source_from_a_local_site(client: httpx.Client, local_site) -> None:
         b"<footer>Copyright</footer></body></html>",
     )
     agent = _agent(client)
+    allow_local_site(client, local_site)
     source = client.post(
         f"/api/v1/agents/{agent['id']}/sources/urls", json={"url": local_site.url("/hours.html")}
     ).json()
@@ -130,8 +138,9 @@ def test_url_source_from_a_local_site(client: httpx.Client, local_site) -> None:
     assert answer["citations"][0]["url"] == local_site.url("/hours.html")
 
 
-def test_unreachable_url_fails_with_a_reason(client: httpx.Client, local_site) -> None:
+def test_unreachable_url_fails_with_a_reason(client: httpx.Client, local_site: LocalSite) -> None:
     agent = _agent(client)
+    allow_local_site(client, local_site)
     source = client.post(
         f"/api/v1/agents/{agent['id']}/sources/urls", json={"url": local_site.url("/missing.html")}
     ).json()

@@ -14,7 +14,6 @@ from frontdesk.alerts import mail, outbox
 from frontdesk.alerts.events import body, public_type
 from frontdesk.alerts.models import AlertCursor, AlertPreference, Delivery, Webhook
 from frontdesk.conversations.models import Message
-from frontdesk.db.base import as_utc
 from frontdesk.events.store import EventRecord
 from frontdesk.events.types import Event
 from frontdesk.settings import Settings
@@ -90,7 +89,7 @@ async def queue_for(session: AsyncSession, event: Event, name: str, settings: Se
     )
     for hook in hooks:
         # A webhook created after the event does not get it (nor a backlog on creation).
-        if name in hook.events and as_utc(hook.created_at) <= event.created_at:
+        if name in hook.events and hook.created_at <= event.created_at:
             outbox.queue(
                 session,
                 workspace_id=event.workspace_id,

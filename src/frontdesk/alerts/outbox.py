@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.alerts.models import Delivery, DeliveryAttempt
-from frontdesk.db.base import as_utc, utcnow
+from frontdesk.db.base import utcnow
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,7 @@ def queue(
 
 async def next_due(session: AsyncSession) -> datetime | None:
     # Only pending deliveries have a next attempt, so a bare min() reads just the index.
-    value = await session.scalar(select(func.min(Delivery.next_attempt_at)))
-    return as_utc(value) if value is not None else None
+    return await session.scalar(select(func.min(Delivery.next_attempt_at)))
 
 
 async def prune(session: AsyncSession, before: datetime) -> int:

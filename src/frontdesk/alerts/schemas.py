@@ -8,13 +8,14 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from frontdesk.alerts.events import PublicEvent
+from frontdesk.inputs import Input
 
 
 def _unique(events: list[PublicEvent]) -> list[PublicEvent]:
     return list(dict.fromkeys(events))
 
 
-class WebhookIn(BaseModel):
+class WebhookIn(Input):
     url: str = Field(max_length=2000, description="An http or https URL that accepts POST.")
     events: list[PublicEvent] = Field(min_length=1, description="Event types to send.")
     description: str | None = Field(None, max_length=500)
@@ -25,7 +26,7 @@ class WebhookIn(BaseModel):
         return _unique(events)
 
 
-class WebhookPatch(BaseModel):
+class WebhookPatch(Input):
     url: str | None = Field(None, max_length=2000)
     events: list[PublicEvent] | None = Field(None, min_length=1)
     description: str | None = Field(None, max_length=500)
@@ -90,5 +91,5 @@ class PreferencesOut(BaseModel):
     email_configured: bool = Field(description="Whether the server has SMTP set up.")
 
 
-class PreferencesIn(BaseModel):
+class PreferencesIn(Input):
     email_alerts: bool

@@ -8,7 +8,6 @@ from typing import Any, Literal
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.db.base import Base, Timestamped, new_id, utcnow
+from frontdesk.db.base import Base, Timestamped, UtcDateTime, new_id, utcnow
 
 Status = Literal["bot", "waiting", "human", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -48,9 +47,9 @@ class Conversation(Timestamped, Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     handoff_trigger: Mapped[str | None] = mapped_column(String(40), nullable=True)
     handoff_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    waiting_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # The lead card: {"action", "title", "fields": [{"name", "label", "value"}], "submitted_at"}.
     lead: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # A form offered and not yet answered: {"action", "seq", "handoff": {...} | None}; a
@@ -59,7 +58,7 @@ class Conversation(Timestamped, Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     csat_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     csat_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
-    csat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    csat_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # The team a handoff is routed to (by a rule's ``team`` or a team's route tags). No
     # foreign key (see migration 0009): deleting a team clears it.
     team_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
@@ -99,8 +98,8 @@ class Message(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # The visitor's thumbs up or down on an AI answer.
     feedback: Mapped[str | None] = mapped_column(String(8), nullable=True)
-    feedback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    feedback_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     @property
     def visible_to_visitor(self) -> bool:

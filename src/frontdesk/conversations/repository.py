@@ -27,7 +27,7 @@ from frontdesk.conversations.schemas import (
     VisitorInfo,
     VisitorMessageOut,
 )
-from frontdesk.db.base import as_utc, utcnow
+from frontdesk.db.base import utcnow
 from frontdesk.errors import NotFound
 from frontdesk.inbox.queries import tagged, tags_of
 from frontdesk.teams.models import Team
@@ -262,8 +262,8 @@ def _conversation_out(
         handoff=HandoffOut(trigger=c.handoff_trigger, reason=c.handoff_reason)
         if c.handoff_trigger
         else None,
-        waiting_since=as_utc(c.waiting_since) if c.waiting_since else None,
-        last_message_at=as_utc(c.last_message_at) if c.last_message_at else None,
+        waiting_since=c.waiting_since,
+        last_message_at=c.last_message_at,
         last_message=LastMessage(
             seq=last.seq,
             author=last.author,
@@ -285,13 +285,13 @@ def _conversation_out(
         )
         if c.pending_form
         else None,
-        csat=CsatOut(score=c.csat_score, comment=c.csat_comment, submitted_at=as_utc(c.csat_at))
+        csat=CsatOut(score=c.csat_score, comment=c.csat_comment, submitted_at=c.csat_at)
         if c.csat_score is not None and c.csat_at is not None
         else None,
         team=TeamRef(id=c.team_id, name=team_name) if c.team_id and team_name else None,
         summary=SummaryOut.model_validate(c.summary) if c.summary else None,
-        created_at=as_utc(c.created_at),
-        updated_at=as_utc(c.updated_at),
+        created_at=c.created_at,
+        updated_at=c.updated_at,
     )
 
 
@@ -311,7 +311,7 @@ def message_out(m: Message) -> MessageOut:
         event=m.event,
         payload=m.payload,
         feedback=m.feedback,
-        created_at=as_utc(m.created_at),
+        created_at=m.created_at,
     )
 
 
@@ -328,7 +328,7 @@ def visitor_message_out(m: Message) -> VisitorMessageOut:
         event=m.event if m.event in VISITOR_EVENTS else None,
         payload=m.payload if m.event in VISITOR_EVENTS else None,
         feedback=m.feedback,
-        created_at=as_utc(m.created_at),
+        created_at=m.created_at,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from frontdesk.agent.schemas import Citation
+from frontdesk.inputs import Input
 
 StatusName = Literal["bot", "waiting", "human", "closed"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
@@ -180,7 +181,7 @@ class VisitorMessages(BaseModel):
     )
 
 
-class MessageText(BaseModel):
+class MessageText(Input):
     text: str = Field(description="The message; surrounding whitespace is trimmed.")
 
     @field_validator("text")
@@ -204,19 +205,19 @@ class MemberMessageIn(MessageText):
     private: bool = Field(False, description="An internal note: never shown to the visitor.")
 
 
-class AssignIn(BaseModel):
+class AssignIn(Input):
     member_id: str | None
 
 
-class PriorityIn(BaseModel):
+class PriorityIn(Input):
     priority: PriorityName
 
 
-class ReadIn(BaseModel):
+class ReadIn(Input):
     seq: int = Field(ge=0)
 
 
-class NewConversationIn(BaseModel):
+class NewConversationIn(Input):
     page_url: str | None = Field(None, max_length=2000)
 
 
@@ -236,7 +237,7 @@ class StatusOut(BaseModel):
     status: StatusName
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(Input):
     rating: RatingName | None = Field(description="null clears an earlier rating.")
 
 
@@ -245,7 +246,7 @@ class FeedbackOut(BaseModel):
     feedback: RatingName | None
 
 
-class CsatIn(BaseModel):
+class CsatIn(Input):
     score: int = Field(ge=1, le=5)
     comment: str | None = Field(None, max_length=1000)
 
@@ -255,7 +256,7 @@ class CsatIn(BaseModel):
         return value.strip() or None if value is not None else None
 
 
-class FormAnswers(BaseModel):
+class FormAnswers(Input):
     values: dict[str, str | int | float | None] = Field(
         max_length=40, description="Field name -> what the visitor entered."
     )

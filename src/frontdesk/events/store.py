@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, func, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.db.base import Base, as_utc, utcnow
+from frontdesk.db.base import Base, UtcDateTime, utcnow
 from frontdesk.db.engine import Database
 from frontdesk.events.broker import Broker
 from frontdesk.events.types import Event, EventType
@@ -30,7 +30,7 @@ class EventRecord(Base):
     conversation_id: Mapped[str | None] = mapped_column(String(40), index=True)
     type: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     def event(self) -> Event:
         return Event(
@@ -39,7 +39,7 @@ class EventRecord(Base):
             conversation_id=self.conversation_id,
             data=self.data,
             id=self.id,
-            created_at=as_utc(self.created_at),
+            created_at=self.created_at,
         )
 
 

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from frontdesk.inputs import Input
+
 
 class TagOut(BaseModel):
     id: str
@@ -19,7 +21,7 @@ class TagList(BaseModel):
     tags: list[TagOut]
 
 
-class TagName(BaseModel):
+class TagName(Input):
     tag: str = Field(
         max_length=200,
         description="A tag name (lower-case letters, digits, '-', '_'; up to 40); "
@@ -27,10 +29,10 @@ class TagName(BaseModel):
     )
 
 
-class TagChanges(BaseModel):
+class TagChanges(Input):
     name: str | None = Field(None, max_length=200, description="A new name (admins).")
     color: str | None = Field(None, max_length=20, description="#rrggbb")
 
 
-class MergeIn(BaseModel):
+class MergeIn(Input):
     into: str = Field(description="The id of the tag that stays.")

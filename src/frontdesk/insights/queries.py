@@ -19,7 +19,6 @@ from sqlalchemy.orm import aliased
 
 from frontdesk.agent.models import Agent
 from frontdesk.conversations.models import Conversation, Message
-from frontdesk.db.base import as_utc
 from frontdesk.inbox.models import ConversationTag, Tag
 from frontdesk.knowledge.models import Source
 from frontdesk.teams.models import Team
@@ -192,9 +191,7 @@ async def first_reply_waits(session: AsyncSession, scope: Scope) -> list[float]:
         .join(note, and_(note.conversation_id == k.c.id, note.seq == k.c.handoff_seq))
     )
     return [
-        (as_utc(replied) - as_utc(handed)).total_seconds()
-        for handed, replied in rows.all()
-        if replied is not None
+        (replied - handed).total_seconds() for handed, replied in rows.all() if replied is not None
     ]
 
 
@@ -225,7 +222,7 @@ async def created(session: AsyncSession, scope: Scope) -> list[tuple[datetime, b
     """(created_at, handed off) of each counted conversation, for buckets by local day."""
     k = counted(scope)
     rows = await session.execute(select(k.c.created_at, k.c.handoff_seq.is_not(None)))
-    return [(as_utc(at), bool(handed)) for at, handed in rows.all()]
+    return [(at, bool(handed)) for at, handed in rows.all()]
 
 
 async def gap_questions(session: AsyncSession, scope: Scope, limit: int) -> list[Asked]:
@@ -263,7 +260,7 @@ async def gap_questions(session: AsyncSession, scope: Scope, limit: int) -> list
         .limit(limit)
     )
     return [
-        Asked(mid, cid, agent_id, text, as_utc(at), bool(unanswered), bool(thumbs_down))
+        Asked(mid, cid, agent_id, text, at, bool(unanswered), bool(thumbs_down))
         for mid, cid, agent_id, text, at, unanswered, thumbs_down in rows.all()
     ]
 

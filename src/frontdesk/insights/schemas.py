@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from frontdesk.inputs import Input
+
 COUNTED = (
     "A conversation counts when it was created in [start, end) and has at least one visitor "
     "message."
@@ -125,7 +127,7 @@ class InsightsOut(BaseModel):
     )
 
 
-class GapAnswerIn(BaseModel):
+class GapAnswerIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     agent_id: str

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.db.base import Base, Timestamped, new_id
+from frontdesk.db.base import Base, Timestamped, UtcDateTime, new_id
 
 SOURCE_KINDS = ("file", "url", "sitemap", "crawl", "qa")
 SOURCE_STATUSES = ("queued", "processing", "ready", "failed")
@@ -40,7 +39,7 @@ class Source(Timestamped, Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class Chunk(Base):

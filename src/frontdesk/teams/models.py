@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.db.base import Base, new_id, utcnow
+from frontdesk.db.base import Base, UtcDateTime, new_id, utcnow
 
 
 class Team(Base):
@@ -25,7 +25,7 @@ class Team(Base):
     auto_assign: Mapped[bool] = mapped_column(Boolean, default=False)
     max_open: Mapped[int] = mapped_column(Integer, default=5)
     last_assigned_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class TeamMember(Base):
@@ -37,4 +37,4 @@ class TeamMember(Base):
     member_id: Mapped[str] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

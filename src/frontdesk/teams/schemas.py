@@ -7,11 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from frontdesk.inputs import Input
+
 PresenceName = Literal["online", "away", "offline"]
 Choice = Literal["online", "away"]
 
 
-class TeamIn(BaseModel):
+class TeamIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=80, examples=["Finance"])
@@ -29,7 +31,7 @@ class TeamIn(BaseModel):
     )
 
 
-class TeamPatch(BaseModel):
+class TeamPatch(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=80)
@@ -61,7 +63,7 @@ class TeamList(BaseModel):
     teams: list[TeamOut]
 
 
-class PresenceIn(BaseModel):
+class PresenceIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     status: Choice = Field(description="online, or away (no new auto-assigned chats).")
@@ -73,7 +75,7 @@ class PresenceOut(BaseModel):
     choice: Choice
 
 
-class TeamRefIn(BaseModel):
+class TeamRefIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     team_id: str | None = Field(description="The team to move the conversation to, or null.")

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.accounts.models import Member
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.thread import announce_many
-from frontdesk.db.base import as_utc
 from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.inbox.tags import check_name as check_tag
 from frontdesk.teams.models import Team, TeamMember
@@ -164,7 +163,7 @@ async def describe_teams(session: AsyncSession, teams: Sequence[Team]) -> list[T
                 auto_assign=team.auto_assign,
                 max_open=team.max_open,
                 online=sum(p.presence == "online" for p in people),
-                created_at=as_utc(team.created_at),
+                created_at=team.created_at,
             )
         )
     return out

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from frontdesk.errors import FrontdeskError
+from frontdesk.errors import FrontdeskError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -25,21 +27,33 @@ _HTTP_CODES = {
 }
 
 
-def problem(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     error: dict[str, Any] = {"code": code, "message": message}
     if field:
         error["field"] = field
-    return JSONResponse({"error": error}, status_code=status)
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
-    return ".".join(parts) or None
+    # Only the first part says where the value came from: an action's `body` or a `form`
+    # action further down is a real field name and must stay in the path.
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie", "form"):
+        loc = loc[1:]
+    return ".".join(str(p) for p in loc) or None
 
 
 async def _frontdesk_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FrontdeskError)
-    return JSONResponse(exc.as_dict(), status_code=exc.status)
+    headers = None
+    if isinstance(exc, TooManyRequests) and exc.retry_after_s is not None:
+        headers = {"Retry-After": str(exc.retry_after_s)}
+    return JSONResponse(exc.as_dict(), status_code=exc.status, headers=headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -63,13 +77,34 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, "invalid", message, field)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str | None:
+    """Every method of the path the refusing route serves (the router names just its own).
+
+    Routes are grouped by their path as written, as the OpenAPI document groups them: a GET
+    that /api/v1/agents/import reaches is /api/v1/agents/{agent_id}'s, not this path's.
+    """
+    route = request.scope.get("route")
+    if route is None:
+        return None
+    contexts = list(iter_route_contexts(request.app.routes))
+    path = next((c.path_format for c in contexts if c.original_route is route), None)
+    if path is None:
+        return None
+    methods = set().union(*(c.methods or () for c in contexts if c.path_format == path))
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404 and message == "Not Found":
         message = "There is nothing at this address."
-    return problem(exc.status_code, code, message)
+    headers = dict(exc.headers or {})
+    allowed = _allowed_methods(request) if exc.status_code == 405 else None
+    if allowed:
+        headers["Allow"] = allowed
+    return problem(exc.status_code, code, message, headers=headers)
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

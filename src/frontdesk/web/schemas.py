@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from frontdesk.inputs import Input
+
 
 class SourceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -25,7 +27,7 @@ class SourceOut(BaseModel):
     synced_at: datetime | None
 
 
-class UrlSourceIn(BaseModel):
+class UrlSourceIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     url: HttpUrl
@@ -34,19 +36,19 @@ class UrlSourceIn(BaseModel):
     max_depth: int | None = Field(None, ge=0, le=10)
 
 
-class QAPair(BaseModel):
+class QAPair(Input):
     question: str = Field(min_length=1, max_length=2000)
     answer: str = Field(min_length=1, max_length=20000)
 
 
-class QASourceIn(BaseModel):
+class QASourceIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field("Q&A", min_length=1, max_length=200)
     pairs: list[QAPair] = Field(min_length=1, max_length=2000)
 
 
-class AskIn(BaseModel):
+class AskIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(min_length=1, max_length=2000)

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, SecretStr
 
-from frontdesk.db.base import as_utc
+from frontdesk.inputs import Input
 from frontdesk.vault import hosts, service
 from frontdesk.vault.models import Secret
 from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, SessionDep
@@ -15,7 +15,7 @@ from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, SessionDep
 router = APIRouter(prefix="/api/v1", tags=["secrets"])
 
 
-class SecretIn(BaseModel):
+class SecretIn(Input):
     # SecretStr: the value never shows in a repr, a log line or a validation message.
     value: SecretStr = Field(description="The secret's value; it is never returned.")
 
@@ -25,7 +25,7 @@ class SecretOut(BaseModel):
     updated_at: datetime
 
 
-class AllowedHosts(BaseModel):
+class AllowedHosts(Input):
     hosts: list[str] = Field(
         max_length=200,
         description="Private hosts actions may call: host or host:port, e.g. 10.0.0.5:8080.",
@@ -33,7 +33,7 @@ class AllowedHosts(BaseModel):
 
 
 def _out(secret: Secret) -> SecretOut:
-    return SecretOut(name=secret.name, updated_at=as_utc(secret.updated_at))
+    return SecretOut(name=secret.name, updated_at=secret.updated_at)
 
 
 @router.get("/secrets")

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Response
 
 from frontdesk.conversations import repository
 from frontdesk.conversations.schemas import ConversationOut
-from frontdesk.db.base import as_utc
 from frontdesk.inbox import queries, tagging, tags
 from frontdesk.inbox.models import Tag
 from frontdesk.inbox.schemas import MergeIn, TagChanges, TagList, TagName, TagOut
@@ -21,7 +20,7 @@ def _out(tag: Tag, count: int) -> TagOut:
         name=tag.name,
         color=tag.color,
         conversations=count,
-        created_at=as_utc(tag.created_at),
+        created_at=tag.created_at,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Query, Response
@@ -21,7 +20,6 @@ from frontdesk.alerts.schemas import (
     WebhookOut,
     WebhookPatch,
 )
-from frontdesk.db.base import as_utc
 from frontdesk.web.deps import AdminWorkspaceDep, CallerDep, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -34,13 +32,9 @@ def _webhook_out(webhook: Webhook) -> WebhookOut:
         events=list(webhook.events),
         description=webhook.description,
         active=webhook.active,
-        created_at=as_utc(webhook.created_at),
-        updated_at=as_utc(webhook.updated_at),
+        created_at=webhook.created_at,
+        updated_at=webhook.updated_at,
     )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return as_utc(value) if value is not None else None
 
 
 def _attempt_out(attempt: DeliveryAttempt) -> AttemptOut:
@@ -51,7 +45,7 @@ def _attempt_out(attempt: DeliveryAttempt) -> AttemptOut:
         error=attempt.error,
         response_excerpt=attempt.response_excerpt,
         duration_ms=attempt.duration_ms,
-        created_at=as_utc(attempt.created_at),
+        created_at=attempt.created_at,
     )
 
 
@@ -62,11 +56,11 @@ def _delivery_out(delivery: Delivery, attempts: list[DeliveryAttempt]) -> Delive
         event_id=delivery.event_id,
         status=cast(DeliveryStatus, delivery.status),
         attempts=delivery.attempts,
-        next_attempt_at=_utc(delivery.next_attempt_at),
+        next_attempt_at=delivery.next_attempt_at,
         last_status_code=delivery.last_status_code,
         last_error=delivery.last_error,
-        created_at=as_utc(delivery.created_at),
-        finished_at=_utc(delivery.finished_at),
+        created_at=delivery.created_at,
+        finished_at=delivery.finished_at,
         attempt_log=[_attempt_out(a) for a in attempts],
     )
 

@@ -30,11 +30,14 @@ from frontdesk.conversations.schemas import (
     WidgetConfig,
 )
 from frontdesk.db.base import utcnow
+from frontdesk.web.clientip import client_ip
 from frontdesk.web.deps import RuntimeDep
+from frontdesk.web.openapi import problems
 from frontdesk.web.ratelimit import RateLimiter
 from frontdesk.widget.service import agent_by_public_key, check_origin, conversation_for_token
 
-router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
+# Visitors hold a token (401), call from allowed sites only (403) and are rate limited (429).
+router = APIRouter(prefix="/api/v1/widget", tags=["widget"], responses=problems(401, 403, 429))
 
 TokenHeader = Annotated[str | None, Header(alias="X-Visitor-Token")]
 
@@ -78,7 +81,7 @@ async def start(
     public_key: str, request: Request, runtime: RuntimeDep, body: NewConversationIn | None = None
 ) -> NewConversationOut:
     """Open a conversation; the visitor token returned opens exactly this one."""
-    _limiter(request, "start_limiter").hit(request.client.host if request.client else "?")
+    _limiter(request, "start_limiter").hit(client_ip(request))
     async with runtime.changes() as session:
         agent = await agent_by_public_key(session, public_key)
         check_origin(agent, request.headers.get("origin"), own_origin(request))
