@@ -12,7 +12,8 @@ class LocalSite:
     """Serves ``pages`` (path -> (content type, body)) on a free port until closed.
 
     ``redirects`` maps a path to the location it answers 302 with; ``streamed`` paths are
-    sent without a Content-Length header; ``hits`` records every requested path, in order,
+    sent without a Content-Length header; ``headers`` adds response headers to a path (e.g.
+    Content-Encoding); ``hits`` records every requested path, in order,
     and ``user_agents`` the User-Agent header of each request.
     """
 
@@ -20,6 +21,7 @@ class LocalSite:
         self.pages: dict[str, tuple[str, bytes]] = {}
         self.redirects: dict[str, str] = {}
         self.streamed: set[str] = set()
+        self.headers: dict[str, dict[str, str]] = {}
         self.hits: list[str] = []
         self.user_agents: list[str] = []
         self._server = _Server(self)
@@ -92,6 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         if path not in site.streamed:
             self.send_header("Content-Length", str(len(body)))
+        for name, value in site.headers.get(path, {}).items():
+            self.send_header(name, value)
         self.end_headers()
         # The client may stop reading, e.g. once over its size limit.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):

@@ -6,8 +6,9 @@ import io
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import repeat
+from xml.sax.saxutils import escape
 
 from factories import make_docx
 
@@ -45,7 +46,33 @@ def docx_bomb(unpacked: int) -> bytes:
 
 def xlsx_rows(rows: int, *, texts: Iterable[str] = ("Part", "Stock", "Track belt")) -> bytes:
     """A workbook of one sheet: a header, then ``rows`` rows, written as Excel writes them."""
-    strings = "".join(f"<si><t>{text}</t></si>" for text in texts)
+
+    def sheet() -> Iterator[str]:
+        yield '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+        for start in range(2, rows + 2, 10_000):
+            yield "".join(
+                f'<row r="{n}"><c r="A{n}" t="s"><v>2</v></c><c r="B{n}"><v>{n % 97}</v></c></row>'
+                for n in range(start, min(start + 10_000, rows + 2))
+            )
+
+    return _workbook(texts, sheet())
+
+
+def xlsx_repeating(text: str, *, columns: int, rows: int) -> bytes:
+    """A workbook whose every data cell shows one shared ``text``, stored once: a text bomb."""
+    header = [f"Column {n}" for n in range(columns)]
+    cells = f'<c t="s"><v>{columns}</v></c>' * columns
+
+    def sheet() -> Iterator[str]:
+        yield "<row>" + "".join(f'<c t="s"><v>{n}</v></c>' for n in range(columns)) + "</row>"
+        yield from repeat(f"<row>{cells}</row>", rows)
+
+    return _workbook([*header, text], sheet())
+
+
+def _workbook(texts: Iterable[str], rows: Iterable[str]) -> bytes:
+    """One sheet named Stock holding ``rows`` (row markup, streamed in) and shared ``texts``."""
+    strings = "".join(f"<si><t>{escape(text)}</t></si>" for text in texts)
     parts = {
         "[Content_Types].xml": (
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -74,18 +101,9 @@ def xlsx_rows(rows: int, *, texts: Iterable[str] = ("Part", "Stock", "Track belt
         for name, text in parts.items():
             target.writestr(name, text)
         with target.open("xl/worksheets/sheet1.xml", "w") as sheet:
-            sheet.write(
-                f'<worksheet {_SHEET_NS}><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c>'
-                '<c r="B1" t="s"><v>1</v></c></row>'.encode()
-            )
-            for start in range(2, rows + 2, 10_000):
-                sheet.write(
-                    "".join(
-                        f'<row r="{n}"><c r="A{n}" t="s"><v>2</v></c><c r="B{n}"><v>{n % 97}</v>'
-                        "</c></row>"
-                        for n in range(start, min(start + 10_000, rows + 2))
-                    ).encode()
-                )
+            sheet.write(f"<worksheet {_SHEET_NS}><sheetData>".encode())
+            for markup in rows:
+                sheet.write(markup.encode())
             sheet.write(b"</sheetData></worksheet>")
     return out.getvalue()
 

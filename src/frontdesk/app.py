@@ -100,7 +100,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(packages=[("frontdesk", "static")]), name="static")
     # Innermost, so its 413 still carries the CORS and security headers.
-    app.add_middleware(BodyLimit, limits=BodyLimits.from_settings(settings))
+    app.add_middleware(
+        BodyLimit,
+        limits=BodyLimits.from_settings(settings),
+        idle_timeout_s=settings.body_idle_timeout_s,
+    )
     app.add_middleware(WidgetCors)
     # Routes see the client address a trusted proxy named (see web/clientip.py).
     app.add_middleware(ClientAddress, trusted_proxies=settings.trusted_proxies)

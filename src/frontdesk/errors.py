@@ -59,6 +59,11 @@ class PayloadTooLarge(FrontdeskError):
     code = "too_large"
 
 
+class RequestTimeout(FrontdeskError):
+    status = 408
+    code = "request_timeout"
+
+
 class UnsupportedMedia(FrontdeskError):
     status = 415
     code = "unsupported_type"

@@ -29,8 +29,21 @@ _SECRET_QUERY = re.compile(
 _TOKEN = re.compile(rf"(?<![A-Za-z0-9])({'|'.join(TOKEN_PREFIXES)})_[A-Za-z0-9_-]{{20,}}")
 
 
+# A percent-escape of a letter, digit, "_", "-" or ".": the server decodes it, so a token can
+# be spelt ``%69nv%5F…`` in a URL and still work. Spelt plainly before matching.
+_UNRESERVED_ESCAPE = re.compile(
+    r"%(3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|5[Ff]|6[1-9A-Fa-f]|7[0-9Aa]|2[DdEe])"
+)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return chr(int(match.group(1), 16))
+
+
 def redact(text: str) -> str:
     """``text`` with secret query values and our tokens replaced by ``[redacted]``."""
+    if "%" in text:
+        text = _UNRESERVED_ESCAPE.sub(_unescape, text)
     text = _SECRET_QUERY.sub(rf"\1{REDACTED}", text)
     return _TOKEN.sub(rf"\1_{REDACTED}", text)
 

@@ -175,6 +175,15 @@ class Settings(BaseSettings):
         description="Largest file-upload request, all its files together (each file at most "
         "max_upload_mb); default 4 x max_upload_mb.",
     )
+    body_idle_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Seconds a client may pause while sending a request body; then 408.",
+    )
+    max_header_kb: int = Field(
+        32, ge=4, le=1024, description="Largest request line plus headers a client may send."
+    )
     ws_max_message_kb: int = Field(
         16, ge=1, le=1024, description="Largest message a client may send on a live socket."
     )
@@ -213,6 +222,18 @@ class Settings(BaseSettings):
         le=16,
         description="Sources ingested at once; each workspace gets at most one at a time, "
         "and workspaces take turns, so one huge source cannot hold up the others.",
+    )
+
+    # Rendered text: a small file can render to far more text than it holds (a long column
+    # name repeated in every row), so the text itself is capped while it is built.
+    max_text_mb: int = Field(
+        50,
+        ge=1,
+        le=4096,
+        description="Most text one source may render to, in MB counted as characters (a "
+        "column name repeated in every row counts every time); about what "
+        "FRONTDESK_MAX_CHUNKS chunks hold. Checked while the text is built, so a source over "
+        "it fails before it costs the memory.",
     )
 
     @field_validator("webhook_retry_delays_s", "email_retry_delays_s")

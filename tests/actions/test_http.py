@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import logging
 from typing import Any
 
 import httpx
 import pytest
 
+from encoding_bombs import MB, gzip_bomb
 from frontdesk.actions.config import HttpAction
 from frontdesk.actions.http import MAX_RESPONSE, Outcome, run_http_action
 from receiver import Receiver, Reply
@@ -254,6 +256,41 @@ async def test_response_body_is_read_up_to_a_cap() -> None:
         outcome = await run_http_action(action, VARIABLES, {}, [receiver.host])
     # Too long to parse: the call still counts, its result fields are left out.
     assert outcome.status == "succeeded" and outcome.result == {}
+
+
+async def test_a_gzipped_answer_is_read_and_a_gzip_bomb_is_cut_at_the_cap() -> None:
+    answer = gzip.compress(b'{"id": 7001}')
+    bomb = gzip_bomb(200 * MB)
+    gzipped = {"Content-Encoding": "gzip"}
+    with Receiver(Reply(200, answer, headers=gzipped), Reply(200, bomb, headers=gzipped)) as site:
+        action = http_action(site.url("/"), result_fields=["id"])
+        ok = await run_http_action(action, VARIABLES, {}, [site.host])
+        bombed = await run_http_action(action, VARIABLES, {}, [site.host])
+        assert site.requests[0].headers["accept-encoding"] == "identity"
+    assert ok.status == "succeeded" and ok.result == {"id": 7001}
+    assert bombed.status == "succeeded" and bombed.result == {}
+
+
+async def test_an_answer_in_an_unread_encoding_fails_without_retry() -> None:
+    with Receiver(Reply(200, b"\x1b\x00", headers={"Content-Encoding": "br"})) as site:
+        action = http_action(site.url("/"), retries=2, result_fields=["id"])
+        outcome = await run_http_action(action, VARIABLES, {}, [site.host])
+    assert outcome.status == "failed" and outcome.attempts == 1
+    assert outcome.error == (
+        "HTTP 200 from 127.0.0.1 (1 attempt): the server sent a compressed body in an "
+        "encoding Frontdesk does not read: br"
+    )
+
+
+@pytest.mark.parametrize("location", ["http:foo", "data:text/html,x"])
+async def test_a_redirect_to_no_url_fails_readably_without_retry(location: str) -> None:
+    with Receiver(Reply(302, b"", headers={"Location": location})) as site:
+        action = http_action(site.url("/"), retries=2)
+        outcome = await run_http_action(action, VARIABLES, {}, [site.host])
+    assert outcome.status == "failed" and outcome.attempts == 1
+    assert outcome.error == (
+        "127.0.0.1 redirects to an address that is not a valid URL (1 attempt)"
+    )
 
 
 async def test_a_visitor_value_cannot_change_a_string_bodys_structure() -> None:

@@ -170,6 +170,16 @@ def test_an_alias_bomb_is_refused_quickly_and_nothing_is_stored(client: httpx.Cl
     assert after.content == before.content and after.json() == []
 
 
+def test_base_60_numbers_are_text_as_in_yaml_1_2(client: httpx.Client) -> None:
+    # YAML 1.1 would read this as a number of ~100,000 digits, built by slow big-int steps.
+    sexagesimal = "name: " + ":".join(["1"] * 60_000) + "\n"
+    refused = client.post("/api/v1/agents/import", content=sexagesimal.encode(), headers=YAML)
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    # Refused as a name that is too long (text), not as a number where text belongs.
+    assert error["field"] == "name" and "at most" in error["message"], error
+
+
 def test_a_lone_anchor_is_refused(client: httpx.Client) -> None:
     refused = client.post(
         "/api/v1/agents/import", content="name: A\ngreeting: &hello Hi!\n", headers=YAML

@@ -13,6 +13,7 @@ import pytest
 from agent_files import billion_laughs
 from click.testing import CliRunner
 
+from frontdesk.agent import safeyaml
 from frontdesk.agent.configfile import parse_agent_file
 from frontdesk.cli import cli
 from frontdesk.errors import InvalidInput, PayloadTooLarge
@@ -220,3 +221,8 @@ def test_cli_refuses_an_alias_bomb(tmp_path: Path) -> None:
 def test_the_demo_agent_file_still_reads() -> None:
     text = (resources.files("frontdesk.demo") / "agent.yaml").read_text(encoding="utf-8")
     assert parse_agent_file(text).name == "Ridgeline Powersports"
+
+
+def test_numbers_follow_yaml_1_2_so_a_time_stays_text() -> None:
+    _, data = safeyaml.load("open: 9:30\nlimit: 12\nhex: 0x1f\nrate: 1.5\n")
+    assert data == {"open": "9:30", "limit": 12, "hex": 31, "rate": 1.5}

@@ -18,6 +18,8 @@ from alert_support import (
 from standardwebhooks import Webhook
 
 from app_fixtures import Accounts
+from encoding_bombs import MB, gzip_bomb
+from frontdesk.alerts.transport import EXCERPT_BYTES
 from frontdesk.settings import Settings
 from receiver import Receiver, Reply
 
@@ -223,6 +225,45 @@ def test_a_redirect_is_a_permanent_failure_naming_the_location(
         f"HTTP 301 redirect to {moved} (redirects are not followed; not retried)"
     )
     assert [r.path for r in receiver.requests] == ["/in"]  # neither retried nor followed
+
+
+def test_a_redirect_to_no_url_is_a_permanent_failure(
+    client: httpx.Client, receivers: Receivers, accounts: Accounts, settings: Settings
+) -> None:
+    receiver = receivers(Reply(302, b"", headers={"Location": "http:foo"}), Reply(200))
+    allow_hosts(settings, accounts.default_workspace(), receiver.host)
+    hook = create_webhook(client, receiver.url("/in"), ["message.created"])
+    client.post(f"/api/v1/webhooks/{hook['id']}/test")
+
+    [delivery] = wait_for_log(client, hook["id"], finished(1), "the redirect to be logged")
+    assert (delivery["status"], delivery["attempts"]) == ("failed", 1)
+    assert delivery["last_error"] == (
+        "HTTP redirect to an address that is not a valid URL (not retried)"
+    )
+    assert len(receiver.requests) == 1
+
+
+def test_a_compressed_answer_leaves_a_bounded_excerpt(
+    client: httpx.Client, receivers: Receivers, accounts: Accounts, settings: Settings
+) -> None:
+    receiver = receivers(
+        Reply(200, gzip_bomb(200 * MB, fill=b"a"), headers={"Content-Encoding": "gzip"}),
+        Reply(200, b"\x1b\x00", headers={"Content-Encoding": "br"}),
+    )
+    allow_hosts(settings, accounts.default_workspace(), receiver.host)
+    hook = create_webhook(client, receiver.url("/in"), ["message.created"])
+    client.post(f"/api/v1/webhooks/{hook['id']}/test")
+    wait_for_log(client, hook["id"], finished(1), "the first answer")
+    client.post(f"/api/v1/webhooks/{hook['id']}/test")
+
+    unread, bomb = wait_for_log(client, hook["id"], finished(2), "the second answer")
+    assert receiver.requests[0].headers["accept-encoding"] == "identity"
+    # Delivered both times: the receiver said 200, only the excerpt is cut or not read.
+    assert bomb["status"] == unread["status"] == "delivered"
+    assert bomb["attempt_log"][0]["response_excerpt"] == "a" * EXCERPT_BYTES
+    assert unread["attempt_log"][0]["response_excerpt"] == (
+        "(the server sent a compressed body in an encoding Frontdesk does not read: br)"
+    )
 
 
 def test_retries_stop_after_the_schedule(

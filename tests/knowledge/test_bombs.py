@@ -20,10 +20,32 @@ from frontdesk.knowledge.limits import DEFAULT_LIMITS, Limits
 from frontdesk.knowledge.loaders import load_file
 from frontdesk.knowledge.loaders._package import open_package, stream_part
 from frontdesk.settings import Settings
-from office_bombs import MB, docx_bomb, docx_with_body, with_declared_size, xlsx_rows
+from office_bombs import (
+    MB,
+    docx_bomb,
+    docx_with_body,
+    with_declared_size,
+    xlsx_repeating,
+    xlsx_rows,
+)
 from support import ServerThread, wait_for_source
 
 SMALL = b"# Opening hours\n\nWe are open Tuesday to Friday, 8:00 to 17:30."
+# Column names an honest price list might have: the first stays whole, the second is more
+# than any label needs and is shortened to 100 characters in every row.
+PRICE_NAME = "Price including VAT and delivery to mainland addresses (installation quoted apart)"
+LONG_NAME = (
+    "Recommended retail price including VAT and delivery to mainland addresses, excluding "
+    "installation, which we quote separately"
+)
+PRICE_LIST = [
+    ["Model", "Price", PRICE_NAME, LONG_NAME],
+    ["Glacier 850", "$12,999", "$13,450", "$13,999"],
+]
+PRICE_ROW = (
+    f"Model: Glacier 850; Price: $12,999; {PRICE_NAME}: $13,450; "
+    f"{LONG_NAME[:99].rstrip()}…: $13,999"
+)
 
 
 @pytest.fixture
@@ -52,9 +74,7 @@ def test_bombs_fail_within_seconds_while_another_workspace_is_served(
     server: ServerThread, accounts: Accounts, bomb: bytes, million_rows: bytes
 ) -> None:
     assert len(bomb) < 1.3 * MB and len(million_rows) < 12 * MB
-    attacker = api_client(server, accounts, accounts.workspace("Attacker"), timeout=60)
-    bystander = api_client(server, accounts, accounts.workspace("Bystander"), timeout=60)
-    attacker_agent, bystander_agent = new_agent(attacker), new_agent(bystander)
+    (attacker, attacker_agent), (bystander, bystander_agent) = _two_workspaces(server, accounts)
     baseline = _reset_peak_memory()
     started = time.monotonic()
     hostile = _upload(
@@ -86,6 +106,7 @@ def test_bombs_fail_within_seconds_while_another_workspace_is_served(
             "max_chunks": 4,
             "max_unpacked_mb": 1,
             "max_archive_parts": 40,
+            "max_text_mb": 1,
         }
     ],
     indirect=True,
@@ -106,6 +127,7 @@ def test_each_cap_is_a_setting_named_in_the_reason(
         ("manual.md", long_text.encode()),
         ("parts.docx", with_parts),
         ("photo.docx", unpacked),
+        ("notes.txt", b"Track belts wear out. " * 50_000),
         ("fits.csv", make_csv(rows[:3])),
     ]
     sources = _upload(http, agent, files)
@@ -117,11 +139,60 @@ def test_each_cap_is_a_setting_named_in_the_reason(
         "manual.md": ("more than 4 chunks", "FRONTDESK_MAX_CHUNKS"),
         "parts.docx": ("more than 40 parts", "FRONTDESK_MAX_ARCHIVE_PARTS"),
         "photo.docx": ("unpacks to more than 1 MB", "FRONTDESK_MAX_UNPACKED_MB"),
+        "notes.txt": ("more than 1 MB of text", "FRONTDESK_MAX_TEXT_MB"),
     }
     for name, (limit, setting) in expected.items():
         assert final[name]["status"] == "failed", name
         assert limit in final[name]["error"] and setting in final[name]["error"], final[name]
     assert final["fits.csv"]["status"] == "ready"
+
+
+def test_text_that_multiplies_fails_within_seconds_in_bounded_memory(
+    server: ServerThread, accounts: Accounts
+) -> None:
+    # The reported file: 200 columns named with 1,000 characters each, then 3,000 rows of "a";
+    # it became 3,000 chunks of 200 KB and took the server from 388 MB to 1.58 GB.
+    names = [f"Column {n} ".ljust(1000, "x") for n in range(200)]
+    header_bomb = make_csv([names] + [["a"] * 200] * 3000)
+    # One 32,000-character text stored once and shown in 60,000 cells: 1.9 G characters.
+    shared_bomb = xlsx_repeating("Long text " * 3200, columns=20, rows=3000)
+    assert 1.3 * MB < len(header_bomb) < 1.5 * MB and len(shared_bomb) < 20_000
+    honest = make_csv(PRICE_LIST)
+    (attacker, attacker_agent), (bystander, bystander_agent) = _two_workspaces(server, accounts)
+    baseline = _reset_peak_memory()
+    started = time.monotonic()
+    hostile = _upload(
+        attacker, attacker_agent, [("stock.csv", header_bomb), ("stock.xlsx", shared_bomb)]
+    )
+    (prices,) = _upload(bystander, bystander_agent, [("prices.csv", honest)])
+
+    for source in (wait_for_source(attacker, s, timeout=60) for s in hostile):
+        assert source["status"] == "failed", source
+        assert "more than 50 MB of text" in source["error"], source
+        assert "FRONTDESK_MAX_TEXT_MB" in source["error"], source
+    failed_after = time.monotonic() - started
+    assert wait_for_source(bystander, prices, timeout=60)["status"] == "ready"
+    assert failed_after < 20, f"the text bombs took {failed_after:.1f}s to fail"
+    # The cap is 50 M characters: some 100 MB here (the "…" of a shortened name makes a row
+    # two bytes a character), where the same file took the server past 1.5 GB.
+    grown = _peak_memory() - baseline
+    assert grown < 200 * MB, f"peak memory grew by {grown / MB:.0f} MB"
+    hits = bystander.get(
+        f"/api/v1/agents/{bystander_agent}/search", params={"q": "Glacier", "mode": "lexical"}
+    ).json()
+    assert [hit["text"] for hit in hits] == [PRICE_ROW]
+
+
+def _two_workspaces(
+    server: ServerThread, accounts: Accounts
+) -> tuple[tuple[httpx.Client, str], tuple[httpx.Client, str]]:
+    """An attacker's and a bystander's workspace, each with an API client and an agent."""
+    clients = [
+        api_client(server, accounts, accounts.workspace(name), timeout=60)
+        for name in ("Attacker", "Bystander")
+    ]
+    attacker, bystander = ((http, new_agent(http)) for http in clients)
+    return attacker, bystander
 
 
 # --- The loaders, in process ------------------------------------------------------------
@@ -216,6 +287,53 @@ def test_a_workbook_with_more_texts_than_its_rows_could_use_is_refused() -> None
 def test_caps_leave_ordinary_files_alone() -> None:
     (document,) = load_file(make_docx(["Within every limit."]), "fine.docx", limits=Limits())
     assert document.sections[0].text == "Within every limit."
+
+
+def test_a_spreadsheet_renders_short_column_names_and_bounded_cells() -> None:
+    assert len(PRICE_NAME) < 100 < len(LONG_NAME)
+    for name, data in (
+        ("prices.csv", make_csv(PRICE_LIST)),
+        ("prices.xlsx", make_xlsx({"P": PRICE_LIST})),
+    ):
+        (document,) = load_file(data, name)
+        assert [s.text for s in document.sections] == [PRICE_ROW]
+    # Excel holds at most 32,767 characters in a cell; a CSV cell gives no more.
+    (document,) = load_file(make_csv([["Notes"], ["x" * 40_000]]), "notes.csv")
+    assert document.sections[0].text == f"Notes: {'x' * 32_766}…"
+
+
+def test_a_merged_cell_repeated_down_a_table_is_refused_before_it_is_built() -> None:
+    def row(note: str) -> bytes:
+        merge = "continue" if not note else "restart"
+        text = f"<w:r><w:t>{note}</w:t></w:r>" if note else ""
+        return (
+            "<w:tr><w:tc><w:p><w:r><w:t>Belt</w:t></w:r></w:p></w:tc><w:tc><w:tcPr>"
+            f'<w:vMerge w:val="{merge}"/></w:tcPr><w:p>{text}</w:p></w:tc></w:tr>'
+        ).encode()
+
+    # A 1 MB note merged down 50,000 rows: 50 G characters from a 60 KB file.
+    body = [b"<w:tbl>", row("Notes"), row("Long note " * 100_000), *[row("") * 1000] * 50]
+    data = docx_with_body([*body, b"</w:tbl>"])
+    assert len(data) < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(SourceFailed, match=r"more than 50 MB of text.*MAX_TEXT_MB"):
+            load_file(data, "manual.docx")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 30 * MB
+
+
+def test_headings_repeated_in_every_section_count_and_are_shortened() -> None:
+    long_heading = "Warranty " * 1000
+    sections = "".join(f"## Part {n}\n\nCovered.\n\n" for n in range(6000))
+    data = f"# {long_heading}\n\n{sections}".encode()
+    with pytest.raises(SourceFailed, match=r"more than 1 MB of text.*MAX_TEXT_MB"):
+        load_file(data, "manual.md", limits=Limits(max_text_mb=1))
+    (document,) = load_file(data, "manual.md")
+    top = document.sections[0].heading.split(" > ")[0]
+    assert len(top) == 200 and top.endswith("…")
 
 
 # --- Helpers ----------------------------------------------------------------------------

@@ -5,7 +5,12 @@ from __future__ import annotations
 import itertools
 import re
 
-from frontdesk.knowledge.chunking import chunk_document, content_hash
+from frontdesk.knowledge.chunking import (
+    MAX_TITLE_CHARS,
+    chunk_document,
+    content_hash,
+    max_chunk_chars,
+)
 from frontdesk.knowledge.documents import Document, Section
 
 
@@ -130,6 +135,42 @@ def test_huge_atomic_section_is_split() -> None:
     chunks = chunk_document(Document("FAQ", [qa]), target_words=100)
     assert len(chunks) > 1
     assert all(c.location == "Q&A 1" for c in chunks)
+
+
+def test_a_chunk_never_exceeds_its_character_cap_however_long_its_words() -> None:
+    cap = max_chunk_chars(160)
+    assert cap == 4_800  # 480 words (the most an atomic chunk holds) of ten characters
+    name = "Recommended" + "x" * 989  # a 1,000-character column name is a single "word"
+    row = "; ".join(f"{name}{n}: a" for n in range(200))
+    giant = "y" * 100_000  # one word, no spaces at all
+    prose = " ".join(sentences(30))
+    doc = Document(
+        "Stock",
+        [
+            Section(row, location="row 2", atomic=True),
+            Section(giant, location="page 1"),
+            Section(prose, location="page 2"),
+        ],
+    )
+    chunks = chunk_document(doc, target_words=160)
+    assert all(len(chunk.text) <= cap for chunk in chunks)
+    by_location = {
+        place: [c.text for c in chunks if c.location == place] for place in ("row 2", "page 1")
+    }
+    # Nothing is lost or repeated: long pieces are cut, not overlapped.
+    assert " ".join(by_location["row 2"]) == row
+    assert "".join(by_location["page 1"]) == giant
+    assert len(by_location["page 1"]) == 21  # 100,000 characters in slices of 4,800
+    # Ordinary prose around them is chunked exactly as it was.
+    alone = chunk_document(Document("Stock", [Section(prose, location="page 2")]), 160)
+    assert [c.text for c in chunks if c.location == "page 2"] == [c.text for c in alone]
+
+
+def test_a_long_title_is_shortened_in_every_chunk() -> None:
+    doc = Document("Manual " + "z" * 5000, [Section("Text.", heading="Care")])
+    (chunk,) = chunk_document(doc)
+    assert len(chunk.title) == MAX_TITLE_CHARS
+    assert chunk.title.startswith("Manual zzz") and chunk.title.endswith("…")
 
 
 def test_whitespace_is_normalised_and_empty_chunks_dropped() -> None:

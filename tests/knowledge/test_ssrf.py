@@ -29,7 +29,7 @@ from httpserver import LocalSite
 from support import free_port, wait_for_source
 
 # Every way of writing a loopback (or "this host") address that a URL parser or the
-# resolver accepts: dotted, short, decimal, hex, IPv6, IPv4-mapped IPv6, a name.
+# resolver accepts: dotted, short, decimal, hex, IPv6, IPv4-mapped and -compatible IPv6, a name.
 FORMS = (
     "127.0.0.1",
     "localhost",
@@ -39,6 +39,7 @@ FORMS = (
     "2130706433",
     "0x7f000001",
     "[::ffff:127.0.0.1]",
+    "[::127.0.0.1]",  # IPv4-compatible IPv6 (deprecated ::/96)
 )
 # Cloud metadata and private networks: refused by the check before anything is connected.
 ELSEWHERE = ("169.254.169.254", "10.0.0.1", "192.168.0.1")
@@ -211,7 +212,7 @@ def test_metadata_and_private_networks_are_refused_at_submit(
     error = response.json()["error"]
     assert error["code"] == "destination_blocked"
     assert error["message"] == (
-        f"{address} resolves to a private or loopback address ({address}); calls there are "
+        f"{address} resolves to a private or loopback address; calls there are "
         f"blocked unless the workspace allows the host ({address}:80)."
     )
 
@@ -322,7 +323,7 @@ async def test_allowing_one_port_does_not_allow_another(
     reason = await failure(local_site.url("/next"), allowed=(local_site.host,))
     assert reason == (
         f"blocked: {local_site.url('/next')} redirects to http://127.0.0.1:{listener.port}/: "
-        "127.0.0.1 resolves to a private or loopback address (127.0.0.1); calls there are "
+        "127.0.0.1 resolves to a private or loopback address; calls there are "
         f"blocked unless the workspace allows the host (127.0.0.1:{listener.port})."
     )
     assert listener.arrived() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from app_fixtures import Accounts
+from frontdesk.app import create_app
+from frontdesk.cli.serve import server_options
+from frontdesk.knowledge.embedder import OnnxMiniLM
+from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from support import ServerThread
 
@@ -215,3 +220,41 @@ def test_socket_messages_are_bounded(server: ServerThread, accounts: Accounts) -
         with pytest.raises(ConnectionClosed) as closed:
             socket.recv(timeout=10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
+
+
+def _raw_request(port: int, request: bytes) -> bytes:
+    """Send ``request`` as it is on a plain socket; the server's whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+        raw.sendall(request)
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_oversized_headers_are_refused(server: ServerThread) -> None:
+    # The default limit is 32 KB for the request line and headers together (h11 judges what
+    # is still incomplete after each read, so a header far over it is refused).
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nCookie: " + b"a" * MB + b"\r\n\r\n"
+    try:
+        answer = _raw_request(server.port, request)
+    except (ConnectionResetError, BrokenPipeError):
+        answer = b"HTTP/1.1 400 (the server closed the connection mid-header)"
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_a_body_that_stalls_gets_408(tmp_path: Path, embedder: OnnxMiniLM) -> None:
+    # Configured as an operator would: a client may pause 1 s while sending its body.
+    settings = Settings(data_dir=tmp_path / "slow", body_idle_timeout_s=1)
+    app = create_app(settings, Runtime(settings, embedder=embedder))
+    with ServerThread(app, **server_options(settings)) as server:
+        # Declares 100 bytes, sends 10, then waits for the answer without sending more.
+        answer = _raw_request(
+            server.port,
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n" + b'{"email": ',
+        )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), answer[:300]
+    assert json.loads(body)["error"]["code"] == "request_timeout"

@@ -79,6 +79,11 @@ def _flow(server: ServerThread, accounts: Accounts) -> dict[str, str]:
 
     with httpx.Client(base_url=server.url, timeout=30) as newcomer:
         assert newcomer.get(link.path).status_code == 200  # the invite link, opened
+        # The server decodes percent-escapes, so these spellings carry the same token.
+        tail = created["invite"].removeprefix("inv_")
+        created["invite_tail"] = tail
+        for spelt in (f"inv%5F{tail}", f"%69nv_{tail}"):
+            assert newcomer.get(f"/api/v1/auth/invites/{spelt}").status_code == 200
         assert newcomer.get(f"/api/v1/auth/invites/{created['invite']}").status_code == 200
         created["new_password"] = "np-" + secrets.token_urlsafe(16)
         accepted = newcomer.post(
@@ -149,6 +154,11 @@ def test_redact_hides_secret_query_values_and_our_tokens() -> None:
         redact("/api/v1/agents/agt_1?monkey=3&after=4") == "/api/v1/agents/agt_1?monkey=3&after=4"
     )
     assert redact(redact(f"/ws?token={token}")) == "/ws?token=[redacted]"
+    # Percent-escaped letters spell the same token (or key name) once the server decodes them.
+    tail = token.removeprefix("inv_")
+    assert redact(f"/inbox/invite/inv%5F{tail}") == "/inbox/invite/inv_[redacted]"
+    assert redact(f"/inbox/invite/%69nv_{tail}") == "/inbox/invite/inv_[redacted]"
+    assert redact("/x?%74oken=abc&q=a%20b%2Fc") == "/x?token=[redacted]&q=a%20b%2Fc"
 
 
 def test_our_own_log_lines_and_tracebacks_are_redacted(

@@ -31,6 +31,7 @@ from frontdesk.actions.templates import (
     secret_names,
 )
 from frontdesk.errors import InvalidInput
+from frontdesk.net.bodies import InvalidRedirect, UnreadableBody, read_capped, stream
 from frontdesk.net.egress import DestinationBlocked, Route, route
 from frontdesk.vault.redact import redacting_logs, scrub, scrub_json
 
@@ -179,25 +180,18 @@ def _result(action: HttpAction, body: bytes) -> dict[str, Any]:
     return result
 
 
-async def _read_capped(response: httpx.Response) -> bytes:
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body.extend(chunk)
-        if len(body) > MAX_RESPONSE:
-            break
-    return bytes(body[: MAX_RESPONSE + 1])
-
-
 async def _attempt(
     client: httpx.AsyncClient, prepared: _Prepared, target: Route, timeout_s: float
 ) -> tuple[int, bytes]:
     """One request: (status, body) of a 2xx, else a _Failure saying whether to retry."""
     host = prepared.host
+    unreadable = ""
     try:
         # asyncio.timeout bounds the whole attempt; httpx's timeout is per network phase.
         async with (
             asyncio.timeout(timeout_s),
-            client.stream(
+            stream(
+                client,
                 prepared.method,
                 target.url,
                 headers={**prepared.headers, **target.headers},
@@ -207,7 +201,15 @@ async def _attempt(
                 extensions=target.extensions,
             ) as response,
         ):
-            body = await _read_capped(response)
+            try:
+                # One byte over MAX_RESPONSE: a longer body is cut and does not parse.
+                body = await read_capped(response, MAX_RESPONSE + 1)
+            except UnreadableBody as exc:
+                body, unreadable = b"", exc.message
+    except InvalidRedirect:
+        raise _Failure(
+            f"{host} redirects to an address that is not a valid URL", retry=False
+        ) from None
     except (TimeoutError, httpx.TimeoutException):
         raise _Failure(f"timed out after {timeout_s:g} s", retry=True) from None
     except httpx.LocalProtocolError as exc:
@@ -223,9 +225,12 @@ async def _attempt(
         reason = str(exc) or type(exc).__name__
         raise _Failure(f"the request could not be sent ({reason})", retry=False) from None
     status = response.status_code
+    if 200 <= status < 300 and unreadable:
+        # The call went through, but no result can be taken from an answer that is not read.
+        raise _Failure(f"HTTP {status} from {host}", retry=False, status=status, detail=unreadable)
     if 200 <= status < 300:
         return status, body
-    snippet = body[:SNIPPET].decode(errors="replace").strip()
+    snippet = unreadable or body[:SNIPPET].decode(errors="replace").strip()
     if 300 <= status < 400:
         where = response.headers.get("location", "another address")
         raise _Failure(

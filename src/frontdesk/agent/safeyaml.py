@@ -7,6 +7,7 @@ plain data types, deep nesting and files over ``MAX_FILE_BYTES`` are refused for
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -64,6 +65,23 @@ class _AgentFileLoader(yaml.SafeLoader):
             raise InvalidInput(
                 f"line {node.start_mark.line + 1}: '{shown}' is not a valid {kind} ({reason})."
             ) from None
+
+
+# YAML 1.1 reads "1:30" as the base-60 number 90, so "9:30" in a file would become 570 and a
+# long "1:1:1:…" costs seconds of big-number arithmetic. Numbers are read as YAML 1.2 does.
+_INT = re.compile(
+    r"""^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"""
+)
+_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"""
+    r"""|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"""
+)
+_AgentFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_CORE + "int", _CORE + "float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_AgentFileLoader.add_implicit_resolver(_CORE + "int", _INT, list("-+0123456789"))
+_AgentFileLoader.add_implicit_resolver(_CORE + "float", _FLOAT, list("-+0123456789."))
 
 
 def check_size(size: int) -> None:

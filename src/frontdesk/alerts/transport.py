@@ -10,6 +10,7 @@ import httpx
 
 from frontdesk import __version__
 from frontdesk.alerts.outbox import Outcome
+from frontdesk.net.bodies import InvalidRedirect, UnreadableBody, read_capped, stream
 from frontdesk.net.egress import DestinationBlocked, route
 
 EXCERPT_BYTES = 1000
@@ -27,12 +28,12 @@ def new_client() -> httpx.AsyncClient:
 
 
 async def _excerpt(response: httpx.Response) -> str:
-    data = b""
-    async for chunk in response.aiter_bytes():
-        data += chunk
-        if len(data) >= EXCERPT_BYTES:
-            break
-    return data[:EXCERPT_BYTES].decode(errors="replace")
+    try:
+        data = await read_capped(response, EXCERPT_BYTES)
+    except UnreadableBody as exc:
+        # Only the excerpt is lost: the status still says whether the receiver took it.
+        return f"({exc.message})"
+    return data.decode(errors="replace")
 
 
 async def post(
@@ -59,7 +60,8 @@ async def post(
                 **headers,
                 **target.headers,
             }
-            async with client.stream(
+            async with stream(
+                client,
                 "POST",
                 target.url,
                 content=body.encode(),
@@ -70,6 +72,10 @@ async def post(
                 excerpt = await _excerpt(response)
     except DestinationBlocked as exc:
         return Outcome(ok=False, duration_ms=took(), error=exc.message)
+    except InvalidRedirect:
+        # Like any redirect (see below): not followed, so asking again changes nothing.
+        error = "HTTP redirect to an address that is not a valid URL (not retried)"
+        return Outcome(ok=False, duration_ms=took(), error=error, permanent=True)
     except (TimeoutError, httpx.TimeoutException):
         return Outcome(ok=False, duration_ms=took(), error=f"No answer within {timeout_s:g} s.")
     except httpx.HTTPError as exc:

@@ -17,6 +17,7 @@ import httpx
 
 from frontdesk.errors import InvalidInput, SourceFailed
 from frontdesk.knowledge.limits import DEFAULT_LIMITS, Limits
+from frontdesk.net.bodies import InvalidRedirect, UnreadableBody, read_capped, stream
 from frontdesk.net.egress import DestinationBlocked, Route, route
 
 USER_AGENT = "Frontdesk/0.1 (+knowledge-sync)"
@@ -94,7 +95,8 @@ class Fetcher:
         """The page at ``hop``, or the URL it redirects to."""
         connected = False
         try:
-            async with self.client.stream(
+            async with stream(
+                self.client,
                 "GET",
                 target.url,
                 headers={**HEADERS, **target.headers},
@@ -103,6 +105,8 @@ class Fetcher:
             ) as response:
                 connected = True
                 return await self._read(hop, response)
+        except (InvalidRedirect, UnreadableBody) as exc:
+            raise SourceFailed(f"Could not fetch {hop}: {exc.message}.") from exc
         except httpx.ConnectTimeout as exc:
             raise SourceFailed(_unreachable(hop)) from exc
         except httpx.TimeoutException as exc:
@@ -116,24 +120,27 @@ class Fetcher:
 
     async def _read(self, hop: str, response: httpx.Response) -> Fetched | str:
         if response.has_redirect_location:
-            return urldefrag(urljoin(hop, response.headers["location"].strip())).url
+            try:
+                return urldefrag(urljoin(hop, response.headers["location"].strip())).url
+            except ValueError:  # e.g. an unclosed IPv6 bracket that httpx let through
+                raise InvalidRedirect(
+                    "the server redirects to an address that is not a valid URL"
+                ) from None
         if response.status_code >= 300:
             phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
             raise SourceFailed(f"Could not fetch {hop}: HTTP {response.status_code}{phrase}.")
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise SourceFailed(self._too_large(hop))
-        body = bytearray()
-        async for piece in response.aiter_bytes():
-            body += piece
-            if len(body) > self.max_bytes:
-                raise SourceFailed(self._too_large(hop))
+        body = await read_capped(response, self.max_bytes + 1)
+        if len(body) > self.max_bytes:
+            raise SourceFailed(self._too_large(hop))
         content_type, _, _ = response.headers.get("content-type", "").partition(";")
         return Fetched(
             url=hop,
             content_type=content_type.strip().lower(),
             charset=response.charset_encoding,
-            data=bytes(body),
+            data=body,
         )
 
     def _timed_out(self, url: str) -> str:

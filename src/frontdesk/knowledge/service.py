@@ -31,7 +31,7 @@ from frontdesk.knowledge import repository
 from frontdesk.knowledge.chunking import chunk_document, content_hash
 from frontdesk.knowledge.documents import ChunkDraft, Document
 from frontdesk.knowledge.embedder import Embedder, vector_to_bytes
-from frontdesk.knowledge.limits import Limits
+from frontdesk.knowledge.limits import Limits, check_text
 from frontdesk.knowledge.loaders import SUPPORTED_EXTENSIONS, is_supported, load_file
 from frontdesk.knowledge.loaders.qa import qa_documents
 from frontdesk.knowledge.models import Chunk, Source
@@ -298,6 +298,8 @@ class KnowledgeService:
         return documents, hashlib.sha256(canonical.encode()).hexdigest()
 
     def _chunk(self, documents: list[Document]) -> list[ChunkDraft]:
+        # Loaders stop where their text multiplies; this catches the rest (a long crawl).
+        check_text(documents, self.limits)
         drafts: list[ChunkDraft] = []
         most = self.limits.max_chunks
         for document in documents:

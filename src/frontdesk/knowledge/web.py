@@ -129,7 +129,9 @@ async def _document(fetcher: Fetcher, url: str) -> tuple[Document, list[str]]:
     # Parsing runs in a thread: a large page or file must not stall the event loop.
     if _is_html(fetched):
         html = decode_html(fetched.data, fetched.charset)
-        document, links = await asyncio.to_thread(parse_html, html, fetched.url)
+        document, links = await asyncio.to_thread(
+            parse_html, html, fetched.url, limits=fetcher.limits
+        )
     else:
         links = []
         try:

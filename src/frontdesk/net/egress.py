@@ -101,6 +101,8 @@ def is_allowed(host: str, port: int, allowed_hosts: Sequence[str]) -> bool:
 
 
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv4-compatible IPv6 (deprecated, RFC 4291): ``::a.b.c.d``; :: and ::1 are judged as IPv6.
+COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 def _public(address: str) -> bool:
@@ -108,7 +110,7 @@ def _public(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address):
         # An IPv4 address carried inside IPv6 is judged as that IPv4 address.
         inner = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if inner is None and ip in NAT64:
+        if inner is None and (ip in NAT64 or (ip in COMPATIBLE and int(ip) > 1)):
             inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if inner is not None and not _public(str(inner)):
             return False
@@ -156,10 +158,10 @@ async def route(url: str, allowed_hosts: Sequence[str]) -> Route:
     except (socket.gaierror, UnicodeError):
         raise HostNotFound(f"The host {host} could not be resolved.") from None
     addresses = [str(info[4][0]) for info in infos]
-    private = sorted({a for a in addresses if not _public(a)})
-    if private:
+    if any(not _public(a) for a in addresses):
+        # Which address is not said: it would map a hostile admin's way through internal DNS.
         raise DestinationBlocked(
-            f"{host} resolves to a private or loopback address ({private[0]}); calls there are "
+            f"{host} resolves to a private or loopback address; calls there are "
             f"blocked unless the workspace allows the host ({_bracketed(host)}:{port})."
         )
     if not addresses:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 from typing import Literal
 
@@ -56,9 +57,9 @@ async def import_agent(
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput("The agent file is not UTF-8 text.") from exc
-    agent, created = await configfile.import_agent(
-        session, workspace, configfile.parse_agent_file(text)
-    )
+    # Parsing a file at the size limit takes seconds of pure Python: off the event loop.
+    spec = await asyncio.to_thread(configfile.parse_agent_file, text)
+    agent, created = await configfile.import_agent(session, workspace, spec)
     response.status_code = 201 if created else 200
     return AgentOut.model_validate(agent)
 

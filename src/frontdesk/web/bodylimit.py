@@ -9,13 +9,14 @@ so no more than the limit is ever buffered. WebSocket messages are bounded by uv
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from frontdesk.errors import PayloadTooLarge
+from frontdesk.errors import FrontdeskError, PayloadTooLarge, RequestTimeout
 from frontdesk.settings import Settings
 
 KB = 1024
@@ -68,11 +69,14 @@ def readable_size(size: int) -> str:
 
 
 class BodyLimit:
-    """Refuses a request body over its route class's limit with 413 ``too_large``."""
+    """Refuses a request body over its route class's limit (413) or sent too slowly (408)."""
 
-    def __init__(self, app: ASGIApp, limits: BodyLimits):
+    def __init__(self, app: ASGIApp, limits: BodyLimits, idle_timeout_s: float = 30.0):
         self.app = app
         self.limits = limits
+        # A client trickling its body a byte at a time would hold the request (and whatever
+        # the route holds while reading) for hours; each pause is bounded instead.
+        self.idle_timeout_s = idle_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,14 +91,25 @@ class BodyLimit:
         received = 0
         refused = False
         started = False
+        complete = False
 
         async def counted_receive() -> Message:
-            nonlocal received, refused
+            nonlocal received, refused, complete
             if refused:
                 return {"type": "http.disconnect"}
-            message = await receive()
+            if complete:  # after the body, receive() only waits for a disconnect
+                return await receive()
+            try:
+                async with asyncio.timeout(self.idle_timeout_s):
+                    message = await receive()
+            except TimeoutError:
+                refused = True
+                if not started:
+                    await _send_error(send, _too_slow(self.idle_timeout_s))
+                return {"type": "http.disconnect"}
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > limit:
                     refused = True
                     if not started:
@@ -128,10 +143,22 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(send: Send, limit: int, what: str) -> None:
-    error = PayloadTooLarge(
-        f"The request body is larger than the {readable_size(limit)} limit for {what}."
+def _too_slow(idle_timeout_s: float) -> RequestTimeout:
+    return RequestTimeout(
+        f"The request body stalled for more than {idle_timeout_s:g} s; send it again."
     )
+
+
+async def _refuse(send: Send, limit: int, what: str) -> None:
+    await _send_error(
+        send,
+        PayloadTooLarge(
+            f"The request body is larger than the {readable_size(limit)} limit for {what}."
+        ),
+    )
+
+
+async def _send_error(send: Send, error: FrontdeskError) -> None:
     body = json.dumps(error.as_dict()).encode()
     await send(
         {

@@ -3,7 +3,8 @@
 FastAPI documents only a 422 (in its own shape, which we never send). What an operation can
 fail with follows from what it is, so it is derived here once instead of repeated on every
 route: input can be invalid (422) or name something that does not exist (404), a body can
-be malformed (400), too large (413) or of the wrong type (415, non-JSON bodies); a change can
+be malformed (400) or of the wrong type (415, non-JSON bodies); any request can carry a body
+too large (413) or too slow (408), since the body limits hold for every route; a change can
 clash with the current state (409); a caller can lack credentials (401) or rights (403). What
 cannot be seen from the route (the widget's origin check, rate limits) the router declares
 with :func:`problems`.
@@ -42,6 +43,7 @@ WHY = {
     401: "No valid credentials: an API key, a session or a visitor token.",
     403: "Not allowed: the role, the CSRF token or the site (origin) does not permit it.",
     404: "Nothing with this id, or not in your workspace.",
+    408: "The request body stalled (a pause longer than the server allows); send it again.",
     409: "Not possible in the current state (already closed, a name taken...).",
     413: "The body is larger than this route accepts; the message says the limit.",
     415: "The body's media type is not one this route reads.",
@@ -115,12 +117,12 @@ def _drop_null(schema: dict[str, Any]) -> None:
 def _statuses(method: str, operation: dict[str, Any], secured: bool) -> set[int]:
     parameters = operation.get("parameters", [])
     body = operation.get("requestBody")
-    statuses = set()
+    statuses = {408, 413}  # web/bodylimit.py guards every route
     if parameters or body:
         # An id can come in the path, the query or the body.
         statuses |= {404, 422}
     if body:
-        statuses |= {400, 413}
+        statuses.add(400)
         if set(body.get("content", {})) - {"application/json"}:
             statuses.add(415)
     if method in _WRITES:

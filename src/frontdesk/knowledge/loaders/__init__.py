@@ -29,7 +29,7 @@ def _one(load: Callable[[bytes, str, Limits], Document]) -> Loader:
 
 
 def _small(load: Callable[[bytes, str], Document]) -> Loader:
-    # Text formats are held whole anyway: the upload limit bounds them.
+    # Held whole anyway and repeating nothing: the upload limit bounds their text.
     return lambda data, title, limits: [load(data, title)]
 
 
@@ -37,10 +37,10 @@ def _small(load: Callable[[bytes, str], Document]) -> Loader:
 _FORMATS: dict[str, tuple[Loader, str]] = {
     ".pdf": (_one(load_pdf), "PDF"),
     ".docx": (_one(load_docx), "Word (DOCX)"),
-    ".html": (_small(load_html), "HTML"),
-    ".htm": (_small(load_html), "HTML"),
-    ".md": (_small(load_markdown), "Markdown"),
-    ".markdown": (_small(load_markdown), "Markdown"),
+    ".html": (_one(load_html), "HTML"),
+    ".htm": (_one(load_html), "HTML"),
+    ".md": (_one(load_markdown), "Markdown"),
+    ".markdown": (_one(load_markdown), "Markdown"),
     ".txt": (_small(load_text), "text"),
     ".csv": (_one(load_csv), "CSV"),
     ".tsv": (_one(load_tsv), "TSV"),

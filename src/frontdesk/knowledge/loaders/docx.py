@@ -14,11 +14,12 @@ from lxml import etree
 
 from frontdesk.errors import SourceFailed
 from frontdesk.knowledge.documents import Document
-from frontdesk.knowledge.limits import Limits
+from frontdesk.knowledge.limits import Limits, TextBudget, shorten
 from frontdesk.knowledge.loaders._package import main_part, open_package, related, stream_part
 from frontdesk.knowledge.loaders._sections import SectionCollector
 from frontdesk.knowledge.loaders._text import collapse
 from frontdesk.knowledge.loaders._xml import XmlStream
+from frontdesk.knowledge.loaders.tabular import MAX_COLUMN_NAME_CHARS
 
 LABEL = "Word (DOCX)"
 _CORRUPT = "This does not look like a valid DOCX file (it may be corrupted)."
@@ -39,7 +40,7 @@ def load_docx(data: bytes, title: str, limits: Limits) -> Document:
         body = main_part(package)
         styles = _paragraph_styles(package, body)
         core_title = _core_title(package)
-        builder = SectionCollector()
+        builder = SectionCollector(limits=limits)
         styled_title = _read_body(package, body, styles, builder)
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
         raise SourceFailed(_CORRUPT) from exc
@@ -63,7 +64,7 @@ def _read_body(
     """Feed the body's paragraphs and tables to ``builder``; returns a Title-styled text."""
     stream = XmlStream(stream_part(package, part), [_P, _TR, _TBL], record="paragraph or table row")
     title = ""
-    table = _Table()
+    table = _Table(builder.budget)
     for element in stream:
         parent = element.getparent()
         if element.tag == _P and parent is not None and parent.tag == _BODY:
@@ -73,7 +74,7 @@ def _read_body(
             table.add(element)
         elif element.tag == _TBL and parent is not None and parent.tag == _BODY:
             builder.add(table.text())
-            table = _Table()
+            table = _Table(builder.budget)
         elif _in_cell(element):
             continue  # the row it belongs to reads it
         # Content controls and text boxes were never read; free them all the same.
@@ -144,12 +145,18 @@ def _heading_level(style: str) -> int:
 
 
 class _Table:
-    """A body table's rows as they stream past; a vertically merged cell repeats its text."""
+    """A body table's rows as they stream past; a vertically merged cell repeats its text.
 
-    def __init__(self) -> None:
+    A merged cell costs a few bytes per row it spans and a header name is written into every
+    row, so the text they come to is checked against ``budget`` before it is built.
+    """
+
+    def __init__(self, budget: TextBudget) -> None:
         self.rows: list[dict[int, str]] = []  # each row's non-empty cells by grid column
         self.header_complete = False  # the first row names every column it spans
         self._above: dict[int, str] = {}  # grid column -> text of the cell there, row above
+        self._budget = budget
+        self._size = 0  # characters of the cells so far, merged ones as often as they show
 
     def add(self, row: etree._Element) -> None:
         cells: dict[int, str] = {}
@@ -174,6 +181,8 @@ class _Table:
             complete = complete and bool(text) and span == 1
             column += span
         self._above = texts
+        self._size += sum(map(len, cells.values()))
+        self._budget.check(self._size)
         if cells:
             if not self.rows:
                 self.header_complete = complete
@@ -182,14 +191,20 @@ class _Table:
     def text(self) -> str:
         if not self.rows:
             return ""
-        header, body = self.rows[0], self.rows[1:]
-        if not body or not self.header_complete:
-            # No usable header row: keep the cells as plain lines.
-            return "\n".join("; ".join(row.values()) for row in self.rows)
+        names = {i: shorten(name, MAX_COLUMN_NAME_CHARS) for i, name in self.rows[0].items()}
+        # Without a usable header row the cells stay plain lines.
+        labelled = len(self.rows) > 1 and self.header_complete
         lines = []
-        for row in body:
-            pairs = [f"{header[i]}: {cell}" if i in header else cell for i, cell in row.items()]
-            lines.append("; ".join(pairs))
+        size = 0
+        for row in self.rows[1:] if labelled else self.rows:
+            if labelled:
+                pairs = [f"{names[i]}: {cell}" if i in names else cell for i, cell in row.items()]
+            else:
+                pairs = list(row.values())
+            line = "; ".join(pairs)
+            size += len(line) + 1
+            self._budget.check(size)
+            lines.append(line)
         return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from frontdesk.knowledge.documents import Document
+from frontdesk.knowledge.limits import DEFAULT_LIMITS, Limits
 from frontdesk.knowledge.loaders._sections import SectionCollector
 from frontdesk.knowledge.loaders._text import collapse, decode_text
 
@@ -39,9 +40,9 @@ _LINES = {"li", "dt", "dd", "br", "hr", "summary", "figcaption", "caption", "opt
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 
 
-def load_html(data: bytes, title: str) -> Document:
+def load_html(data: bytes, title: str, limits: Limits = DEFAULT_LIMITS) -> Document:
     """Load an uploaded HTML file; relative links are meaningless without a URL."""
-    document, _ = parse_html(decode_html(data), None, fallback_title=title)
+    document, _ = parse_html(decode_html(data), None, fallback_title=title, limits=limits)
     return document
 
 
@@ -54,7 +55,11 @@ def decode_html(data: bytes, charset: str | None = None) -> str:
 
 
 def parse_html(
-    html: str, url: str | None, *, fallback_title: str | None = None
+    html: str,
+    url: str | None,
+    *,
+    fallback_title: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[Document, list[str]]:
     """Turn a page into a Document and list the absolute http(s) links found on it."""
     tree = LexborHTMLParser(html)
@@ -64,7 +69,7 @@ def parse_html(
     if root is None:
         return Document(title=title, url=url), links
     _strip_boilerplate(root)
-    builder = _SectionBuilder(url)
+    builder = _SectionBuilder(url, limits)
     _walk(root, builder)
     return Document(title=title, sections=builder.finish(), url=url), links
 
@@ -72,8 +77,8 @@ def parse_html(
 class _SectionBuilder(SectionCollector):
     """Adds inline text and line/paragraph breaks on top of the heading outline."""
 
-    def __init__(self, url: str | None) -> None:
-        super().__init__(url)
+    def __init__(self, url: str | None, limits: Limits) -> None:
+        super().__init__(url, limits)
         self.page_url = url
         self.lines: list[str] = []
         self.inline: list[str] = []

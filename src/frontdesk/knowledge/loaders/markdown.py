@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from frontdesk.knowledge.documents import Document
+from frontdesk.knowledge.limits import DEFAULT_LIMITS, Limits
 from frontdesk.knowledge.loaders._sections import SectionCollector
 from frontdesk.knowledge.loaders._text import collapse, decode_text
 
@@ -39,11 +40,11 @@ _HIDDEN = 0xE000
 _UNHIDE = {_HIDDEN + ord(char): char for char in "\\`*_{}[]()#+-.!|<>~"}
 
 
-def load_markdown(data: bytes, title: str) -> Document:
+def load_markdown(data: bytes, title: str, limits: Limits = DEFAULT_LIMITS) -> Document:
     """Split Markdown at its headings; the first level-1 heading names the document."""
     lines = decode_text(data).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lines, front_title = _front_matter(lines)
-    collector = SectionCollector()
+    collector = SectionCollector(limits=limits)
     paragraph: list[str] = []
     first_h1 = ""
 

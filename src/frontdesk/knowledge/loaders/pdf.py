@@ -9,7 +9,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
 from frontdesk.errors import SourceFailed
 from frontdesk.knowledge.documents import Document, Section
-from frontdesk.knowledge.limits import Limits
+from frontdesk.knowledge.limits import Limits, TextBudget
 from frontdesk.knowledge.loaders._text import collapse, tidy
 
 _LOCKED = "The PDF is password-protected; upload an unlocked copy."
@@ -27,9 +27,12 @@ def load_pdf(data: bytes, title: str, limits: Limits) -> Document:
             "one source may have (setting FRONTDESK_MAX_PDF_PAGES); split it into smaller files."
         )
     sections = []
+    # A form drawn on every page, or many times on one, is stored once but read each time.
+    budget = TextBudget(limits)
     try:
         for number, page in enumerate(reader.pages, start=1):
             text = tidy(page.extract_text() or "")
+            budget.take(len(text))
             if text:
                 sections.append(Section(text=text, location=f"page {number}"))
     except FileNotDecryptedError as exc:

@@ -1,7 +1,8 @@
 """Spreadsheets (CSV, TSV; XLSX in xlsx.py): every data row becomes one atomic section.
 
 Rows are counted as they are read and reading stops past the limit, so a file of a million
-rows fails after the first rows over it rather than after all of them.
+rows fails after the first rows over it rather than after all of them. Their text is counted
+the same way: cells as they are read, column names as each row repeats them.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from datetime import date, datetime, time
 
 from frontdesk.errors import SourceFailed
 from frontdesk.knowledge.documents import Document, Section
-from frontdesk.knowledge.limits import Limits
+from frontdesk.knowledge.limits import Limits, TextBudget, shorten
 from frontdesk.knowledge.loaders._text import collapse, decode_text
 
 NO_ROWS = "The spreadsheet has no data rows, only a header; add rows below the column names."
 _SNIFF_BYTES = 64 * 1024
+# Every row repeats its column names; a longer name adds size to every row, not meaning.
+MAX_COLUMN_NAME_CHARS = 100
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 
 # A row's non-empty cells by 0-based column, as a person reads them.
 Cells = dict[int, str]
@@ -27,12 +31,16 @@ Row = tuple[int, Cells]
 
 
 class RowBudget:
-    """Counts the rows of one source as they are read; the one past the limit fails it."""
+    """Counts the rows of one source as they are read, the one past the limit failing it.
+
+    ``text`` counts the characters of their cells as read and then what rendering adds.
+    """
 
     def __init__(self, limits: Limits, label: str) -> None:
         self.limit = limits.max_rows
         self.label = label
         self.read = 0
+        self.text = TextBudget(limits)
 
     def take(self) -> None:
         self.read += 1
@@ -69,34 +77,42 @@ def _delimited(data: bytes, title: str, delimiter: str | None, budget: RowBudget
         # CSV records start at spreadsheet row 1.
         for number, record in enumerate(reader, start=1):
             budget.take()
-            cells = {index: cell for index, value in enumerate(record) if (cell := collapse(value))}
+            cells = {index: text for index, cell in enumerate(record) if (text := cell_text(cell))}
+            budget.text.take(sum(map(len, cells.values())))
             rows.append((number, cells))
     except csv.Error as exc:
         raise SourceFailed(
             f"The spreadsheet could not be read ({exc}); check that it is a valid CSV file."
         ) from exc
-    sections = row_sections(rows, heading="", location_prefix="row")
+    sections = row_sections(rows, heading="", location_prefix="row", text=budget.text)
     if not sections:
         raise SourceFailed(NO_ROWS)
     return Document(title=title, sections=sections)
 
 
-def row_sections(rows: Iterable[Row], *, heading: str, location_prefix: str) -> list[Section]:
-    """The first non-empty row names the columns; each later one becomes a section."""
+def row_sections(
+    rows: Iterable[Row], *, heading: str, location_prefix: str, text: TextBudget
+) -> list[Section]:
+    """The first non-empty row names the columns; each later one becomes a section.
+
+    The cells were counted in ``text`` as they were read; each row counts what rendering
+    adds to them (column names, separators, the heading it carries) as it is built.
+    """
     header: Cells | None = None
     sections = []
     for number, cells in rows:
         if not cells:
             continue
         if header is None:
-            header = cells
+            header = {index: shorten(name, MAX_COLUMN_NAME_CHARS) for index, name in cells.items()}
             continue
-        text = "; ".join(
+        rendered = "; ".join(
             f"{_column_name(header, index)}: {value}" for index, value in sorted(cells.items())
         )
+        text.take(len(rendered) - sum(map(len, cells.values())) + len(heading))
         sections.append(
             Section(
-                text=text,
+                text=rendered,
                 heading=heading,
                 location=f"{location_prefix} {number}",
                 atomic=True,
@@ -118,6 +134,11 @@ def _column_letter(index: int) -> str:
     return letters
 
 
+def cell_text(value: str) -> str:
+    """A cell's text as rendered: whitespace collapsed, at most MAX_CELL_CHARS characters."""
+    return shorten(collapse(value), MAX_CELL_CHARS)
+
+
 def format_cell(value: object) -> str:
     """Render a cell as a person reads it: 12999 not 12999.0, dates without midnight."""
     if value is None:
@@ -130,4 +151,4 @@ def format_cell(value: object) -> str:
         return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
     if isinstance(value, date | time):
         return value.isoformat()
-    return collapse(str(value))
+    return cell_text(str(value))

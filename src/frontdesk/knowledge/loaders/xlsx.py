@@ -1,8 +1,9 @@
 """Excel workbooks, read as a stream: one worksheet row at a time, formulas as last computed.
 
 Every part is parsed record by record (a row, a shared text, a cell format), so memory holds
-one record at a time plus what the rows themselves say; rows count against the row limit as
-they are read. openpyxl supplies the number-format and date rules Excel follows.
+one record at a time plus what the rows themselves say; rows count against the row limit and
+their cells' text against the text limit as they are read (one long shared text may be used
+by every cell). openpyxl supplies the number-format and date rules Excel follows.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from openpyxl.utils.datetime import from_ISO8601 as from_iso8601
 
 from frontdesk.errors import SourceFailed
 from frontdesk.knowledge.documents import Document
-from frontdesk.knowledge.limits import Limits
+from frontdesk.knowledge.limits import Limits, TextBudget, shorten
 from frontdesk.knowledge.loaders._package import (
     main_part,
     open_package,
@@ -28,10 +29,12 @@ from frontdesk.knowledge.loaders._package import (
 )
 from frontdesk.knowledge.loaders._xml import XmlStream
 from frontdesk.knowledge.loaders.tabular import (
+    MAX_COLUMN_NAME_CHARS,
     NO_ROWS,
     Cells,
     Row,
     RowBudget,
+    cell_text,
     format_cell,
     row_sections,
 )
@@ -58,7 +61,7 @@ def load_xlsx(data: bytes, title: str, limits: Limits) -> Document:
     sections = []
     for name, rows in sheets:
         prefix = f"{name} row" if several else "row"
-        sections.extend(row_sections(rows, heading=name, location_prefix=prefix))
+        sections.extend(row_sections(rows, heading=name, location_prefix=prefix, text=budget.text))
     if not sections:
         raise SourceFailed(NO_ROWS)
     return Document(title=title, sections=sections)
@@ -85,11 +88,11 @@ class _Workbook:
                 break  # merged cells, links and the rest come after the data; skip them
             budget.take()
             number = int(element.get("r") or number + 1)
-            rows.append((number, self._cells(element)))
+            rows.append((number, self._cells(element, budget.text)))
             stream.release(element)
         return rows
 
-    def _cells(self, row: etree._Element) -> Cells:
+    def _cells(self, row: etree._Element, text_budget: TextBudget) -> Cells:
         cells: Cells = {}
         column = 0
         for cell in row.iterchildren(_S + "c"):
@@ -100,6 +103,7 @@ class _Workbook:
                 column += 1
             text = format_cell(self._value(cell))
             if text:
+                text_budget.take(len(text))
                 cells[column - 1] = text
         return cells
 
@@ -145,7 +149,9 @@ class _Workbook:
                     and target.type.endswith("/worksheet")
                     and target.target in self.package.NameToInfo
                 ):
-                    self.sheets.append((element.get("name") or "", target.target))
+                    # Heads every row as a column name does; Excel itself allows 31 characters.
+                    name = shorten(element.get("name") or "", MAX_COLUMN_NAME_CHARS)
+                    self.sheets.append((name, target.target))
             stream.release(element)
         if stream.root is None or stream.root.tag != _S + "workbook":
             raise zipfile.BadZipFile("the main part is not a workbook")
@@ -163,7 +169,8 @@ class _Workbook:
                     f"This {LABEL} file holds more than {most:,} distinct texts, more than "
                     f"{limits.max_rows:,} rows (setting FRONTDESK_MAX_ROWS) could use."
                 )
-            texts.append(_text_of(element))
+            # Tidied once here, not in every cell that uses it: one text may fill a sheet.
+            texts.append(cell_text(_text_of(element)))
             stream.release(element)
         return texts
 
