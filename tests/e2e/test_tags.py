@@ -140,6 +140,8 @@ async def test_an_admin_renames_recolours_merges_and_deletes_tags(
         )
 
     wait_until(lambda: colour_of("financing") == "#1f6feb", timeout=10, what="the new colour")
+    # The page redraws its rows after each change; wait for that before the next click.
+    await expect(page.locator('tbody[aria-busy="true"]')).to_have_count(0)
 
     await row("priority-customer").get_by_test_id("tag-delete").click()
     await row("priority-customer").get_by_test_id("tag-delete-confirm").click()

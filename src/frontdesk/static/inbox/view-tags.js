@@ -15,12 +15,15 @@ export function createTagsView({ session }) {
 
   async function run(call) {
     pageError.set('');
+    // Busy until the rows are drawn again: a click meanwhile would land on a row being replaced.
+    body.setAttribute('aria-busy', 'true');
     try {
       await call();
     } catch (err) {
       pageError.set(err.message);
     }
     await load();
+    body.removeAttribute('aria-busy');
   }
 
   function tagRow(tag) {
