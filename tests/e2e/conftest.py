@@ -32,6 +32,15 @@ from support import ServerThread
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 REPO = Path(__file__).resolve().parents[2]
+E2E = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests are slow: `pytest -m "not slow"` leaves them out of a quick run."""
+    for item in items:
+        if E2E in Path(item.path).parents:
+            item.add_marker(pytest.mark.slow)
+
 
 # AI answers take a second or two on a small machine; a waiting assertion never sleeps longer
 # than it has to, so a generous limit only costs time when something is really broken.

@@ -29,9 +29,9 @@ def server_options(settings: Settings) -> dict[str, Any]:
         # The app reads proxy headers itself, from FRONTDESK_TRUSTED_PROXIES only
         # (web/clientip.py); uvicorn's own default would trust X-Forwarded-For from 127.0.0.1.
         "proxy_headers": False,
-        # h11, not httptools: it bounds the request line and headers (httptools takes any
-        # size), so a client cannot grow a connection's buffer with a 64 MB header.
-        "http": "h11",
+        # h11 by default: it bounds the request line and headers (httptools takes any size),
+        # so a client cannot grow a connection's buffer with a 64 MB header.
+        "http": settings.http_parser,
         "h11_max_incomplete_event_size": settings.max_header_kb * 1024,
         # Clients send only small JSON frames on the sockets (typing, the widget's hello).
         "ws_max_size": settings.ws_max_message_kb * 1024,
