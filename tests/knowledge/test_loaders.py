@@ -152,18 +152,15 @@ def test_docx_sections_follow_heading_path_and_tables_keep_columns() -> None:
     )
     document = only(load_file(data, "Glacier_manual.docx"))
     assert document.title == "Glacier manual"
-    headings = [s.heading for s in document.sections]
-    assert headings == [
-        "",
-        "Warranty",
-        "Warranty > Coverage",
-        "Warranty > Exclusions",
-        "Returns",
+    assert [(s.heading, s.location, s.text) for s in document.sections] == [
+        ("", "", "Thank you for buying a Glacier."),
+        ("Warranty", "", "Every machine is covered."),
+        ("Warranty > Coverage", "", "Parts and labour."),
+        ("Warranty > Coverage", "row 2", "Part: Engine; Years: 5"),
+        ("Warranty > Coverage", "row 3", "Part: Track; Years: 2"),
+        ("Warranty > Exclusions", "", "Racing damage."),
+        ("Returns", "", "Within 30 days."),
     ]
-    coverage = document.sections[2].text
-    assert "Part: Engine; Years: 5" in coverage
-    assert "Part: Track; Years: 2" in coverage
-    assert coverage.index("Parts and labour") < coverage.index("Part: Engine")
 
 
 def test_docx_core_title_is_used() -> None:
@@ -265,7 +262,12 @@ def test_markdown_sections_and_plain_text() -> None:
     assert '# not a heading\nopening_hours = "8-17"' in hours  # code kept as text
     holidays = by_heading["Service department > Hours > Holidays"]
     assert "snake_case_name" in holidays and "https://example.com/holidays" in holidays
-    assert by_heading["Service department > Prices"] == "Service | Price\nTune-up | $189"
+    prices = document.sections[-1]  # a table row, like a spreadsheet's
+    assert (prices.text, prices.location, prices.atomic) == (
+        "Service: Tune-up; Price: $189",
+        "row 2",
+        True,
+    )
     text = full_text(document)
     assert "workshop" not in text.lower() and "](" not in text and "layout" not in text
 
@@ -463,9 +465,10 @@ def test_collapsed_faq_answers_are_kept() -> None:
       <p>Yes, within 50 km.</p></details><button>Parking?</button>
       <div hidden>Free parking behind the shop.</div></main>"""
     document, _ = parse_html(html, None)
-    assert document.sections[0].text == (
-        "Do you deliver?\nYes, within 50 km.\n\nParking?\nFree parking behind the shop."
-    )
+    assert [(s.heading, s.text) for s in document.sections] == [
+        ("FAQ > Do you deliver?", "Yes, within 50 km."),
+        ("FAQ > Parking?", "Free parking behind the shop."),
+    ]
 
 
 def test_markdown_escapes_and_closing_hashes() -> None:

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 class Section:
     """A run of text under one heading, page, row or Q&A pair.
 
-    ``atomic`` sections (a spreadsheet row, a Q&A pair) become exactly one chunk each:
-    they are never merged with neighbours and only split when far over the size limit.
+    ``atomic`` sections (a table or spreadsheet row, a Q&A pair, an FAQ question with its
+    answer) become exactly one chunk each: they are never merged with neighbours and only
+    split when far over the size limit.
     """
 
     text: str

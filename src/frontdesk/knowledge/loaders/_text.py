@@ -16,6 +16,11 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 _BLANK_LINES = re.compile(r"\n[ \t\f\v]*\n\s*")
 # Control characters other than tab/newline only confuse search and display.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A list item ("- ", "• ", "3. ") asks its question inside a list, not as a heading of its own.
+_LIST_ITEM = re.compile(r"^(?:[-*+•·–]|\d{1,9}[.)])\s")
+# FAQ questions are one short sentence; a longer line ending in "?" is prose.
+MAX_QUESTION_WORDS = 30
+MAX_QUESTION_CHARS = 200
 
 
 def decode_text(data: bytes, encoding: str | None = None) -> str:
@@ -59,3 +64,15 @@ def paragraphs(text: str) -> list[str]:
         if joined:
             result.append(joined)
     return result
+
+
+def is_question(line: str) -> bool:
+    """Whether a line is a question standing on its own, as FAQs put one above its answer."""
+    line = line.strip()
+    return (
+        line.endswith("?")
+        and len(line) <= MAX_QUESTION_CHARS
+        and len(line.split()) <= MAX_QUESTION_WORDS
+        and any(char.isalpha() for char in line)
+        and not _LIST_ITEM.match(line)
+    )

@@ -14,12 +14,11 @@ from lxml import etree
 
 from frontdesk.errors import SourceFailed
 from frontdesk.knowledge.documents import Document
-from frontdesk.knowledge.limits import Limits, TextBudget, shorten
+from frontdesk.knowledge.limits import Limits
 from frontdesk.knowledge.loaders._package import main_part, open_package, related, stream_part
 from frontdesk.knowledge.loaders._sections import SectionCollector
 from frontdesk.knowledge.loaders._text import collapse
 from frontdesk.knowledge.loaders._xml import XmlStream
-from frontdesk.knowledge.loaders.tabular import MAX_COLUMN_NAME_CHARS
 
 LABEL = "Word (DOCX)"
 _CORRUPT = "This does not look like a valid DOCX file (it may be corrupted)."
@@ -34,13 +33,13 @@ _MAX_COLUMNS = 1_000  # Word itself stops at 63; a wider grid is a hostile gridS
 
 
 def load_docx(data: bytes, title: str, limits: Limits) -> Document:
-    """Split a DOCX at its headings; tables become "Column: value" rows."""
+    """Split a DOCX at its headings; each row of a table with a header is a section."""
     try:
         package = open_package(data, LABEL, limits)
         body = main_part(package)
         styles = _paragraph_styles(package, body)
         core_title = _core_title(package)
-        builder = SectionCollector(limits=limits)
+        builder = SectionCollector(LABEL, limits=limits)
         styled_title = _read_body(package, body, styles, builder)
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
         raise SourceFailed(_CORRUPT) from exc
@@ -48,14 +47,33 @@ def load_docx(data: bytes, title: str, limits: Limits) -> Document:
 
 
 class _Styles:
-    """Paragraph style names by id; a paragraph without a known style has the default one."""
+    """Paragraph styles by id; a paragraph without a known style has the default one.
+
+    A style is a heading by its name ("heading 2"), by its outline level (custom heading
+    styles), or by the style it is based on.
+    """
 
     def __init__(self) -> None:
         self.names: dict[str, str] = {}
+        self.outline: dict[str, int] = {}  # style id -> heading level from w:outlineLvl
+        self.based_on: dict[str, str] = {}
         self.default = ""
+        self.default_id = ""
 
     def name(self, style_id: str | None) -> str:
         return self.names.get(style_id, self.default) if style_id else self.default
+
+    def level(self, style_id: str | None) -> int:
+        """The heading level (1 = top) of a style, 0 for body text."""
+        style_id = style_id if style_id in self.names else self.default_id
+        seen = set()
+        while style_id and style_id not in seen:
+            seen.add(style_id)
+            level = _heading_level(self.names.get(style_id, "")) or self.outline.get(style_id, 0)
+            if level:
+                return level
+            style_id = self.based_on.get(style_id, "")
+        return 0
 
 
 def _read_body(
@@ -64,7 +82,7 @@ def _read_body(
     """Feed the body's paragraphs and tables to ``builder``; returns a Title-styled text."""
     stream = XmlStream(stream_part(package, part), [_P, _TR, _TBL], record="paragraph or table row")
     title = ""
-    table = _Table(builder.budget)
+    table = _Table(builder)
     for element in stream:
         parent = element.getparent()
         if element.tag == _P and parent is not None and parent.tag == _BODY:
@@ -73,8 +91,8 @@ def _read_body(
         elif element.tag == _TR and _in_body_table(element):
             table.add(element)
         elif element.tag == _TBL and parent is not None and parent.tag == _BODY:
-            builder.add(table.text())
-            table = _Table(builder.budget)
+            builder.end_table(header=table.header)
+            table = _Table(builder)
         elif _in_cell(element):
             continue  # the row it belongs to reads it
         # Content controls and text boxes were never read; free them all the same.
@@ -89,10 +107,10 @@ def _paragraph(paragraph: etree._Element, styles: _Styles, builder: SectionColle
     text = collapse(_text(paragraph))
     if not text:
         return ""
-    style = styles.name(_property(paragraph, "pPr", "pStyle"))
-    level = _heading_level(style)
-    if style.lower() == "title":
+    style_id = _property(paragraph, "pPr", "pStyle")
+    if styles.name(style_id).lower() == "title":
         return text
+    level = _outline_level(_property(paragraph, "pPr", "outlineLvl")) or styles.level(style_id)
     if level:
         builder.heading(level, text)
     else:
@@ -144,19 +162,23 @@ def _heading_level(style: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+def _outline_level(value: str | None) -> int:
+    """w:outlineLvl counts from 0 for the top heading; 9 means body text."""
+    return int(value) + 1 if value and value.isdigit() and int(value) < 9 else 0
+
+
 class _Table:
     """A body table's rows as they stream past; a vertically merged cell repeats its text.
 
-    A merged cell costs a few bytes per row it spans and a header name is written into every
-    row, so the text they come to is checked against ``budget`` before it is built.
+    Each row goes to the collector as it is read, so a merged cell repeated down many rows
+    counts against the text limit row by row, before the table is built.
     """
 
-    def __init__(self, budget: TextBudget) -> None:
-        self.rows: list[dict[int, str]] = []  # each row's non-empty cells by grid column
-        self.header_complete = False  # the first row names every column it spans
+    def __init__(self, builder: SectionCollector) -> None:
+        self.header = False  # the first row names every column it spans
+        self._builder = builder
         self._above: dict[int, str] = {}  # grid column -> text of the cell there, row above
-        self._budget = budget
-        self._size = 0  # characters of the cells so far, merged ones as often as they show
+        self._first = True
 
     def add(self, row: etree._Element) -> None:
         cells: dict[int, str] = {}
@@ -181,31 +203,10 @@ class _Table:
             complete = complete and bool(text) and span == 1
             column += span
         self._above = texts
-        self._size += sum(map(len, cells.values()))
-        self._budget.check(self._size)
-        if cells:
-            if not self.rows:
-                self.header_complete = complete
-            self.rows.append(cells)
-
-    def text(self) -> str:
-        if not self.rows:
-            return ""
-        names = {i: shorten(name, MAX_COLUMN_NAME_CHARS) for i, name in self.rows[0].items()}
-        # Without a usable header row the cells stay plain lines.
-        labelled = len(self.rows) > 1 and self.header_complete
-        lines = []
-        size = 0
-        for row in self.rows[1:] if labelled else self.rows:
-            if labelled:
-                pairs = [f"{names[i]}: {cell}" if i in names else cell for i, cell in row.items()]
-            else:
-                pairs = list(row.values())
-            line = "; ".join(pairs)
-            size += len(line) + 1
-            self._budget.check(size)
-            lines.append(line)
-        return "\n".join(lines)
+        if cells and self._first:
+            self.header = complete
+            self._first = False
+        self._builder.table_row(cells)
 
 
 def _paragraph_styles(package: zipfile.ZipFile, body: str) -> _Styles:
@@ -224,8 +225,15 @@ def _paragraph_styles(package: zipfile.ZipFile, body: str) -> _Styles:
             style_id = element.get(_W + "styleId")
             if style_id:
                 styles.names[style_id] = label
+                outline = element.find(f"{_W}pPr/{_W}outlineLvl")
+                if level := _outline_level(outline.get(_VAL) if outline is not None else None):
+                    styles.outline[style_id] = level
+                based = element.find(_W + "basedOn")
+                if based is not None:
+                    styles.based_on[style_id] = based.get(_VAL) or ""
             if element.get(_W + "default") in ("1", "true", "on"):
                 styles.default = label
+                styles.default_id = style_id or ""
         stream.release(element)
     return styles
 

@@ -1,4 +1,9 @@
-"""HTML pages through selectolax: main content only, sections at h1–h4, plus the links."""
+"""HTML pages through selectolax: main content only, sections at h1–h4, plus the links.
+
+A table with a header row becomes one section per row; a question standing alone (a
+heading, a <dt>, a <summary>, a bold lead-in or a paragraph's first line) heads a section
+holding its answer.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from frontdesk.knowledge.documents import Document
 from frontdesk.knowledge.limits import DEFAULT_LIMITS, Limits
 from frontdesk.knowledge.loaders._sections import SectionCollector
-from frontdesk.knowledge.loaders._text import collapse, decode_text
+from frontdesk.knowledge.loaders._text import collapse, decode_text, is_question
 
 _BOILERPLATE = ", ".join(
     [
@@ -36,7 +41,11 @@ _PARAGRAPHS = {
     "p", "div", "section", "article", "main", "ul", "ol", "dl", "table", "blockquote",
     "pre", "h5", "h6", "figure", "address", "details", "fieldset",
 }  # fmt: skip
-_LINES = {"li", "dt", "dd", "br", "hr", "summary", "figcaption", "caption", "option"}
+_LINES = {"li", "dd", "br", "hr", "figcaption", "caption", "option"}
+# They open a new block whose first line they are: "Question?\nAnswer" when they ask one.
+_LEADS = {"dt", "summary"}
+_BOLD = {"strong", "b"}
+_MAX_COLUMNS = 1_000  # a colspan beyond this is hostile, not a table
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 
 
@@ -78,7 +87,7 @@ class _SectionBuilder(SectionCollector):
     """Adds inline text and line/paragraph breaks on top of the heading outline."""
 
     def __init__(self, url: str | None, limits: Limits) -> None:
-        super().__init__(url, limits)
+        super().__init__("HTML", url, limits)
         self.page_url = url
         self.lines: list[str] = []
         self.inline: list[str] = []
@@ -92,15 +101,14 @@ class _SectionBuilder(SectionCollector):
             self.lines.append(line)
         self.inline = []
 
-    def add_line(self, line: str) -> None:
-        self.end_line()
-        if line:
-            self.lines.append(line)
-
     def end_paragraph(self) -> None:
         self.end_line()
-        self.add("\n".join(self.lines))
+        block = "\n".join(self.lines)
         self.lines = []
+        self.add(block)
+
+    def at_line_start(self) -> bool:
+        return not "".join(self.inline).strip()
 
     def open_heading(self, level: int, text: str, anchor: str | None) -> None:
         self.end_paragraph()
@@ -136,44 +144,50 @@ def _open(node: LexborNode, builder: _SectionBuilder, stack: list[LexborNode | s
             builder.open_heading(_HEADINGS[tag], text, node.attributes.get("id"))
     elif tag == "table":
         builder.end_paragraph()
-        for line in _table_lines(node):
-            builder.add_line(line)
-        builder.end_paragraph()
+        _table(node, builder)
     elif tag == "pre":
         builder.end_paragraph()
-        for line in node.text().splitlines():
-            builder.add_line(collapse(line))
-        builder.end_paragraph()
+        builder.add_text("\n".join(filter(None, map(collapse, node.text().splitlines()))))
     else:
-        if tag in _PARAGRAPHS or tag in _LINES:
+        if tag in _LEADS:
+            builder.end_paragraph()
+            stack.append("br")  # the answer starts on the next line
+        elif tag in _PARAGRAPHS or tag in _LINES:
             builder.end_line()
             stack.append(tag)
+        elif tag in _BOLD and builder.at_line_start() and is_question(node.text()):
+            stack.append("br")  # "<b>Can I…?</b> Yes, …": the answer starts on the next line
         stack.extend(reversed(list(_children(node))))
 
 
-def _table_lines(table: LexborNode) -> list[str]:
-    """One line per row; under a header row of <th> cells, "Column: value; Column: value"."""
-    rows: list[list[str]] = []
-    header: list[str] = []
+def _table(table: LexborNode, builder: _SectionBuilder) -> None:
+    """Read the rows; a first row of <th> cells, or one in <thead>, names the columns."""
+    header = False
+    first = True
     for row in table.css("tr"):
         if _nearest_table(row) != table.mem_id:
             continue  # A nested table's rows are already part of its cell's text.
         cells = [node for node in _children(row) if node.tag in ("td", "th")]
-        texts = [collapse(cell.text(separator=" ")) for cell in cells]
-        if not rows and not header and cells and all(cell.tag == "th" for cell in cells):
-            header = texts
-        elif any(texts):
-            rows.append(texts)
-    if not header or not all(header):
-        return [" | ".join(text for text in row if text) for row in [header, *rows] if any(row)]
-    return [
-        "; ".join(
-            f"{header[i]}: {text}" if i < len(header) else text
-            for i, text in enumerate(row)
-            if text
-        )
-        for row in rows
-    ]
+        if first and cells:
+            in_head = row.parent is not None and row.parent.tag == "thead"
+            header = in_head or all(cell.tag == "th" for cell in cells)
+            first = False
+        builder.table_row(_cells(cells))
+    builder.end_table(header=header)
+
+
+def _cells(cells: list[LexborNode]) -> dict[int, str]:
+    """Cell texts by column; a cell spanning columns takes the first of them."""
+    texts = {}
+    column = 0
+    for cell in cells:
+        text = collapse(cell.text(separator=" "))
+        if text:
+            texts[column] = text
+        span = (cell.attributes.get("colspan") or "").strip()
+        # int() refuses a string of thousands of digits; no real span has more than four.
+        column += min(max(int(span), 1), _MAX_COLUMNS) if span.isdigit() and len(span) <= 4 else 1
+    return texts
 
 
 def _nearest_table(node: LexborNode) -> int | None:

@@ -1,4 +1,8 @@
-"""Markdown files: sections at ATX and Setext headings, markup reduced to plain text."""
+"""Markdown files: sections at ATX and Setext headings, markup reduced to plain text.
+
+Pipe tables become one section per row; a question on a line of its own ("### Can I…?",
+"**Can I…?**") heads a section holding its answer.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import re
 from frontdesk.knowledge.documents import Document
 from frontdesk.knowledge.limits import DEFAULT_LIMITS, Limits
 from frontdesk.knowledge.loaders._sections import SectionCollector
-from frontdesk.knowledge.loaders._text import collapse, decode_text
+from frontdesk.knowledge.loaders._text import collapse, decode_text, is_question
 
 # Every pattern here runs in linear time on hostile input: spans are bounded by negated
 # classes (no ".+?" that rescans to the end of a long line from every opening marker).
@@ -17,6 +21,9 @@ _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+")
 _TABLE_DIVIDER = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)+\|?\s*$")
+_CELL_BORDER = re.compile(r"(?<!\\)\|")  # a pipe not escaped as \|
+# "**Can I pay by card?** Yes, …": a bold question opening a line, the answer after it.
+_BOLD_QUESTION = re.compile(r"^ {0,3}(\*\*|__)([^*_]+\?)\1[ \t]*(.*)$")
 _OWN_LINE = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s|^\s*\|")  # list items, table rows
 _CODE_SPAN = re.compile(r"(`+)([^`]+)\1")
 _URL = r"\((?:[^()]|\([^()]*\))*\)"  # (url "title"), allowing one level of parentheses
@@ -44,8 +51,9 @@ def load_markdown(data: bytes, title: str, limits: Limits = DEFAULT_LIMITS) -> D
     """Split Markdown at its headings; the first level-1 heading names the document."""
     lines = decode_text(data).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lines, front_title = _front_matter(lines)
-    collector = SectionCollector(limits=limits)
+    collector = SectionCollector("Markdown", limits=limits)
     paragraph: list[str] = []
+    code: list[str] = []
     first_h1 = ""
 
     def end_paragraph() -> None:
@@ -53,11 +61,18 @@ def load_markdown(data: bytes, title: str, limits: Limits = DEFAULT_LIMITS) -> D
         paragraph.clear()
 
     def add_line(text: str, own_line: bool) -> None:
-        # Markdown wraps paragraphs freely: a plain line continues the one before it.
-        if paragraph and not own_line and paragraph[-1]:
+        # Markdown wraps paragraphs freely: a plain line continues the one before it,
+        # unless that line is a question opening the paragraph: the answer follows it.
+        question = len(paragraph) == 1 and is_question(paragraph[0])
+        if paragraph and not own_line and paragraph[-1] and not question:
             paragraph[-1] += " " + text
         else:
             paragraph.append(text)
+
+    def end_code() -> None:
+        # Code is kept as written: a line in it is never read as a question.
+        collector.add_text("\n".join(line for line in code if line))
+        code.clear()
 
     def heading(level: int, text: str) -> None:
         nonlocal first_h1
@@ -76,9 +91,9 @@ def load_markdown(data: bytes, title: str, limits: Limits = DEFAULT_LIMITS) -> D
         if fence:
             if fence_match and fence_match.group(1)[0] == fence[0]:
                 fence = ""
-                end_paragraph()
+                end_code()
             else:
-                add_line(line.rstrip(), own_line=True)  # Code keeps its lines and indents.
+                code.append(line.rstrip())  # Code keeps its lines and indents.
             continue
         if fence_match:
             end_paragraph()
@@ -93,6 +108,15 @@ def load_markdown(data: bytes, title: str, limits: Limits = DEFAULT_LIMITS) -> D
             index += 1
         elif not line.strip() or _RULE.match(line):
             end_paragraph()
+        elif "|" in line and _TABLE_DIVIDER.match(following):
+            end_paragraph()
+            index = _table(lines, index - 1, collector)
+        elif bold_question := _BOLD_QUESTION.match(line):
+            end_paragraph()
+            paragraph.append(collapse(strip_inline(bold_question.group(2))))
+            answer = _plain_line(bold_question.group(3))
+            if answer:
+                paragraph.append(answer)
         elif not _REFERENCE.match(line) and not _TABLE_DIVIDER.match(line):
             previous = lines[index - 2] if index >= 2 else ""
             hard_break = previous.endswith(("  ", "\\"))
@@ -100,6 +124,7 @@ def load_markdown(data: bytes, title: str, limits: Limits = DEFAULT_LIMITS) -> D
             if text:
                 add_line(text, own_line=hard_break or bool(_OWN_LINE.match(line)))
     end_paragraph()
+    end_code()  # a fence left open runs to the end of the file
     return Document(title=front_title or first_h1 or title, sections=collector.finish())
 
 
@@ -118,6 +143,32 @@ def strip_inline(text: str) -> str:
         elif kind == 2:
             result.append(part.strip())
     return "".join(result)
+
+
+def _table(lines: list[str], start: int, collector: SectionCollector) -> int:
+    """Read a pipe table whose header is ``lines[start]``; returns the index after it.
+
+    The rows run to a blank line or a line without a pipe; cells past the header's are
+    dropped, as GitHub drops them.
+    """
+    header, width = _cells(lines[start])
+    collector.table_row(header)
+    index = start + 2  # past the divider
+    while index < len(lines) and lines[index].strip() and "|" in lines[index]:
+        cells, _ = _cells(lines[index])
+        collector.table_row({column: text for column, text in cells.items() if column < width})
+        index += 1
+    collector.end_table(header=True)
+    return index
+
+
+def _cells(line: str) -> tuple[dict[int, str], int]:
+    """A table line's non-empty cells by column, and how many columns it has."""
+    line = line.strip()
+    line = line[1:] if line.startswith("|") else line
+    line = line[:-1] if line.endswith("|") and not line.endswith("\\|") else line
+    texts = [collapse(strip_inline(cell)) for cell in _CELL_BORDER.split(line)]
+    return {column: text for column, text in enumerate(texts) if text}, len(texts)
 
 
 def _plain_line(line: str) -> str:

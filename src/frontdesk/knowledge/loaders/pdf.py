@@ -1,24 +1,31 @@
-"""PDF files through pypdf: one section per page that has text."""
+"""PDF files through pypdf, split by their layout (see _pdf_layout): headings, paragraphs,
+tables. pypdf reports each run of text with its position, font and size."""
 
 from __future__ import annotations
 
 import io
+import math
+from typing import Any
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
 from frontdesk.errors import SourceFailed
-from frontdesk.knowledge.documents import Document, Section
+from frontdesk.knowledge.documents import Document
 from frontdesk.knowledge.limits import Limits, TextBudget
-from frontdesk.knowledge.loaders._text import collapse, tidy
+from frontdesk.knowledge.loaders._pdf_layout import Layout, Line, PageLines
+from frontdesk.knowledge.loaders._sections import SectionCollector
+from frontdesk.knowledge.loaders._text import collapse
 
+LABEL = "PDF"
 _LOCKED = "The PDF is password-protected; upload an unlocked copy."
 _CORRUPT = "This does not look like a valid PDF file (it may be corrupted)."
 _NO_TEXT = "The PDF has no extractable text (is it a scanned image?)"
+_BOLD_FONTS = ("bold", "black", "heavy", "demi")  # as font names spell a bold weight
 
 
 def load_pdf(data: bytes, title: str, limits: Limits) -> Document:
-    """Extract the text of every page; scanned or locked PDFs fail with a clear reason."""
+    """Read every page's text by layout; scanned or locked PDFs fail with a clear reason."""
     reader = _open(data)
     # Counting pages reads only the page tree; extracting their text is what costs.
     if len(reader.pages) > limits.max_pdf_pages:
@@ -26,22 +33,73 @@ def load_pdf(data: bytes, title: str, limits: Limits) -> Document:
             f"The PDF has {len(reader.pages):,} pages, more than the {limits.max_pdf_pages:,} "
             "one source may have (setting FRONTDESK_MAX_PDF_PAGES); split it into smaller files."
         )
-    sections = []
-    # A form drawn on every page, or many times on one, is stored once but read each time.
-    budget = TextBudget(limits)
+    collector = SectionCollector(LABEL, limits=limits)
     try:
-        for number, page in enumerate(reader.pages, start=1):
-            text = tidy(page.extract_text() or "")
-            budget.take(len(text))
-            if text:
-                sections.append(Section(text=text, location=f"page {number}"))
+        pages = _read_pages(reader, collector.budget)
     except FileNotDecryptedError as exc:
         raise SourceFailed(_LOCKED) from exc
     except PdfReadError as exc:
         raise SourceFailed(_CORRUPT) from exc
+    layout = Layout(pages)
+    layout.feed(collector)
+    sections = collector.finish()
     if not sections:
         raise SourceFailed(_NO_TEXT)
-    return Document(title=_metadata_title(reader) or title, sections=sections)
+    return Document(title=_metadata_title(reader) or layout.title or title, sections=sections)
+
+
+def _read_pages(reader: PdfReader, budget: TextBudget) -> list[list[Line]]:
+    """Every page's lines; what they hold is checked against the text limit as it is read."""
+    pages = []
+    held = 0
+    for page in reader.pages:
+        lines = _page_lines(page, PageLines(held), budget)
+        pages.append(lines.lines)
+        held = lines.held
+    return pages
+
+
+def _page_lines(page: PageObject, lines: PageLines, budget: TextBudget) -> PageLines:
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        m = _multiply(tm, cm)
+        height = abs(float(size) * math.hypot(m[2], m[3])) or 1.0
+        for number, part in enumerate(text.split("\n")):
+            if number:
+                lines.end_line()
+            if part.strip():
+                lines.run(m[4], m[5], height, _is_bold(font), part)
+        # A form drawn on every page, or many times on one, is stored once but read each
+        # time: what it comes to is counted as it comes.
+        budget.check(lines.held)
+
+    page.extract_text(visitor_text=visit)
+    return lines
+
+
+def _multiply(tm: Any, cm: Any) -> list[float]:
+    """The text matrix in page space: where and how large the text is drawn."""
+    a, b, c, d, e, f = (float(value) for value in tm)
+    return [
+        a * cm[0] + b * cm[2],
+        a * cm[1] + b * cm[3],
+        c * cm[0] + d * cm[2],
+        c * cm[1] + d * cm[3],
+        e * cm[0] + f * cm[2] + cm[4],
+        e * cm[1] + f * cm[3] + cm[5],
+    ]
+
+
+def _is_bold(font: Any) -> bool:
+    """Whether a font dictionary names a bold face, or weighs one."""
+    if not font:
+        return False
+    name = str(font.get("/BaseFont", "")).lower()
+    descriptor = font.get("/FontDescriptor")
+    try:
+        weight = float(descriptor.get_object().get("/FontWeight", 0)) if descriptor else 0.0
+    except (TypeError, ValueError, AttributeError):
+        weight = 0.0
+    return weight >= 600 or any(mark in name for mark in _BOLD_FONTS)
 
 
 def _open(data: bytes) -> PdfReader:
