@@ -136,7 +136,7 @@ async def test_an_admin_reads_insights_downloads_csv_and_answers_a_gap(
     await expect(gap).to_have_attribute("data-answered", "true")
     await expect(gap.get_by_test_id("gap-answered")).to_be_visible()
     sources = client.get(f"/api/v1/agents/{agent['id']}/sources").json()
-    [added] = [s for s in sources if s["title"] == f"Knowledge gap: {question}"]
+    [added] = [s for s in sources if s["title"] == question]
     assert wait_for_source(client, added["id"])["status"] == "ready"
     assert inbox.tab.errors == []
 

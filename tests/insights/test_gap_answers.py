@@ -56,7 +56,7 @@ def test_an_answer_added_from_a_gap_is_what_the_agent_says_next(
     assert added.status_code == 202, added.text
     source = added.json()
     assert source["agent_name"] == "Ridgeline"
-    assert source["title"] == f"Knowledge gap: {boats['question']}"
+    assert source["title"] == boats["question"]  # what a visitor sees when it is cited
     assert wait_for_source(client, source["source_id"])["status"] == "ready"
     sources = client.get(f"/api/v1/agents/{agent['id']}/sources").json()
     assert source["source_id"] in [s["id"] for s in sources]

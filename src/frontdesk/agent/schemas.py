@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
+
+from frontdesk.agent.citations import citation_label
 
 HandoffTrigger = Literal[
     "explicit_request",
@@ -27,6 +29,14 @@ class Citation(BaseModel):
     snippet: str = Field(description="The passage text the answer was drawn from.")
     score: float
 
+    @computed_field(  # type: ignore[prop-decorator]  # pydantic's documented form
+        description="What the widget shows the visitor: document title and section or page."
+    )
+    @property
+    def label(self) -> str:
+        # Derived, not stored: citations saved before labels existed get one when read.
+        return citation_label(self.title, self.location, self.snippet, self.source)
+
 
 class Handoff(BaseModel):
     triggered: bool
@@ -44,6 +54,9 @@ class AnswerOut(BaseModel):
     answer: str
     citations: list[Citation]
     confidence: float = Field(ge=0, le=1)
+    threshold: float | None = Field(
+        None, ge=0, le=1, description="The agent's threshold the confidence was judged against."
+    )
     handoff: Handoff
     generator: str
     answered: bool = Field(

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # Grouping embeds every distinct question: bound the work one report can ask for.
 MAX_GAP_QUESTIONS = 2000
 MAX_GAPS = 50
-GAP_TITLE = "Knowledge gap: "
+GAP_KEY = "Knowledge gap: "  # names a gap's Q&A set apart from the owner's own sets
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
@@ -236,8 +236,14 @@ async def build_report(
 
 
 def gap_title(question: str) -> str:
+    """The question, tidied: the source's title, which a visitor sees when it is cited."""
+    question = re.sub(r"\s+", " ", question).strip()[:200]
+    return question[:1].upper() + question[1:]
+
+
+def gap_key(question: str) -> str:
     """One Q&A source per question: answering the same question again replaces it."""
-    return (GAP_TITLE + re.sub(r"\s+", " ", question).strip())[:200]
+    return (GAP_KEY + re.sub(r"\s+", " ", question).strip())[:200]
 
 
 async def answer_gap(
@@ -251,5 +257,7 @@ async def answer_gap(
     """Add the question and its answer to the agent's knowledge as a Q&A source."""
     async with db.transaction() as session:
         agent = await get_agent(session, workspace_id, agent_id)
-        source = await knowledge.add_qa(session, agent, gap_title(question), [(question, answer)])
+        source = await knowledge.add_qa(
+            session, agent, gap_title(question), [(question, answer)], key=gap_key(question)
+        )
     return source, agent

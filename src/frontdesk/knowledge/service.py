@@ -184,8 +184,14 @@ class KnowledgeService:
         return source
 
     async def add_qa(
-        self, session: AsyncSession, agent: Agent, title: str, pairs: list[tuple[str, str]]
+        self,
+        session: AsyncSession,
+        agent: Agent,
+        title: str,
+        pairs: list[tuple[str, str]],
+        key: str | None = None,
     ) -> Source:
+        """Add or replace the Q&A set named ``key`` (its title unless given) under ``title``."""
         if not pairs:
             raise InvalidInput("Add at least one question and answer.", field="pairs")
         for i, (question, answer) in enumerate(pairs):
@@ -193,7 +199,7 @@ class KnowledgeService:
                 raise InvalidInput(
                     f"Pair {i + 1} needs both a question and an answer.", field=f"pairs.{i}"
                 )
-        uri = f"qa:{title}"
+        uri = f"qa:{key or title}"
         source = await repository.find_source(session, agent.id, "qa", uri)
         if source is None:
             source = Source(
@@ -201,6 +207,7 @@ class KnowledgeService:
             )
             session.add(source)
             await session.flush()
+        source.title = title
         source.options = {"pairs": [[q.strip(), a.strip()] for q, a in pairs]}
         source.status = "queued"
         source.error = None

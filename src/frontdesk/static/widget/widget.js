@@ -1136,22 +1136,22 @@
       }
     }
 
+    // The visitor sees each source once, by its label (document title and section or page,
+    // never a file or internal name), linked when it has a web address; text, never HTML.
     renderCitations(citations) {
       const list = h('ul', { class: 'fd-cites', 'aria-label': 'Sources' });
       const seen = new Set();
       for (const cite of citations) {
         if (!cite) continue;
         const url = httpUrl(cite.url);
-        const title = String(cite.title || cite.source || url || 'Source');
-        const location = cite.location ? String(cite.location) : '';
-        const id = `${title}\n${url}\n${location}`;
+        const text = String(cite.label || 'Source');
+        const id = `${text}\n${url}`;
         if (seen.has(id)) continue;
         seen.add(id);
         const label = url
-          ? h('a', { class: 'fd-cite', href: url, target: '_blank', rel: 'noopener noreferrer' }, title)
-          : h('span', { class: 'fd-cite-label' }, title);
-        const where = location ? h('span', { class: 'fd-cite-loc' }, ` \u00b7 ${location}`) : null;
-        list.append(h('li', { 'data-linked': Boolean(url) }, label, where));
+          ? h('a', { class: 'fd-cite', href: url, target: '_blank', rel: 'noopener noreferrer' }, text)
+          : h('span', { class: 'fd-cite-label' }, text);
+        list.append(h('li', { 'data-linked': Boolean(url) }, label));
       }
       return list;
     }
