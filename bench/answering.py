@@ -1,12 +1,22 @@
-"""Answer quality and confidence calibration on the demo agent's labelled questions.
+"""Answer quality across businesses, cross-validated by business.
 
-    python bench/answering.py [--questions bench/questions/demo.jsonl] [--threshold 0.4]
+    python bench/answering.py [--only bakery,hotel] [--compare REF] [--show-errors]
 
-Seeds the demo agent through the product path, drafts an answer for every question and
-reports, at the threshold: answerable questions answered correctly, unanswerable questions
-refused, wrong answers given, and the calibration error of the confidence. It also fits the
-two-feature logistic curve behind the confidence (``--fit``), with 5-fold cross-validated
-numbers so the fit is not judged on the questions it was fitted to.
+Every business of the question bank (``bench/bank/<business>/``: its documents and its
+labelled questions) and the demo dealership (``bench/questions/demo.jsonl``) get an agent of
+their own, fed through the product's ingestion path. Every question is then answered through
+the product's answer pipeline and judged: an answer is right when it contains one of the
+question's ``expect`` substrings and none of its ``forbid`` ones.
+
+What the product learns from the bank — the re-ranking of retrieved passages and the
+confidence curve — is measured by leaving one business out: fitted on the others, applied to
+it. Only those held-out numbers are reported, per business and overall, with the
+risk-coverage table of the confidence. ``--fit`` prints the weights fitted on every business,
+which is what the product ships.
+
+``--compare REF`` answers the same questions with the product as it was at git revision
+REF (checked out in a temporary worktree, run in a subprocess) at its own shipped threshold,
+so the table shows the previous pipeline beside this one, measured in the same run.
 """
 
 from __future__ import annotations
@@ -14,52 +24,172 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from frontdesk.agent import confidence as conf
-from frontdesk.demo.seed import seed_demo
-from frontdesk.runtime import Runtime
-from frontdesk.settings import Settings
+from bank.build import build
 
 HERE = Path(__file__).resolve().parent
+BANK = HERE / "bank"
+DEMO = "demo"
+MAX_WRONG = (
+    0.02  # the threshold is the lowest at which at most this share of questions get a wrong answer
+)
 
 
-async def collect(args: argparse.Namespace) -> list[dict]:
-    runtime = Runtime(Settings(data_dir=args.work))
+def businesses(only: set[str] | None) -> list[str]:
+    names = sorted(p.name for p in BANK.iterdir() if (p / "questions.jsonl").exists())
+    names.append(DEMO)
+    return [name for name in names if not only or name in only]
+
+
+def questions(business: str) -> list[dict]:
+    path = (
+        HERE / "questions" / "demo.jsonl"
+        if business == DEMO
+        else BANK / business / "questions.jsonl"
+    )
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+def judge(item: dict, answer: str) -> bool:
+    text = answer.lower()
+    return (
+        bool(item["answerable"])
+        and any(e.lower() in text for e in item["expect"])
+        and not any(f.lower() in text for f in item.get("forbid", []))
+    )
+
+
+def found(item: dict, passages: list[str]) -> bool:
+    """Whether one of the passages holds an expected answer (recall@k's hit)."""
+    text = "\n".join(passages).lower()
+    return any(e.lower() in text for e in item["expect"])
+
+
+async def _agent(runtime, workspace_id: str, business: str, work: Path):  # type: ignore[no-untyped-def]
+    from frontdesk.agent import service
+    from frontdesk.demo.seed import seed_demo
+
+    if business == DEMO:
+        agent, _ = await seed_demo(runtime, workspace_id)
+        return agent
+    files = build(BANK / business / "content", work / "content" / business)
+    async with runtime.db.transaction() as session:
+        agent = await service.create_agent(session, workspace_id, business)
+        agent.confidence_threshold = runtime.settings.default_confidence_threshold
+        sources = [await runtime.knowledge.add_path(session, agent, path) for path in files]
+    for source in sources:
+        result = await runtime.knowledge.ingest(source.id)
+        if getattr(result, "error", None):
+            print(f"  {business}: {source.name} failed: {result.error}", file=sys.stderr)
+    return agent
+
+
+async def collect(
+    names: list[str], work: Path, folds: bool
+) -> tuple[list[dict], dict[str, np.ndarray] | None]:
+    """Answer every question of every business.
+
+    With ``folds``, a first pass gathers the re-ranker's candidates; each business is then
+    answered with a re-ranker fitted on the other businesses only. Returns the rows and the
+    re-ranker's candidate data per business (None without ``folds``).
+    """
+    from frontdesk.runtime import Runtime
+    from frontdesk.settings import Settings
+
+    for path in work.glob("frontdesk.db*"):
+        path.unlink()
+    runtime = Runtime(Settings(data_dir=work))
     workspace = await runtime.start()
-    rows = []
     try:
-        agent, _ = await seed_demo(runtime, workspace.id)
-        for line in args.questions.read_text(encoding="utf-8").splitlines():
-            item = json.loads(line)
-            draft = await runtime.answers.draft(agent, item["question"])
-            text = (draft.generation.text if draft.generation else "").lower()
-            correct = item["answerable"] and any(e in text for e in item["expect"])
-            rows.append(
-                {
-                    **item,
-                    "similarity": draft.evidence.similarity,
-                    "coverage": draft.evidence.coverage,
-                    "correct": bool(correct),
-                    "answer": text,
-                }
-            )
+        agents = {b: await _agent(runtime, workspace.id, b, work) for b in names}
+        if not folds:
+            return [row for b in names for row in await answer(runtime, agents[b], b)], None
+        pairs = {b: await candidates(runtime, agents[b], b) for b in names}
+        rows = []
+        for business in names:
+            x, y = stack([pairs[b] for b in names if b != business])
+            runtime.searcher.reranker.weights = fit_logistic(x, y)
+            rows += await answer(runtime, agents[business], business)
+        return rows, pairs
     finally:
         await runtime.close()
+
+
+async def answer(runtime, agent, business: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    rows = []
+    for item in questions(business):
+        started = time.perf_counter()
+        draft = await runtime.answers.draft(agent, item["question"])
+        reply = await runtime.answers.ask(agent, item["question"])
+        text = draft.generation.text if draft.generation else ""
+        rows.append(
+            {
+                **item,
+                "business": business,
+                "draft": text,
+                "answer": reply.answer if reply.answered else "",
+                "confidence": reply.confidence,
+                "answered": reply.answered,
+                "features": {k: float(v) for k, v in asdict(draft.evidence).items()},
+                "recall5": item["answerable"] and found(item, [h.text for h in draft.hits[:5]]),
+                "correct": judge(item, text),
+                "ms": (time.perf_counter() - started) * 1000,
+            }
+        )
     return rows
 
 
-def features(rows: list[dict]) -> np.ndarray:
-    return np.array([[r["similarity"], r["coverage"]] for r in rows])
+async def candidates(runtime, agent, business: str) -> list[tuple[np.ndarray, np.ndarray]]:  # type: ignore[no-untyped-def]
+    """Per answerable question: the re-ranker's features of the fused candidates, and which
+    of them hold an expected answer."""
+    searcher = runtime.searcher
+    out = []
+    async with runtime.db.session() as session:
+        snapshot = await searcher.vectors.snapshot(session, agent.id)
+        for item in questions(business):
+            if not item["answerable"]:
+                continue
+            hits = await searcher.search(
+                session,
+                agent.id,
+                item["question"],
+                k=searcher.reranker.depth,
+                snapshot=snapshot,
+                rerank=False,
+            )
+            if not hits:
+                continue
+            x = searcher.reranker.features(item["question"], hits, snapshot.terms)
+            y = np.array([found(item, [f"{h.title} {h.text}"]) for h in hits], dtype=float)
+            out.append((x, y))
+    return out
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50) -> np.ndarray:
-    """Weights (w_similarity, w_coverage, bias) by Newton's method with a little L2."""
+def stack(groups: list[list[tuple[np.ndarray, np.ndarray]]]) -> tuple[np.ndarray, np.ndarray]:
+    """Only questions with at least one right candidate teach the ranker anything."""
+    pairs = [(x, y) for group in groups for x, y in group if y.any()]
+    return np.vstack([x for x, _ in pairs]), np.concatenate([y for _, y in pairs])
+
+
+# ---- calibration: logistic regression on the draft's evidence ---------------------------
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 100) -> np.ndarray:
+    """Weights (one per feature, then the bias) by Newton's method with a little L2."""
     xb = np.hstack([x, np.ones((len(x), 1))])
-    w = np.zeros(3)
-    ridge = l2 * np.diag([1.0, 1.0, 0.0])
+    w = np.zeros(xb.shape[1])
+    ridge = l2 * np.diag([1.0] * x.shape[1] + [0.0])
     for _ in range(steps):
         p = 1 / (1 + np.exp(-xb @ w))
         grad = xb.T @ (p - y) / len(y) + ridge @ w
@@ -72,72 +202,212 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50
 
 
 def predict(w: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-(x @ w[:2] + w[2])))
+    return 1 / (1 + np.exp(-(x @ w[:-1] + w[-1])))
 
 
-def report(name: str, rows: list[dict], scores: np.ndarray, threshold: float) -> None:
-    answer = scores >= threshold
-    answerable = np.array([r["answerable"] for r in rows])
-    correct = np.array([r["correct"] for r in rows])
-    n_ans, n_un = answerable.sum(), (~answerable).sum()
-    right = (answer & correct).sum()
-    wrong = (answer & ~correct).sum()
-    refused_un = (~answer & ~answerable).sum()
-    refused = (~answer).sum()
-    bins = np.clip((scores * 10).astype(int), 0, 9)
-    ece = sum(
-        abs(scores[bins == b].mean() - correct[bins == b].mean()) * (bins == b).sum()
-        for b in range(10)
-        if (bins == b).any()
-    ) / len(rows)
-    print(f"\n{name} (threshold {threshold:.2f})")
-    print(f"  answerable answered correctly   {right}/{n_ans} = {right / n_ans:.3f}")
-    print(f"  unanswerable refused (recall)   {refused_un}/{n_un} = {refused_un / n_un:.3f}")
-    print(
-        f"  refusals that were right (prec) {refused_un}/{refused} = "
-        f"{refused_un / max(refused, 1):.3f}"
+def pick_threshold(scores: np.ndarray, correct: np.ndarray, max_wrong: float = MAX_WRONG) -> float:
+    """The lowest threshold at which at most ``max_wrong`` of all questions get a wrong answer."""
+    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
+        if ((scores >= t) & ~correct).mean() <= max_wrong:
+            return float(t)
+    return 0.95
+
+
+def feature_matrix(rows: list[dict], names: list[str]) -> np.ndarray:
+    return np.array([[r["features"][n] for n in names] for r in rows], dtype=float)
+
+
+def cross_validate(rows: list[dict]) -> tuple[np.ndarray, dict[str, float]]:
+    """Held-out confidence of every row and the threshold each business was judged at."""
+    names = sorted(rows[0]["features"])
+    x = feature_matrix(rows, names)
+    y = np.array([r["correct"] for r in rows], dtype=float)
+    groups = np.array([r["business"] for r in rows])
+    scores = np.zeros(len(rows))
+    thresholds = {}
+    for business in sorted(set(groups)):
+        train = groups != business
+        w = fit_logistic(x[train], y[train])
+        thresholds[business] = pick_threshold(predict(w, x[train]), y[train].astype(bool))
+        scores[~train] = predict(w, x[~train])
+    return scores, thresholds
+
+
+# ---- reporting -------------------------------------------------------------------------
+
+
+def tally(rows: list[dict], answered: np.ndarray) -> dict[str, float]:
+    answerable = np.array([r["answerable"] for r in rows], dtype=bool)
+    correct = np.array([r["correct"] for r in rows], dtype=bool)
+    n_ans, n_un = max(answerable.sum(), 1), max((~answerable).sum(), 1)
+    return {
+        "n": len(rows),
+        "right": (answered & correct).sum() / n_ans,
+        "refused": (~answered & ~answerable).sum() / n_un,
+        "wrong": (answered & ~correct).sum() / len(rows),
+        "false_refusals": (~answered & answerable).sum() / n_ans,
+        "recall5": np.mean([r["recall5"] for r in rows if r["answerable"]] or [0.0]),
+    }
+
+
+HEADER = f"{'':18} {'n':>4} {'right':>6} {'refused':>8} {'wrong':>6} {'false ref':>9} {'R@5':>5}"
+
+
+def line(name: str, t: dict[str, float]) -> str:
+    return (
+        f"{name:18} {t['n']:>4} {t['right']:>6.1%} {t['refused']:>8.1%} {t['wrong']:>6.1%} "
+        f"{t['false_refusals']:>9.1%} {t['recall5']:>5.1%}"
     )
-    print(f"  wrong answers given             {wrong}/{len(rows)} = {wrong / len(rows):.3f}")
-    print(f"  expected calibration error      {ece:.3f}")
+
+
+def table(title: str, rows: list[dict], answered: np.ndarray) -> None:
+    print(
+        f"\n{title}\n  right = answerable answered right; refused = unanswerable refused; "
+        "wrong = share of all questions answered wrongly"
+    )
+    print("  " + HEADER)
+    groups = np.array([r["business"] for r in rows])
+    for business in sorted(set(groups)):
+        mask = groups == business
+        picked = [r for r, m in zip(rows, mask, strict=True) if m]
+        print("  " + line(business, tally(picked, answered[mask])))
+    bank = groups != DEMO
+    if bank.any():
+        picked = [r for r, m in zip(rows, bank, strict=True) if m]
+        print("  " + line("ALL (bank)", tally(picked, answered[bank])))
+    print("  " + line("ALL (with demo)", tally(rows, answered)))
+
+
+def risk_coverage(rows: list[dict], scores: np.ndarray) -> None:
+    correct = np.array([r["correct"] for r in rows], dtype=bool)
+    print("\nrisk-coverage (held-out confidence, all businesses)")
+    print(f"  {'threshold':>9} {'coverage':>9} {'risk':>6} {'answerable right':>17}")
+    answerable = np.array([r["answerable"] for r in rows], dtype=bool)
+    for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        answered = scores >= t
+        risk = (~correct[answered]).mean() if answered.any() else 0.0
+        right = (answered & correct).sum() / max(answerable.sum(), 1)
+        print(f"  {t:>9.2f} {answered.mean():>9.1%} {risk:>6.1%} {right:>17.1%}")
+
+
+def show_errors(rows: list[dict], answered: np.ndarray, scores: np.ndarray) -> None:
+    print("\nerrors (held-out)")
+    for r, a, s in zip(rows, answered, scores, strict=True):
+        if a and not r["correct"]:
+            kind = "WRONG" if r["answerable"] else "ANSWERED-UNANSWERABLE"
+        elif not a and r["answerable"]:
+            kind = "FALSE-REFUSAL" + ("" if r["correct"] else " (draft wrong too)")
+        else:
+            continue
+        print(
+            f"  [{r['business']} {r['kind']} {s:.2f}] {kind} {r['question']!r}\n"
+            f"      -> {r['draft'][:160]!r}"
+        )
+
+
+def previous(ref: str, names: list[str]) -> list[dict]:
+    """The same questions through the product at git revision ``ref``."""
+    root = HERE.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(
+            ["git", "-C", str(root), "worktree", "add", "-q", "--detach", str(tree), ref],
+            check=True,
+        )
+        try:
+            out = Path(tmp) / "rows.json"
+            env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--emit",
+                    str(out),
+                    "--only",
+                    ",".join(names),
+                    "--work",
+                    str(HERE / ".work" / f"answering-{ref}"),
+                ],
+                check=True,
+                env=env,
+            )
+            return json.loads(out.read_text())
+        finally:
+            subprocess.run(
+                ["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], check=True
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--questions", type=Path, default=HERE / "questions" / "demo.jsonl")
+    parser.add_argument("--only", default="", help="comma-separated businesses (default: all)")
     parser.add_argument("--work", type=Path, default=HERE / ".work" / "answering")
-    parser.add_argument("--threshold", type=float, default=0.4)
-    parser.add_argument("--fit", action="store_true", help="fit and print new confidence weights")
+    parser.add_argument(
+        "--compare", metavar="REF", help="also run the product at this git revision"
+    )
+    parser.add_argument("--emit", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--fit", action="store_true", help="print the weights fitted on every business"
+    )
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
-    rows = asyncio.run(collect(args))
-    x = features(rows)
-    y = np.array([r["correct"] for r in rows], dtype=float)
-    shipped = np.array([conf.WEIGHT_SIMILARITY, conf.WEIGHT_COVERAGE, conf.BIAS])
-    print(f"{len(rows)} questions, {int(y.sum())} answerable with a correct draft answer")
-    report("shipped confidence", rows, predict(shipped, x), args.threshold)
-    if args.fit:
-        folds = np.arange(len(rows)) % 5
-        held_out = np.zeros(len(rows))
-        for k in range(5):
-            w = fit_logistic(x[folds != k], y[folds != k])
-            held_out[folds == k] = predict(w, x[folds == k])
-        report("refitted, 5-fold cross-validated", rows, held_out, args.threshold)
+    names = businesses(set(filter(None, args.only.split(","))) or None)
+    rows, pairs = asyncio.run(collect(names, args.work, folds=not args.emit and len(names) > 1))
+    if args.emit:
+        args.emit.write_text(json.dumps(rows))
+        return
+    print(f"{len(rows)} questions in {len(names)} businesses")
+    if args.compare:
+        old = previous(args.compare, names)
+        table(
+            f"previous pipeline ({args.compare}), shipped confidence and threshold",
+            old,
+            np.array([r["answered"] for r in old], dtype=bool),
+        )
+    table(
+        "this pipeline, shipped confidence and threshold (not cross-validated)",
+        rows,
+        np.array([r["answered"] for r in rows], dtype=bool),
+    )
+    scores, thresholds = cross_validate(rows)
+    groups = [r["business"] for r in rows]
+    answered = np.array([s >= thresholds[g] for s, g in zip(scores, groups, strict=True)])
+    table(
+        "this pipeline, cross-validated by business (fit on the others, threshold for "
+        f"<= {MAX_WRONG:.0%} wrong on the others)",
+        rows,
+        answered,
+    )
+    print("  thresholds: " + ", ".join(f"{b} {t:.2f}" for b, t in thresholds.items()))
+    risk_coverage(rows, scores)
+    ms = np.array([r["ms"] for r in rows])
+    print(
+        f"\nlatency per question (draft + ask): p50 {np.percentile(ms, 50):.0f} ms, "
+        f"p95 {np.percentile(ms, 95):.0f} ms"
+    )
+    if args.fit and pairs is not None:
+        x, y = stack(list(pairs.values()))
         w = fit_logistic(x, y)
         print(
-            f"\nfitted on all: WEIGHT_SIMILARITY={w[0]:.2f} "
-            f"WEIGHT_COVERAGE={w[1]:.2f} BIAS={w[2]:.2f}"
+            "\nre-ranker fitted on every business: WEIGHTS = np.array(["
+            + ", ".join(f"{v:.3f}" for v in w)
+            + "])"
         )
+    if args.fit:
+        names_ = sorted(rows[0]["features"])
+        x = feature_matrix(rows, names_)
+        y = np.array([r["correct"] for r in rows], dtype=float)
+        w = fit_logistic(x, y)
+        print(
+            "\nfitted on every business: "
+            + ", ".join(f"{n}={v:.3f}" for n, v in zip([*names_, "bias"], w, strict=True))
+        )
+        threshold = pick_threshold(predict(w, x), y.astype(bool))
+        print(f"threshold for <= {MAX_WRONG:.0%} wrong: {threshold:.2f}")
     if args.show_errors:
-        scores = predict(shipped, x)
-        for r, s in zip(rows, scores, strict=True):
-            if (s >= args.threshold) != r["correct"]:
-                print(
-                    f"  [{s:.2f} sim={r['similarity']:.2f} cov={r['coverage']:.2f}] "
-                    f"{'ANSWERABLE' if r['answerable'] else 'unanswerable'} "
-                    f"{r['question']!r} -> {r['answer'][:100]!r}"
-                )
+        show_errors(rows, answered, scores)
 
 
 if __name__ == "__main__":

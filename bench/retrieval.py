@@ -2,7 +2,8 @@
 
 Each corpus document is written as a Markdown file and ingested like any user file
 (loader -> chunking -> embedding with cache -> FTS5 + vectors); each query runs through
-the product's searcher in four modes. Document score = best chunk score.
+the product's searcher in five modes (the fused hybrid with and without re-ranking).
+Document score = best chunk score.
 
     python bench/retrieval.py [--data ../shared/data/scifact] [--qrels FILE] [--work DIR]
 
@@ -26,12 +27,13 @@ from frontdesk.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "scifact"
-MODES = ("lexical", "vector", "rrf", "hybrid")
+MODES = ("lexical", "vector", "rrf", "fused", "hybrid")
 LABELS = {
     "lexical": "BM25 (FTS5)",
     "vector": "vectors (MiniLM int8)",
     "rrf": "plain RRF (k=60)",
-    "hybrid": "hybrid (Frontdesk)",
+    "fused": "hybrid, fused only",
+    "hybrid": "hybrid + re-rank (Frontdesk)",
 }
 
 
@@ -88,7 +90,12 @@ async def evaluate(args: argparse.Namespace) -> dict[str, dict[str, float]]:
                 started = time.perf_counter()
                 async with runtime.db.session() as session:
                     hits = await runtime.searcher.search(
-                        session, agent_id, queries[qid], k=args.depth, mode=mode
+                        session,
+                        agent_id,
+                        queries[qid],
+                        k=args.depth,
+                        mode="hybrid" if mode == "fused" else mode,
+                        rerank=mode != "fused",
                     )
                 latencies.append(time.perf_counter() - started)
                 ranking: list[str] = []
@@ -131,11 +138,11 @@ def main() -> None:
         f"\n{args.data.name} ({args.qrels.name}): "
         f"{len(args.qrels.read_text().splitlines()) - 1} judgements"
     )
-    print(f"{'method':<24}{'nDCG@10':>9}{'recall@10':>11}{'ms/query':>10}{'vs BM25':>9}")
+    print(f"{'method':<30}{'nDCG@10':>9}{'recall@10':>11}{'ms/query':>10}{'vs BM25':>9}")
     for mode in MODES:
         r = results[mode]
         print(
-            f"{LABELS[mode]:<24}{r['ndcg@10']:>9.4f}{r['recall@10']:>11.4f}"
+            f"{LABELS[mode]:<30}{r['ndcg@10']:>9.4f}{r['recall@10']:>11.4f}"
             f"{r['ms_per_query']:>10.1f}{r['ndcg@10'] / base:>9.3f}"
         )
 

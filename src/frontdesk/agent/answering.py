@@ -127,7 +127,13 @@ class AnswerService:
                 )
             )
         cited = [hits[i] for i in generation.cited if 0 <= i < len(hits)] if generation else []
-        found = evidence(question, hits, cited, terms)
+        answer = generation.text if generation else ""
+        # The reply's own closeness to the question: one short embedding, off the loop.
+        similarity = 0.0
+        if answer:
+            vector = await asyncio.to_thread(self._embedder().embed, [answer])
+            similarity = float(vector[0] @ query_vector)
+        found = evidence(question, hits, cited, answer, terms, similarity)
         return Draft(hits, cited, generation, found, generator.name)
 
     async def _with_replies(
@@ -180,6 +186,7 @@ class AnswerService:
             answer=generation.text,
             citations=[_citation(hit) for hit in draft.cited],
             confidence=score,
+            threshold=agent.confidence_threshold,
             handoff=Handoff(triggered=False),
             generator=draft.generator,
             tokens=tokens,
@@ -198,6 +205,7 @@ class AnswerService:
             answer=f"{NOT_FOUND} {agent.handoff_message}",
             citations=[],
             confidence=score,
+            threshold=agent.confidence_threshold,
             handoff=Handoff(
                 triggered=True, trigger="low_confidence", reason=f"Low confidence: {why}."
             ),

@@ -1,32 +1,91 @@
-"""Confidence that an answer is grounded, in [0, 1].
+"""Confidence that an answer is right, in [0, 1].
 
-Two signals, both cheap: how close the best passages are in meaning (cosine of MiniLM
-vectors) and how much of the question the passages the answer cites actually contain —
-weighted by each word's rarity in the agent's knowledge (IDF), so a question about
-"towing capacity" is not answered by a row that merely shares the model name. A logistic
-curve maps them to [0, 1]; ``bench/answering.py --fit`` fits its coefficients on a
-labelled set of answerable and unanswerable questions.
+A logistic model over cheap signals of the drafted answer, fitted across businesses on the
+development question bank (``python bench/answering.py --fit``; the bench reports it
+cross-validated by business, fitted on the others and measured on the one left out):
+
+- ``similarity``: how close the best passages are to the question in meaning (cosine);
+- ``rerank``: the re-ranker's probability that the top passage answers (knowledge/rerank.py);
+- ``coverage``: the share of the question's words, each weighted by its rarity in the agent's
+  knowledge (IDF), that the cited passages contain;
+- ``answer_coverage``: the same share in the reply itself, which is what the visitor reads;
+- ``missing``: the rarest question word absent from the cited passages, as a share of the
+  rarest question word's weight. "Same words, different fact" looks like this: a question
+  about e-bike *motor repairs* against a passage about e-bike sales covers most words but
+  misses the one that matters;
+- ``answer_similarity``: the cosine between the question and the reply itself — a passage
+  can be on topic while the sentences taken from it answer something else;
+- ``type_match``: +1 when the question asks for a kind of answer (a price, a time, a
+  duration, a number, a date) and the reply holds one, -1 when it does not, 0 otherwise.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import asdict, dataclass
 
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.text import stems
 from frontdesk.knowledge.vectors import TermStats
 
-# Fitted by `python bench/answering.py --fit` on bench/questions/demo.jsonl.
-WEIGHT_SIMILARITY = 6.53
-WEIGHT_COVERAGE = 2.77
-BIAS = -4.71
+# Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
+WEIGHTS = {
+    "similarity": 0.983,
+    "rerank": 0.719,
+    "coverage": 0.945,
+    "answer_coverage": 1.013,
+    "missing": -0.321,
+    "answer_similarity": 1.933,
+    "type_match": 0.621,
+}
+BIAS = -2.567
 
 
 @dataclass(frozen=True)
 class Evidence:
-    similarity: float
-    coverage: float
+    similarity: float = 0.0
+    rerank: float = 0.0
+    coverage: float = 0.0
+    answer_coverage: float = 0.0
+    missing: float = 0.0
+    answer_similarity: float = 0.0
+    type_match: float = 0.0
+
+
+_NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty)"
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend"
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+# (what the question asks for, what a reply holding it looks like); English only for now.
+_ANSWER_TYPES = tuple(
+    (re.compile(asks, re.I), re.compile(holds, re.I))
+    for asks, holds in (
+        (  # a price
+            r"\b(how much|costs?|expensive|cheap(er|est)?)\b|\b(prices?|fees?|charges?|rates?) "
+            r"(of|for|to|on)\b|\bwhat(s|'s| is| are)( the| your)? \w*\s?(price|fee|charge|rate)",
+            r"[$£€¥]\s?\d|\d\s?(dollars|usd|eur|gbp|pounds|euros)\b|\bfree\b|\bno charge\b"
+            r"|\bincluded\b",
+        ),
+        (  # a time of day
+            r"\bwhat time\b|\b(open|opens|close|closes)\b|\bhours\b",
+            r"\d{1,2}(:\d\d)?\s?[ap]\.?m\b|\b\d{1,2}:\d\d\b|\bnoon\b|\bmidnight\b|\bclosed\b",
+        ),
+        (  # a duration
+            r"\bhow (long|soon|far ahead)\b|\bnotice\b",
+            _NUMBER + r"[\s-]*(business |working )?(minute|hour|day|week|month|year)s?\b",
+        ),
+        (r"\bhow (many|old)\b|\bminimum age\b", r"\d|\b(one|two|three|four|five|six|dozen)\b"),
+        (r"\bwhen\b", rf"\d|\b({_WEEKDAYS}|{_MONTHS}|daily|every|before|after|within)\b"),
+    )
+)
+
+
+def type_match(question: str, answer: str) -> float:
+    """+1: the reply holds the kind of answer asked for; -1: it does not; 0: none asked."""
+    expected = [holds for asks, holds in _ANSWER_TYPES if asks.search(question)]
+    if not expected:
+        return 0.0
+    return 1.0 if any(holds.search(answer) for holds in expected) else -1.0
 
 
 def coverage(question: str, passage: str, terms: TermStats | None = None) -> float:
@@ -45,20 +104,43 @@ def share_present(wanted: set[str], passage: str, terms: TermStats | None = None
     return sum(terms.idf(s) for s in present) / total if total > 0 else 0.0
 
 
+def missing(wanted: set[str], passage: str, terms: TermStats | None) -> float:
+    """The weight of the rarest question stem the passage lacks, over the rarest overall."""
+    if not wanted:
+        return 0.0
+    absent = wanted - set(stems(passage))
+    weight = (lambda s: terms.idf(s)) if terms is not None else (lambda s: 1.0)
+    top = max(weight(s) for s in wanted)
+    if not absent or top <= 0:
+        return 0.0
+    return max(weight(s) for s in absent) / top
+
+
 def evidence(
     question: str,
     hits: list[Hit],
     cited: list[Hit],
+    answer: str = "",
     terms: TermStats | None = None,
+    answer_similarity: float = 0.0,
 ) -> Evidence:
     if not hits:
-        return Evidence(0.0, 0.0)
-    similarity = max(h.vector_score for h in hits[:3])
+        return Evidence()
+    wanted = set(stems(question))
     grounds = cited or hits[:1]
     text = " ".join(f"{h.title} {h.text}" for h in grounds)
-    return Evidence(similarity, coverage(question, text, terms))
+    titles = " ".join(h.title for h in grounds)
+    return Evidence(
+        similarity=max(h.vector_score for h in hits[:3]),
+        rerank=hits[0].rerank_score,
+        coverage=share_present(wanted, text, terms),
+        answer_coverage=share_present(wanted, f"{titles} {answer}", terms),
+        missing=missing(wanted, text, terms),
+        answer_similarity=answer_similarity,
+        type_match=type_match(question, answer),
+    )
 
 
 def confidence(ev: Evidence) -> float:
-    z = WEIGHT_SIMILARITY * ev.similarity + WEIGHT_COVERAGE * ev.coverage + BIAS
+    z = BIAS + sum(WEIGHTS[name] * value for name, value in asdict(ev).items())
     return round(1.0 / (1.0 + math.exp(-z)), 4)

@@ -17,3 +17,4 @@ class Hit:
     score: float = 0.0
     lexical_score: float = 0.0
     vector_score: float = 0.0
+    rerank_score: float = 0.0  # the re-ranking model's probability that it answers

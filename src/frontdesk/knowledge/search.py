@@ -4,6 +4,8 @@ Plain reciprocal-rank fusion throws the scores away: a passage that is first by 
 one that is first by a hair count the same. Here both retrievers propose candidates, each
 candidate gets *both* scores (its exact cosine from the vector matrix and its BM25 from the
 full-text index), scores are normalised per query, and a weighted sum ranks the union.
+The best of the union are then re-scored by the re-ranker (knowledge/rerank.py) on exact
+names, headings and phrases.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.knowledge import repository
 from frontdesk.knowledge.embedder import Embedder
 from frontdesk.knowledge.hits import Hit
+from frontdesk.knowledge.rerank import Reranker
 from frontdesk.knowledge.text import fts_query
 from frontdesk.knowledge.vectors import Snapshot, VectorCache
 
@@ -40,6 +43,7 @@ class HybridSearcher:
         self.vector_weight = vector_weight
         self.candidates = candidates
         self.vectors = VectorCache()
+        self.reranker = Reranker()
 
     async def search(
         self,
@@ -51,7 +55,9 @@ class HybridSearcher:
         mode: Mode = "hybrid",
         query_vector: np.ndarray | None = None,
         snapshot: Snapshot | None = None,
+        rerank: bool = True,
     ) -> list[Hit]:
+        """The ``k`` best chunks; ``rerank`` (hybrid mode) re-scores the best fused ones."""
         n = max(self.candidates, k)
         all_lexical: dict[int, float] = {}
         lexical: dict[int, float] = {}
@@ -76,7 +82,8 @@ class HybridSearcher:
         else:
             assert qv is not None and snapshot is not None
             ranked = self._fuse(snapshot, all_lexical, lexical, vector, qv)
-        top = ranked[:k]
+        rerank = rerank and mode == "hybrid"
+        top = ranked[: max(k, self.reranker.depth) if rerank else k]
         if not top:
             return []
         rows = await repository.chunks_by_id(session, [cid for cid, _ in top])
@@ -93,7 +100,10 @@ class HybridSearcher:
                     vector_score=vector.get(cid, 0.0),
                 )
             )
-        return hits
+        if rerank:
+            assert snapshot is not None
+            hits = self.reranker.rerank(query, hits, snapshot.terms)
+        return hits[:k]
 
     def _fuse(
         self,

@@ -44,6 +44,9 @@ class VectorMatrix:
         return {int(self.ids[r]): float(s) for r, s in zip(rows, scores, strict=True)}
 
 
+MIN_CHUNKS_FOR_IDF = 20
+
+
 @dataclass
 class TermStats:
     """Document frequencies of stems over one agent's chunks (title and text)."""
@@ -59,6 +62,10 @@ class TermStats:
         return cls(len(texts), df)
 
     def idf(self, stem: str) -> float:
+        """How rare the stem is; every stem weighs the same in a knowledge base too small to
+        tell rare words from common ones (in one Q&A pair, each of its words is "common")."""
+        if self.chunks < MIN_CHUNKS_FOR_IDF:
+            return 1.0
         return math.log((self.chunks + 1) / (self.df.get(stem, 0) + 0.5))
 
 
