@@ -60,6 +60,7 @@ def test_the_widget_socket_streams_answers_status_and_typing(
         assert typing["type"] == "typing" and typing["author"] == "ai" and typing["typing"] is True
         answer = _next(socket, "message")["message"]
         assert answer["author"] == "ai" and answer["citations"] and answer["seq"] == 2
+        assert all(set(c) == {"label", "url"} for c in answer["citations"])
         assert _next(socket, "typing")["typing"] is False
 
         member.post(

@@ -24,6 +24,7 @@ from frontdesk.conversations.schemas import (
     PendingForm,
     SummaryOut,
     TeamRef,
+    VisitorCitation,
     VisitorInfo,
     VisitorMessageOut,
 )
@@ -322,7 +323,7 @@ def visitor_message_out(m: Message) -> VisitorMessageOut:
         author=m.author,
         author_name=m.author_name,
         text=m.text,
-        citations=m.citations,
+        citations=[VisitorCitation.of(c) for c in m.citations or []],
         confidence=m.confidence,
         client_id=m.client_id,
         event=m.event if m.event in VISITOR_EVENTS else None,

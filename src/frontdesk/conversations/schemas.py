@@ -129,13 +129,27 @@ class MessageOut(BaseModel):
     created_at: datetime
 
 
+class VisitorCitation(BaseModel):
+    """A cited source as the visitor sees it: a label, linked when it has a web address.
+
+    The team's evidence (file name, chunk title, passage, score) stays with the team."""
+
+    label: str
+    url: str | None = None
+
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> VisitorCitation:
+        cite = Citation.model_validate(stored)
+        return cls(label=cite.label, url=cite.url)
+
+
 class VisitorMessageOut(BaseModel):
     id: str
     seq: int
     author: Literal["visitor", "ai", "member"]
     author_name: str | None
     text: str
-    citations: list[Citation]
+    citations: list[VisitorCitation]
     confidence: float | None
     client_id: str | None
     event: Literal["form", "form_submitted"] | None = None

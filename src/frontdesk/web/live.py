@@ -17,7 +17,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from frontdesk.accounts.caller import Caller
 from frontdesk.conversations import repository
 from frontdesk.conversations.repository import VISITOR_EVENTS
-from frontdesk.conversations.schemas import VisitorMessageOut
+from frontdesk.conversations.schemas import VisitorCitation, VisitorMessageOut
 from frontdesk.errors import FrontdeskError, NotFound, Unauthorized
 from frontdesk.events import store
 from frontdesk.events.broker import Subscription
@@ -156,6 +156,9 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
                 last = message["seq"]
                 if not message["private"] and message["author"] != "system":
                     visible = {k: message[k] for k in VisitorMessageOut.model_fields}
+                    visible["citations"] = [
+                        VisitorCitation.of(c).model_dump() for c in message["citations"] or []
+                    ]
                     if visible["event"] not in VISITOR_EVENTS:
                         visible["event"] = visible["payload"] = None
                     await websocket.send_json({"type": "message", "message": visible})
