@@ -131,7 +131,11 @@ async def answer(runtime, agent, business: str) -> list[dict]:  # type: ignore[n
     for item in questions(business):
         started = time.perf_counter()
         draft = await runtime.answers.draft(agent, item["question"])
-        reply = await runtime.answers.ask(agent, item["question"])
+        # Older revisions (--compare) have no decide(): they answer a second time.
+        decide = getattr(runtime.answers, "decide", None)
+        reply = (
+            decide(agent, draft) if decide else await runtime.answers.ask(agent, item["question"])
+        )
         text = draft.generation.text if draft.generation else ""
         rows.append(
             {
@@ -384,7 +388,7 @@ def main() -> None:
     risk_coverage(rows, scores)
     ms = np.array([r["ms"] for r in rows])
     print(
-        f"\nlatency per question (draft + ask): p50 {np.percentile(ms, 50):.0f} ms, "
+        f"\nlatency per question (draft and decide): p50 {np.percentile(ms, 50):.0f} ms, "
         f"p95 {np.percentile(ms, 95):.0f} ms"
     )
     if args.fit and pairs is not None:

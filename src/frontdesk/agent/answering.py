@@ -176,7 +176,10 @@ class AnswerService:
         thread: Thread | None = None,
     ) -> AnswerOut:
         """``query_vector``: the question already embedded by the retrieval model, if at hand."""
-        draft = await self.draft(agent, question, query_vector, thread)
+        return self.decide(agent, await self.draft(agent, question, query_vector, thread))
+
+    def decide(self, agent: Agent, draft: Draft) -> AnswerOut:
+        """Send the draft, or refuse when its confidence is below the agent's threshold."""
         score = confidence(draft.evidence)
         generation = draft.generation
         tokens = generation.tokens if generation is not None else 0

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.text import stems
-from frontdesk.knowledge.vectors import TermStats
+from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 # Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
 WEIGHTS = {
@@ -95,13 +95,7 @@ def coverage(question: str, passage: str, terms: TermStats | None = None) -> flo
 
 def share_present(wanted: set[str], passage: str, terms: TermStats | None = None) -> float:
     """Like ``coverage`` with the question's stems computed once by the caller."""
-    if not wanted:
-        return 0.0
-    present = wanted & set(stems(passage))
-    if terms is None:
-        return len(present) / len(wanted)
-    total = sum(terms.idf(s) for s in wanted)
-    return sum(terms.idf(s) for s in present) / total if total > 0 else 0.0
+    return weighted_share(wanted, set(stems(passage)), terms)
 
 
 def missing(wanted: set[str], passage: str, terms: TermStats | None) -> float:

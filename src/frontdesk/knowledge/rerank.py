@@ -28,7 +28,7 @@ import numpy as np
 
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.text import STOP_WORDS, WORD, stems, words
-from frontdesk.knowledge.vectors import TermStats
+from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 FEATURES = ("fused", "vector", "coverage", "title", "names", "phrase")
 # Fitted by `python bench/answering.py --fit` (pairs of question and candidate, labelled by
@@ -56,15 +56,6 @@ def _pairs(stemmed: Sequence[str]) -> set[tuple[str, str]]:
     return set(pairwise(stemmed))
 
 
-def _share(wanted: set[str], present: set[str], terms: TermStats | None) -> float:
-    if not wanted:
-        return 0.0
-    if terms is None:
-        return len(wanted & present) / len(wanted)
-    total = sum(terms.idf(s) for s in wanted)
-    return sum(terms.idf(s) for s in wanted & present) / total if total > 0 else 0.0
-
-
 @lru_cache(maxsize=8192)
 def _read(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
     """A candidate's stems and lower-cased words; popular passages come back often."""
@@ -90,8 +81,8 @@ class Reranker:
                 [
                     hit.score,
                     hit.vector_score,
-                    _share(wanted, present, terms),
-                    _share(wanted, set(_read(hit.title)[0]), terms),
+                    weighted_share(wanted, present, terms),
+                    weighted_share(wanted, set(_read(hit.title)[0]), terms),
                     len(names & raw_words) / len(names) if names else 0.0,
                     len(pairs & _pairs(text_stems)) / len(pairs) if pairs else 0.0,
                 ]

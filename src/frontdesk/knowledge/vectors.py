@@ -69,6 +69,16 @@ class TermStats:
         return math.log((self.chunks + 1) / (self.df.get(stem, 0) + 0.5))
 
 
+def weighted_share(wanted: set[str], present: set[str], terms: TermStats | None) -> float:
+    """The share of ``wanted`` stems found in ``present``, IDF-weighted when ``terms`` is known."""
+    if not wanted:
+        return 0.0
+    if terms is None:
+        return len(wanted & present) / len(wanted)
+    total = sum(terms.idf(s) for s in wanted)
+    return sum(terms.idf(s) for s in wanted & present) / total if total > 0 else 0.0
+
+
 @dataclass
 class Snapshot:
     vectors: VectorMatrix
