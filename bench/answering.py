@@ -77,7 +77,7 @@ def found(item: dict, passages: list[str]) -> bool:
 
 
 async def _agent(runtime, workspace_id: str, business: str, work: Path):  # type: ignore[no-untyped-def]
-    from frontdesk.agent import service
+    from frontdesk.agents import service
     from frontdesk.demo.seed import seed_demo
 
     if business == DEMO:

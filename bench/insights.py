@@ -56,10 +56,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.accounts.apikeys import create_api_key
 from frontdesk.accounts.caller import Caller
 from frontdesk.accounts.service import create_member
-from frontdesk.agent.models import Agent
-from frontdesk.agent.replies import REPHRASE, RULES
-from frontdesk.agent.schemas import AnswerOut, Citation, Handoff
-from frontdesk.agent.service import create_agent, get_agent
+from frontdesk.agents.models import Agent
+from frontdesk.agents.service import create_agent, get_agent
+from frontdesk.answering.replies import REPHRASE, RULES
+from frontdesk.answering.schemas import AnswerOut, Citation, Handoff
 from frontdesk.app import create_app
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.feedback import do_rate_conversation, do_rate_message
@@ -71,14 +71,14 @@ from frontdesk.conversations.messages import (
 )
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.db.base import set_clock
-from frontdesk.inbox.tagging import add_member_tag
-from frontdesk.inbox.tags import ensure_tags
 from frontdesk.insights import gaps, queries, service
 from frontdesk.insights.gaps import normalised
 from frontdesk.insights.period import parse_period
 from frontdesk.insights.schemas import InsightsOut
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
+from frontdesk.tags.catalog import ensure_tags
+from frontdesk.tags.tagging import add_member_tag
 from frontdesk.teams.schemas import TeamIn
 from frontdesk.teams.service import create_team
 from frontdesk.usage.meter import COUNTERS as USAGE_COUNTERS

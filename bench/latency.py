@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from beirdata import read_corpus, read_queries
-from frontdesk.agent import service
+from frontdesk.agents import service
+from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.errors import NotFound
-from frontdesk.knowledge.embedder import OnnxMiniLM
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 
@@ -111,7 +111,7 @@ def raw_session(batch_size: int):
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
-    from frontdesk.knowledge.embedder import minilm_paths
+    from frontdesk.embedder.model import minilm_paths
 
     model, tok_path = minilm_paths()
     tokenizer = Tokenizer.from_file(str(tok_path))

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from beirdata import ndcg_at, read_corpus, read_qrels, read_queries, recall_at
-from frontdesk.agent import service
+from frontdesk.agents import service
 from frontdesk.errors import NotFound
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from frontdesk.knowledge.embedder import OnnxMiniLM, normalise
+from frontdesk.embedder.model import OnnxMiniLM, normalise
 from frontdesk.rules import (
     ExplicitRequestDetector,
     FrustrationDetector,

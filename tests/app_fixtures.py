@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.accounts.apikeys import create_api_key
 from frontdesk.accounts.models import Member, Workspace
 from frontdesk.accounts.service import create_member, create_workspace, get_or_create_workspace
-from frontdesk.agent import service as agents
-from frontdesk.agent.models import Agent
+from frontdesk.agents import service as agents
+from frontdesk.agents.models import Agent
 from frontdesk.app import create_app
 from frontdesk.cli.serve import server_options
 from frontdesk.db.engine import Database
-from frontdesk.knowledge.embedder import OnnxMiniLM
+from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from support import ServerThread

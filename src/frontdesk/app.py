@@ -28,8 +28,8 @@ from frontdesk.web import (
     team,
     teams,
     usage,
+    visitor_api,
     webhooks,
-    widget,
 )
 from frontdesk.web.bodylimit import BodyLimit, BodyLimits
 from frontdesk.web.clientip import ClientAddress
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         tags,
         usage,
         insights,
-        widget,
+        visitor_api,
         live,
         docs,
         pages,

@@ -11,19 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.accounts.models import Workspace
 from frontdesk.accounts.service import get_or_create_workspace
 from frontdesk.actions.runner import ActionRunner
-from frontdesk.agent.answering import AnswerService
-from frontdesk.agent.generators.base import Generator
-from frontdesk.agent.generators.extractive import ExtractiveGenerator
-from frontdesk.agent.models import Agent
-from frontdesk.agent.replies import Replies
+from frontdesk.agents.models import Agent
 from frontdesk.alerts.dispatcher import AlertDispatcher
+from frontdesk.answering.generators.base import Generator
+from frontdesk.answering.generators.extractive import ExtractiveGenerator
+from frontdesk.answering.pipeline import AnswerService
+from frontdesk.answering.replies import Replies
 from frontdesk.conversations.responder import Responder
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import upgrade
+from frontdesk.embedder.model import Embedder, OnnxMiniLM, OpenAIEmbedder
 from frontdesk.errors import InvalidInput
 from frontdesk.events.broker import Broker, InProcessBroker
 from frontdesk.events.store import changes
-from frontdesk.knowledge.embedder import Embedder, OnnxMiniLM, OpenAIEmbedder
 from frontdesk.knowledge.search import HybridSearcher
 from frontdesk.knowledge.service import KnowledgeService
 from frontdesk.knowledge.worker import IngestionWorker

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from frontdesk.actions.models import ActionRun
-from frontdesk.agent import service as agents
+from frontdesk.agents import service as agents
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.models import Message
 from frontdesk.runtime import Runtime

@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import func, select, text
 
 from frontdesk.accounts.service import create_member
-from frontdesk.agent import service as agents
+from frontdesk.agents import service as agents
 from frontdesk.alerts import fanout, outbox
 from frontdesk.alerts.events import public_type
 from frontdesk.alerts.models import Delivery

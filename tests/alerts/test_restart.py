@@ -13,7 +13,7 @@ from chat_fixtures import Visitor
 from frontdesk.app import create_app
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.models import Conversation
-from frontdesk.knowledge.embedder import OnnxMiniLM
+from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from receiver import Receiver

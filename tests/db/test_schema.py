@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import alembic_config
-from frontdesk.db.models import Base
+from frontdesk.schema import Base
 
 
 async def test_migrations_match_the_models(tmp_path: Path) -> None:

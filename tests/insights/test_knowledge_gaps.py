@@ -10,10 +10,10 @@ import numpy as np
 
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import upgrade
+from frontdesk.embedder.model import Embedder, EmbeddingError, OnnxMiniLM
 from frontdesk.insights.gaps import average_linkage, group_questions, normalised
 from frontdesk.insights.queries import Asked, Totals
 from frontdesk.insights.service import Facts, _knowledge_gaps
-from frontdesk.knowledge.embedder import Embedder, EmbeddingError, OnnxMiniLM
 
 PARAPHRASES = [
     [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.errors import InvalidInput
-from frontdesk.knowledge.embedder import OnnxMiniLM
 from frontdesk.rules import (
     ExplicitRequestDetector,
     FrustrationDetector,

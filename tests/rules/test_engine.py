@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from frontdesk.knowledge.embedder import OnnxMiniLM
+from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.rules.config import RulesConfig
 from frontdesk.rules.engine import RulesEngine
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from app_fixtures import Started
-from frontdesk.agent.schemas import AnswerOut, Handoff
+from frontdesk.answering.schemas import AnswerOut, Handoff
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.messages import post_ai_answer, post_visitor_message, request_person
 from frontdesk.conversations.repository import get_conversation

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from frontdesk.accounts.service import create_workspace
-from frontdesk.agent.service import create_agent
+from frontdesk.agents.service import create_agent
 from frontdesk.cli import cli
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.messages import post_visitor_message

@@ -17,7 +17,7 @@ from websockets.sync.client import connect
 from app_fixtures import Accounts
 from frontdesk.app import create_app
 from frontdesk.cli.serve import server_options
-from frontdesk.knowledge.embedder import OnnxMiniLM
+from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from support import ServerThread

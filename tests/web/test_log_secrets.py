@@ -18,7 +18,7 @@ from websockets.sync.client import ClientConnection, connect
 from app_fixtures import Accounts
 from frontdesk.app import create_app
 from frontdesk.cli.serve import server_options
-from frontdesk.knowledge.embedder import OnnxMiniLM
+from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.logs import configure_logging, redact
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings

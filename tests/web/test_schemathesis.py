@@ -24,7 +24,7 @@ from schemathesis.config import SchemathesisConfig
 from app_fixtures import Accounts
 from chat_fixtures import FAQ, Visitor
 from frontdesk.app import create_app
-from frontdesk.knowledge.embedder import OnnxMiniLM
+from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from httpserver import LocalSite

@@ -12,7 +12,8 @@ from frontdesk.accounts.caller import Caller
 from frontdesk.accounts.credentials import digest, new_token
 from frontdesk.accounts.models import ApiKey
 from frontdesk.db.base import utcnow
-from frontdesk.errors import InvalidInput, NotFound
+from frontdesk.db.tenancy import get_in_workspace
+from frontdesk.errors import InvalidInput
 
 PREFIX = "fd"
 # Recording every use would turn each API read into a write; once a minute is enough.
@@ -45,9 +46,7 @@ async def list_api_keys(session: AsyncSession, workspace_id: str) -> list[ApiKey
 
 async def revoke_api_key(session: AsyncSession, caller: Caller, key_id: str) -> None:
     caller.require("admin")
-    api_key = await session.get(ApiKey, key_id)
-    if api_key is None or api_key.workspace_id != caller.workspace_id:
-        raise NotFound(f"There is no API key '{key_id}'.")
+    api_key = await get_in_workspace(session, ApiKey, caller.workspace_id, key_id, "API key")
     await session.delete(api_key)
 
 

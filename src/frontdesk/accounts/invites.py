@@ -13,6 +13,7 @@ from frontdesk.accounts.credentials import check_email, digest, new_token
 from frontdesk.accounts.models import Invite, Member, Workspace
 from frontdesk.accounts.service import check_role, create_member
 from frontdesk.db.base import utcnow
+from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.errors import Conflict, Forbidden, NotFound
 
 
@@ -60,9 +61,7 @@ async def list_invites(session: AsyncSession, workspace_id: str) -> list[Invite]
 
 async def revoke_invite(session: AsyncSession, caller: Caller, invite_id: str) -> None:
     caller.require("admin")
-    invite = await session.get(Invite, invite_id)
-    if invite is None or invite.workspace_id != caller.workspace_id:
-        raise NotFound(f"There is no invite '{invite_id}'.")
+    invite = await get_in_workspace(session, Invite, caller.workspace_id, invite_id, "invite")
     await session.delete(invite)
 
 

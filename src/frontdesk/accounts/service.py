@@ -19,6 +19,7 @@ from frontdesk.accounts.credentials import (
 )
 from frontdesk.accounts.models import ROLES, AuthSession, Member, Role, Workspace
 from frontdesk.db.base import utcnow
+from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
 DEFAULT_SLUG = "default"
@@ -93,10 +94,7 @@ async def list_members(session: AsyncSession, workspace_id: str) -> list[Member]
 
 
 async def get_member(session: AsyncSession, workspace_id: str, member_id: str) -> Member:
-    member = await session.get(Member, member_id)
-    if member is None or member.workspace_id != workspace_id:
-        raise NotFound(f"There is no member '{member_id}'.")
-    return member
+    return await get_in_workspace(session, Member, workspace_id, member_id, "member")
 
 
 async def _owners(session: AsyncSession, workspace_id: str) -> int:

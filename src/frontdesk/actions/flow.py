@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.actions.config import Action, FormAction, HttpAction
 from frontdesk.actions.forms import clean_submission, shown
 from frontdesk.actions.models import ActionRun
-from frontdesk.agent.models import Agent
+from frontdesk.agents.models import Agent
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.thread import (

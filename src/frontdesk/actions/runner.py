@@ -21,14 +21,14 @@ from frontdesk.actions.flow import agent_actions
 from frontdesk.actions.http import Outcome, run_http_action
 from frontdesk.actions.models import ActionRun
 from frontdesk.actions.templates import secret_names
-from frontdesk.agent.models import Agent
+from frontdesk.agents.models import Agent
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.thread import announce_changes, system_note
 from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
 from frontdesk.events.broker import Broker
 from frontdesk.events.store import changes
-from frontdesk.inbox.queries import tag_names
+from frontdesk.tags.queries import tag_names
 from frontdesk.vault.cipher import Cipher
 from frontdesk.vault.redact import scrub
 from frontdesk.vault.service import resolve

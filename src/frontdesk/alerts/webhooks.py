@@ -14,6 +14,7 @@ from frontdesk.alerts.events import TEST_EVENT, body
 from frontdesk.alerts.models import Delivery, Webhook
 from frontdesk.alerts.signing import new_secret
 from frontdesk.db.base import new_id, utcnow
+from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.net.egress import split_destination
 from frontdesk.vault.cipher import Cipher
@@ -80,10 +81,7 @@ async def list_webhooks(session: AsyncSession, workspace_id: str) -> list[Webhoo
 
 
 async def get_webhook(session: AsyncSession, workspace_id: str, webhook_id: str) -> Webhook:
-    webhook = await session.get(Webhook, webhook_id)
-    if webhook is None or webhook.workspace_id != workspace_id:
-        raise NotFound(f"There is no webhook '{webhook_id}'.")
-    return webhook
+    return await get_in_workspace(session, Webhook, workspace_id, webhook_id, "webhook")
 
 
 async def update_webhook(

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from frontdesk.agent import configfile, service
+from frontdesk.agents import configfile, service
 from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
 from frontdesk.runtime import Runtime
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from frontdesk.agent import service
-from frontdesk.agent.schemas import AnswerOut
+from frontdesk.agents import service
+from frontdesk.answering.schemas import AnswerOut
 from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
 from frontdesk.runtime import Runtime
 

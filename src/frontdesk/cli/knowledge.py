@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from frontdesk.agent import service
+from frontdesk.agents import service
 from frontdesk.cli.common import (
     console,
     data_dir_option,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.accounts.caller import Caller
 from frontdesk.accounts.credentials import digest, new_token
 from frontdesk.accounts.service import get_member
-from frontdesk.agent.models import Agent
+from frontdesk.agents.models import Agent
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.summary import summarize
 from frontdesk.conversations.thread import announce_changes, announce_created, system_note

@@ -8,18 +8,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.caller import Caller
 from frontdesk.actions.flow import find_form, offer_form, release_handoff
-from frontdesk.agent.models import Agent
-from frontdesk.agent.replies import RULES
-from frontdesk.agent.schemas import AnswerOut
+from frontdesk.agents.models import Agent
+from frontdesk.answering.replies import RULES
+from frontdesk.answering.schemas import AnswerOut
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.repository import message_by_client_id
 from frontdesk.conversations.thread import add_message, system_note
 from frontdesk.db.base import utcnow
 from frontdesk.errors import Conflict, InvalidInput
-from frontdesk.inbox.tagging import add_rule_tags
 from frontdesk.rules.config import RulesConfig
 from frontdesk.rules.hours import BusinessHours
+from frontdesk.tags.tagging import add_rule_tags
 from frontdesk.teams import routing
 
 BUTTON_REASON = "visitor asked for a person"

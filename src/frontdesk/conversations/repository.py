@@ -11,8 +11,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from frontdesk.accounts.models import Member
 from frontdesk.actions.models import ActionRun
-from frontdesk.agent.answering import Thread
-from frontdesk.agent.models import Agent
+from frontdesk.agents.models import Agent
+from frontdesk.answering.pipeline import Thread
 from frontdesk.conversations.models import OPEN_STATUSES, Conversation, Message, ReadMark
 from frontdesk.conversations.schemas import (
     ConversationOut,
@@ -29,8 +29,8 @@ from frontdesk.conversations.schemas import (
     VisitorMessageOut,
 )
 from frontdesk.db.base import utcnow
-from frontdesk.errors import NotFound
-from frontdesk.inbox.queries import tagged, tags_of
+from frontdesk.db.tenancy import get_in_workspace
+from frontdesk.tags.queries import tagged, tags_of
 from frontdesk.teams.models import Team
 
 # The latest messages the AI reads when answering in a conversation.
@@ -57,10 +57,9 @@ class Filters:
 async def get_conversation(
     session: AsyncSession, workspace_id: str, conversation_id: str
 ) -> Conversation:
-    conversation = await session.get(Conversation, conversation_id)
-    if conversation is None or conversation.workspace_id != workspace_id:
-        raise NotFound(f"There is no conversation '{conversation_id}'.")
-    return conversation
+    return await get_in_workspace(
+        session, Conversation, workspace_id, conversation_id, "conversation"
+    )
 
 
 async def list_conversations(

@@ -7,10 +7,10 @@ import logging
 
 from sqlalchemy import select
 
-from frontdesk.agent.answering import Thread
-from frontdesk.agent.models import Agent
-from frontdesk.agent.replies import Replies
-from frontdesk.agent.schemas import AnswerOut, Handoff
+from frontdesk.agents.models import Agent
+from frontdesk.answering.pipeline import Thread
+from frontdesk.answering.replies import Replies
+from frontdesk.answering.schemas import AnswerOut, Handoff
 from frontdesk.conversations.messages import post_ai_answer
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.repository import count_visitor_messages, thread_before

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from frontdesk.agent.schemas import Citation
+from frontdesk.answering.schemas import Citation
 from frontdesk.inputs import Input
 
 StatusName = Literal["bot", "waiting", "human", "closed"]

@@ -45,7 +45,7 @@ async def add_message(
     )
     session.add(message)
     await session.flush()
-    await meter.message_added(session, message)
+    await _count(session, message)
     [view] = await describe(session, [conversation])
     await record(
         session,
@@ -55,6 +55,17 @@ async def add_message(
         {"message": message_out(message).model_dump(mode="json"), "conversation": _json(view)},
     )
     return message
+
+
+async def _count(session: AsyncSession, message: Message) -> None:
+    """Meter what the visitor wrote and what the answering pipeline replied (usage/meter.py)."""
+    if message.author == "visitor" and message.event is None:
+        await meter.count(session, message.workspace_id, message.created_at, visitor_messages=1)
+    elif message.author == "ai" and message.payload and "answered" in message.payload:
+        tokens = int(message.payload.get("tokens") or 0)
+        await meter.count(
+            session, message.workspace_id, message.created_at, ai_answers=1, tokens=tokens
+        )
 
 
 async def announce_message_updated(
@@ -98,7 +109,7 @@ async def system_note(
 
 async def announce_created(session: AsyncSession, conversation: Conversation) -> None:
     await session.flush()
-    await meter.conversation_started(session, conversation)
+    await meter.count(session, conversation.workspace_id, conversation.created_at, conversations=1)
     [view] = await describe(session, [conversation])
     await record(
         session,

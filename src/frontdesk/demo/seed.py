@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from frontdesk.accounts.models import Member, Workspace
 from frontdesk.accounts.service import create_member
-from frontdesk.agent import service
-from frontdesk.agent.configfile import import_agent, parse_agent_file
-from frontdesk.agent.models import Agent
-from frontdesk.agent.settings import AgentIn
+from frontdesk.agents import service
+from frontdesk.agents.configfile import import_agent, parse_agent_file
+from frontdesk.agents.models import Agent
+from frontdesk.agents.settings import AgentIn
 from frontdesk.errors import NotFound
 from frontdesk.knowledge.service import IngestResult
 from frontdesk.runtime import Runtime

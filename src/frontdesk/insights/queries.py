@@ -17,10 +17,10 @@ from sqlalchemy import ColumnElement, Subquery, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from frontdesk.agent.models import Agent
+from frontdesk.agents.models import Agent
 from frontdesk.conversations.models import Conversation, Message
-from frontdesk.inbox.models import ConversationTag, Tag
 from frontdesk.knowledge.models import Source
+from frontdesk.tags.models import ConversationTag, Tag
 from frontdesk.teams.models import Team
 
 # Notes of a person taking the conversation from the AI without a handoff.

@@ -14,9 +14,10 @@ from datetime import date, datetime
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.agent.models import Agent
-from frontdesk.agent.service import get_agent
+from frontdesk.agents.models import Agent
+from frontdesk.agents.service import get_agent
 from frontdesk.db.engine import Database
+from frontdesk.embedder.model import Embedder, EmbeddingError, vector_to_bytes
 from frontdesk.insights import queries
 from frontdesk.insights.gaps import MAX_EXAMPLES, Gap, group_questions, normalised
 from frontdesk.insights.period import Period
@@ -38,7 +39,6 @@ from frontdesk.insights.schemas import (
 )
 from frontdesk.knowledge import repository
 from frontdesk.knowledge.chunking import content_hash
-from frontdesk.knowledge.embedder import Embedder, EmbeddingError, vector_to_bytes
 from frontdesk.knowledge.models import Source
 from frontdesk.knowledge.service import KnowledgeService
 

@@ -17,8 +17,8 @@ from typing import Literal
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.embedder.model import Embedder
 from frontdesk.knowledge import repository
-from frontdesk.knowledge.embedder import Embedder
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.rerank import Reranker
 from frontdesk.knowledge.text import fts_query

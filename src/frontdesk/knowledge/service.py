@@ -12,13 +12,13 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.agent.models import Agent
 from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
+from frontdesk.embedder.model import Embedder, vector_to_bytes
 from frontdesk.errors import (
     FrontdeskError,
     InvalidInput,
@@ -30,7 +30,6 @@ from frontdesk.errors import (
 from frontdesk.knowledge import repository
 from frontdesk.knowledge.chunking import chunk_document, content_hash
 from frontdesk.knowledge.documents import ChunkDraft, Document
-from frontdesk.knowledge.embedder import Embedder, vector_to_bytes
 from frontdesk.knowledge.limits import Limits, check_text
 from frontdesk.knowledge.loaders import SUPPORTED_EXTENSIONS, is_supported, load_file
 from frontdesk.knowledge.loaders.qa import qa_documents
@@ -43,6 +42,16 @@ log = logging.getLogger(__name__)
 
 UrlMode = Literal["page", "sitemap", "crawl"]
 Progress = Callable[[str, int, int], None]
+
+
+class Owner(Protocol):
+    """What knowledge needs of the agent a source belongs to: its id and its workspace's."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def workspace_id(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,7 @@ class KnowledgeService:
             )
 
     async def add_upload(
-        self, session: AsyncSession, agent: Agent, filename: str, data: bytes
+        self, session: AsyncSession, agent: Owner, filename: str, data: bytes
     ) -> Source:
         """Store an uploaded file; uploading a file of the same name again replaces it."""
         name = _safe_filename(filename)
@@ -124,7 +133,7 @@ class KnowledgeService:
         source.error = None
         return source
 
-    async def add_path(self, session: AsyncSession, agent: Agent, path: Path) -> Source:
+    async def add_path(self, session: AsyncSession, agent: Owner, path: Path) -> Source:
         """Register a local file by its path; re-sync re-reads the file where it lies."""
         path = path.resolve()
         self.check_upload(path.name, path.stat().st_size)
@@ -160,7 +169,7 @@ class KnowledgeService:
     async def add_url(
         self,
         session: AsyncSession,
-        agent: Agent,
+        agent: Owner,
         url: str,
         mode: UrlMode = "page",
         max_pages: int | None = None,
@@ -186,7 +195,7 @@ class KnowledgeService:
     async def add_qa(
         self,
         session: AsyncSession,
-        agent: Agent,
+        agent: Owner,
         title: str,
         pairs: list[tuple[str, str]],
         key: str | None = None,

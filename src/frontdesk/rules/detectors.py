@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from frontdesk.embedder.model import Embedder
 from frontdesk.errors import FrontdeskError
-from frontdesk.knowledge.embedder import Embedder
 from frontdesk.rules.features import (
     FRUSTRATION_FEATURES,
     REQUEST_FEATURES,

@@ -10,7 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
-from frontdesk.knowledge.embedder import Embedder, OnnxMiniLM
+from frontdesk.embedder.model import Embedder, OnnxMiniLM
 from frontdesk.rules.config import KeywordRule, RulesConfig, TopicRule
 from frontdesk.rules.detectors import ExplicitRequestDetector, FrustrationDetector
 from frontdesk.rules.feedback import UnhelpfulFeedback

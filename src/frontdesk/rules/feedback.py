@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from frontdesk.knowledge.embedder import Embedder
+from frontdesk.embedder.model import Embedder
 from frontdesk.rules.topics import Topic, TopicMatcher
 
 EXAMPLES = (

@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from frontdesk.embedder.model import Embedder, normalise
 from frontdesk.errors import InvalidInput
-from frontdesk.knowledge.embedder import Embedder, normalise
 
 # Chosen on CLINC150's train split (topics from 10 examples per intent, 20 other training
 # messages per intent as in-scope and `oos_train` as out-of-scope; balanced accuracy).

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from frontdesk.knowledge.embedder import Embedder, OnnxMiniLM
+from frontdesk.embedder.model import Embedder, OnnxMiniLM
 from frontdesk.rules.detectors import DETECTORS, MessageClassifier, data_path
 from frontdesk.rules.linear import LinearModel, fit_logistic
 from frontdesk.rules.ngrams import fit_vocabulary, ngram_features, ngrams

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.accounts.models import Member
 from frontdesk.conversations.models import PRIORITIES, Conversation
 from frontdesk.conversations.thread import announce_changes, system_note
-from frontdesk.inbox.queries import tags_of
+from frontdesk.tags.queries import tags_of
 from frontdesk.teams.models import Team
 from frontdesk.teams.service import (
     get_team,

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.accounts.models import Member
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.thread import announce_many
-from frontdesk.errors import Conflict, InvalidInput, NotFound
-from frontdesk.inbox.tags import check_name as check_tag
+from frontdesk.db.tenancy import get_in_workspace
+from frontdesk.errors import Conflict, InvalidInput
+from frontdesk.tags.catalog import check_name as check_tag
 from frontdesk.teams.models import Team, TeamMember
 from frontdesk.teams.schemas import TeamIn, TeamMemberOut, TeamOut
 
@@ -34,10 +35,7 @@ async def list_teams(session: AsyncSession, workspace_id: str) -> list[Team]:
 
 
 async def get_team(session: AsyncSession, workspace_id: str, team_id: str) -> Team:
-    team = await session.get(Team, team_id)
-    if team is None or team.workspace_id != workspace_id:
-        raise NotFound(f"There is no team '{team_id}'.")
-    return team
+    return await get_in_workspace(session, Team, workspace_id, team_id, "team")
 
 
 async def team_named(session: AsyncSession, workspace_id: str, name: str) -> Team | None:

@@ -13,7 +13,6 @@ What counts:
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,9 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.db.base import as_utc, utcnow
 from frontdesk.usage.models import UsageMonth
-
-if TYPE_CHECKING:
-    from frontdesk.conversations.models import Conversation, Message
 
 COUNTERS = ("conversations", "visitor_messages", "ai_answers", "tokens")
 
@@ -65,15 +61,3 @@ async def count(
     )
     if not getattr(changed, "rowcount", 0):
         await session.execute(insert(UsageMonth).values(row))
-
-
-async def conversation_started(session: AsyncSession, conversation: Conversation) -> None:
-    await count(session, conversation.workspace_id, conversation.created_at, conversations=1)
-
-
-async def message_added(session: AsyncSession, message: Message) -> None:
-    if message.author == "visitor" and message.event is None:
-        await count(session, message.workspace_id, message.created_at, visitor_messages=1)
-    elif message.author == "ai" and message.payload and "answered" in message.payload:
-        tokens = int(message.payload.get("tokens") or 0)
-        await count(session, message.workspace_id, message.created_at, ai_answers=1, tokens=tokens)

@@ -8,12 +8,12 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from frontdesk.agent import configfile, safeyaml, service
-from frontdesk.agent.schemas import AnswerOut
-from frontdesk.agent.settings import AgentIn, AgentOut, AgentPatch
+from frontdesk.agents import configfile, safeyaml, service
+from frontdesk.agents.settings import AgentIn, AgentOut, AgentPatch
+from frontdesk.answering.schemas import AnswerOut, AskIn
 from frontdesk.errors import InvalidInput
+from frontdesk.knowledge.schemas import SearchHitOut
 from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, SessionDep, WorkspaceDep
-from frontdesk.web.schemas import AskIn, SearchHitOut
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 

@@ -7,6 +7,15 @@ from fastapi import APIRouter, Request, Response
 from frontdesk.accounts import invites
 from frontdesk.accounts.caller import Caller
 from frontdesk.accounts.models import Member
+from frontdesk.accounts.schemas import (
+    AcceptInviteIn,
+    InvitePreview,
+    LoginIn,
+    MemberOut,
+    PasswordChangeIn,
+    SessionOut,
+    WorkspaceOut,
+)
 from frontdesk.accounts.service import (
     WrongPassword,
     authenticate,
@@ -20,15 +29,6 @@ from frontdesk.accounts.service import (
 from frontdesk.errors import NotFound, Unauthorized
 from frontdesk.events.types import Event
 from frontdesk.runtime import Runtime
-from frontdesk.web.accountviews import (
-    AcceptInviteIn,
-    InvitePreview,
-    LoginIn,
-    MemberOut,
-    PasswordChangeIn,
-    SessionOut,
-    WorkspaceOut,
-)
 from frontdesk.web.clientip import client_ip
 from frontdesk.web.deps import SESSION_COOKIE, CallerDep, RuntimeDep
 from frontdesk.web.openapi import problems

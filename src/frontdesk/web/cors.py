@@ -7,9 +7,16 @@ allowed origins by the route, which answers 403 origin_not_allowed (readable by 
 from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ALLOWED_HEADERS = "Content-Type, X-Visitor-Token"
+
+
+def own_origin(connection: HTTPConnection) -> str:
+    """This server's origin as a browser names it, for a request or a socket."""
+    scheme = {"ws": "http", "wss": "https"}.get(connection.url.scheme, connection.url.scheme)
+    return f"{scheme}://{connection.headers.get('host', '')}"
 
 
 class WidgetCors:

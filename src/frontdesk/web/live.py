@@ -23,9 +23,9 @@ from frontdesk.events import store
 from frontdesk.events.broker import Subscription
 from frontdesk.events.types import Event
 from frontdesk.runtime import Runtime
+from frontdesk.visitors.service import check_origin, conversation_for_token
+from frontdesk.web.cors import own_origin
 from frontdesk.web.deps import authenticate
-from frontdesk.web.widget import own_origin
-from frontdesk.widget.service import check_origin, conversation_for_token
 
 router = APIRouter()
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from frontdesk.agent.models import Agent
+from frontdesk.agents.models import Agent
 from frontdesk.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
-from frontdesk.agent.service import get_agent
+from frontdesk.agents.service import get_agent
 from frontdesk.errors import InvalidInput, PayloadTooLarge
 from frontdesk.knowledge import repository
+from frontdesk.knowledge.schemas import QASourceIn, SourceOut, UrlSourceIn
 from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, SessionDep, WorkspaceDep
-from frontdesk.web.schemas import QASourceIn, SourceOut, UrlSourceIn
 
 router = APIRouter(prefix="/api/v1", tags=["sources"])
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 
 from frontdesk.conversations import repository
 from frontdesk.conversations.schemas import ConversationOut
-from frontdesk.inbox import queries, tagging, tags
-from frontdesk.inbox.models import Tag
-from frontdesk.inbox.schemas import MergeIn, TagChanges, TagList, TagName, TagOut
+from frontdesk.tags import catalog, queries, tagging
+from frontdesk.tags.models import Tag
+from frontdesk.tags.schemas import MergeIn, TagChanges, TagList, TagName, TagOut
 from frontdesk.web.deps import AdminWorkspaceDep, CallerDep, RuntimeDep, WorkspaceDep
 
 router = APIRouter(prefix="/api/v1", tags=["tags"])
@@ -38,7 +38,7 @@ async def update_tag(
 ) -> TagOut:
     """Rename or recolour; a name another tag has answers 409 (merge the two instead)."""
     async with runtime.changes() as session:
-        tag = await tags.update_tag(session, workspace, tag_id, body.name, body.color)
+        tag = await catalog.update_tag(session, workspace, tag_id, body.name, body.color)
         return _out(tag, await queries.usage(session, tag.id))
 
 
@@ -48,7 +48,7 @@ async def merge_tag(
 ) -> TagOut:
     """Move this tag's conversations to ``into`` (each keeps one) and delete this tag."""
     async with runtime.changes() as session:
-        tag = await tags.merge_tags(session, workspace, tag_id, body.into)
+        tag = await catalog.merge_tags(session, workspace, tag_id, body.into)
         return _out(tag, await queries.usage(session, tag.id))
 
 
@@ -56,7 +56,7 @@ async def merge_tag(
 async def delete_tag(tag_id: str, workspace: AdminWorkspaceDep, runtime: RuntimeDep) -> Response:
     """Delete the tag and take it off every conversation."""
     async with runtime.changes() as session:
-        await tags.delete_tag(session, workspace, tag_id)
+        await catalog.delete_tag(session, workspace, tag_id)
     return Response(status_code=204)
 
 

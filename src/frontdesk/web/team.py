@@ -6,8 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from frontdesk.accounts import apikeys, invites
 from frontdesk.accounts.models import ApiKey, Invite
-from frontdesk.accounts.service import change_role, list_members, remove_member
-from frontdesk.web.accountviews import (
+from frontdesk.accounts.schemas import (
     ApiKeyIn,
     ApiKeyList,
     ApiKeyOut,
@@ -20,6 +19,7 @@ from frontdesk.web.accountviews import (
     MemberOut,
     RoleIn,
 )
+from frontdesk.accounts.service import change_role, list_members, remove_member
 from frontdesk.web.auth import announce_signed_out
 from frontdesk.web.deps import CallerDep, RuntimeDep, SessionDep
 

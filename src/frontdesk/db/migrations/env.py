@@ -7,7 +7,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-from frontdesk.db.models import Base
+from frontdesk.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

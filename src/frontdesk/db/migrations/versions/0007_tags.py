@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-# Frozen copy of frontdesk.inbox.tags.PALETTE: a migration does not follow later code.
+# Frozen copy of frontdesk.tags.catalog.PALETTE: a migration does not follow later code.
 PALETTE = (
     "#f4a3a3",
     "#f6c48f",

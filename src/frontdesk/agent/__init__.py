@@ -1,1 +1,0 @@
-"""Agents and the answer pipeline: retrieve, generate, cite, decide confidence."""

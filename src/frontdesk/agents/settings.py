@@ -1,0 +1,88 @@
+"""An agent's settings as the API, the CLI and agent files accept and return them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from frontdesk.actions.config import Action, check_actions
+from frontdesk.inputs import Input
+from frontdesk.net.origins import normalize_origin
+from frontdesk.rules.config import RulesConfig
+from frontdesk.rules.hours import BusinessHours
+
+Origin = Annotated[str, StringConstraints(max_length=300)]
+
+
+class AgentSettings(Input):
+    model_config = ConfigDict(extra="forbid")
+
+    greeting: str | None = Field(None, max_length=2000)
+    instructions: str | None = Field(None, max_length=8000)
+    handoff_message: str | None = Field(None, max_length=2000)
+    language: str | None = Field(None, min_length=2, max_length=16)
+    confidence_threshold: float | None = Field(None, ge=0, le=1)
+    generator: Literal["extractive"] | None = None
+    theme_color: str | None = Field(
+        None, pattern=r"^#[0-9a-fA-F]{6}$", description="Widget colour as #rrggbb."
+    )
+    position: Literal["right", "left"] | None = None
+    rules: RulesConfig | None = Field(None, description="Escalation rules (see README).")
+    business_hours: BusinessHours | None = Field(
+        None,
+        description="When a person can answer; outside them a handoff gets the closed message.",
+    )
+    actions: list[Action] | None = Field(
+        None, max_length=50, description="Forms and HTTP actions (see README)."
+    )
+    allowed_origins: list[Origin] | None = Field(
+        None,
+        max_length=50,
+        description="Sites allowed to embed the widget, e.g. https://example.com or "
+        "https://*.example.com; empty allows any site.",
+    )
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [normalize_origin(v) for v in value]
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, value: list[Action] | None) -> list[Action] | None:
+        if value is not None:
+            check_actions(value)
+        return value
+
+
+class AgentIn(AgentSettings):
+    name: str = Field(min_length=1, max_length=120)
+
+
+class AgentPatch(AgentSettings):
+    name: str | None = Field(None, min_length=1, max_length=120)
+
+
+class AgentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    workspace_id: str
+    name: str
+    public_key: str
+    greeting: str
+    instructions: str
+    handoff_message: str
+    language: str
+    confidence_threshold: float
+    generator: str
+    theme_color: str
+    position: str
+    allowed_origins: list[str]
+    rules: RulesConfig
+    business_hours: BusinessHours | None
+    actions: list[Action]
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,219 @@
+"""The answer pipeline: retrieve -> generate -> cite -> decide whether to refuse."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from frontdesk.agents.models import Agent
+from frontdesk.answering.confidence import Evidence, confidence, evidence
+from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator
+from frontdesk.answering.schemas import AnswerOut, Citation, Handoff
+from frontdesk.db.engine import Database
+from frontdesk.embedder.model import Embedder
+from frontdesk.errors import InvalidInput
+from frontdesk.knowledge.hits import Hit
+from frontdesk.knowledge.search import HybridSearcher
+
+MAX_QUESTION_CHARS = 2000
+RETRIEVE_K = 5
+SNIPPET_CHARS = 300
+NOT_FOUND = (
+    "I'm sorry, I couldn't find an answer to that in our information, and I'd rather not guess."
+)
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A conversation as the AI sees it when answering in it."""
+
+    history: tuple[tuple[str, str], ...] = ()  # (author, text), oldest first
+    replies: tuple[tuple[str, str], ...] = ()  # (member name, text) the team wrote publicly
+
+
+@dataclass(frozen=True)
+class Draft:
+    hits: list[Hit]
+    cited: list[Hit]
+    generation: Generation | None
+    evidence: Evidence
+    generator: str
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rstrip() + "…"
+
+
+def _citation(hit: Hit) -> Citation:
+    return Citation(
+        source=hit.source,
+        source_id=hit.source_id,
+        title=hit.title,
+        location=hit.location,
+        url=hit.url,
+        snippet=_snippet(hit.text),
+        score=round(hit.score, 4),
+    )
+
+
+def check_question(question: str) -> str:
+    question = question.strip()
+    if not question:
+        raise InvalidInput("The question is empty.", field="question")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidInput(
+            f"The question is {len(question)} characters; the limit is {MAX_QUESTION_CHARS}.",
+            field="question",
+        )
+    return question
+
+
+class AnswerService:
+    def __init__(
+        self,
+        db: Database,
+        searcher: HybridSearcher,
+        embedder: Callable[[], Embedder],
+        generator_for: Callable[[Agent], Generator],
+    ):
+        self.db = db
+        self.searcher = searcher
+        self._embedder = embedder
+        self.generator_for = generator_for
+
+    async def draft(
+        self,
+        agent: Agent,
+        question: str,
+        query_vector: np.ndarray | None = None,
+        thread: Thread | None = None,
+    ) -> Draft:
+        """Retrieve and generate without deciding: what ``ask`` judges and calibration fits.
+
+        ``thread``: the conversation so far; the team's replies in it count as passages."""
+        question = check_question(question)
+        # Off the event loop: live sockets keep flowing while the model runs.
+        if query_vector is None:
+            query_vector = await asyncio.to_thread(self._embedder().embed_query, question)
+        async with self.db.session() as session:
+            snapshot = await self.searcher.vectors.snapshot(session, agent.id)
+            hits = await self.searcher.search(
+                session,
+                agent.id,
+                question,
+                k=RETRIEVE_K,
+                query_vector=query_vector,
+                snapshot=snapshot,
+            )
+        if thread is not None and thread.replies:
+            hits = await self._with_replies(hits, thread, query_vector)
+        terms = snapshot.terms
+        generator = self.generator_for(agent)
+        generation = None
+        if hits:
+            generation = await generator.generate(
+                GenerationRequest(
+                    question=question,
+                    passages=hits,
+                    instructions=agent.instructions,
+                    language=agent.language,
+                    query_vector=query_vector,
+                    terms=terms,
+                    history=thread.history if thread else (),
+                )
+            )
+        cited = [hits[i] for i in generation.cited if 0 <= i < len(hits)] if generation else []
+        answer = generation.text if generation else ""
+        # The reply's own closeness to the question: one short embedding, off the loop.
+        similarity = 0.0
+        if answer:
+            vector = await asyncio.to_thread(self._embedder().embed, [answer])
+            similarity = float(vector[0] @ query_vector)
+        found = evidence(question, hits, cited, answer, terms, similarity)
+        return Draft(hits, cited, generation, found, generator.name)
+
+    async def _with_replies(
+        self, hits: list[Hit], thread: Thread, query_vector: np.ndarray
+    ) -> list[Hit]:
+        """Rank the team's replies in this conversation among the retrieved passages."""
+        texts = [text for _, text in thread.replies]
+        vectors = await asyncio.to_thread(self._embedder().embed, texts)
+        similarity = vectors @ query_vector
+        replies = [
+            Hit(
+                chunk_id=-1 - i,
+                source_id="conversation",
+                source="conversation",
+                title=f"{name} (team reply in this conversation)",
+                location="",
+                url=None,
+                text=text,
+                score=float(similarity[i]),
+                vector_score=float(similarity[i]),
+            )
+            for i, (name, text) in enumerate(thread.replies)
+        ]
+        # Each reply goes before the first passage it is closer to the question than; the
+        # passages keep their hybrid (words + meaning) order among themselves.
+        merged = list(hits)
+        for reply in sorted(replies, key=lambda hit: hit.vector_score, reverse=True):
+            at = next(
+                (i for i, hit in enumerate(merged) if hit.vector_score < reply.vector_score),
+                len(merged),
+            )
+            merged.insert(at, reply)
+        return merged[:RETRIEVE_K]
+
+    async def ask(
+        self,
+        agent: Agent,
+        question: str,
+        query_vector: np.ndarray | None = None,
+        thread: Thread | None = None,
+    ) -> AnswerOut:
+        """``query_vector``: the question already embedded by the retrieval model, if at hand."""
+        return self.decide(agent, await self.draft(agent, question, query_vector, thread))
+
+    def decide(self, agent: Agent, draft: Draft) -> AnswerOut:
+        """Send the draft, or refuse when its confidence is below the agent's threshold."""
+        score = confidence(draft.evidence)
+        generation = draft.generation
+        tokens = generation.tokens if generation is not None else 0
+        if generation is None or not generation.text or score < agent.confidence_threshold:
+            return self._refusal(agent, score, draft.generator, bool(draft.hits), tokens)
+        return AnswerOut(
+            answer=generation.text,
+            citations=[_citation(hit) for hit in draft.cited],
+            confidence=score,
+            threshold=agent.confidence_threshold,
+            handoff=Handoff(triggered=False),
+            generator=draft.generator,
+            tokens=tokens,
+        )
+
+    def _refusal(
+        self, agent: Agent, score: float, generator: str, had_hits: bool, tokens: int = 0
+    ) -> AnswerOut:
+        why = (
+            f"confidence {score:.2f} is below the agent's threshold "
+            f"{agent.confidence_threshold:.2f}"
+            if had_hits
+            else "nothing in the agent's knowledge matches the question"
+        )
+        return AnswerOut(
+            answer=f"{NOT_FOUND} {agent.handoff_message}",
+            citations=[],
+            confidence=score,
+            threshold=agent.confidence_threshold,
+            handoff=Handoff(
+                triggered=True, trigger="low_confidence", reason=f"Low confidence: {why}."
+            ),
+            generator=generator,
+            answered=False,
+            gap=True,
+            tokens=tokens,
+        )

@@ -1,0 +1,1 @@
+"""The local embedding model (MiniLM over onnxruntime, shipped in the package) and vectors."""

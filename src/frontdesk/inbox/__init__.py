@@ -1,1 +1,0 @@
-"""The team's inbox: the workspace tag catalog and tagging conversations."""

@@ -1,0 +1,61 @@
+"""Request and response models of sources and search (the knowledge API)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from frontdesk.inputs import Input
+
+
+class SourceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    agent_id: str
+    kind: str
+    title: str
+    uri: str
+    status: Literal["queued", "processing", "ready", "failed"]
+    error: str | None
+    chunk_count: int
+    content_hash: str | None
+    created_at: datetime
+    updated_at: datetime
+    synced_at: datetime | None
+
+
+class UrlSourceIn(Input):
+    model_config = ConfigDict(extra="forbid")
+
+    url: HttpUrl
+    mode: Literal["page", "sitemap", "crawl"] = "page"
+    max_pages: int | None = Field(None, ge=1, le=5000)
+    max_depth: int | None = Field(None, ge=0, le=10)
+
+
+class QAPair(Input):
+    question: str = Field(min_length=1, max_length=2000)
+    answer: str = Field(min_length=1, max_length=20000)
+
+
+class QASourceIn(Input):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field("Q&A", min_length=1, max_length=200)
+    pairs: list[QAPair] = Field(min_length=1, max_length=2000)
+
+
+class SearchHitOut(BaseModel):
+    chunk_id: int
+    source_id: str
+    source: str
+    title: str
+    location: str
+    url: str | None
+    text: str
+    score: float
+    lexical_score: float
+    vector_score: float

@@ -1,0 +1,1 @@
+"""Tags: the workspace tag catalog and tagging conversations."""

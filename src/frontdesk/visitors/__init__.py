@@ -1,0 +1,1 @@
+"""Visitors of the embeddable widget: origin checks and visitor tokens."""

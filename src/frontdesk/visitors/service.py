@@ -1,0 +1,48 @@
+"""What a visitor may reach: an agent by its public key, one conversation by its token."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.accounts.credentials import digest
+from frontdesk.agents.models import Agent
+from frontdesk.conversations.models import Conversation
+from frontdesk.errors import Forbidden, NotFound, Unauthorized
+from frontdesk.net.origins import origin_allowed
+
+
+async def agent_by_public_key(session: AsyncSession, public_key: str) -> Agent:
+    agent: Agent | None = await session.scalar(select(Agent).where(Agent.public_key == public_key))
+    if agent is None:
+        raise NotFound("There is no agent with this public key.")
+    return agent
+
+
+async def conversation_for_token(
+    session: AsyncSession, token: str | None, conversation_id: str | None = None
+) -> tuple[Conversation, Agent]:
+    """The one conversation a visitor token opens (404 when it is not ``conversation_id``)."""
+    if not token:
+        raise Unauthorized(
+            "Send the visitor token in X-Visitor-Token.", code="invalid_visitor_token"
+        )
+    conversation: Conversation | None = await session.scalar(
+        select(Conversation).where(Conversation.visitor_token_hash == digest(token))
+    )
+    if conversation is None:
+        raise Unauthorized("This visitor token is not valid.", code="invalid_visitor_token")
+    if conversation_id is not None and conversation.id != conversation_id:
+        raise NotFound(f"There is no conversation '{conversation_id}'.")
+    agent = await session.get(Agent, conversation.agent_id)
+    assert agent is not None
+    return conversation, agent
+
+
+def check_origin(agent: Agent, origin: str | None, own_origin: str) -> None:
+    if not origin_allowed(origin, agent.allowed_origins or [], own_origin):
+        raise Forbidden(
+            f"The widget of '{agent.name}' may not be used from {origin}; "
+            "add this site to the agent's allowed origins.",
+            code="origin_not_allowed",
+        )

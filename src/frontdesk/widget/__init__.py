@@ -1,1 +1,0 @@
-"""The embeddable website widget: its public API rules (origins, visitor tokens, limits)."""
