@@ -66,7 +66,7 @@ def build(sources: Path = SOURCES) -> str:
     present = {path.name for path in sources.glob("*.js")}
     if present != set(ORDER):
         missing, unlisted = sorted(set(ORDER) - present), sorted(present - set(ORDER))
-        raise SystemExit(f"widget sources do not match ORDER: missing {missing}, unlisted {unlisted}")
+        raise SystemExit(f"widget/src does not match ORDER: missing {missing}, unlisted {unlisted}")
     parts = [HEADER]
     for name in ORDER:
         text = (sources / name).read_text(encoding="utf-8")
