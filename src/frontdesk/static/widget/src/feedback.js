@@ -1,0 +1,67 @@
+// Thumbs on AI answers and the 1-5 rating once the conversation is closed.
+
+const withFeedback = (Base) => class WidgetFeedback extends Base {
+  renderCsat() {
+    const { csat, csatScores, csatNote } = this.ui;
+    const closed = this.status === 'closed' && Boolean(this.conv);
+    if (!closed) {
+      // A new message reopens the conversation; its next close asks again.
+      this.csatScore = null;
+      csatNote.textContent = '';
+    }
+    csat.hidden = !closed;
+    for (const button of csatScores.children) {
+      button.setAttribute('aria-pressed', String(Number(button.getAttribute('data-score')) === this.csatScore));
+    }
+  }
+
+  async sendCsat(score) {
+    if (!this.conv || this.status !== 'closed' || this.csatBusy) return;
+    this.csatBusy = true;
+    this.showError(null);
+    try {
+      await api('POST', `/conversations/${encodeURIComponent(this.conv.id)}/csat`,
+        { body: { score }, token: this.conv.token });
+      this.csatScore = score;
+      this.renderCsat();
+      this.ui.csatNote.textContent = 'Thanks for your feedback!';
+    } catch (error) {
+      this.showError(error.message);
+    } finally {
+      this.csatBusy = false;
+    }
+  }
+
+  renderRating(message) {
+    const row = h('div', { class: 'fd-rate', role: 'group', 'aria-label': 'Rate this answer' });
+    const choices = [['up', '\u{1F44D}', 'Helpful'], ['down', '\u{1F44E}', 'Not helpful']];
+    for (const [rating, icon, label] of choices) {
+      const button = h('button', {
+        type: 'button', class: 'fd-rate-btn', 'data-rating': rating, 'aria-label': label,
+        title: label, 'aria-pressed': String(message.feedback === rating),
+      }, icon);
+      button.addEventListener('click', () => this.rate(row, message.seq, rating));
+      row.append(button);
+    }
+    return row;
+  }
+
+  async rate(row, seq, rating) {
+    if (!this.conv || row.getAttribute('aria-busy') === 'true') return;
+    const pressed = row.querySelector(`[data-rating="${rating}"]`).getAttribute('aria-pressed') === 'true';
+    row.setAttribute('aria-busy', 'true');
+    this.showError(null);
+    try {
+      const data = await api('POST',
+        `/conversations/${encodeURIComponent(this.conv.id)}/messages/${seq}/feedback`,
+        { body: { rating: pressed ? null : rating }, token: this.conv.token });
+      for (const button of row.children) {
+        button.setAttribute('aria-pressed', String(button.getAttribute('data-rating') === data.feedback));
+      }
+    } catch (error) {
+      this.showError(error.message);
+    } finally {
+      row.removeAttribute('aria-busy');
+    }
+  }
+};
