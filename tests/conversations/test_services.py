@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 
 from app_fixtures import Started
@@ -15,6 +18,11 @@ from frontdesk.errors import InvalidInput
 from frontdesk.events.types import Event
 
 FAQ = b'[{"question": "Do you offer financing?", "answer": "Yes, through Summit Credit Union."}]'
+THREE = [
+    ("Do you offer financing?", "Yes, through Summit Credit Union.", "Summit"),
+    ("When is the service department open?", "Tuesday to Friday, 8:00 to 17:30.", "Tuesday"),
+    ("Do you buy used trailers?", "We buy used trailers after an inspection.", "inspection"),
+]
 
 
 def _drain(subscription) -> list[Event]:
@@ -82,3 +90,49 @@ async def test_unanswered_visitor_messages_are_answered_after_a_restart(
     assert [m.author for m in messages] == ["visitor", "ai"]
     assert "Summit Credit Union" in messages[1].text and messages[1].citations
     assert await runtime.responder.recover() == 0
+
+
+async def test_quick_visitor_messages_are_answered_one_at_a_time_in_order(
+    started: Started, tmp_path
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    faq = tmp_path / "faq.json"
+    faq.write_text(json.dumps([{"question": q, "answer": a} for q, a, _ in THREE]))
+    await started.ingest_file(agent, faq)
+    async with runtime.changes() as session:
+        conversation = (await lifecycle.start_conversation(session, agent)).conversation
+        seqs = [
+            (await post_visitor_message(session, conversation, q, None, 4000)).message.seq
+            for q, _, _ in THREE
+        ]
+
+    async def next_ai_event(subscription) -> Event:
+        while True:
+            event = await asyncio.wait_for(subscription.get(), timeout=30)
+            assert event is not None
+            if event.type == "typing" or event.data.get("message", {}).get("author") == "ai":
+                return event
+
+    with runtime.broker.subscribe(started.workspace_id) as subscription:
+        # As the widget route does after each commit; the third comes in while the AI is
+        # already on the second (the first answer is out).
+        runtime.responder.schedule(conversation.id, seqs[0])
+        runtime.responder.schedule(conversation.id, seqs[1])
+        seen: list[Event] = []
+        while sum(e.type == "typing" and e.data["typing"] for e in seen) < 2:
+            seen.append(await next_ai_event(subscription))
+        runtime.responder.schedule(conversation.id, seqs[2])
+        while sum(e.type == "message.created" for e in seen) < 3:
+            seen.append(await next_ai_event(subscription))
+        seen.append(await next_ai_event(subscription))
+    await runtime.responder.drain()
+
+    # Typing starts and stops around each answer: never two answers in the making at once.
+    steps = [("typing", e.data["typing"]) if e.type == "typing" else ("answer", None) for e in seen]
+    assert steps == [("typing", True), ("answer", None), ("typing", False)] * 3
+    async with runtime.db.session() as session:
+        messages = await messages_after(session, conversation.id)
+    assert [m.author for m in messages] == ["visitor"] * 3 + ["ai"] * 3
+    for (_, _, fact), answer in zip(THREE, messages[3:], strict=True):
+        assert fact in answer.text

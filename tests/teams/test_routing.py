@@ -219,3 +219,56 @@ def test_away_members_get_no_new_chats_and_presence_is_live(
         next_frame(socket, "ready")
         frame = next_frame(socket, "member.presence")
         assert frame["data"]["member"]["presence"] == "away"
+
+
+def _after_note(watcher: Any, conversation_id: str, text: str, updates: int) -> list[Any]:
+    """The conversation's views in the ``updates`` conversation.updated frames after a note."""
+    while True:
+        message = next_frame(watcher, "message.created")["data"]["message"]
+        if (message["conversation_id"], message["text"]) == (conversation_id, text):
+            break
+    views = []
+    while len(views) < updates:
+        data = next_frame(watcher, "conversation.updated")["data"]
+        if data["conversation"]["id"] == conversation_id:
+            views.append(data["conversation"])
+    return views
+
+
+def test_removing_a_member_puts_their_conversations_back_in_their_teams_queue(
+    server: ServerThread, client: httpx.Client, visitors, people, finance
+) -> None:
+    fiona, felix, sam = people["Fiona"], people["Felix"], people["Sam"]
+    with member_socket(server, sam["http"]) as watcher:
+        next_frame(watcher, "ready")
+        with (
+            _online(server, fiona["http"], watcher, fiona["id"]),
+            _online(server, felix["http"], watcher, felix["id"]),
+        ):
+            first = visitors()
+            first.send(ASK_FINANCING)
+            assert _handed_off(client, first.id)["assignee_id"] == fiona["id"]
+
+            # Fiona is removed while Felix has room: hers waits, then is his at once, live.
+            assert client.delete(f"/api/v1/members/{fiona['id']}").status_code == 204
+            detail = _conversation(client, first.id)
+            view = detail["conversation"]
+            assert (view["status"], view["assignee_id"]) == ("human", felix["id"])
+            note = "API removed Fiona from the workspace"
+            texts = [m["text"] for m in detail["messages"]]
+            assert texts[-2:] == [note, "Assigned to Felix (Finance, round-robin)"]
+            waiting, assigned = _after_note(watcher, first.id, note, updates=2)
+            assert (waiting["status"], waiting["assignee_id"]) == ("waiting", None)
+            assert (assigned["status"], assigned["assignee_id"]) == ("human", felix["id"])
+
+            # Felix is removed with nobody left online in Finance: it waits in the queue.
+            second = visitors()
+            second.send(ASK_FINANCING)
+            assert _handed_off(client, second.id)["status"] == "waiting"  # Felix is full
+            assert client.delete(f"/api/v1/members/{felix['id']}").status_code == 204
+            queue = _ids(client, assignee="none", status="waiting", team=finance["id"])
+            assert set(queue) == {first.id, second.id}
+            note = "API removed Felix from the workspace"
+            [waiting] = _after_note(watcher, first.id, note, updates=1)
+            assert (waiting["status"], waiting["assignee_id"]) == ("waiting", None)
+            assert waiting["team"] == {"id": finance["id"], "name": "Finance"}

@@ -7,7 +7,6 @@ failed with a note in the thread.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -29,6 +28,7 @@ from frontdesk.db.engine import Database
 from frontdesk.events.broker import Broker
 from frontdesk.events.store import changes
 from frontdesk.tags.queries import tag_names
+from frontdesk.tasks import BackgroundTasks
 from frontdesk.vault.cipher import Cipher
 from frontdesk.vault.redact import scrub
 from frontdesk.vault.service import resolve
@@ -48,15 +48,13 @@ class ActionRunner:
         self.broker = broker
         self._cipher = cipher
         self._inbox_link = inbox_link
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks(log)
 
     def schedule(self, run_ids: Sequence[str]) -> None:
         """Run these (committed) action runs, one after another."""
         if not run_ids:
             return
-        task = asyncio.create_task(self._run_all(list(run_ids)))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._run_all(list(run_ids)))
 
     async def recover(self) -> int:
         """After a restart: finish the runs that were still running."""
@@ -71,13 +69,10 @@ class ActionRunner:
         return len(pending)
 
     async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.drain()
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.close()
 
     async def _run_all(self, run_ids: list[str]) -> None:
         for run_id in run_ids:

@@ -26,6 +26,7 @@ from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
 from frontdesk.events.broker import ALL_EVENTS, Broker, Subscription
 from frontdesk.settings import Settings
+from frontdesk.tasks import BackgroundTasks
 from frontdesk.vault.cipher import Cipher
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,9 @@ class AlertDispatcher:
         self._cursor: int | None = None
         self._stored_cursor = 0
         self._stored_at = 0.0
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._in_flight: dict[asyncio.Task[None], str] = {}
+        self._loops = BackgroundTasks(log)
+        self._sending = BackgroundTasks(log)
+        self._in_flight: set[str] = set()  # ids of the deliveries being sent
         self._subscription: Subscription | None = None
         self._client: httpx.AsyncClient | None = None
         self._lease_s = max(settings.webhook_timeout_s, settings.smtp_timeout_s * 2) + 30
@@ -58,21 +60,17 @@ class AlertDispatcher:
     async def start(self) -> None:
         self._client = transport.new_client()
         self._subscription = self.broker.subscribe(ALL_EVENTS)
-        for work, name in ((self._listen, "alerts-listen"), (self._run, "alerts-dispatch")):
-            task = asyncio.create_task(work(), name=name)
-            self._tasks.add(task)
+        self._loops.spawn(self._listen(), name="alerts-listen")
+        self._loops.spawn(self._run(), name="alerts-dispatch")
 
     def wake(self) -> None:
         """Look for new events and due deliveries now (after a commit that queued one)."""
         self._wake.set()
 
     async def stop(self) -> None:
-        interrupted = list(self._in_flight.values())
-        tasks = [*self._tasks, *self._in_flight]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
+        interrupted = list(self._in_flight)
+        await asyncio.gather(self._loops.close(), self._sending.close())
+        self._in_flight.clear()
         if self._subscription is not None:
             self._subscription.close()
             self._subscription = None
@@ -165,19 +163,21 @@ class AlertDispatcher:
             async with self.db.transaction() as session:
                 claimed = await outbox.claim_due(session, self._lease_s, free)
             for delivery in claimed:
-                task = asyncio.create_task(self._deliver(delivery), name=f"alert-{delivery.id}")
-                self._in_flight[task] = delivery.id
-                task.add_done_callback(self._done)
+                self._in_flight.add(delivery.id)
+                self._sending.spawn(self._deliver(delivery), name=f"alert-{delivery.id}")
             async with self.db.session() as session:
                 due = await outbox.next_due(session)
         if due is None:
             return self.settings.alerts_poll_s
         return max(0.0, (due - utcnow()) / timedelta(seconds=1))
 
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.pop(task, None)
-
     async def _deliver(self, delivery: Delivery) -> None:
+        try:
+            await self._attempt(delivery)
+        finally:
+            self._in_flight.discard(delivery.id)
+
+    async def _attempt(self, delivery: Delivery) -> None:
         email = delivery.channel == "email"
         delays = (
             self.settings.email_retry_delays_s if email else self.settings.webhook_retry_delays_s

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.accounts import service as accounts
 from frontdesk.accounts.caller import Caller
 from frontdesk.accounts.credentials import digest, new_token
 from frontdesk.accounts.service import get_member
@@ -147,6 +149,36 @@ async def assign(
     await announce_changes(session, conversation, changes)
     # The released conversation itself waits for someone to pick it (not straight back).
     await routing.fill_teams_of(session, conversation.workspace_id, previous, skip=conversation.id)
+
+
+async def remove_member(session: AsyncSession, caller: Caller, member_id: str) -> None:
+    """Remove a member (see :func:`accounts.remove_member`); each conversation they held waits
+    again in its team's queue, assigned at once when the team auto-assigns."""
+    member = await get_member(session, caller.workspace_id, member_id)
+    held = list(
+        await session.scalars(
+            select(Conversation)
+            .where(Conversation.assignee_id == member.id, Conversation.status == "human")
+            .order_by(Conversation.created_at, Conversation.id)
+        )
+    )
+    name = member.name
+    # Gone before routing, so round-robin cannot hand a conversation straight back.
+    await accounts.remove_member(session, caller, member_id)
+    for conversation in held:
+        conversation.assignee_id = None
+        conversation.status = "waiting"
+        conversation.waiting_since = utcnow()
+        changes = ["status", "assignee"]
+        team = await routing.team_for(session, conversation)
+        if team is not None and conversation.team_id != team.id:
+            conversation.team_id = team.id
+            changes.append("team")
+        text = f"{actor(caller)} removed {name} from the workspace"
+        await system_note(session, conversation, "assigned", text, {"member_id": member.id})
+        await announce_changes(session, conversation, changes)
+        if team is not None:
+            await routing.auto_assign(session, conversation, team)
 
 
 async def hand_back(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:

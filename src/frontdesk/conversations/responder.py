@@ -18,6 +18,7 @@ from frontdesk.db.engine import Database
 from frontdesk.events.broker import Broker
 from frontdesk.events.store import changes
 from frontdesk.events.types import Event
+from frontdesk.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +33,13 @@ class Responder:
         self.db = db
         self.broker = broker
         self.replies = replies
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks = BackgroundTasks(log)
+        # A conversation's lock lives while a reply holds it or waits for it (the count).
+        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
 
     def schedule(self, conversation_id: str, seq: int) -> None:
         """Answer the visitor message ``seq`` (already committed) of a conversation."""
-        task = asyncio.create_task(
-            self._reply(conversation_id, seq), name=f"reply-{conversation_id}"
-        )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._reply(conversation_id, seq), name=f"reply-{conversation_id}")
 
     async def recover(self) -> int:
         """After a restart: answer visitor messages the AI had not replied to yet."""
@@ -61,24 +59,22 @@ class Responder:
         return len(pending)
 
     async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.drain()
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.close()
 
     async def _reply(self, conversation_id: str, seq: int) -> None:
-        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        # Replies take the lock in the order they were scheduled (asyncio.Lock is fair).
+        lock, waiting = self._turns.get(conversation_id, (asyncio.Lock(), 0))
+        self._turns[conversation_id] = (lock, waiting + 1)
         try:
             async with lock:
                 await self._answer(conversation_id, seq)
-        except Exception:
-            log.exception("AI reply failed for conversation %s", conversation_id)
         finally:
-            if not lock.locked() and self._locks.get(conversation_id) is lock:
-                del self._locks[conversation_id]
+            lock, waiting = self._turns.pop(conversation_id)
+            if waiting > 1:
+                self._turns[conversation_id] = (lock, waiting - 1)
 
     async def _answer(self, conversation_id: str, seq: int) -> None:
         async with self.db.session() as session:

@@ -19,7 +19,8 @@ from frontdesk.accounts.schemas import (
     MemberOut,
     RoleIn,
 )
-from frontdesk.accounts.service import change_role, list_members, remove_member
+from frontdesk.accounts.service import change_role, list_members
+from frontdesk.conversations.lifecycle import remove_member
 from frontdesk.web.auth import announce_signed_out
 from frontdesk.web.deps import CallerDep, RuntimeDep, SessionDep
 
@@ -65,8 +66,9 @@ async def set_role(
 
 @router.delete("/members/{member_id}", status_code=204)
 async def delete_member(member_id: str, caller: CallerDep, runtime: RuntimeDep) -> Response:
-    """Remove a member; their sessions end and their open inboxes disconnect."""
-    async with runtime.db.transaction() as session:
+    """Remove a member; their sessions end, their open inboxes disconnect, and their
+    conversations go back to their teams' queues."""
+    async with runtime.changes() as session:
         await remove_member(session, caller, member_id)
     await announce_signed_out(runtime, caller.workspace_id, member_id)
     return Response(status_code=204)
