@@ -18,6 +18,7 @@ from frontdesk.answering.generators.extractive import ExtractiveGenerator
 from frontdesk.answering.pipeline import AnswerService
 from frontdesk.answering.replies import Replies
 from frontdesk.conversations.responder import Responder
+from frontdesk.conversations.thread import record_touched
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import upgrade
 from frontdesk.embedder.model import Embedder, OnnxMiniLM, OpenAIEmbedder
@@ -58,6 +59,8 @@ class Runtime:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
         self.db = Database(settings.sqlalchemy_url)
+        # Each write transaction describes the conversations it changed once, at the end.
+        self.db.before_commit.append(record_touched)
         self._embedder = embedder
         self.searcher = HybridSearcher(self.get_embedder)
         self.knowledge = KnowledgeService(self.db, settings, self.get_embedder)

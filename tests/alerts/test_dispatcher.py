@@ -37,7 +37,10 @@ def test_internal_events_map_to_public_ones() -> None:
     assert public_type(updated("human", ["status", "assignee"])) is None
     assert public_type(_event("message.created")) == "message.created"
     assert public_type(_event("action.submitted")) == "action.submitted"
-    assert public_type(_event("conversation.created")) is None
+    assert public_type(_event("conversation.created", conversation={"status": "bot"})) is None
+    # Created and handed off in one transaction: one event, and it is news.
+    born_waiting = _event("conversation.created", conversation={"status": "waiting"}, changes=[])
+    assert public_type(born_waiting) == "conversation.waiting"
     assert public_type(_event("typing")) is None
 
 

@@ -147,6 +147,7 @@ async def submit_form(
         for then in (form.then if offered else [])
     ]
     session.add_all(runs)
+    await session.flush()  # the runs' ids, for the runner
     handoff = pending.get("handoff") if offered and pending else None
     if handoff:
         await lifecycle.hand_off(session, conversation, handoff["trigger"], handoff["reason"])

@@ -23,8 +23,9 @@ _STATUS_EVENTS = {"waiting": "conversation.waiting", "closed": "conversation.clo
 
 def public_type(event: Event) -> str | None:
     """The public name of an internal event, or None when webhooks do not carry it."""
-    if event.type == "conversation.updated":
-        if "status" not in event.data.get("changes", ()):
+    if event.type in ("conversation.created", "conversation.updated"):
+        # A conversation created already waiting (or closed) in one transaction is news too.
+        if event.type == "conversation.updated" and "status" not in event.data.get("changes", ()):
             return None
         status = (event.data.get("conversation") or {}).get("status")
         return _STATUS_EVENTS.get(str(status))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 _IMMEDIATE = "frontdesk_immediate"
+
+# Work a write transaction does last, before it commits (see Database.before_commit).
+BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -54,6 +57,9 @@ class Database:
         # SQLite has one writer; waiting here is first-come-first-served, while waiting in
         # SQLite's busy handler means sleeping in growing steps (long tails under load).
         self._writer = asyncio.Lock() if self.dialect == "sqlite" else None
+        # Run at the end of every write transaction, in order, inside it (e.g. describing
+        # the conversations it changed, once each); wired by the runtime.
+        self.before_commit: list[BeforeCommit] = []
 
     @property
     def dialect(self) -> str:
@@ -75,6 +81,12 @@ class Database:
         async with self._exclusive(), session.begin():
             await session.connection(execution_options={_IMMEDIATE: True})
             yield
+            await self.finish(session)
+
+    async def finish(self, session: AsyncSession) -> None:
+        """Run the before-commit work now (again at commit: each step consumes its marks)."""
+        for step in self.before_commit:
+            await step(session)
 
     @asynccontextmanager
     async def _exclusive(self) -> AsyncIterator[None]:

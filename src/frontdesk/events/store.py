@@ -51,14 +51,23 @@ async def record(
     data: dict[str, Any],
 ) -> Event:
     """Store an event with the current transaction; it is published once that commits."""
-    row = EventRecord(
-        workspace_id=workspace_id, conversation_id=conversation_id, type=type_, data=data
-    )
-    session.add(row)
-    await session.flush()
-    event = row.event()
-    session.info.setdefault(_PENDING, []).append(event)
+    [event] = await record_many(session, [(type_, workspace_id, conversation_id, data)])
     return event
+
+
+async def record_many(
+    session: AsyncSession, items: Sequence[tuple[EventType, str, str | None, dict[str, Any]]]
+) -> list[Event]:
+    """Store several events (type, workspace, conversation, data) in one flush, in order."""
+    rows = [
+        EventRecord(workspace_id=workspace, conversation_id=conversation, type=type_, data=data)
+        for type_, workspace, conversation, data in items
+    ]
+    session.add_all(rows)
+    await session.flush()
+    events = [row.event() for row in rows]
+    session.info.setdefault(_PENDING, []).extend(events)
+    return events
 
 
 @asynccontextmanager
@@ -72,6 +81,7 @@ async def changes(db: Database, broker: Broker) -> AsyncIterator[AsyncSession]:
         try:
             async with db.transaction_of(session):
                 yield session
+                await db.finish(session)  # what it records is published with the rest
                 pending: list[Event] = session.info.pop(_PENDING, [])
                 if pending:
                     await broker.ordering.acquire()

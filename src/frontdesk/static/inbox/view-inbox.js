@@ -246,7 +246,9 @@ export function createInbox({ session, live }) {
     if (msg && msg.seq > seen.lastSeq && msg.author === 'visitor' && !msg.private && conv.id !== openId) {
       seen.unread += 1;
     }
-    seen.lastSeq = Math.max(seen.lastSeq, conv.last_seq ?? 0, msg ? msg.seq : 0);
+    // Only a message moves the count past itself: a snapshot is the conversation as its
+    // transaction committed, so it may already include a visitor message still to come.
+    if (msg) seen.lastSeq = Math.max(seen.lastSeq, msg.seq);
     counts.set(conv.id, seen);
 
     const current = items.get(conv.id);
