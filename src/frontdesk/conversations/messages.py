@@ -12,7 +12,7 @@ from frontdesk.agents.models import Agent
 from frontdesk.answering.replies import RULES
 from frontdesk.answering.schemas import AnswerOut
 from frontdesk.conversations import lifecycle
-from frontdesk.conversations.models import Conversation, Message
+from frontdesk.conversations.models import AnswerRecord, Conversation, Message
 from frontdesk.conversations.repository import message_by_client_id
 from frontdesk.conversations.thread import add_message, system_note
 from frontdesk.db.base import utcnow
@@ -107,7 +107,7 @@ async def post_ai_answer(
         author_name=agent.name,
         citations=[c.model_dump(mode="json") for c in answer.citations],
         confidence=None if answer.generator == RULES else answer.confidence,
-        payload={"answered": answer.answered, "gap": answer.gap, "tokens": answer.tokens},
+        payload=answer_record(answer).model_dump(mode="json"),
     )
     conversation.failed_attempts = 0 if answer.answered else conversation.failed_attempts + 1
     handoff = answer.handoff
@@ -127,6 +127,17 @@ async def post_ai_answer(
             handoff.collect,
         )
     return message
+
+
+def answer_record(answer: AnswerOut) -> AnswerRecord:
+    return AnswerRecord(
+        answered=answer.answered,
+        gap=answer.gap,
+        tokens=answer.tokens,
+        generator=answer.generator,
+        threshold=answer.threshold,
+        handoff_trigger=answer.handoff.trigger if answer.handoff.triggered else None,
+    )
 
 
 async def escalate(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from pydantic import BaseModel, model_validator
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -73,6 +74,31 @@ class Conversation(Timestamped, Base):
             self.pending_form = {**pending, "handoff": None}
 
 
+class AnswerRecord(BaseModel):
+    """What the answering pipeline said of an AI answer, kept in the message's ``payload``.
+
+    Every field has a default: answers stored before a field existed read as that default."""
+
+    answered: bool = True  # False counts toward the conversation's failed attempts
+    gap: bool = False  # the knowledge had no answer: a knowledge gap in insights
+    tokens: int = 0  # used by an LLM generator, metered
+    generator: str | None = None
+    threshold: float | None = None  # the agent's, the confidence was judged against
+    handoff_trigger: str | None = None  # when the answer handed the conversation off
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, data: Any) -> Any:
+        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+
+    @classmethod
+    def key(cls, name: str) -> str:
+        """The payload key of field ``name``, for JSON paths in SQL; KeyError if none."""
+        if name not in cls.model_fields:
+            raise KeyError(f"AnswerRecord has no field {name!r}")
+        return name
+
+
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
@@ -102,8 +128,12 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     @property
-    def visible_to_visitor(self) -> bool:
-        return not self.private and self.author != "system"
+    def answer(self) -> AnswerRecord | None:
+        """The record of an answer from the pipeline; None for every other message (a
+        visitor's, a form, the handoff or closed-hours text, a note)."""
+        if self.author != "ai" or self.event is not None or not self.payload:
+            return None
+        return AnswerRecord.model_validate(self.payload)
 
 
 class ReadMark(Base):

@@ -24,10 +24,9 @@ from frontdesk.conversations.schemas import (
     PendingForm,
     SummaryOut,
     TeamRef,
-    VisitorCitation,
     VisitorInfo,
-    VisitorMessageOut,
 )
+from frontdesk.conversations.visitor_view import visible_in_sql
 from frontdesk.db.base import utcnow
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.tags.queries import tagged, tags_of
@@ -35,8 +34,6 @@ from frontdesk.teams.models import Team
 
 # The latest messages the AI reads when answering in a conversation.
 THREAD_LIMIT = 50
-# Message events a visitor's widget draws (the rest are for the team).
-VISITOR_EVENTS = ("form", "form_submitted")
 
 _PRIORITY_RANK = case(
     {"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Conversation.priority, else_=2
@@ -134,7 +131,7 @@ async def messages_after(
 ) -> list[Message]:
     query = select(Message).where(Message.conversation_id == conversation_id, Message.seq > after)
     if visitor_view:
-        query = query.where(Message.private.is_(False), Message.author != "system")
+        query = query.where(visible_in_sql())
     return list(await session.scalars(query.order_by(Message.seq).limit(limit)))
 
 
@@ -315,23 +312,6 @@ def message_out(m: Message) -> MessageOut:
     )
 
 
-def visitor_message_out(m: Message) -> VisitorMessageOut:
-    return VisitorMessageOut(
-        id=m.id,
-        seq=m.seq,
-        author=m.author,
-        author_name=m.author_name,
-        text=m.text,
-        citations=[VisitorCitation.of(c) for c in m.citations or []],
-        confidence=m.confidence,
-        client_id=m.client_id,
-        event=m.event if m.event in VISITOR_EVENTS else None,
-        payload=m.payload if m.event in VISITOR_EVENTS else None,
-        feedback=m.feedback,
-        created_at=m.created_at,
-    )
-
-
 async def action_runs(session: AsyncSession, conversation_id: str) -> Sequence[ActionRun]:
     rows = await session.scalars(
         select(ActionRun)
@@ -345,12 +325,7 @@ async def thread_before(session: AsyncSession, conversation_id: str, seq: int) -
     """What the visitor and the AI can both see before message ``seq``: no notes or events."""
     rows = await session.execute(
         select(Message.author, Message.author_name, Message.text)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.seq < seq,
-            Message.private.is_(False),
-            Message.author != "system",
-        )
+        .where(Message.conversation_id == conversation_id, Message.seq < seq, visible_in_sql())
         .order_by(Message.seq.desc())
         .limit(THREAD_LIMIT)
     )

@@ -132,18 +132,16 @@ class MessageOut(BaseModel):
 class VisitorCitation(BaseModel):
     """A cited source as the visitor sees it: a label, linked when it has a web address.
 
-    The team's evidence (file name, chunk title, passage, score) stays with the team."""
+    The team's evidence (file name, chunk title, passage, score) stays with the team
+    (visitor_view.py makes one from a Citation)."""
 
     label: str
     url: str | None = None
 
-    @classmethod
-    def of(cls, stored: dict[str, Any]) -> VisitorCitation:
-        cite = Citation.model_validate(stored)
-        return cls(label=cite.label, url=cite.url)
-
 
 class VisitorMessageOut(BaseModel):
+    """A message as the visitor sees it (visitor_view.py decides which and makes it)."""
+
     id: str
     seq: int
     author: Literal["visitor", "ai", "member"]

@@ -53,7 +53,7 @@ async def summarize(session: AsyncSession, conversation: Conversation) -> dict[s
             continue
         if question is None:
             continue  # the greeting, or a second AI message in a row
-        if (message.payload or {}).get("answered"):
+        if (answer := message.answer) is not None and answer.answered:
             answered.append({"question": clip(question), "answer": first_sentence(message.text)})
         else:
             open_questions.append(question)

@@ -63,10 +63,9 @@ async def _count(session: AsyncSession, message: Message) -> None:
     """Meter what the visitor wrote and what the answering pipeline replied (usage/meter.py)."""
     if message.author == "visitor" and message.event is None:
         await meter.count(session, message.workspace_id, message.created_at, visitor_messages=1)
-    elif message.author == "ai" and message.payload and "answered" in message.payload:
-        tokens = int(message.payload.get("tokens") or 0)
+    elif (answer := message.answer) is not None:
         await meter.count(
-            session, message.workspace_id, message.created_at, ai_answers=1, tokens=tokens
+            session, message.workspace_id, message.created_at, ai_answers=1, tokens=answer.tokens
         )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from frontdesk.agents.models import Agent
-from frontdesk.conversations.models import Conversation, Message
+from frontdesk.conversations.models import AnswerRecord, Conversation, Message
 from frontdesk.knowledge.models import Source
 from frontdesk.tags.models import ConversationTag, Tag
 from frontdesk.teams.models import Team
@@ -239,7 +239,7 @@ async def gap_questions(session: AsyncSession, scope: Scope, limit: int) -> list
         )
         .scalar_subquery()
     )
-    gap = ai.payload["gap"].as_boolean()
+    gap = ai.payload[AnswerRecord.key("gap")].as_boolean()
     down = ai.feedback == "down"
     rows = await session.execute(
         select(

@@ -16,8 +16,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from frontdesk.accounts.caller import Caller
 from frontdesk.conversations import repository
-from frontdesk.conversations.repository import VISITOR_EVENTS
-from frontdesk.conversations.schemas import VisitorCitation, VisitorMessageOut
+from frontdesk.conversations.schemas import MessageOut, VisitorMessageOut
+from frontdesk.conversations.visitor_view import for_visitor
 from frontdesk.errors import FrontdeskError, NotFound, Unauthorized
 from frontdesk.events import store
 from frontdesk.events.broker import Subscription
@@ -86,6 +86,10 @@ async def _pump(
             await reader
 
 
+def _message_frame(seen: VisitorMessageOut) -> dict[str, Any]:
+    return {"type": "message", "message": seen.model_dump(mode="json")}
+
+
 def _typing(caller_kind: str, workspace_id: str, conversation_id: str, **data: Any) -> Event:
     return Event(
         type="typing",
@@ -132,9 +136,8 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
             backlog = await repository.messages_after(session, conversation.id, last)
             current = await session.get(type(conversation), conversation.id)
         for message in backlog:
-            if message.visible_to_visitor:
-                out = repository.visitor_message_out(message).model_dump(mode="json")
-                await websocket.send_json({"type": "message", "message": out})
+            if (seen := for_visitor(message)) is not None:
+                await websocket.send_json(_message_frame(seen))
             last = message.seq
         await websocket.send_json(
             {"type": "status", "status": current.status if current else "closed"}
@@ -154,14 +157,8 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
                 if message["seq"] <= last:
                     return
                 last = message["seq"]
-                if not message["private"] and message["author"] != "system":
-                    visible = {k: message[k] for k in VisitorMessageOut.model_fields}
-                    visible["citations"] = [
-                        VisitorCitation.of(c).model_dump() for c in message["citations"] or []
-                    ]
-                    if visible["event"] not in VISITOR_EVENTS:
-                        visible["event"] = visible["payload"] = None
-                    await websocket.send_json({"type": "message", "message": visible})
+                if (seen := for_visitor(MessageOut.model_validate(message))) is not None:
+                    await websocket.send_json(_message_frame(seen))
             elif event.type == "conversation.updated":
                 changed, view = event.data["changes"], event.data["conversation"]
                 if "status" in changed:

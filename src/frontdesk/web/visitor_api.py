@@ -28,6 +28,7 @@ from frontdesk.conversations.schemas import (
     VisitorMessages,
     WidgetConfig,
 )
+from frontdesk.conversations.visitor_view import for_visitor
 from frontdesk.db.base import utcnow
 from frontdesk.visitors.service import agent_by_public_key, check_origin, conversation_for_token
 from frontdesk.web.clientip import client_ip
@@ -113,7 +114,9 @@ async def send(
         response.status_code = 200
     if posted.needs_reply:
         runtime.responder.schedule(conversation.id, posted.message.seq)
-    return repository.visitor_message_out(posted.message)
+    seen = for_visitor(posted.message)
+    assert seen is not None  # a visitor's own message
+    return seen
 
 
 @router.get("/conversations/{conversation_id}/messages")
@@ -132,7 +135,7 @@ async def history(
         )
     return VisitorMessages(
         status=conversation.status,
-        messages=[repository.visitor_message_out(m) for m in messages],
+        messages=[seen for m in messages if (seen := for_visitor(m)) is not None],
         pending_form=conversation.pending_form["action"] if conversation.pending_form else None,
         csat_score=conversation.csat_score,
     )
