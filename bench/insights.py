@@ -70,6 +70,7 @@ from frontdesk.conversations.messages import (
     request_person,
 )
 from frontdesk.conversations.models import Conversation, Message
+from frontdesk.conversations.tagging import add_member_tag
 from frontdesk.db.base import set_clock
 from frontdesk.insights import gaps, queries, service
 from frontdesk.insights.gaps import normalised
@@ -78,7 +79,6 @@ from frontdesk.insights.schemas import InsightsOut
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from frontdesk.tags.catalog import ensure_tags
-from frontdesk.tags.tagging import add_member_tag
 from frontdesk.teams.schemas import TeamIn
 from frontdesk.teams.service import create_team
 from frontdesk.usage.meter import COUNTERS as USAGE_COUNTERS

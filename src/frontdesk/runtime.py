@@ -10,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Workspace
 from frontdesk.accounts.service import get_or_create_workspace
-from frontdesk.actions.runner import ActionRunner
 from frontdesk.agents.models import Agent
 from frontdesk.alerts.dispatcher import AlertDispatcher
 from frontdesk.answering.generators.base import Generator
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
 from frontdesk.answering.pipeline import AnswerService
 from frontdesk.answering.replies import Replies
+from frontdesk.conversations import lifecycle
+from frontdesk.conversations.actions import ActionRunner
 from frontdesk.conversations.responder import Responder
 from frontdesk.conversations.thread import record_touched
 from frontdesk.db.engine import Database
@@ -73,7 +74,7 @@ class Runtime:
         # Started by the server only (app lifespan); CLI commands never send alerts.
         self.alerts = AlertDispatcher(self.db, self.broker, settings, lambda: self.cipher)
         self.actions = ActionRunner(self.db, self.broker, lambda: self.cipher, settings.inbox_link)
-        self.presence = Presence(self.db, self.changes)
+        self.presence = Presence(self.db, self.changes, lifecycle.fill_teams_of)
 
     def changes(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A write transaction whose events are published once it commits."""

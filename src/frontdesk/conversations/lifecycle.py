@@ -1,11 +1,17 @@
 """Who owns a conversation: the AI (bot), nobody yet (waiting), a person (human), or closed.
 
-A person and the AI never both own a conversation: every move to ``human`` stops the AI.
+Every change of status, assignee or team goes through :func:`move`: it checks the move,
+keeps the fields that follow the status, writes the system note, marks the conversation
+changed (one event at commit) and moves the queues (round-robin of the team, room freed for
+the previous assignee). A person and the AI never both own a conversation: every move to
+``human`` stops the AI.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,12 +21,35 @@ from frontdesk.accounts.caller import Caller
 from frontdesk.accounts.credentials import digest, new_token
 from frontdesk.accounts.service import get_member
 from frontdesk.agents.models import Agent
-from frontdesk.conversations.models import Conversation
+from frontdesk.conversations import routing
+from frontdesk.conversations.models import PRIORITIES, Conversation, Status
 from frontdesk.conversations.summary import summarize
-from frontdesk.conversations.thread import announce_changes, announce_created, system_note
+from frontdesk.conversations.thread import (
+    announce_changes,
+    announce_created,
+    announce_many,
+    system_note,
+)
 from frontdesk.db.base import utcnow
 from frontdesk.errors import Conflict, Forbidden, InvalidInput
-from frontdesk.teams import routing
+from frontdesk.teams import service as teams
+from frontdesk.teams.models import Team
+
+BOT, WAITING, HUMAN, CLOSED = Status.BOT, Status.WAITING, Status.HUMAN, Status.CLOSED
+
+
+class _Keep:
+    """The field stays as it is."""
+
+
+KEEP: Final = _Keep()
+
+
+@dataclass(frozen=True)
+class Note:
+    event: str
+    text: str
+    payload: dict[str, Any] | None = None
 
 
 @dataclass
@@ -33,6 +62,66 @@ def actor(caller: Caller) -> str:
     return caller.name or "an API client"
 
 
+async def move(
+    session: AsyncSession,
+    conversation: Conversation,
+    status: Status | None = None,
+    *,
+    note: Note | None,
+    assignee: str | _Keep | None = KEEP,
+    team: Team | _Keep | None = KEEP,
+    changes: Sequence[str] = (),
+    route: bool = True,
+    reopen: bool = False,
+) -> list[str]:
+    """The one way a conversation's status, assignee or team changes; what changed.
+
+    ``status`` None keeps it. A closed conversation changes only by being reopened
+    (``reopen``). ``changes`` names other fields the caller set (summary). With ``route``, a
+    conversation left waiting for nobody is offered to its team's round-robin; either way the
+    previous assignee's teams may hand them the next one.
+    """
+    before, previous = conversation.status, conversation.assignee_id
+    to = status or before
+    if before == CLOSED and not reopen:
+        raise Conflict("This conversation is closed; reopen it first.")
+    changed = ["status"] if to != before else []
+    changed.extend(name for name in changes if name not in changed)
+    if to != before:
+        conversation.status = to
+        if to == WAITING:
+            conversation.waiting_since = utcnow()
+        if before == CLOSED:
+            conversation.closed_at = None
+    if to != WAITING:
+        conversation.waiting_since = None
+    if to in (HUMAN, BOT):
+        conversation.drop_held_handoff()
+    if to == CLOSED and to != before:
+        conversation.closed_at = utcnow()
+        if conversation.pending_form:
+            conversation.pending_form = None
+            changed.append("pending_form")
+    if not isinstance(assignee, _Keep) and assignee != previous:
+        conversation.assignee_id = assignee
+        changed.append("assignee")
+    if not isinstance(team, _Keep) and (team.id if team else None) != conversation.team_id:
+        conversation.team_id = team.id if team else None
+        if "team" not in changed:
+            changed.append("team")
+    if note is not None:
+        await system_note(session, conversation, note.event, note.text, note.payload)
+    await announce_changes(session, conversation, changed)
+    if route and to == WAITING and conversation.assignee_id is None:
+        queue = await routing.team_for(session, conversation)
+        if queue is not None:
+            await auto_assign(session, conversation, queue)
+    if (previous is not None and previous != conversation.assignee_id) or to == CLOSED:
+        # Room freed: the conversation let go of waits for someone to pick it, not them.
+        await fill_teams_of(session, conversation.workspace_id, previous, skip=conversation.id)
+    return changed
+
+
 async def start_conversation(
     session: AsyncSession, agent: Agent, page_url: str | None = None
 ) -> Started:
@@ -40,7 +129,7 @@ async def start_conversation(
     conversation = Conversation(
         workspace_id=agent.workspace_id,
         agent_id=agent.id,
-        status="bot",
+        status=BOT,
         priority="normal",
         last_seq=0,
         visitor_token_hash=digest(token),
@@ -59,53 +148,35 @@ async def hand_off(
 ) -> bool:
     """Ask for a person; False when a person already has (or is about to have) it.
 
-    The conversation goes to its team (see :mod:`frontdesk.teams.routing`), gets a summary
-    for whoever picks it up, and is assigned at once when the team auto-assigns."""
-    if conversation.status in ("waiting", "human"):
+    The conversation goes to its team (see :mod:`frontdesk.conversations.routing`), gets a
+    summary for whoever picks it up, and is assigned at once when the team auto-assigns."""
+    if conversation.status in (WAITING, HUMAN):
         return False
-    team = await routing.team_for(session, conversation)
-    conversation.team_id = team.id if team is not None else None
     conversation.summary = await summarize(session, conversation)
-    conversation.status = "waiting"
-    conversation.waiting_since = utcnow()
-    conversation.closed_at = None
     conversation.handoff_trigger = trigger
     conversation.handoff_reason = reason
-    reason = reason.rstrip(".")
-    await system_note(
-        session,
-        conversation,
+    team = await routing.team_for(session, conversation)
+    short = reason.rstrip(".")
+    note = Note(
         "handoff",
-        f"Handed off: {reason[:1].lower()}{reason[1:]}",
-        {
-            "trigger": trigger,
-            "reason": conversation.handoff_reason,
-            "team_id": conversation.team_id,
-        },
+        f"Handed off: {short[:1].lower()}{short[1:]}",
+        {"trigger": trigger, "reason": reason, "team_id": team.id if team else None},
     )
-    await announce_changes(session, conversation, ["status", "team", "summary"])
-    if team is not None:
-        await routing.auto_assign(session, conversation, team)
+    # The handoff settles the team (announced even when it stays the same); a visitor asking
+    # for a person in a closed conversation opens it again.
+    changes = ["team", "summary"]
+    await move(session, conversation, WAITING, note=note, team=team, changes=changes, reopen=True)
     return True
 
 
 async def take_over(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
     if caller.member_id is None:
         raise Forbidden("Taking over needs a signed-in member; assign a member instead.")
-    if conversation.status == "closed":
-        raise Conflict("This conversation is closed; reopen it first.")
-    if conversation.status == "human" and conversation.assignee_id == caller.member_id:
+    _open(conversation)
+    if conversation.status == HUMAN and conversation.assignee_id == caller.member_id:
         return
-    changes = ["status", "assignee"]
-    previous = conversation.assignee_id
-    conversation.status = "human"
-    conversation.assignee_id = caller.member_id
-    conversation.waiting_since = None
-    conversation.drop_held_handoff()
-    await system_note(session, conversation, "takeover", f"{actor(caller)} took over")
-    await announce_changes(session, conversation, changes)
-    if previous != caller.member_id:
-        await routing.fill_teams_of(session, conversation.workspace_id, previous)
+    note = Note("takeover", f"{actor(caller)} took over")
+    await move(session, conversation, HUMAN, note=note, assignee=caller.member_id)
 
 
 async def claim(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
@@ -113,42 +184,25 @@ async def claim(session: AsyncSession, caller: Caller, conversation: Conversatio
     if caller.member_id:
         await take_over(session, caller, conversation)
         return
-    conversation.status = "human"
-    conversation.waiting_since = None
-    conversation.drop_held_handoff()
-    await system_note(session, conversation, "takeover", f"{actor(caller)} replied; the AI stopped")
-    await announce_changes(session, conversation, ["status"])
+    note = Note("takeover", f"{actor(caller)} replied; the AI stopped")
+    await move(session, conversation, HUMAN, note=note)
 
 
 async def assign(
     session: AsyncSession, caller: Caller, conversation: Conversation, member_id: str | None
 ) -> None:
-    if conversation.status == "closed":
-        raise Conflict("This conversation is closed; reopen it first.")
+    _open(conversation)
     if member_id == conversation.assignee_id:
         return
-    previous = conversation.assignee_id
-    changes = ["assignee"]
     if member_id is None:
-        conversation.assignee_id = None
-        text = f"{actor(caller)} unassigned the conversation"
-        if conversation.status == "human":
-            conversation.status = "waiting"
-            conversation.waiting_since = utcnow()
-            changes.append("status")
-    else:
-        member = await get_member(session, caller.workspace_id, member_id)
-        conversation.assignee_id = member.id
-        text = f"{actor(caller)} assigned {member.name}"
-        if conversation.status != "human":
-            conversation.status = "human"
-            conversation.waiting_since = None
-            conversation.drop_held_handoff()
-            changes.append("status")
-    await system_note(session, conversation, "assigned", text)
-    await announce_changes(session, conversation, changes)
-    # The released conversation itself waits for someone to pick it (not straight back).
-    await routing.fill_teams_of(session, conversation.workspace_id, previous, skip=conversation.id)
+        # Unassigned, it waits for someone to pick it (not straight back to round-robin).
+        status = WAITING if conversation.status == HUMAN else None
+        note = Note("assigned", f"{actor(caller)} unassigned the conversation")
+        await move(session, conversation, status, note=note, assignee=None, route=False)
+        return
+    member = await get_member(session, caller.workspace_id, member_id)
+    note = Note("assigned", f"{actor(caller)} assigned {member.name}")
+    await move(session, conversation, HUMAN, note=note, assignee=member.id)
 
 
 async def remove_member(session: AsyncSession, caller: Caller, member_id: str) -> None:
@@ -158,7 +212,7 @@ async def remove_member(session: AsyncSession, caller: Caller, member_id: str) -
     held = list(
         await session.scalars(
             select(Conversation)
-            .where(Conversation.assignee_id == member.id, Conversation.status == "human")
+            .where(Conversation.assignee_id == member.id, Conversation.status == HUMAN)
             .order_by(Conversation.created_at, Conversation.id)
         )
     )
@@ -166,79 +220,142 @@ async def remove_member(session: AsyncSession, caller: Caller, member_id: str) -
     # Gone before routing, so round-robin cannot hand a conversation straight back.
     await accounts.remove_member(session, caller, member_id)
     for conversation in held:
-        conversation.assignee_id = None
-        conversation.status = "waiting"
-        conversation.waiting_since = utcnow()
-        changes = ["status", "assignee"]
-        team = await routing.team_for(session, conversation)
-        if team is not None and conversation.team_id != team.id:
-            conversation.team_id = team.id
-            changes.append("team")
         text = f"{actor(caller)} removed {name} from the workspace"
-        await system_note(session, conversation, "assigned", text, {"member_id": member.id})
-        await announce_changes(session, conversation, changes)
-        if team is not None:
-            await routing.auto_assign(session, conversation, team)
+        note = Note("assigned", text, {"member_id": member.id})
+        team = await routing.team_for(session, conversation)
+        await move(session, conversation, WAITING, note=note, assignee=None, team=team or KEEP)
 
 
 async def hand_back(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
-    if conversation.status == "bot":
+    if conversation.status == BOT:
         raise Conflict("The AI already handles this conversation.")
-    if conversation.status == "closed":
-        raise Conflict("This conversation is closed; reopen it first.")
-    previous = conversation.assignee_id
-    conversation.status = "bot"
-    conversation.assignee_id = None
-    conversation.waiting_since = None
     conversation.failed_attempts = 0
-    conversation.drop_held_handoff()
-    await system_note(session, conversation, "handback", f"{actor(caller)} handed back to the AI")
-    await announce_changes(session, conversation, ["status", "assignee"])
-    await routing.fill_teams_of(session, conversation.workspace_id, previous)
+    note = Note("handback", f"{actor(caller)} handed back to the AI")
+    await move(session, conversation, BOT, note=note, assignee=None)
 
 
 async def close(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
-    if conversation.status == "closed":
+    if conversation.status == CLOSED:
         raise Conflict("This conversation is already closed.")
-    conversation.status = "closed"
-    conversation.closed_at = utcnow()
-    conversation.waiting_since = None
-    changes = ["status", "pending_form"] if conversation.pending_form else ["status"]
-    conversation.pending_form = None
-    await system_note(session, conversation, "closed", f"Closed by {actor(caller)}")
-    await announce_changes(session, conversation, changes)
-    await routing.fill_teams_of(session, conversation.workspace_id, conversation.assignee_id)
+    await move(session, conversation, CLOSED, note=Note("closed", f"Closed by {actor(caller)}"))
 
 
 async def reopen(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
-    if conversation.status != "closed":
+    if conversation.status != CLOSED:
         raise Conflict("Only a closed conversation can be reopened.")
-    await _reopen(session, conversation, "human" if conversation.assignee_id else "waiting")
-    await system_note(session, conversation, "reopened", f"Reopened by {actor(caller)}")
-    await announce_changes(session, conversation, ["status"])
-    team = await routing.team_for(session, conversation)
-    if team is not None:
-        await routing.auto_assign(session, conversation, team)
+    status = HUMAN if conversation.assignee_id else WAITING
+    note = Note("reopened", f"Reopened by {actor(caller)}")
+    await move(session, conversation, status, note=note, reopen=True)
 
 
 async def reopen_for_visitor(session: AsyncSession, conversation: Conversation) -> None:
     """The visitor wrote in a closed conversation: the AI picks it up again."""
-    conversation.assignee_id = None
-    await _reopen(session, conversation, "bot")
-    await system_note(session, conversation, "reopened", "Reopened: the visitor wrote again")
-    await announce_changes(session, conversation, ["status", "assignee"])
+    note = Note("reopened", "Reopened: the visitor wrote again")
+    await move(session, conversation, BOT, note=note, assignee=None, reopen=True)
 
 
-async def _reopen(session: AsyncSession, conversation: Conversation, status: str) -> None:
-    conversation.status = status
-    conversation.closed_at = None
-    conversation.waiting_since = utcnow() if status == "waiting" else None
+async def move_to_team(
+    session: AsyncSession, caller: Caller, conversation: Conversation, team: Team | None
+) -> None:
+    """Send a conversation to another team (None: to nobody in particular)."""
+    _open(conversation)
+    if conversation.team_id == (team.id if team else None):
+        return
+    where = team.name if team else "no team"
+    note = Note("team", f"{actor(caller)} moved the conversation to {where}")
+    await move(session, conversation, note=note, team=team, route=team is not None)
+
+
+async def note_rule_team(session: AsyncSession, conversation: Conversation, name: str) -> None:
+    """A rule named a team: the conversation goes there when it is handed off (the first
+    rule to name one wins; an unknown name is ignored, the conversation then routes by tag)."""
+    if conversation.team_id is not None or not name.strip():
+        return
+    team = await teams.team_named(session, conversation.workspace_id, name)
+    if team is not None:
+        await move(session, conversation, note=None, team=team, route=False)
 
 
 async def set_priority(session: AsyncSession, conversation: Conversation, priority: str) -> None:
-    if priority not in ("low", "normal", "high", "urgent"):
+    if priority not in PRIORITIES:
         raise InvalidInput("Priority must be low, normal, high or urgent.", field="priority")
     if conversation.priority == priority:
         return
     conversation.priority = priority
     await announce_changes(session, conversation, ["priority"])
+
+
+async def auto_assign(session: AsyncSession, conversation: Conversation, team: Team) -> bool:
+    """Give a waiting, unassigned conversation to the team's next member, if it auto-assigns."""
+    if not team.auto_assign or conversation.status != WAITING or conversation.assignee_id:
+        return False
+    member = await routing.next_assignee(session, team)
+    if member is None:
+        return False
+    team.last_assigned_id = member.id
+    note = Note(
+        "assigned",
+        f"Assigned to {member.name} ({team.name}, round-robin)",
+        {"auto": True, "team_id": team.id, "member_id": member.id},
+    )
+    await move(session, conversation, HUMAN, note=note, assignee=member.id, route=False)
+    return True
+
+
+async def fill(session: AsyncSession, team: Team, skip: str | None = None) -> int:
+    """Assign the team's waiting conversations (most urgent, then longest waiting first)
+    while someone online has room; returns how many were assigned."""
+    if not team.auto_assign:
+        return 0
+    rows = await session.scalars(
+        select(Conversation)
+        .where(
+            Conversation.team_id == team.id,
+            Conversation.status == WAITING,
+            Conversation.assignee_id.is_(None),
+            Conversation.id != (skip or ""),
+        )
+        .order_by(Conversation.waiting_since, Conversation.id)
+    )
+    queue = sorted(rows, key=lambda c: -PRIORITIES.index(c.priority))
+    assigned = 0
+    for conversation in queue:
+        if not await auto_assign(session, conversation, team):
+            break
+        assigned += 1
+    return assigned
+
+
+async def fill_teams_of(
+    session: AsyncSession, workspace_id: str, member_id: str | None, skip: str | None = None
+) -> None:
+    """A member came online or an open conversation of theirs closed or moved on: the
+    queues of their auto-assigning teams may move."""
+    if member_id is None:
+        return
+    for team_id in await teams.teams_of(session, member_id):
+        await fill(session, await teams.get_team(session, workspace_id, team_id), skip)
+
+
+async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]) -> Team:
+    """Change a team; its conversations show a new name, and its queue may move."""
+    name = team.name
+    await teams.update_team(session, team, changes)
+    if team.name != name:
+        await announce_many(session, await routing.routed_to(session, team), ["team"])
+    await fill(session, team)
+    return team
+
+
+async def delete_team(session: AsyncSession, team: Team) -> None:
+    """Its conversations stay where they are, without a team (everyone sees them)."""
+    routed = await routing.routed_to(session, team)
+    for conversation in routed:
+        conversation.team_id = None
+    await session.delete(team)
+    await announce_many(session, routed, ["team"])
+
+
+def _open(conversation: Conversation) -> None:
+    if conversation.status == CLOSED:
+        raise Conflict("This conversation is closed; reopen it first.")

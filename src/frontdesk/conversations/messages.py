@@ -7,20 +7,19 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.caller import Caller
-from frontdesk.actions.flow import find_form, offer_form, release_handoff
 from frontdesk.agents.models import Agent
 from frontdesk.answering.replies import RULES
 from frontdesk.answering.schemas import AnswerOut
-from frontdesk.conversations import lifecycle
+from frontdesk.conversations import lifecycle, routing
+from frontdesk.conversations.forms import find_form, offer_form, release_handoff
 from frontdesk.conversations.models import AnswerRecord, Conversation, Message
 from frontdesk.conversations.repository import message_by_client_id
+from frontdesk.conversations.tagging import add_rule_tags
 from frontdesk.conversations.thread import add_message, system_note
 from frontdesk.db.base import utcnow
 from frontdesk.errors import Conflict, InvalidInput
 from frontdesk.rules.config import RulesConfig
 from frontdesk.rules.hours import BusinessHours
-from frontdesk.tags.tagging import add_rule_tags
-from frontdesk.teams import routing
 
 BUTTON_REASON = "visitor asked for a person"
 TEAM_AWAY = (
@@ -116,7 +115,7 @@ async def post_ai_answer(
     if handoff.priority:
         await lifecycle.set_priority(session, conversation, handoff.priority)
     if handoff.team:
-        await routing.note_rule_team(session, conversation, handoff.team)
+        await lifecycle.note_rule_team(session, conversation, handoff.team)
     if handoff.triggered:
         await escalate(
             session,

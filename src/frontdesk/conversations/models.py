@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, model_validator
 from sqlalchemy import (
     JSON,
     Boolean,
+    Enum,
     Float,
     ForeignKey,
     Index,
@@ -21,12 +23,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.db.base import Base, Timestamped, UtcDateTime, new_id, utcnow
 
-Status = Literal["bot", "waiting", "human", "closed"]
+
+class Status(StrEnum):
+    """Who owns the conversation: the AI, nobody yet, a person, or nobody any more."""
+
+    BOT = "bot"
+    WAITING = "waiting"
+    HUMAN = "human"
+    CLOSED = "closed"
+
+
 Priority = Literal["low", "normal", "high", "urgent"]
 Author = Literal["visitor", "ai", "member", "system"]
 Rating = Literal["up", "down"]
 PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
-OPEN_STATUSES: tuple[Status, ...] = ("bot", "waiting", "human")
+OPEN_STATUSES: tuple[Status, ...] = (Status.BOT, Status.WAITING, Status.HUMAN)
+
+
+def _values(kind: type[StrEnum]) -> list[str]:
+    return [member.value for member in kind]
 
 
 class Conversation(Timestamped, Base):
@@ -38,7 +53,10 @@ class Conversation(Timestamped, Base):
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="bot")
+    status: Mapped[Status] = mapped_column(
+        Enum(Status, native_enum=False, length=16, values_callable=_values, validate_strings=True),
+        default=Status.BOT,
+    )
     assignee_id: Mapped[str | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
     )

@@ -14,16 +14,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.conversations.models import Conversation
-from frontdesk.conversations.thread import announce_many
-from frontdesk.db.base import utcnow
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.errors import Conflict, InvalidInput
+from frontdesk.events import touched
 from frontdesk.tags import queries
 from frontdesk.tags.models import ConversationTag, Tag
+from frontdesk.tags.names import check_name
 from frontdesk.teams.models import Team
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # the rules' Tag type
 COLOR = re.compile(r"^#[0-9a-f]{6}$")
 PALETTE = (
     "#f4a3a3",
@@ -37,18 +35,6 @@ PALETTE = (
     "#eba6d8",
     "#c9ced6",
 )
-
-
-def check_name(raw: str, field: str = "name") -> str:
-    """A tag name, trimmed and lower-cased, or InvalidInput saying what a name may be."""
-    name = raw.strip().lower()
-    if not NAME.fullmatch(name):
-        raise InvalidInput(
-            f"'{raw.strip()[:60]}' is not a tag name: use 1 to 40 lower-case letters, digits, "
-            "'-' or '_', starting with a letter or digit (e.g. 'trade-in').",
-            field=field,
-        )
-    return name
 
 
 def check_color(raw: str) -> str:
@@ -132,7 +118,7 @@ async def update_tag(
         changed = changed or color != tag.color
         tag.color = color
     if changed:
-        await _announce(session, tag.id)
+        await _announce(session, workspace_id, tag.id)
     return tag
 
 
@@ -142,7 +128,7 @@ async def merge_tags(session: AsyncSession, workspace_id: str, tag_id: str, into
     target = await get_tag(session, workspace_id, into_id)
     if source.id == target.id:
         raise InvalidInput("A tag cannot be merged into itself.", field="into")
-    affected = await _conversations(session, source.id)
+    affected = await _carrying(session, source.id)
     await session.execute(
         delete(ConversationTag).where(
             ConversationTag.tag_id == source.id,
@@ -157,18 +143,18 @@ async def merge_tags(session: AsyncSession, workspace_id: str, tag_id: str, into
     )
     await session.delete(source)
     await _reroute(session, workspace_id, source.name, target.name)
-    await _touch_and_announce(session, affected)
+    _touch(workspace_id, session, affected)
     return target
 
 
 async def delete_tag(session: AsyncSession, workspace_id: str, tag_id: str) -> None:
     """Remove the tag from the catalog and from every conversation that carries it."""
     tag = await get_tag(session, workspace_id, tag_id)
-    affected = await _conversations(session, tag.id)
+    affected = await _carrying(session, tag.id)
     await session.execute(delete(ConversationTag).where(ConversationTag.tag_id == tag.id))
     await session.delete(tag)
     await _reroute(session, workspace_id, tag.name, None)
-    await _touch_and_announce(session, affected)
+    _touch(workspace_id, session, affected)
 
 
 async def _reroute(session: AsyncSession, workspace_id: str, old: str, new: str | None) -> None:
@@ -180,20 +166,16 @@ async def _reroute(session: AsyncSession, workspace_id: str, old: str, new: str 
             team.route_tags = sorted(kept | ({new} if new else set()))
 
 
-async def _conversations(session: AsyncSession, tag_id: str) -> list[Conversation]:
-    rows = await session.scalars(
-        select(Conversation).where(Conversation.id.in_(queries.carrying(tag_id)))
-    )
-    return list(rows)
+async def _carrying(session: AsyncSession, tag_id: str) -> list[str]:
+    """Ids of the conversations that carry the tag."""
+    return list(await session.scalars(queries.carrying(tag_id)))
 
 
-async def _announce(session: AsyncSession, tag_id: str) -> None:
-    await session.flush()
-    await _touch_and_announce(session, await _conversations(session, tag_id))
+async def _announce(session: AsyncSession, workspace_id: str, tag_id: str) -> None:
+    _touch(workspace_id, session, await _carrying(session, tag_id))
 
 
-async def _touch_and_announce(session: AsyncSession, conversations: list[Conversation]) -> None:
-    now = utcnow()
-    for conversation in conversations:
-        conversation.updated_at = now
-    await announce_many(session, conversations, ["tags"])
+def _touch(workspace_id: str, session: AsyncSession, conversation_ids: list[str]) -> None:
+    """Each conversation shows its tags: open inboxes hear of it (one update each)."""
+    for conversation_id in conversation_ids:
+        touched.touch(session, workspace_id, conversation_id, ["tags"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy import update
@@ -20,16 +20,18 @@ from frontdesk.accounts.models import Member
 from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
 from frontdesk.events.store import record
-from frontdesk.teams import routing
 
 Changes = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+# A member came online (workspace, member): their teams' queues may move (routing.fill_teams_of).
+CameOnline = Callable[[AsyncSession, str, str], Awaitable[None]]
 log = logging.getLogger(__name__)
 
 
 class Presence:
-    def __init__(self, db: Database, changes: Changes):
+    def __init__(self, db: Database, changes: Changes, came_online: CameOnline):
         self._db = db
         self._changes = changes
+        self._came_online = came_online
         self._sockets: Counter[str] = Counter()
 
     async def reset(self) -> None:
@@ -89,4 +91,4 @@ class Presence:
             {"member": {"id": member.id, "name": member.name, "presence": presence}},
         )
         if presence == "online":
-            await routing.fill_teams_of(session, member.workspace_id, member.id)
+            await self._came_online(session, member.workspace_id, member.id)

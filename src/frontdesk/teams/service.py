@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Member
-from frontdesk.conversations.models import Conversation
-from frontdesk.conversations.thread import announce_many
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.errors import Conflict, InvalidInput
-from frontdesk.tags.catalog import check_name as check_tag
+from frontdesk.tags.names import check_name as check_tag
 from frontdesk.teams.models import Team, TeamMember
 from frontdesk.teams.schemas import TeamIn, TeamMemberOut, TeamOut
 
-ASSIGNED = ("waiting", "human")  # statuses in which an assigned conversation counts as open
+# Open conversations assigned to each of these members (conversations know; teams don't).
+OpenCounts = Callable[[AsyncSession, Sequence[str]], Awaitable[dict[str, int]]]
 
 
 def check_team_name(raw: str) -> str:
@@ -65,15 +64,14 @@ async def create_team(session: AsyncSession, workspace_id: str, body: TeamIn) ->
 
 
 async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]) -> Team:
+    """Change what ``changes`` names (conversations.lifecycle.update_team also tells the
+    conversations showing the team)."""
     if "name" in changes and changes["name"] is not None:
         name = check_team_name(changes["name"])
         other = await team_named(session, team.workspace_id, name)
         if other is not None and other.id != team.id:
             raise Conflict(f"There is already a team called '{name}'.")
-        if name != team.name:
-            team.name = name
-            # Every conversation of the team shows its name: open inboxes update.
-            await announce_many(session, await _routed_to(session, team), ["team"])
+        team.name = name
     if changes.get("route_tags") is not None:
         team.route_tags = _tags(changes["route_tags"])
     if changes.get("auto_assign") is not None:
@@ -84,20 +82,6 @@ async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]
         await _set_members(session, team, changes["members"])
     await session.flush()
     return team
-
-
-async def delete_team(session: AsyncSession, team: Team) -> None:
-    """Its conversations stay where they are, without a team (everyone sees them)."""
-    routed = await _routed_to(session, team)
-    for conversation in routed:
-        conversation.team_id = None
-    await session.delete(team)
-    await announce_many(session, routed, ["team"])
-
-
-async def _routed_to(session: AsyncSession, team: Team) -> list[Conversation]:
-    rows = await session.scalars(select(Conversation).where(Conversation.team_id == team.id))
-    return list(rows)
 
 
 async def member_ids(session: AsyncSession, team_id: str) -> list[str]:
@@ -117,21 +101,11 @@ async def teams_of(session: AsyncSession, member_id: str) -> list[str]:
     return list(rows)
 
 
-async def open_counts(session: AsyncSession, member_ids: Sequence[str]) -> dict[str, int]:
-    """Open conversations assigned to each member."""
-    if not member_ids:
-        return {}
-    rows = await session.execute(
-        select(Conversation.assignee_id, func.count())
-        .where(Conversation.assignee_id.in_(member_ids), Conversation.status.in_(ASSIGNED))
-        .group_by(Conversation.assignee_id)
-    )
-    counts: dict[str, int] = {str(k): int(v) for k, v in rows.all()}
-    return {m: counts.get(m, 0) for m in member_ids}
-
-
-async def describe_teams(session: AsyncSession, teams: Sequence[Team]) -> list[TeamOut]:
-    """Teams with their members, presence and open conversations, in three queries."""
+async def describe_teams(
+    session: AsyncSession, teams: Sequence[Team], open_counts: OpenCounts
+) -> list[TeamOut]:
+    """Teams with their members, presence and open conversations (``open_counts`` counts a
+    member's; see conversations.routing.open_counts), in three queries."""
     rows = (
         await session.execute(
             select(TeamMember.team_id, Member)

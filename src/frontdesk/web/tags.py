@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from frontdesk.conversations import repository
+from frontdesk.conversations import repository, tagging
 from frontdesk.conversations.schemas import ConversationOut
-from frontdesk.tags import catalog, queries, tagging
+from frontdesk.tags import catalog, queries
 from frontdesk.tags.models import Tag
 from frontdesk.tags.schemas import MergeIn, TagChanges, TagList, TagName, TagOut
 from frontdesk.web.deps import AdminWorkspaceDep, CallerDep, RuntimeDep, WorkspaceDep

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from frontdesk.conversations import repository
-from frontdesk.conversations.lifecycle import actor
+from frontdesk.conversations import lifecycle, repository, routing
 from frontdesk.conversations.schemas import ConversationOut
-from frontdesk.conversations.thread import announce_changes, system_note
-from frontdesk.errors import Conflict, Forbidden
-from frontdesk.teams import routing, service
+from frontdesk.errors import Forbidden
+from frontdesk.teams import service
 from frontdesk.teams.schemas import (
     PresenceIn,
     PresenceOut,
@@ -29,15 +27,15 @@ async def list_teams(workspace: WorkspaceDep, runtime: RuntimeDep) -> TeamList:
     """Every team with its members, their presence and open conversations."""
     async with runtime.db.session() as session:
         teams = await service.list_teams(session, workspace)
-        return TeamList(teams=await service.describe_teams(session, teams))
+        return TeamList(teams=await service.describe_teams(session, teams, routing.open_counts))
 
 
 @router.post("/teams", status_code=201)
 async def create_team(body: TeamIn, workspace: AdminWorkspaceDep, runtime: RuntimeDep) -> TeamOut:
     async with runtime.changes() as session:
         team = await service.create_team(session, workspace, body)
-        await routing.fill(session, team)
-        [out] = await service.describe_teams(session, [team])
+        await lifecycle.fill(session, team)
+        [out] = await service.describe_teams(session, [team], routing.open_counts)
     return out
 
 
@@ -48,17 +46,16 @@ async def update_team(
     """Only the fields sent change; ``members`` replaces the whole list."""
     async with runtime.changes() as session:
         team = await service.get_team(session, workspace, team_id)
-        await service.update_team(session, team, body.model_dump(exclude_unset=True))
         # Auto-assignment turned on, a member added or a limit raised: the queue may move.
-        await routing.fill(session, team)
-        [out] = await service.describe_teams(session, [team])
+        await lifecycle.update_team(session, team, body.model_dump(exclude_unset=True))
+        [out] = await service.describe_teams(session, [team], routing.open_counts)
     return out
 
 
 @router.delete("/teams/{team_id}", status_code=204)
 async def delete_team(team_id: str, workspace: AdminWorkspaceDep, runtime: RuntimeDep) -> Response:
     async with runtime.changes() as session:
-        await service.delete_team(session, await service.get_team(session, workspace, team_id))
+        await lifecycle.delete_team(session, await service.get_team(session, workspace, team_id))
     return Response(status_code=204)
 
 
@@ -85,21 +82,11 @@ async def move_to_team(
         conversation = await repository.get_conversation(
             session, caller.workspace_id, conversation_id
         )
-        if conversation.status == "closed":
-            raise Conflict("This conversation is closed; reopen it first.")
         team = (
             await service.get_team(session, caller.workspace_id, body.team_id)
             if body.team_id
             else None
         )
-        if conversation.team_id != (team.id if team else None):
-            conversation.team_id = team.id if team else None
-            where = team.name if team else "no team"
-            await system_note(
-                session, conversation, "team", f"{actor(caller)} moved the conversation to {where}"
-            )
-            await announce_changes(session, conversation, ["team"])
-            if team is not None:
-                await routing.auto_assign(session, conversation, team)
+        await lifecycle.move_to_team(session, caller, conversation, team)
         [view] = await repository.describe(session, [conversation], caller.member_id)
     return view

@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.actions import flow
 from frontdesk.agents.models import Agent
-from frontdesk.conversations import feedback, lifecycle, repository
+from frontdesk.conversations import feedback, forms, lifecycle, repository
 from frontdesk.conversations.messages import post_visitor_message, request_person
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.schemas import (
@@ -166,7 +165,7 @@ async def submit_form(
     async with runtime.changes() as session:
         conversation, agent = await _visitor(session, request, token, conversation_id)
         _limiter(request, "visitor_limiter").hit(conversation.id)
-        submitted = await flow.submit_form(
+        submitted = await forms.submit_form(
             session, agent, conversation, action, body.values, utcnow()
         )
         status = conversation.status
@@ -185,7 +184,7 @@ async def skip_form(
     """The visitor would rather not fill in the form; the handoff goes ahead."""
     async with runtime.changes() as session:
         conversation, agent = await _visitor(session, request, token, conversation_id)
-        await flow.skip_form(session, agent, conversation, action)
+        await forms.skip_form(session, agent, conversation, action)
         status = conversation.status
     return StatusOut(status=status)
 

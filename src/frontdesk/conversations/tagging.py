@@ -13,8 +13,9 @@ from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.thread import announce_changes, system_note
 from frontdesk.db.base import utcnow
 from frontdesk.errors import NotFound
-from frontdesk.tags.catalog import check_name, ensure_tags, find_tag
+from frontdesk.tags.catalog import ensure_tags, find_tag
 from frontdesk.tags.models import AddedBy, ConversationTag, Tag
+from frontdesk.tags.names import check_name
 
 
 async def add_rule_tags(

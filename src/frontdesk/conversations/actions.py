@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Workspace
 from frontdesk.actions.config import HttpAction
-from frontdesk.actions.flow import agent_actions
 from frontdesk.actions.http import Outcome, run_http_action
 from frontdesk.actions.models import ActionRun
 from frontdesk.actions.templates import secret_names
 from frontdesk.agents.models import Agent
+from frontdesk.conversations.forms import agent_actions
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.thread import announce_changes, system_note
 from frontdesk.db.base import utcnow
