@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _compare import run_at
 from bank.build import build
 
 HERE = Path(__file__).resolve().parent
@@ -311,35 +310,22 @@ def show_errors(rows: list[dict], answered: np.ndarray, scores: np.ndarray) -> N
 
 def previous(ref: str, names: list[str]) -> list[dict]:
     """The same questions through the product at git revision ``ref``."""
-    root = HERE.parent
     with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "tree"
-        subprocess.run(
-            ["git", "-C", str(root), "worktree", "add", "-q", "--detach", str(tree), ref],
-            check=True,
+        out = Path(tmp) / "rows.json"
+        run_at(
+            ref,
+            [
+                sys.executable,
+                __file__,
+                "--emit",
+                str(out),
+                "--only",
+                ",".join(names),
+                "--work",
+                str(HERE / ".work" / f"answering-{ref}"),
+            ],
         )
-        try:
-            out = Path(tmp) / "rows.json"
-            env = {**os.environ, "PYTHONPATH": str(tree / "src")}
-            subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--emit",
-                    str(out),
-                    "--only",
-                    ",".join(names),
-                    "--work",
-                    str(HERE / ".work" / f"answering-{ref}"),
-                ],
-                check=True,
-                env=env,
-            )
-            return json.loads(out.read_text())
-        finally:
-            subprocess.run(
-                ["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], check=True
-            )
+        return json.loads(out.read_text())
 
 
 def main() -> None:
