@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cached_property
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState
 
 from frontdesk.accounts.models import Workspace
 from frontdesk.accounts.service import get_or_create_workspace
@@ -56,6 +60,24 @@ def build_embedder(settings: Settings) -> Embedder:
     return OnnxMiniLM(batch_size=settings.embedding_batch_size, threads=settings.embedding_threads)
 
 
+def _refuse_write(*_: Any) -> None:
+    raise RuntimeError("A read session does not write: open runtime.changes() for that.")
+
+
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        _refuse_write()
+
+
+@asynccontextmanager
+async def reads(db: Database) -> AsyncIterator[AsyncSession]:
+    """A session that takes no write lock and refuses to write (it never commits either)."""
+    async with db.session() as session:
+        event.listen(session.sync_session, "before_flush", _refuse_write)
+        event.listen(session.sync_session, "do_orm_execute", _refuse_dml)
+        yield session
+
+
 class Runtime:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
@@ -77,8 +99,16 @@ class Runtime:
         self.presence = Presence(self.db, self.changes, lifecycle.fill_teams_of)
 
     def changes(self) -> AbstractAsyncContextManager[AsyncSession]:
-        """A write transaction whose events are published once it commits."""
+        """The one way to write: a transaction whose events are published once it commits.
+
+        On SQLite it holds the database's only write lock from the start, so whatever can be
+        checked before (authentication, origin, rate limits, input) is checked before.
+        """
         return changes(self.db, self.broker)
+
+    def reads(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """The one way to read: a session with no write lock that refuses to write."""
+        return reads(self.db)
 
     def get_embedder(self) -> Embedder:
         if self._embedder is None:

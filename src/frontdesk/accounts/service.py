@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -179,14 +180,38 @@ class WrongPassword(InvalidInput):
     code = "wrong_password"
 
 
-async def change_password(session: AsyncSession, caller: Caller, current: str, new: str) -> Member:
-    """Check the current password, store the new one, end the member's other sessions."""
-    if caller.member_id is None:
-        raise Unauthorized("An API key is not a signed-in member.")
-    member = await get_member(session, caller.workspace_id, caller.member_id)
+@dataclass(frozen=True)
+class PasswordChange:
+    """A checked request to change a password, with the new one already hashed."""
+
+    member_id: str
+    checked_hash: str
+    new_hash: str
+
+
+async def check_password_change(member: Member, current: str, new: str) -> PasswordChange:
+    """Verify the current password and hash the new one: the slow part, done before writing."""
     if not await verify_password(member.password_hash, current):
         raise WrongPassword("The current password is not right.", field="current_password")
-    await _set_password(session, member, new, field="new_password")
+    try:
+        new_hash = await hash_password(new)
+    except InvalidInput as error:
+        raise InvalidInput(error.message, field="new_password") from None
+    return PasswordChange(member.id, member.password_hash, new_hash)
+
+
+async def change_password(session: AsyncSession, caller: Caller, change: PasswordChange) -> Member:
+    """Store the new password and end the member's other sessions.
+
+    Refused when the password changed since it was checked: the current one was not right.
+    """
+    if caller.member_id != change.member_id:
+        raise Unauthorized("An API key is not a signed-in member.")
+    member = await get_member(session, caller.workspace_id, change.member_id)
+    if member.password_hash != change.checked_hash:
+        raise WrongPassword("The current password is not right.", field="current_password")
+    member.password_hash = change.new_hash
+    await session.flush()
     await end_sessions(session, member.id, keep=caller.session_id)
     return member
 

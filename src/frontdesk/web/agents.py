@@ -13,19 +13,20 @@ from frontdesk.agents.settings import AgentIn, AgentOut, AgentPatch
 from frontdesk.answering.schemas import AnswerOut, AskIn
 from frontdesk.errors import InvalidInput
 from frontdesk.knowledge.schemas import SearchHitOut
-from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, SessionDep, WorkspaceDep
+from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, WorkspaceDep
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 
 
 @router.post("", status_code=201, response_model=AgentOut)
 async def create_agent(
-    body: AgentIn, session: SessionDep, workspace: AdminWorkspaceDep
+    body: AgentIn, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> AgentOut:
-    agent = await service.create_agent(
-        session, workspace, **body.model_dump(mode="json", exclude_none=True)
-    )
-    return AgentOut.model_validate(agent)
+    async with runtime.changes() as session:
+        agent = await service.create_agent(
+            session, workspace, **body.model_dump(mode="json", exclude_none=True)
+        )
+        return AgentOut.model_validate(agent)
 
 
 async def _read_agent_file(request: Request) -> bytes:
@@ -49,7 +50,7 @@ async def _read_agent_file(request: Request) -> bytes:
     },
 )
 async def import_agent(
-    request: Request, response: Response, session: SessionDep, workspace: AdminWorkspaceDep
+    request: Request, response: Response, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> AgentOut:
     """Create or update an agent from a YAML agent file (keys left out keep their values)."""
     body = await _read_agent_file(request)
@@ -59,9 +60,10 @@ async def import_agent(
         raise InvalidInput("The agent file is not UTF-8 text.") from exc
     # Parsing a file at the size limit takes seconds of pure Python: off the event loop.
     spec = await asyncio.to_thread(configfile.parse_agent_file, text)
-    agent, created = await configfile.import_agent(session, workspace, spec)
-    response.status_code = 201 if created else 200
-    return AgentOut.model_validate(agent)
+    async with runtime.changes() as session:
+        agent, created = await configfile.import_agent(session, workspace, spec)
+        response.status_code = 201 if created else 200
+        return AgentOut.model_validate(agent)
 
 
 AGENT_FILE = {
@@ -71,40 +73,45 @@ AGENT_FILE = {
 
 
 @router.get("/{agent_id}/export", response_class=Response, responses={200: AGENT_FILE})
-async def export_agent(agent_id: str, session: SessionDep, workspace: WorkspaceDep) -> Response:
+async def export_agent(agent_id: str, workspace: WorkspaceDep, runtime: RuntimeDep) -> Response:
     """The agent as a YAML file, ready for `frontdesk agents import`."""
-    agent = await service.get_agent(session, workspace, agent_id)
+    async with runtime.reads() as session:
+        agent = await service.get_agent(session, workspace, agent_id)
     return Response(configfile.export_agent(agent), media_type="application/yaml")
 
 
 @router.get("", response_model=list[AgentOut])
-async def list_agents(session: SessionDep, workspace: WorkspaceDep) -> list[AgentOut]:
-    return [AgentOut.model_validate(a) for a in await service.list_agents(session, workspace)]
+async def list_agents(workspace: WorkspaceDep, runtime: RuntimeDep) -> list[AgentOut]:
+    async with runtime.reads() as session:
+        return [AgentOut.model_validate(a) for a in await service.list_agents(session, workspace)]
 
 
 @router.get("/{agent_id}", response_model=AgentOut)
-async def get_agent(agent_id: str, session: SessionDep, workspace: WorkspaceDep) -> AgentOut:
-    return AgentOut.model_validate(await service.get_agent(session, workspace, agent_id))
+async def get_agent(agent_id: str, workspace: WorkspaceDep, runtime: RuntimeDep) -> AgentOut:
+    async with runtime.reads() as session:
+        return AgentOut.model_validate(await service.get_agent(session, workspace, agent_id))
 
 
 @router.patch("/{agent_id}", response_model=AgentOut)
 async def update_agent(
-    agent_id: str, body: AgentPatch, session: SessionDep, workspace: AdminWorkspaceDep
+    agent_id: str, body: AgentPatch, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> AgentOut:
-    agent = await service.get_agent(session, workspace, agent_id)
-    agent = await service.update_agent(
-        session, agent, body.model_dump(mode="json", exclude_unset=True)
-    )
-    await session.refresh(agent)
-    return AgentOut.model_validate(agent)
+    async with runtime.changes() as session:
+        agent = await service.get_agent(session, workspace, agent_id)
+        agent = await service.update_agent(
+            session, agent, body.model_dump(mode="json", exclude_unset=True)
+        )
+        await session.refresh(agent)
+        return AgentOut.model_validate(agent)
 
 
 @router.delete("/{agent_id}", status_code=204)
 async def delete_agent(
-    agent_id: str, session: SessionDep, workspace: AdminWorkspaceDep, runtime: RuntimeDep
+    agent_id: str, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> Response:
-    agent = await service.get_agent(session, workspace, agent_id)
-    await service.delete_agent(session, agent, runtime.settings.uploads_dir)
+    async with runtime.changes() as session:
+        agent = await service.get_agent(session, workspace, agent_id)
+        await service.delete_agent(session, agent, runtime.settings.uploads_dir)
     return Response(status_code=204)
 
 
@@ -112,7 +119,7 @@ async def delete_agent(
 async def ask(
     agent_id: str, body: AskIn, workspace: WorkspaceDep, runtime: RuntimeDep
 ) -> AnswerOut:
-    async with runtime.db.session() as session:
+    async with runtime.reads() as session:
         agent = await service.get_agent(session, workspace, agent_id)
     return await runtime.replies.respond(agent, body.question)
 
@@ -126,7 +133,7 @@ async def search(
     k: int = Query(5, ge=1, le=50),
     mode: Literal["hybrid", "lexical", "vector"] = "hybrid",
 ) -> list[SearchHitOut]:
-    async with runtime.db.session() as session:
+    async with runtime.reads() as session:
         agent = await service.get_agent(session, workspace, agent_id)
         hits = await runtime.searcher.search(session, agent.id, q, k=k, mode=mode)
     return [SearchHitOut(**asdict(hit)) for hit in hits]

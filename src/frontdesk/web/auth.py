@@ -20,6 +20,7 @@ from frontdesk.accounts.service import (
     WrongPassword,
     authenticate,
     change_password,
+    check_password_change,
     end_session,
     end_sessions,
     get_member,
@@ -61,7 +62,7 @@ async def _sign_in(
     request: Request, response: Response, runtime: RuntimeDep, member: Member
 ) -> SessionOut:
     settings = runtime.settings
-    async with runtime.db.transaction() as session:
+    async with runtime.changes() as session:
         token, auth = await start_session(session, member, settings.session_days)
         workspace = await get_workspace(session, member.workspace_id)
     secure = settings.cookie_secure == "always" or (
@@ -93,7 +94,7 @@ async def login(
     Retry-After once spent; see FRONTDESK_LOGIN_*).
     """
     with _throttle(request).guess(client_ip(request), body.email, wrong=(Unauthorized,)):
-        async with runtime.db.session() as session:
+        async with runtime.reads() as session:
             member = await authenticate(session, body.email, body.password)
     return await _sign_in(request, response, runtime, member)
 
@@ -102,7 +103,7 @@ async def login(
 async def logout(request: Request, caller: CallerDep, runtime: RuntimeDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        async with runtime.db.transaction() as session:
+        async with runtime.changes() as session:
             await end_session(session, token)
     return _signed_out_response()
 
@@ -112,7 +113,7 @@ async def logout_all(caller: CallerDep, runtime: RuntimeDep) -> Response:
     """Sign out everywhere: end every session of the signed-in member, this one included."""
     if caller.member_id is None:
         raise Unauthorized("An API key is not a signed-in member.")
-    async with runtime.db.transaction() as session:
+    async with runtime.changes() as session:
         await end_sessions(session, caller.member_id)
     await announce_signed_out(runtime, caller.workspace_id, caller.member_id)
     return _signed_out_response()
@@ -125,11 +126,12 @@ async def password(
     """Change my password; every other session of mine ends, this one stays signed in."""
     if caller.member_id is None:
         raise Unauthorized("An API key is not a signed-in member.")
-    async with runtime.db.session() as session:
-        email = (await get_member(session, caller.workspace_id, caller.member_id)).email
-    with _throttle(request).guess(client_ip(request), email, wrong=(WrongPassword,)):
-        async with runtime.db.transaction() as session:
-            await change_password(session, caller, body.current_password, body.new_password)
+    async with runtime.reads() as session:
+        member = await get_member(session, caller.workspace_id, caller.member_id)
+    with _throttle(request).guess(client_ip(request), member.email, wrong=(WrongPassword,)):
+        change = await check_password_change(member, body.current_password, body.new_password)
+        async with runtime.changes() as session:
+            await change_password(session, caller, change)
     await announce_signed_out(runtime, caller.workspace_id, caller.member_id, caller.session_id)
     return Response(status_code=204)
 
@@ -143,7 +145,7 @@ async def me(caller: CallerDep, runtime: RuntimeDep) -> SessionOut:
 async def _describe(caller: Caller, runtime: RuntimeDep) -> SessionOut:
     if caller.member_id is None or caller.csrf_token is None:
         raise Unauthorized("An API key is not a signed-in member.")
-    async with runtime.db.session() as session:
+    async with runtime.reads() as session:
         member = await get_member(session, caller.workspace_id, caller.member_id)
         workspace = await get_workspace(session, caller.workspace_id)
     return SessionOut(
@@ -157,7 +159,7 @@ async def _describe(caller: Caller, runtime: RuntimeDep) -> SessionOut:
 async def preview_invite(token: str, request: Request, runtime: RuntimeDep) -> InvitePreview:
     # Unknown tokens use the address's sign-in budget: guessing one is guessing a password.
     with _throttle(request).guess(client_ip(request), None, wrong=(NotFound,)):
-        async with runtime.db.session() as session:
+        async with runtime.reads() as session:
             invite, workspace = await invites.find_invite(session, token)
     return InvitePreview(email=invite.email, role=invite.role, workspace=workspace.name)
 
@@ -168,6 +170,8 @@ async def accept_invite(
 ) -> SessionOut:
     """Set a name and password from an invite link; signs the new member in."""
     with _throttle(request).guess(client_ip(request), None, wrong=(NotFound,)):
-        async with runtime.db.transaction() as session:
+        async with runtime.reads() as session:
+            await invites.find_invite(session, token)  # a wrong token never takes the write lock
+        async with runtime.changes() as session:
             member = await invites.accept_invite(session, token, body.name, body.password)
     return await _sign_in(request, response, runtime, member)

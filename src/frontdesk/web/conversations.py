@@ -66,7 +66,7 @@ async def list_conversations(
     if assignee == "me":
         assignee = caller.member_id or "none"
     tags = [t.strip().lower() for t in tag or []]
-    async with runtime.db.session() as session:
+    async with runtime.reads() as session:
         teams = await _teams_filter(session, caller, team)
         filters = repository.Filters(statuses, agent_id, assignee, priority, tags, limit, teams)
         rows = await repository.list_conversations(session, caller.workspace_id, filters)
@@ -93,7 +93,7 @@ async def get_conversation(
     conversation_id: str, caller: CallerDep, runtime: RuntimeDep
 ) -> ConversationDetail:
     """The conversation with its whole history, private notes and system events included."""
-    async with runtime.db.session() as session:
+    async with runtime.reads() as session:
         conversation = await repository.get_conversation(
             session, caller.workspace_id, conversation_id
         )
@@ -192,7 +192,7 @@ async def mark_read(
 ) -> Response:
     """Record how far you have read (clears your unread count up to ``seq``)."""
     if caller.member_id:
-        async with runtime.db.transaction() as session:
+        async with runtime.changes() as session:
             conversation = await repository.get_conversation(
                 session, caller.workspace_id, conversation_id
             )

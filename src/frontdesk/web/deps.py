@@ -1,12 +1,16 @@
-"""Request-scoped dependencies: the runtime, the authenticated caller, a session."""
+"""Request-scoped dependencies: the runtime and the authenticated caller.
+
+There is no session dependency: a route reads in ``runtime.reads()`` and writes in
+``runtime.changes()``, opened in its body, so that authentication, permission checks and body
+validation (all resolved before the body runs) never hold the write lock.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts import apikeys
 from frontdesk.accounts.caller import Caller
@@ -35,17 +39,17 @@ async def authenticate(
     """The caller behind an API key or a session cookie, or None."""
     key = bearer_token(headers)
     if key is not None:
-        async with runtime.db.session() as session:
+        async with runtime.reads() as session:
             api_key = await apikeys.find_api_key(session, key)
         if api_key is None:
             return None
         if apikeys.needs_touch(api_key):
-            async with runtime.db.transaction() as session:
+            async with runtime.changes() as session:
                 await apikeys.touch(session, api_key.id)
         return apikeys.caller_for_key(api_key)
     token = cookies.get(SESSION_COOKIE)
     if token:
-        async with runtime.db.session() as session:
+        async with runtime.reads() as session:
             return await caller_for_session(session, token)
     return None
 
@@ -75,19 +79,7 @@ def admin_workspace(caller: Annotated[Caller, Depends(current_caller)]) -> str:
     return caller.workspace_id
 
 
-async def get_session(
-    runtime: Annotated[Runtime, Depends(get_runtime)],
-    _: Annotated[Caller, Depends(current_caller)],
-) -> AsyncIterator[AsyncSession]:
-    # Depends on the caller so authentication never runs while this holds the write lock.
-    async with runtime.db.transaction() as session:
-        yield session
-
-
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CallerDep = Annotated[Caller, Depends(current_caller)]
 WorkspaceDep = Annotated[str, Depends(current_workspace)]
 AdminWorkspaceDep = Annotated[str, Depends(admin_workspace)]
-# scope="function": the transaction commits before the response is sent, so whatever a
-# client is told has happened is already durable and visible to its next request.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

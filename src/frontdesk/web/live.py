@@ -122,7 +122,7 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
     try:
         if not token:
             token, after = await _hello(websocket, after)
-        async with runtime.db.session() as session:
+        async with runtime.reads() as session:
             conversation, agent = await conversation_for_token(session, token)
         check_origin(agent, websocket.headers.get("origin"), own_origin(websocket))
     except FrontdeskError as error:
@@ -132,7 +132,7 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
         return
     last = max(after, 0)
     with runtime.broker.subscribe(conversation.id) as subscription:
-        async with runtime.db.session() as session:
+        async with runtime.reads() as session:
             backlog = await repository.messages_after(session, conversation.id, last)
             current = await session.get(type(conversation), conversation.id)
         for message in backlog:
@@ -228,7 +228,7 @@ async def inbox_socket(websocket: WebSocket, last_event_id: int | None = None) -
     workspace_id = caller.workspace_id
     limit = runtime.settings.event_replay_limit
     with runtime.broker.subscribe(workspace_id) as subscription:
-        async with runtime.db.session() as session:
+        async with runtime.reads() as session:
             latest = await store.latest_id(session, workspace_id)
             backlog = (
                 await store.since(session, workspace_id, last_event_id, limit)
@@ -269,7 +269,7 @@ async def inbox_socket(websocket: WebSocket, last_event_id: int | None = None) -
             if frame.get("type") != "typing" or not isinstance(conversation_id, str):
                 return
             if conversation_id not in known:
-                async with runtime.db.session() as session:
+                async with runtime.reads() as session:
                     try:
                         await repository.get_conversation(session, workspace_id, conversation_id)
                     except NotFound:

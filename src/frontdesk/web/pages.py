@@ -48,7 +48,7 @@ async def home(runtime: RuntimeDep) -> Response:
     """The sample dealership site with the widget (demo), otherwise the inbox."""
     name = runtime.settings.demo_agent
     if name:
-        async with runtime.db.session() as session:
+        async with runtime.reads() as session:
             key = await session.scalar(
                 select(Agent.public_key).where(Agent.name == name).order_by(Agent.created_at)
             )

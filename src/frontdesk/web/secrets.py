@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, SecretStr
 from frontdesk.inputs import Input
 from frontdesk.vault import hosts, service
 from frontdesk.vault.models import Secret
-from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, SessionDep
+from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep
 
 router = APIRouter(prefix="/api/v1", tags=["secrets"])
 
@@ -37,9 +37,10 @@ def _out(secret: Secret) -> SecretOut:
 
 
 @router.get("/secrets")
-async def list_secrets(session: SessionDep, workspace: AdminWorkspaceDep) -> list[SecretOut]:
+async def list_secrets(workspace: AdminWorkspaceDep, runtime: RuntimeDep) -> list[SecretOut]:
     """Names and when each was last set; values are never returned."""
-    return [_out(s) for s in await service.list_secrets(session, workspace)]
+    async with runtime.reads() as session:
+        return [_out(s) for s in await service.list_secrets(session, workspace)]
 
 
 @router.put(
@@ -50,32 +51,36 @@ async def put_secret(
     name: str,
     body: SecretIn,
     response: Response,
-    session: SessionDep,
     workspace: AdminWorkspaceDep,
     runtime: RuntimeDep,
 ) -> SecretOut:
     """Set a secret, used in actions as ${secret:NAME}; stored encrypted."""
-    secret, created = await service.put_secret(
-        session, runtime.cipher, workspace, name, body.value.get_secret_value()
-    )
-    response.status_code = 201 if created else 200
-    return _out(secret)
+    cipher = runtime.cipher
+    async with runtime.changes() as session:
+        secret, created = await service.put_secret(
+            session, cipher, workspace, name, body.value.get_secret_value()
+        )
+        response.status_code = 201 if created else 200
+        return _out(secret)
 
 
 @router.delete("/secrets/{name}", status_code=204)
-async def delete_secret(name: str, session: SessionDep, workspace: AdminWorkspaceDep) -> Response:
-    await service.delete_secret(session, workspace, name)
+async def delete_secret(name: str, workspace: AdminWorkspaceDep, runtime: RuntimeDep) -> Response:
+    async with runtime.changes() as session:
+        await service.delete_secret(session, workspace, name)
     return Response(status_code=204)
 
 
 @router.get("/workspace/allowed-hosts")
-async def get_allowed_hosts(session: SessionDep, workspace: AdminWorkspaceDep) -> AllowedHosts:
-    return AllowedHosts(hosts=await hosts.allowed_hosts(session, workspace))
+async def get_allowed_hosts(workspace: AdminWorkspaceDep, runtime: RuntimeDep) -> AllowedHosts:
+    async with runtime.reads() as session:
+        return AllowedHosts(hosts=await hosts.allowed_hosts(session, workspace))
 
 
 @router.put("/workspace/allowed-hosts")
 async def put_allowed_hosts(
-    body: AllowedHosts, session: SessionDep, workspace: AdminWorkspaceDep
+    body: AllowedHosts, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> AllowedHosts:
     """Replace the list; entries are normalised (lower case, host or host:port)."""
-    return AllowedHosts(hosts=await hosts.set_allowed_hosts(session, workspace, body.hosts))
+    async with runtime.changes() as session:
+        return AllowedHosts(hosts=await hosts.set_allowed_hosts(session, workspace, body.hosts))

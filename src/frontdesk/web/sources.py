@@ -9,7 +9,7 @@ from frontdesk.agents.service import get_agent
 from frontdesk.errors import InvalidInput, PayloadTooLarge
 from frontdesk.knowledge import repository
 from frontdesk.knowledge.schemas import QASourceIn, SourceOut, UrlSourceIn
-from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, SessionDep, WorkspaceDep
+from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, WorkspaceDep
 
 router = APIRouter(prefix="/api/v1", tags=["sources"])
 
@@ -20,10 +20,12 @@ READ_BLOCK = 1 << 20
 
 @router.get("/agents/{agent_id}/sources", response_model=list[SourceOut])
 async def list_sources(
-    agent_id: str, session: SessionDep, workspace: WorkspaceDep
+    agent_id: str, workspace: WorkspaceDep, runtime: RuntimeDep
 ) -> list[SourceOut]:
-    agent = await get_agent(session, workspace, agent_id)
-    return [SourceOut.model_validate(s) for s in await repository.list_sources(session, agent.id)]
+    async with runtime.reads() as session:
+        agent = await get_agent(session, workspace, agent_id)
+        sources = await repository.list_sources(session, agent.id)
+        return [SourceOut.model_validate(s) for s in sources]
 
 
 async def _read_limited(upload: UploadFile, limit: int) -> bytes:
@@ -75,7 +77,7 @@ async def upload_files(
         raise InvalidInput(
             "Send files as multipart/form-data in a field named 'file'.", field="file"
         )
-    async with runtime.db.session() as session:
+    async with runtime.reads() as session:
         agent = await get_agent(session, workspace, agent_id)
     # Files spool to disk; plain fields stay in memory, and this route needs none of them.
     form = await request.form(
@@ -90,7 +92,7 @@ async def upload_files(
         data = await _read_limited(upload, limit)
         runtime.knowledge.check_upload(name, len(data))
         files.append((name, data))
-    async with runtime.db.transaction() as session:
+    async with runtime.changes() as session:
         sources = [await runtime.knowledge.add_upload(session, agent, n, d) for n, d in files]
     for source in sources:
         runtime.worker.enqueue(source.id)
@@ -103,7 +105,7 @@ async def add_url(
 ) -> SourceOut:
     """Add a web page, a sitemap or a same-host crawl; fetched in the background."""
     await runtime.knowledge.check_url(workspace, str(body.url))
-    async with runtime.db.transaction() as session:
+    async with runtime.changes() as session:
         agent = await get_agent(session, workspace, agent_id)
         source = await runtime.knowledge.add_url(
             session, agent, str(body.url), body.mode, body.max_pages, body.max_depth
@@ -117,9 +119,9 @@ async def add_qa(
     agent_id: str, body: QASourceIn, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> SourceOut:
     """Add hand-written question/answer pairs (same title again replaces the set)."""
-    async with runtime.db.transaction() as session:
+    pairs = [(p.question, p.answer) for p in body.pairs]
+    async with runtime.changes() as session:
         agent = await get_agent(session, workspace, agent_id)
-        pairs = [(p.question, p.answer) for p in body.pairs]
         source = await runtime.knowledge.add_qa(session, agent, body.title, pairs)
     runtime.worker.enqueue(source.id)
     return SourceOut.model_validate(source)
@@ -127,7 +129,7 @@ async def add_qa(
 
 @router.get("/sources/{source_id}", response_model=SourceOut)
 async def get_source(source_id: str, workspace: WorkspaceDep, runtime: RuntimeDep) -> SourceOut:
-    async with runtime.db.session() as session:
+    async with runtime.reads() as session:
         return SourceOut.model_validate(await runtime.knowledge.get(session, workspace, source_id))
 
 

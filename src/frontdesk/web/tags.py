@@ -27,7 +27,7 @@ def _out(tag: Tag, count: int) -> TagOut:
 @router.get("/tags")
 async def list_tags(workspace: WorkspaceDep, runtime: RuntimeDep) -> TagList:
     """Every tag of the workspace, by name, with how many conversations carry it."""
-    async with runtime.db.session() as session:
+    async with runtime.reads() as session:
         rows = await queries.catalog(session, workspace)
     return TagList(tags=[_out(tag, count) for tag, count in rows])
 

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1", tags=["teams"])
 @router.get("/teams")
 async def list_teams(workspace: WorkspaceDep, runtime: RuntimeDep) -> TeamList:
     """Every team with its members, their presence and open conversations."""
-    async with runtime.db.session() as session:
+    async with runtime.reads() as session:
         teams = await service.list_teams(session, workspace)
         return TeamList(teams=await service.describe_teams(session, teams, routing.open_counts))
 

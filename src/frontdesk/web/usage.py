@@ -22,5 +22,5 @@ async def get_usage(
 ) -> UsageReport:
     """Conversations, visitor messages, AI answers and tokens per UTC month, newest first;
     ``to`` defaults to the current month and ``from`` to eleven months before ``to``."""
-    async with runtime.db.session() as session:
+    async with runtime.reads() as session:
         return await usage_report(session, workspace, first, last)

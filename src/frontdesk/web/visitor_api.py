@@ -29,6 +29,7 @@ from frontdesk.conversations.schemas import (
 )
 from frontdesk.conversations.visitor_view import for_visitor
 from frontdesk.db.base import utcnow
+from frontdesk.runtime import Runtime
 from frontdesk.visitors.service import agent_by_public_key, check_origin, conversation_for_token
 from frontdesk.web.clientip import client_ip
 from frontdesk.web.cors import own_origin
@@ -51,6 +52,23 @@ async def _visitor(
     return conversation, agent
 
 
+async def _admit(
+    runtime: Runtime, request: Request, token: str | None, conversation_id: str
+) -> Conversation:
+    """The visitor's conversation, checked (token, origin) before any write lock is taken."""
+    async with runtime.reads() as session:
+        conversation, _ = await _visitor(session, request, token, conversation_id)
+    return conversation
+
+
+async def _reload(session: AsyncSession, admitted: Conversation) -> tuple[Conversation, Agent]:
+    """The admitted conversation and its agent as they are now, inside the write."""
+    conversation = await repository.get_conversation(session, admitted.workspace_id, admitted.id)
+    agent = await session.get(Agent, conversation.agent_id)
+    assert agent is not None
+    return conversation, agent
+
+
 def _limiter(request: Request, name: str) -> RateLimiter:
     limiter: RateLimiter = getattr(request.app.state, name)
     return limiter
@@ -59,7 +77,7 @@ def _limiter(request: Request, name: str) -> RateLimiter:
 @router.get("/{public_key}/config")
 async def config(public_key: str, request: Request, runtime: RuntimeDep) -> WidgetConfig:
     """What the widget shows before the first message: name, greeting, colour, side."""
-    async with runtime.db.session() as session:
+    async with runtime.reads() as session:
         agent = await agent_by_public_key(session, public_key)
     check_origin(agent, request.headers.get("origin"), own_origin(request))
     return WidgetConfig(
@@ -76,9 +94,11 @@ async def start(
 ) -> NewConversationOut:
     """Open a conversation; the visitor token returned opens exactly this one."""
     _limiter(request, "start_limiter").hit(client_ip(request))
+    async with runtime.reads() as session:
+        agent = await agent_by_public_key(session, public_key)
+    check_origin(agent, request.headers.get("origin"), own_origin(request))
     async with runtime.changes() as session:
         agent = await agent_by_public_key(session, public_key)
-        check_origin(agent, request.headers.get("origin"), own_origin(request))
         started = await lifecycle.start_conversation(
             session, agent, body.page_url if body else None
         )
@@ -99,13 +119,15 @@ async def send(
     token: TokenHeader = None,
 ) -> VisitorMessageOut:
     """Store the message durably, then answer it if the AI owns the conversation."""
-    async with runtime.changes() as session:
+    async with runtime.reads() as session:
         conversation, _ = await _visitor(session, request, token, conversation_id)
         if not body.client_id or not await repository.message_by_client_id(
             session, conversation.id, body.client_id
         ):
             # Retries of a stored message are always answered; only new ones count.
             _limiter(request, "visitor_limiter").hit(conversation.id)
+    async with runtime.changes() as session:
+        conversation, _ = await _reload(session, conversation)
         posted = await post_visitor_message(
             session, conversation, body.text, body.client_id, runtime.settings.max_message_chars
         )
@@ -127,7 +149,7 @@ async def history(
     token: TokenHeader = None,
 ) -> VisitorMessages:
     """Messages the visitor may see (no internal notes, no system events)."""
-    async with runtime.db.session() as session:
+    async with runtime.reads() as session:
         conversation, _ = await _visitor(session, request, token, conversation_id)
         messages = await repository.messages_after(
             session, conversation.id, after, visitor_view=True
@@ -145,8 +167,9 @@ async def handoff(
     conversation_id: str, request: Request, runtime: RuntimeDep, token: TokenHeader = None
 ) -> StatusOut:
     """The "Talk to a person" button: the conversation waits for the team."""
+    admitted = await _admit(runtime, request, token, conversation_id)
     async with runtime.changes() as session:
-        conversation, agent = await _visitor(session, request, token, conversation_id)
+        conversation, agent = await _reload(session, admitted)
         await request_person(session, agent, conversation)
         status = conversation.status
     return StatusOut(status=status)
@@ -162,9 +185,10 @@ async def submit_form(
     token: TokenHeader = None,
 ) -> FormResult:
     """Answer an offered form; 422 lists each field that needs fixing (then send again)."""
+    admitted = await _admit(runtime, request, token, conversation_id)
+    _limiter(request, "visitor_limiter").hit(admitted.id)
     async with runtime.changes() as session:
-        conversation, agent = await _visitor(session, request, token, conversation_id)
-        _limiter(request, "visitor_limiter").hit(conversation.id)
+        conversation, agent = await _reload(session, admitted)
         submitted = await forms.submit_form(
             session, agent, conversation, action, body.values, utcnow()
         )
@@ -182,8 +206,9 @@ async def skip_form(
     token: TokenHeader = None,
 ) -> StatusOut:
     """The visitor would rather not fill in the form; the handoff goes ahead."""
+    admitted = await _admit(runtime, request, token, conversation_id)
     async with runtime.changes() as session:
-        conversation, agent = await _visitor(session, request, token, conversation_id)
+        conversation, agent = await _reload(session, admitted)
         await forms.skip_form(session, agent, conversation, action)
         status = conversation.status
     return StatusOut(status=status)
@@ -199,9 +224,10 @@ async def rate_message(
     token: TokenHeader = None,
 ) -> FeedbackOut:
     """Thumbs up or down on an AI answer; a new rating replaces the old, null clears it."""
+    admitted = await _admit(runtime, request, token, conversation_id)
+    _limiter(request, "feedback_limiter").hit(admitted.id)
     async with runtime.changes() as session:
-        conversation, _ = await _visitor(session, request, token, conversation_id)
-        _limiter(request, "feedback_limiter").hit(conversation.id)
+        conversation, _ = await _reload(session, admitted)
         message = await feedback.do_rate_message(session, conversation, seq, body.rating)
         out = FeedbackOut(seq=message.seq, feedback=message.feedback)
     return out
@@ -216,9 +242,10 @@ async def rate_conversation(
     token: TokenHeader = None,
 ) -> CsatOut:
     """How did we do? 1–5 once the conversation is closed (409 before); resending replaces."""
+    admitted = await _admit(runtime, request, token, conversation_id)
+    _limiter(request, "feedback_limiter").hit(admitted.id)
     async with runtime.changes() as session:
-        conversation, _ = await _visitor(session, request, token, conversation_id)
-        _limiter(request, "feedback_limiter").hit(conversation.id)
+        conversation, _ = await _reload(session, admitted)
         await feedback.do_rate_conversation(session, conversation, body.score, body.comment)
         [view] = await repository.describe(session, [conversation])
     assert view.csat is not None

@@ -20,7 +20,7 @@ from frontdesk.alerts.schemas import (
     WebhookOut,
     WebhookPatch,
 )
-from frontdesk.web.deps import AdminWorkspaceDep, CallerDep, RuntimeDep, SessionDep
+from frontdesk.web.deps import AdminWorkspaceDep, CallerDep, RuntimeDep
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -67,43 +67,50 @@ def _delivery_out(delivery: Delivery, attempts: list[DeliveryAttempt]) -> Delive
 
 @router.post("/webhooks", status_code=201)
 async def create_webhook(
-    body: WebhookIn, workspace_id: AdminWorkspaceDep, session: SessionDep, runtime: RuntimeDep
+    body: WebhookIn, workspace_id: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> IssuedWebhookOut:
     """Add an endpoint; the signing secret is in this answer only, store it now."""
-    issued = await webhooks.create_webhook(
-        session, runtime.cipher, workspace_id, body.url, body.events, body.description
-    )
-    out = _webhook_out(issued.webhook)
+    cipher = runtime.cipher
+    async with runtime.changes() as session:
+        issued = await webhooks.create_webhook(
+            session, cipher, workspace_id, body.url, body.events, body.description
+        )
+        out = _webhook_out(issued.webhook)
     return IssuedWebhookOut(**out.model_dump(), secret=issued.secret)
 
 
 @router.get("/webhooks")
-async def list_webhooks(workspace_id: AdminWorkspaceDep, session: SessionDep) -> WebhookList:
-    rows = await webhooks.list_webhooks(session, workspace_id)
+async def list_webhooks(workspace_id: AdminWorkspaceDep, runtime: RuntimeDep) -> WebhookList:
+    async with runtime.reads() as session:
+        rows = await webhooks.list_webhooks(session, workspace_id)
     return WebhookList(webhooks=[_webhook_out(w) for w in rows])
 
 
 @router.get("/webhooks/{webhook_id}")
 async def get_webhook(
-    webhook_id: str, workspace_id: AdminWorkspaceDep, session: SessionDep
+    webhook_id: str, workspace_id: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> WebhookOut:
-    return _webhook_out(await webhooks.get_webhook(session, workspace_id, webhook_id))
+    async with runtime.reads() as session:
+        return _webhook_out(await webhooks.get_webhook(session, workspace_id, webhook_id))
 
 
 @router.patch("/webhooks/{webhook_id}")
 async def update_webhook(
-    webhook_id: str, body: WebhookPatch, workspace_id: AdminWorkspaceDep, session: SessionDep
+    webhook_id: str, body: WebhookPatch, workspace_id: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> WebhookOut:
     """Change the URL, events, description, or pause it (``active: false``)."""
     changes = body.model_dump(exclude_unset=True)
-    return _webhook_out(await webhooks.update_webhook(session, workspace_id, webhook_id, changes))
+    async with runtime.changes() as session:
+        webhook = await webhooks.update_webhook(session, workspace_id, webhook_id, changes)
+        return _webhook_out(webhook)
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204)
 async def delete_webhook(
-    webhook_id: str, workspace_id: AdminWorkspaceDep, session: SessionDep
+    webhook_id: str, workspace_id: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> Response:
-    await webhooks.delete_webhook(session, workspace_id, webhook_id)
+    async with runtime.changes() as session:
+        await webhooks.delete_webhook(session, workspace_id, webhook_id)
     return Response(status_code=204)
 
 
@@ -111,12 +118,13 @@ async def delete_webhook(
 async def deliveries(
     webhook_id: str,
     workspace_id: AdminWorkspaceDep,
-    session: SessionDep,
+    runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> DeliveryList:
     """The newest deliveries first, each with every attempt's status, error and duration."""
-    webhook = await webhooks.get_webhook(session, workspace_id, webhook_id)
-    log = await outbox.log_of(session, webhook.id, limit)
+    async with runtime.reads() as session:
+        webhook = await webhooks.get_webhook(session, workspace_id, webhook_id)
+        log = await outbox.log_of(session, webhook.id, limit)
     return DeliveryList(deliveries=[_delivery_out(d, a) for d, a in log])
 
 
@@ -125,8 +133,7 @@ async def resend(
     webhook_id: str, delivery_id: str, workspace_id: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> DeliveryOut:
     """Send a delivered or failed message again: same webhook-id, same body."""
-    # Its own transaction (not SessionDep): the dispatcher is woken after the commit.
-    async with runtime.db.transaction() as session:
+    async with runtime.changes() as session:
         delivery = await webhooks.resend(session, workspace_id, webhook_id, delivery_id)
     runtime.alerts.wake()
     return _delivery_out(delivery, [])
@@ -137,24 +144,25 @@ async def send_test(
     webhook_id: str, workspace_id: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> DeliveryOut:
     """Queue a ``webhook.test`` ping; follow it in the delivery log."""
-    async with runtime.db.transaction() as session:
+    async with runtime.changes() as session:
         delivery = await webhooks.send_test(session, workspace_id, webhook_id)
     runtime.alerts.wake()
     return _delivery_out(delivery, [])
 
 
 @router.get("/alerts/preferences")
-async def my_preferences(
-    caller: CallerDep, session: SessionDep, runtime: RuntimeDep
-) -> PreferencesOut:
+async def my_preferences(caller: CallerDep, runtime: RuntimeDep) -> PreferencesOut:
     """Whether I get an email when a conversation starts waiting."""
-    enabled = await preferences.email_alerts(session, caller)
+    async with runtime.reads() as session:
+        enabled = await preferences.email_alerts(session, caller)
     return PreferencesOut(email_alerts=enabled, email_configured=bool(runtime.settings.smtp_host))
 
 
 @router.patch("/alerts/preferences")
 async def set_my_preferences(
-    body: PreferencesIn, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+    body: PreferencesIn, caller: CallerDep, runtime: RuntimeDep
 ) -> PreferencesOut:
-    enabled = await preferences.set_email_alerts(session, caller, body.email_alerts)
+    preferences.member_of(caller)  # an API key has none: refused before the write lock
+    async with runtime.changes() as session:
+        enabled = await preferences.set_email_alerts(session, caller, body.email_alerts)
     return PreferencesOut(email_alerts=enabled, email_configured=bool(runtime.settings.smtp_host))
