@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy import select
 
 from frontdesk.agents.models import Agent
+from frontdesk.web import widget_script
 from frontdesk.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -65,9 +66,9 @@ async def inbox(request: Request) -> HTMLResponse:
 
 
 @router.get("/widget.js")
-async def widget_script() -> Response:
+async def widget() -> Response:
     return Response(
-        (STATIC / "widget" / "widget.js").read_text(encoding="utf-8"),
+        widget_script.widget_script(),
         media_type="text/javascript",
         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
     )
