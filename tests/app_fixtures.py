@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TypeVar
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.apikeys import create_api_key
@@ -20,6 +22,7 @@ from frontdesk.agents.models import Agent
 from frontdesk.app import create_app
 from frontdesk.cli.serve import server_options
 from frontdesk.db.engine import Database
+from frontdesk.db.migrate import upgrade
 from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
@@ -35,9 +38,44 @@ def embedder() -> OnnxMiniLM:
     return OnnxMiniLM(batch_size=16)
 
 
+def database_file(settings: Settings) -> Path | None:
+    """The SQLite file the product keeps its data in with these settings (None for a server)."""
+    url = make_url(settings.sqlalchemy_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    return Path(url.database)
+
+
+@pytest.fixture(scope="session")
+async def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database brought to the newest schema by the product's own migrations, once a run."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("migrated"))
+    db = Database(settings.sqlalchemy_url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()  # checkpoints the WAL: the one file holds everything
+    file = database_file(settings)
+    assert file is not None and file.exists()
+    return file
+
+
+def with_database(settings: Settings, migrated: Path) -> Settings:
+    """Give the data directory a database already at head, as an existing install has.
+
+    Every test would otherwise run all migrations again; tests/db/ still migrates from scratch,
+    and tests that build Settings without this start from an empty directory.
+    """
+    target = database_file(settings)
+    if target is not None and not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(migrated, target)
+    return settings
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", max_upload_mb=1)
+def settings(tmp_path: Path, migrated_database: Path) -> Settings:
+    return with_database(Settings(data_dir=tmp_path / "data", max_upload_mb=1), migrated_database)
 
 
 @dataclass
@@ -57,8 +95,11 @@ class Started:
 
 
 @pytest.fixture
-async def started(settings: Settings, embedder: OnnxMiniLM) -> AsyncIterator[Started]:
-    runtime = Runtime(settings, embedder=embedder)
+async def started(
+    settings: Settings, embedder: OnnxMiniLM, migrated_database: Path
+) -> AsyncIterator[Started]:
+    # Packages that override `settings` get the migrated database here.
+    runtime = Runtime(with_database(settings, migrated_database), embedder=embedder)
     workspace = await runtime.start()
     try:
         yield Started(runtime, workspace.id)
@@ -67,7 +108,11 @@ async def started(settings: Settings, embedder: OnnxMiniLM) -> AsyncIterator[Sta
 
 
 @pytest.fixture
-def server(settings: Settings, embedder: OnnxMiniLM) -> Iterator[ServerThread]:
+def server(
+    settings: Settings, embedder: OnnxMiniLM, migrated_database: Path
+) -> Iterator[ServerThread]:
+    # Packages that override `settings` get the migrated database here.
+    with_database(settings, migrated_database)
     app = create_app(settings, Runtime(settings, embedder=embedder))
     # uvicorn as `frontdesk serve` runs it (proxy headers off, socket message limit), quieter.
     with ServerThread(app, **{**server_options(settings), "log_level": "warning"}) as running:

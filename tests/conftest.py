@@ -8,6 +8,14 @@ import pytest
 
 from httpserver import LocalSite
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that serves the app on a real uvicorn thread is `live` (`-m "not live"`)."""
+    for item in items:
+        if "server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live)
+
+
 # --- Web -------------------------------------------------------------------------------
 
 
@@ -23,7 +31,15 @@ def local_site() -> Iterator[LocalSite]:
 
 # --- Application ------------------------------------------------------------------------
 
-from app_fixtures import accounts, client, embedder, server, settings, started  # noqa: E402
+from app_fixtures import (  # noqa: E402
+    accounts,
+    client,
+    embedder,
+    migrated_database,
+    server,
+    settings,
+    started,
+)
 from chat_fixtures import agent, member, visitors  # noqa: E402
 
 __all__ = [
@@ -33,6 +49,7 @@ __all__ = [
     "embedder",
     "local_site",
     "member",
+    "migrated_database",
     "server",
     "settings",
     "started",

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app_fixtures import PASSWORD, Accounts
+from app_fixtures import PASSWORD, Accounts, with_database
 from frontdesk.app import create_app
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
@@ -20,14 +20,17 @@ from support import ServerThread
 Serve = Callable[..., tuple[ServerThread, Accounts]]
 WINDOW_S = 15 * 60
 
+pytestmark = pytest.mark.live
+
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Serve]:
+def serve(tmp_path: Path, migrated_database: Path) -> Iterator[Serve]:
     """Start a server with these settings (as a user would set them), on loopback."""
     with ExitStack() as stack:
 
         def start(**overrides: Any) -> tuple[ServerThread, Accounts]:
             settings = Settings(data_dir=tmp_path / "data", **overrides)
+            with_database(settings, migrated_database)
             server = stack.enter_context(ServerThread(create_app(settings, Runtime(settings))))
             return server, Accounts(settings)
 

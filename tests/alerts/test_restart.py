@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 import httpx
+import pytest
 from alert_support import allow_hosts, create_webhook, finished, wait_for_log
 
 from app_fixtures import Accounts
@@ -37,6 +38,7 @@ async def _hand_off_offline(settings: Settings, conversation_id: str) -> None:
         await runtime.close()
 
 
+@pytest.mark.live
 def test_a_restart_neither_misses_nor_repeats_a_delivery(
     settings: Settings, embedder: OnnxMiniLM, receivers: Callable[..., Receiver]
 ) -> None:

@@ -36,10 +36,11 @@ E2E = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests are slow: `pytest -m "not slow"` leaves them out of a quick run."""
+    """Browser tests are slow: `-m "not slow"` (or `-m "not browser"`) leaves them out."""
     for item in items:
         if E2E in Path(item.path).parents:
             item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.browser)
 
 
 # AI answers take a second or two on a small machine; a waiting assertion never sleeps longer

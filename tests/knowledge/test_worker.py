@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app_fixtures import Accounts, Started, api_client, new_agent
+from app_fixtures import Accounts, Started, api_client, new_agent, with_database
 from factories import make_csv
 from frontdesk.app import create_app
 from frontdesk.settings import Settings
@@ -97,8 +97,10 @@ def settings(tmp_path: Path, embeddings: SlowEmbeddings) -> Settings:
 
 
 @pytest.fixture
-def server(settings: Settings, embeddings: SlowEmbeddings) -> Iterator[ServerThread]:
-    with ServerThread(create_app(settings)) as running:
+def server(
+    settings: Settings, embeddings: SlowEmbeddings, migrated_database: Path
+) -> Iterator[ServerThread]:
+    with ServerThread(create_app(with_database(settings, migrated_database))) as running:
         try:
             yield running
         finally:

@@ -14,7 +14,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from app_fixtures import Accounts
+from app_fixtures import Accounts, with_database
 from frontdesk.app import create_app
 from frontdesk.cli.serve import server_options
 from frontdesk.embedder.model import OnnxMiniLM
@@ -244,9 +244,14 @@ def test_oversized_headers_are_refused(server: ServerThread) -> None:
     assert httpx.get(f"{server.url}/healthz").status_code == 200
 
 
-def test_a_body_that_stalls_gets_408(tmp_path: Path, embedder: OnnxMiniLM) -> None:
+@pytest.mark.live
+def test_a_body_that_stalls_gets_408(
+    tmp_path: Path, embedder: OnnxMiniLM, migrated_database: Path
+) -> None:
     # Configured as an operator would: a client may pause 1 s while sending its body.
-    settings = Settings(data_dir=tmp_path / "slow", body_idle_timeout_s=1)
+    settings = with_database(
+        Settings(data_dir=tmp_path / "slow", body_idle_timeout_s=1), migrated_database
+    )
     app = create_app(settings, Runtime(settings, embedder=embedder))
     with ServerThread(app, **server_options(settings)) as server:
         # Declares 100 bytes, sends 10, then waits for the answer without sending more.

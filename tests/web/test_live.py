@@ -11,7 +11,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from app_fixtures import Accounts
+from app_fixtures import Accounts, with_database
 from frontdesk.app import create_app
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
@@ -164,8 +164,12 @@ def test_the_inbox_socket_resumes_from_the_last_event_id(
         assert [f["id"] for f in frames] == sorted(f["id"] for f in frames)
 
 
-def test_a_too_old_resume_point_asks_the_inbox_to_reload(tmp_path, embedder) -> None:
+@pytest.mark.live
+def test_a_too_old_resume_point_asks_the_inbox_to_reload(
+    tmp_path, embedder, migrated_database
+) -> None:
     settings = Settings(data_dir=tmp_path / "small", event_replay_limit=100)
+    with_database(settings, migrated_database)
     with ServerThread(create_app(settings, Runtime(settings, embedder=embedder))) as server:
         key = Accounts(settings).api_key()
         api = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"})

@@ -121,6 +121,7 @@ def _flow(server: ServerThread, accounts: Accounts) -> dict[str, str]:
     return created
 
 
+@pytest.mark.live
 def test_no_secret_the_flow_creates_reaches_the_log(
     settings: Settings, embedder: OnnxMiniLM, capfd: pytest.CaptureFixture[str]
 ) -> None:

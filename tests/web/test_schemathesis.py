@@ -30,7 +30,7 @@ from frontdesk.settings import Settings
 from httpserver import LocalSite
 from support import ServerThread, wait_for_source
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.live]
 
 # Parameters that name real objects: their example is a placeholder the test swaps for the
 # id of an object it created, so the examples reach past the 404 into the handlers. Deletions
