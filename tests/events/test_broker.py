@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from frontdesk.events.broker import ALL_EVENTS, QUEUE_SIZE, InProcessBroker, Subscription
 from frontdesk.events.types import Event
 
@@ -76,11 +74,6 @@ async def test_a_listener_that_falls_behind_is_cut_off_and_holds_up_no_one() -> 
         assert (await _next(keeping_up)).id == total + 1  # type: ignore[union-attr]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the end marker takes the oldest queued event's place, so a client that resumes "
-    "from the last id it saw never gets that event",
-)
 async def test_a_listener_cut_off_gets_every_event_before_the_point_it_resumes_from() -> None:
     broker = InProcessBroker()
     with broker.subscribe("ws_ridgeline") as slow:

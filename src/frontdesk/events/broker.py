@@ -35,12 +35,14 @@ class Subscription:
         try:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
+            # Nothing queued is dropped: the reader gets every event up to here, then None,
+            # and resumes from the last id it saw (the event log has the rest).
             self.overflowed = True
-            self._queue.get_nowait()
-            self._queue.put_nowait(None)
 
     async def get(self) -> Event | None:
-        """The next event, or None once this subscription overflowed."""
+        """The next event, or None once this subscription overflowed and is drained."""
+        if self.overflowed and self._queue.empty():
+            return None
         return await self._queue.get()
 
     def close(self) -> None:
