@@ -101,13 +101,15 @@ async def send(
     """Store the message durably, then answer it if the AI owns the conversation."""
     async with runtime.changes() as session:
         conversation, _ = await _visitor(session, request, token, conversation_id)
-        if not body.client_id or not await repository.message_by_client_id(
-            session, conversation.id, body.client_id
-        ):
-            # Retries of a stored message are always answered; only new ones count.
-            _limiter(request, "visitor_limiter").hit(conversation.id)
+        limiter = _limiter(request, "visitor_limiter")
         posted = await post_visitor_message(
-            session, conversation, body.text, body.client_id, runtime.settings.max_message_chars
+            session,
+            conversation,
+            body.text,
+            body.client_id,
+            runtime.settings.max_message_chars,
+            # Retries of a stored message are always answered; only new ones count.
+            admit=lambda: limiter.hit(conversation.id),
         )
     if posted.duplicate:
         response.status_code = 200
