@@ -53,6 +53,8 @@ class AlertDispatcher:
         self._loops = BackgroundTasks(log)
         self._sending = BackgroundTasks(log)
         self._in_flight: set[str] = set()  # ids of the deliveries being sent
+        # Set by wake(): ask the outbox for due deliveries on the next round, whatever else.
+        self._check_due = True
         self._subscription: Subscription | None = None
         self._client: httpx.AsyncClient | None = None
         self._lease_s = max(settings.webhook_timeout_s, settings.smtp_timeout_s * 2) + 30
@@ -65,6 +67,7 @@ class AlertDispatcher:
 
     def wake(self) -> None:
         """Look for new events and due deliveries now (after a commit that queued one)."""
+        self._check_due = True
         self._wake.set()
 
     async def stop(self) -> None:
@@ -94,19 +97,26 @@ class AlertDispatcher:
                 self._subscription = self.broker.subscribe(ALL_EVENTS)
                 self.wake()
             elif event.id is not None:
-                self.wake()
+                self._wake.set()  # new events: the outbox is asked only if they queue some
 
     async def _run(self) -> None:
+        due_at = 0.0  # monotonic time the outbox is next asked for due deliveries
         while True:
             self._wake.clear()
-            timeout = self.settings.alerts_poll_s
             try:
-                await self.fan_out()
-                timeout = min(timeout, await self.send_due())
+                queued = await self.fan_out()
+                if queued or self._check_due or time.monotonic() >= due_at:
+                    self._check_due = False
+                    due_at = time.monotonic() + min(
+                        self.settings.alerts_poll_s, await self.send_due()
+                    )
             except Exception:
-                log.exception("alert dispatch failed; trying again in %ss", timeout)
+                due_at = time.monotonic() + self.settings.alerts_poll_s
+                log.exception(
+                    "alert dispatch failed; trying again in %ss", self.settings.alerts_poll_s
+                )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                await asyncio.wait_for(self._wake.wait(), max(0.0, due_at - time.monotonic()))
 
     async def fan_out(self) -> int:
         """Queue deliveries for every event after the cursor; returns how many."""
@@ -116,13 +126,10 @@ class AlertDispatcher:
                 async with self.db.transaction() as session:
                     self._cursor = self._stored_cursor = await fanout.ensure_cursor(session)
             async with self.db.session() as session:
-                events = await fanout.events_after(session, self._cursor, BATCH)
-            if not events:
+                batch = await fanout.wanted_after(session, self._cursor, BATCH, self.settings)
+            if batch is None:
                 break
-            last = events[-1].id
-            assert last is not None
-            async with self.db.session() as session:
-                wanted = await fanout.wanted(session, events, self.settings)
+            last, wanted = batch.last_id, batch.wanted
             if wanted:
                 async with self.db.transaction() as session:
                     stored = await fanout.read_cursor(session) or 0
@@ -134,7 +141,7 @@ class AlertDispatcher:
                     await fanout.advance_cursor(session, last)
                 self._stored_cursor, self._stored_at = last, time.monotonic()
             self._cursor = last
-            if len(events) < BATCH:
+            if batch.count < BATCH:
                 break
         stale = time.monotonic() - self._stored_at > PERSIST_EVERY_S
         if self._cursor > self._stored_cursor and stale:

@@ -34,6 +34,15 @@ def public_type(event: Event) -> str | None:
     return None
 
 
+def may_become_public(internal_type: str) -> set[str]:
+    """The public names an internal event of this type can carry (what public_type may say)."""
+    if internal_type in ("conversation.created", "conversation.updated"):
+        return set(_STATUS_EVENTS.values())
+    if internal_type in ("message.created", "action.submitted"):
+        return {internal_type}
+    return set()
+
+
 def body(type_: str, timestamp: datetime, data: dict[str, Any]) -> str:
     """The JSON body, encoded once: the same bytes are signed and sent on every attempt."""
     payload = {"type": type_, "timestamp": timestamp.isoformat(), "data": data}

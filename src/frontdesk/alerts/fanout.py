@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Member
 from frontdesk.alerts import mail, outbox
-from frontdesk.alerts.events import body, public_type
+from frontdesk.alerts.events import body, may_become_public, public_type
 from frontdesk.alerts.models import AlertCursor, AlertPreference, Delivery, Webhook
 from frontdesk.conversations.models import Message
 from frontdesk.events.store import EventRecord
@@ -47,38 +46,61 @@ async def advance_cursor(session: AsyncSession, event_id: int) -> None:
     await session.flush()
 
 
-async def events_after(session: AsyncSession, after: int, limit: int) -> list[Event]:
-    rows = await session.scalars(
-        select(EventRecord).where(EventRecord.id > after).order_by(EventRecord.id).limit(limit)
-    )
-    return [row.event() for row in rows]
+@dataclass(frozen=True)
+class Batch:
+    """Events after the cursor: the last one's id, and those some destination wants."""
+
+    last_id: int
+    count: int
+    wanted: list[tuple[Event, str]]
 
 
-async def wanted(
-    session: AsyncSession, events: Sequence[Event], settings: Settings
-) -> list[tuple[Event, str]]:
-    """The events some destination wants, with their public names.
+async def wanted_after(
+    session: AsyncSession, after: int, limit: int, settings: Settings
+) -> Batch | None:
+    """The next ``limit`` events after ``after`` and which of them a destination wants.
 
-    Read-only, so the common case (nobody listens) costs no write transaction.
+    Read-only, so the common case (nobody listens) costs no write transaction; an event's
+    data is read only when a destination may want it (most events concern nobody).
     """
-    named = [(event, name) for event in events if (name := public_type(event))]
-    if not named:
-        return []
+    heads = (
+        await session.execute(
+            select(EventRecord.id, EventRecord.workspace_id, EventRecord.type)
+            .where(EventRecord.id > after)
+            .order_by(EventRecord.id)
+            .limit(limit)
+        )
+    ).all()
+    if not heads:
+        return None
+    last = Batch(last_id=heads[-1].id, count=len(heads), wanted=[])
+    maybe = [h for h in heads if may_become_public(h.type)]
+    if not maybe:
+        return last
     rows = await session.execute(
         select(Webhook.workspace_id, Webhook.events).where(
-            Webhook.active, Webhook.workspace_id.in_({event.workspace_id for event, _ in named})
+            Webhook.active, Webhook.workspace_id.in_({h.workspace_id for h in maybe})
         )
     )
     listening: dict[str, set[str]] = {}
     for workspace_id, types in rows.all():
         listening.setdefault(workspace_id, set()).update(types)
-    emailing = bool(settings.smtp_host)
-    return [
+    if settings.smtp_host:
+        for h in maybe:
+            listening.setdefault(h.workspace_id, set()).add("conversation.waiting")
+    ids = [h.id for h in maybe if may_become_public(h.type) & listening.get(h.workspace_id, set())]
+    if not ids:
+        return last
+    records = await session.scalars(
+        select(EventRecord).where(EventRecord.id.in_(ids)).order_by(EventRecord.id)
+    )
+    events = [record.event() for record in records]
+    wanted = [
         (event, name)
-        for event, name in named
-        if name in listening.get(event.workspace_id, ())
-        or (emailing and name == "conversation.waiting")
+        for event in events
+        if (name := public_type(event)) and name in listening.get(event.workspace_id, ())
     ]
+    return Batch(last_id=last.last_id, count=last.count, wanted=wanted)
 
 
 async def queue_for(session: AsyncSession, event: Event, name: str, settings: Settings) -> int:

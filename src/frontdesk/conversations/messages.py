@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,12 +54,20 @@ async def post_visitor_message(
     text: str,
     client_id: str | None,
     limit: int,
+    admit: Callable[[], None] | None = None,
 ) -> Posted:
+    """Store a visitor's message; a retry with a stored ``client_id`` returns that one.
+
+    ``admit`` is called once the message is known to be new, before it is stored: a rate
+    limit raises there, so retries of a stored message are never refused.
+    """
     text = check_text(text, limit)
     if client_id:
         existing = await message_by_client_id(session, conversation.id, client_id)
         if existing is not None:
             return Posted(existing, duplicate=True, needs_reply=False)
+    if admit is not None:
+        admit()
     if conversation.status == "closed":
         await lifecycle.reopen_for_visitor(session, conversation)
     message = await add_message(session, conversation, "visitor", text, client_id=client_id)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -31,6 +32,8 @@ from frontdesk.db.base import utcnow
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.tags.queries import tagged, tags_of
 from frontdesk.teams.models import Team
+
+T = TypeVar("T")
 
 # The latest messages the AI reads when answering in a conversation.
 THREAD_LIMIT = 50
@@ -166,15 +169,15 @@ async def describe(
     if not conversations:
         return []
     ids = [c.id for c in conversations]
-    agent_names = dict(
-        (
-            await session.execute(
-                select(Agent.id, Agent.name).where(
-                    Agent.id.in_({c.agent_id for c in conversations})
-                )
-            )
-        ).all()
-    )
+    # What this transaction already holds is not asked again: the agent a visitor request
+    # loaded, the message it just added (describing right after a send is the common case).
+    agent_names = {a.id: a.name for a in _in_session(session, Agent, ("id", "name"))}
+    wanted_agents = {c.agent_id for c in conversations} - agent_names.keys()
+    if wanted_agents:
+        named = await session.execute(
+            select(Agent.id, Agent.name).where(Agent.id.in_(wanted_agents))
+        )
+        agent_names.update((agent_id, name) for agent_id, name in named)
     assignees = {c.assignee_id for c in conversations if c.assignee_id}
     member_names = (
         dict(
@@ -187,16 +190,22 @@ async def describe(
         if assignees
         else {}
     )
+    latest = {(c.id, c.last_seq) for c in conversations if c.last_seq}
+    last = {
+        m.conversation_id: m
+        for m in _in_session(session, Message, _LAST_MESSAGE)
+        if (m.conversation_id, m.seq) in latest
+    }
     pairs = [
         and_(Message.conversation_id == c.id, Message.seq == c.last_seq)
         for c in conversations
-        if c.last_seq
+        if c.last_seq and c.id not in last
     ]
-    last = (
-        {m.conversation_id: m for m in (await session.scalars(select(Message).where(or_(*pairs))))}
-        if pairs
-        else {}
-    )
+    if pairs:
+        last.update(
+            (m.conversation_id, m)
+            for m in await session.scalars(select(Message).where(or_(*pairs)))
+        )
     unread: dict[str, int] = {}
     if member_id:
         rows = await session.execute(
@@ -236,6 +245,20 @@ async def describe(
         )
         for c in conversations
     ]
+
+
+_LAST_MESSAGE = ("conversation_id", "seq", "author", "text", "private")
+
+
+def _in_session(session: AsyncSession, cls: type[T], loaded: Sequence[str]) -> list[T]:
+    """Rows of ``cls`` this session holds with ``loaded`` attributes current (none expired)."""
+    found: list[T] = []
+    for obj in session.identity_map.values():
+        if isinstance(obj, cls):
+            state = inspect(obj)
+            if not state.unloaded.intersection(loaded) and obj not in session.deleted:
+                found.append(obj)
+    return found
 
 
 def _conversation_out(

@@ -27,15 +27,19 @@ async def conversation_for_token(
         raise Unauthorized(
             "Send the visitor token in X-Visitor-Token.", code="invalid_visitor_token"
         )
-    conversation: Conversation | None = await session.scalar(
-        select(Conversation).where(Conversation.visitor_token_hash == digest(token))
-    )
-    if conversation is None:
+    # One query for both: every visitor request and socket asks it.
+    found = (
+        await session.execute(
+            select(Conversation, Agent)
+            .join(Agent, Agent.id == Conversation.agent_id)
+            .where(Conversation.visitor_token_hash == digest(token))
+        )
+    ).first()
+    if found is None:
         raise Unauthorized("This visitor token is not valid.", code="invalid_visitor_token")
+    conversation, agent = found
     if conversation_id is not None and conversation.id != conversation_id:
         raise NotFound(f"There is no conversation '{conversation_id}'.")
-    agent = await session.get(Agent, conversation.agent_id)
-    assert agent is not None
     return conversation, agent
 
 

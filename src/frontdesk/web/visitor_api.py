@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.agents.models import Agent
@@ -29,6 +30,7 @@ from frontdesk.conversations.schemas import (
 )
 from frontdesk.conversations.visitor_view import for_visitor
 from frontdesk.db.base import utcnow
+from frontdesk.errors import NotFound
 from frontdesk.runtime import Runtime
 from frontdesk.visitors.service import agent_by_public_key, check_origin, conversation_for_token
 from frontdesk.web.clientip import client_ip
@@ -62,11 +64,17 @@ async def _admit(
 
 
 async def _reload(session: AsyncSession, admitted: Conversation) -> tuple[Conversation, Agent]:
-    """The admitted conversation and its agent as they are now, inside the write."""
-    conversation = await repository.get_conversation(session, admitted.workspace_id, admitted.id)
-    agent = await session.get(Agent, conversation.agent_id)
-    assert agent is not None
-    return conversation, agent
+    """The admitted conversation and its agent as they are now, inside the write (one query)."""
+    row = (
+        await session.execute(
+            select(Conversation, Agent)
+            .join(Agent, Agent.id == Conversation.agent_id)
+            .where(Conversation.id == admitted.id)
+        )
+    ).one_or_none()
+    if row is None:  # deleted with its agent between the check and the write
+        raise NotFound(f"There is no conversation '{admitted.id}'.")
+    return row[0], row[1]
 
 
 def _limiter(request: Request, name: str) -> RateLimiter:
@@ -121,13 +129,19 @@ async def send(
     """Store the message durably, then answer it if the AI owns the conversation."""
     async with runtime.reads() as session:
         conversation, _ = await _visitor(session, request, token, conversation_id)
-        if not body.client_id or not await repository.message_by_client_id(
+        stored = body.client_id and await repository.message_by_client_id(
             session, conversation.id, body.client_id
-        ):
-            # Retries of a stored message are always answered; only new ones count.
-            _limiter(request, "visitor_limiter").hit(conversation.id)
+        )
+    if stored:
+        # A retry of a stored message: answered as it was, never refused, nothing written.
+        response.status_code = 200
+        seen = for_visitor(stored)
+        assert seen is not None  # a visitor's own message
+        return seen
+    _limiter(request, "visitor_limiter").hit(conversation.id)
     async with runtime.changes() as session:
         conversation, _ = await _reload(session, conversation)
+        # Two retries racing past the check above: the second finds the first stored here.
         posted = await post_visitor_message(
             session, conversation, body.text, body.client_id, runtime.settings.max_message_chars
         )
