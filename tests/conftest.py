@@ -41,15 +41,19 @@ from app_fixtures import (  # noqa: E402
     started,
 )
 from chat_fixtures import agent, member, visitors  # noqa: E402
+from llm_fixtures import local_generator, model_file, packaged_model  # noqa: E402
 
 __all__ = [
     "accounts",
     "agent",
     "client",
     "embedder",
+    "local_generator",
     "local_site",
     "member",
     "migrated_database",
+    "model_file",
+    "packaged_model",
     "server",
     "settings",
     "started",

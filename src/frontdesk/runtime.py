@@ -18,6 +18,7 @@ from frontdesk.agents.models import Agent
 from frontdesk.alerts.dispatcher import AlertDispatcher
 from frontdesk.answering.generators.base import Generator
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
+from frontdesk.answering.generators.local import LocalGenerator
 from frontdesk.answering.pipeline import AnswerService
 from frontdesk.answering.replies import Replies
 from frontdesk.conversations import lifecycle
@@ -40,7 +41,7 @@ from frontdesk.vault.cipher import Cipher, load_key
 
 log = logging.getLogger(__name__)
 
-GENERATORS = ("extractive",)
+GENERATORS = ("extractive", "local")
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -125,7 +126,9 @@ class Runtime:
         return ExtractiveGenerator()
 
     def generator_for(self, agent: Agent) -> Generator:
-        # Other generators (local GGUF, OpenAI-compatible, Anthropic) plug in here.
+        # Other generators (OpenAI-compatible, Anthropic) plug in here.
+        if agent.generator == "local":
+            return LocalGenerator.from_config(agent.generator_config)
         return self.extractive
 
     async def start(self) -> Workspace:

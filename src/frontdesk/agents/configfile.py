@@ -21,6 +21,8 @@ EXPORTED = (
     "handoff_message",
     "language",
     "confidence_threshold",
+    "generator",
+    "generator_config",
     "theme_color",
     "position",
     "allowed_origins",
@@ -103,6 +105,7 @@ async def import_agent(
 
 def export_agent(agent: Agent) -> str:
     data: dict[str, Any] = {key: getattr(agent, key) for key in EXPORTED}
+    data["generator_config"] = dict(agent.generator_config or {})
     data["allowed_origins"] = list(agent.allowed_origins or [])
     data["rules"] = dict(agent.rules or {})
     data["actions"] = [dict(action) for action in agent.actions or []]

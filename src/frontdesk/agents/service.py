@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.agents.generators import check_generator
 from frontdesk.agents.models import Agent
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.errors import Conflict, InvalidInput, NotFound
@@ -59,6 +60,7 @@ async def create_agent(
         if key in EDITABLE and value is not None:
             setattr(agent, key, value)
     check_forms_named(agent)
+    check_generator(agent)
     check_settings_size(agent)
     session.add(agent)
     await session.flush()
@@ -105,6 +107,7 @@ async def update_agent(session: AsyncSession, agent: Agent, changes: dict[str, A
         if key in EDITABLE and (value is not None or key in CLEARABLE):
             setattr(agent, key, value)
     check_forms_named(agent)
+    check_generator(agent)
     check_settings_size(agent)
     await session.flush()
     return agent

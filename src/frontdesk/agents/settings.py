@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -24,7 +24,14 @@ class AgentSettings(Input):
     handoff_message: str | None = Field(None, max_length=2000)
     language: str | None = Field(None, min_length=2, max_length=16)
     confidence_threshold: float | None = Field(None, ge=0, le=1)
-    generator: Literal["extractive"] | None = None
+    generator: Literal["extractive", "local"] | None = Field(
+        None, description="extractive (the default), or local: a GGUF model on this server."
+    )
+    generator_config: dict[str, Any] | None = Field(
+        None,
+        description="The generator's settings; local takes model_path (a .gguf file on the "
+        "server), threads (2), max_tokens (256) and temperature (0).",
+    )
     theme_color: str | None = Field(
         None, pattern=r"^#[0-9a-fA-F]{6}$", description="Widget colour as #rrggbb."
     )
@@ -78,6 +85,7 @@ class AgentOut(BaseModel):
     language: str
     confidence_threshold: float
     generator: str
+    generator_config: dict[str, Any]
     theme_color: str
     position: str
     allowed_origins: list[str]

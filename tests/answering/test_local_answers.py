@@ -1,0 +1,54 @@
+"""An agent answering with the local model through the API, gated as every answer is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from frontdesk.answering.generators.local import LocalModel
+from frontdesk.answering.pipeline import NOT_FOUND
+
+QUESTION = "When is the service department open?"
+
+
+def _gated(answer: dict[str, Any]) -> None:
+    """Sent at or above the threshold, else the refusal with a handoff: confidence decides.
+
+    (An uncited model answer is still sent today; refusing it is the grounding guard's job.)"""
+    if answer["answered"]:
+        assert answer["confidence"] >= answer["threshold"]
+        assert not answer["handoff"]["triggered"] and "[1]" not in answer["answer"]
+    else:
+        assert answer["confidence"] < answer["threshold"]
+        assert answer["answer"].startswith(NOT_FOUND)
+        assert answer["handoff"]["trigger"] == "low_confidence" and not answer["citations"]
+
+
+def test_ask_and_a_visitor_conversation_answer_with_the_local_model(
+    client: httpx.Client,
+    agent: dict[str, Any],
+    visitors: Any,
+    model_file: Path,
+    packaged_model: LocalModel,  # loaded once for the run, shared with the server
+) -> None:
+    local = {
+        "generator": "local",
+        "generator_config": {"model_path": str(model_file), "max_tokens": 48},
+    }
+    assert client.patch(f"/api/v1/agents/{agent['id']}", json=local).status_code == 200
+
+    asked = client.post(f"/api/v1/agents/{agent['id']}/ask", json={"question": QUESTION})
+    assert asked.status_code == 200, asked.text
+    answer = asked.json()
+    assert answer["generator"] == "local"
+    assert answer["tokens"] > 0
+    _gated(answer)
+
+    visitor = visitors()
+    assert visitor.send(QUESTION).status_code == 201
+    (reply,) = visitor.wait_for("ai")
+    assert reply["text"] == answer["answer"]  # greedy decoding: the same reply, stored
+    usage = client.get("/api/v1/usage").json()["current"]
+    assert usage["ai_answers"] == 1 and usage["tokens"] == answer["tokens"]
