@@ -14,16 +14,18 @@ QUESTION = "When is the service department open?"
 
 
 def _gated(answer: dict[str, Any]) -> None:
-    """Sent at or above the threshold, else the refusal with a handoff: confidence decides.
-
-    (An uncited model answer is still sent today; refusing it is the grounding guard's job.)"""
+    """Sent only at or above the threshold and with citations that back it; otherwise the
+    refusal with a handoff, saying why (low confidence, or the grounding guard)."""
     if answer["answered"]:
         assert answer["confidence"] >= answer["threshold"]
+        assert answer["citations"], "a model's answer is sent only with a valid citation"
         assert not answer["handoff"]["triggered"] and "[1]" not in answer["answer"]
     else:
-        assert answer["confidence"] < answer["threshold"]
         assert answer["answer"].startswith(NOT_FOUND)
         assert answer["handoff"]["trigger"] == "low_confidence" and not answer["citations"]
+        reason = answer["handoff"]["reason"]
+        if answer["confidence"] >= answer["threshold"]:
+            assert "cites none" in reason or "which no cited passage" in reason, reason
 
 
 def test_ask_and_a_visitor_conversation_answer_with_the_local_model(

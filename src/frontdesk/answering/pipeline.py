@@ -11,6 +11,7 @@ import numpy as np
 from frontdesk.agents.models import Agent
 from frontdesk.answering.confidence import Evidence, confidence, evidence
 from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator
+from frontdesk.answering.grounding import ungrounded
 from frontdesk.answering.schemas import AnswerOut, Citation, Handoff
 from frontdesk.db.engine import Database
 from frontdesk.embedder.model import Embedder
@@ -41,6 +42,7 @@ class Draft:
     generation: Generation | None
     evidence: Evidence
     generator: str
+    question: str = ""
 
 
 def _snippet(text: str) -> str:
@@ -134,7 +136,7 @@ class AnswerService:
             vector = await asyncio.to_thread(self._embedder().embed, [answer])
             similarity = float(vector[0] @ query_vector)
         found = evidence(question, hits, cited, answer, terms, similarity)
-        return Draft(hits, cited, generation, found, generator.name)
+        return Draft(hits, cited, generation, found, generator.name, question)
 
     async def _with_replies(
         self, hits: list[Hit], thread: Thread, query_vector: np.ndarray
@@ -185,6 +187,12 @@ class AnswerService:
         tokens = generation.tokens if generation is not None else 0
         if generation is None or not generation.text or score < agent.confidence_threshold:
             return self._refusal(agent, score, draft.generator, bool(draft.hits), tokens)
+        if draft.generator != "extractive":
+            # A model wrote it: sent only if the cited passages back it (grounding.py).
+            known = (agent.name, agent.instructions or "", draft.question)
+            why = ungrounded(generation.text, draft.cited, known)
+            if why is not None:
+                return self._refusal(agent, score, draft.generator, True, tokens, why=why)
         return AnswerOut(
             answer=generation.text,
             citations=[_citation(hit) for hit in draft.cited],
@@ -196,9 +204,15 @@ class AnswerService:
         )
 
     def _refusal(
-        self, agent: Agent, score: float, generator: str, had_hits: bool, tokens: int = 0
+        self,
+        agent: Agent,
+        score: float,
+        generator: str,
+        had_hits: bool,
+        tokens: int = 0,
+        why: str | None = None,
     ) -> AnswerOut:
-        why = (
+        why = why or (
             f"confidence {score:.2f} is below the agent's threshold "
             f"{agent.confidence_threshold:.2f}"
             if had_hits
