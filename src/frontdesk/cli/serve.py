@@ -15,6 +15,7 @@ from frontdesk.demo.seed import AGENT_NAME, DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from frontdesk.logs import configure_logging
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
+from frontdesk.web.bounded_http import bounded_httptools
 
 DEMO_DIR = Path("./frontdesk-demo")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -29,9 +30,13 @@ def server_options(settings: Settings) -> dict[str, Any]:
         # The app reads proxy headers itself, from FRONTDESK_TRUSTED_PROXIES only
         # (web/clientip.py); uvicorn's own default would trust X-Forwarded-For from 127.0.0.1.
         "proxy_headers": False,
-        # h11 by default: it bounds the request line and headers (httptools takes any size),
-        # so a client cannot grow a connection's buffer with a 64 MB header.
-        "http": settings.http_parser,
+        # Either parser bounds the request line and headers, so a client cannot grow a
+        # connection's buffer with a 64 MB header (httptools through web/bounded_http.py).
+        "http": (
+            bounded_httptools(settings.max_header_kb * 1024)
+            if settings.http_parser == "httptools"
+            else "h11"
+        ),
         "h11_max_incomplete_event_size": settings.max_header_kb * 1024,
         # Clients send only small JSON frames on the sockets (typing, the widget's hello).
         "ws_max_size": settings.ws_max_message_kb * 1024,
