@@ -39,7 +39,7 @@ class Responder:
 
     def schedule(self, conversation_id: str, seq: int) -> None:
         """Answer the visitor message ``seq`` (already committed) of a conversation."""
-        self._tasks.spawn(self._reply(conversation_id, seq), name=f"reply-{conversation_id}")
+        self._tasks.spawn(self.reply(conversation_id, seq), name=f"reply-{conversation_id}")
 
     async def recover(self) -> int:
         """After a restart: answer visitor messages the AI had not replied to yet."""
@@ -64,7 +64,8 @@ class Responder:
     async def close(self) -> None:
         await self._tasks.close()
 
-    async def _reply(self, conversation_id: str, seq: int) -> None:
+    async def reply(self, conversation_id: str, seq: int) -> None:
+        """Answer now (the API waits for it); in turn with the conversation's other replies."""
         # Replies take the lock in the order they were scheduled (asyncio.Lock is fair).
         lock, waiting = self._turns.get(conversation_id, (asyncio.Lock(), 0))
         self._turns[conversation_id] = (lock, waiting + 1)

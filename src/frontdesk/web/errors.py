@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -48,15 +49,52 @@ def _field(loc: tuple[Any, ...]) -> str | None:
     return ".".join(str(p) for p in loc) or None
 
 
-async def _frontdesk_error(_: Request, exc: Exception) -> JSONResponse:
+async def _frontdesk_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FrontdeskError)
     headers = None
     if isinstance(exc, TooManyRequests) and exc.retry_after_s is not None:
         headers = {"Retry-After": str(exc.retry_after_s)}
-    return JSONResponse(exc.as_dict(), status_code=exc.status, headers=headers)
+    return _shaped(request, JSONResponse(exc.as_dict(), status_code=exc.status, headers=headers))
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+# The OpenAI-compatible endpoints (/v1/...) answer errors in OpenAI's shape, which its
+# clients read: {"error": {"message", "type", "param", "code"}}.
+_OPENAI_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "invalid_request_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def _shaped(request: Request, response: JSONResponse) -> JSONResponse:
+    if not request.url.path.startswith("/v1/"):
+        return response
+    error = json.loads(bytes(response.body))["error"]
+    body = {
+        "error": {
+            "message": error["message"],
+            "type": _OPENAI_TYPES.get(response.status_code, "api_error"),
+            "param": error.get("field"),
+            "code": error["code"],
+        }
+    }
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in _BODY_HEADERS}
+    return JSONResponse(body, status_code=response.status_code, headers=headers)
+
+
+_BODY_HEADERS = {"content-length", "content-type"}
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    return _shaped(request, _validation_problem(exc))
+
+
+def _validation_problem(exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     for error in errors:
@@ -104,12 +142,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     allowed = _allowed_methods(request) if exc.status_code == 405 else None
     if allowed:
         headers["Allow"] = allowed
-    return problem(exc.status_code, code, message, headers=headers)
+    return _shaped(request, problem(exc.status_code, code, message, headers=headers))
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return problem(500, "internal", "Something went wrong on our side; it has been logged.")
+    message = "Something went wrong on our side; it has been logged."
+    return _shaped(request, problem(500, "internal", message))
 
 
 def install(app: FastAPI) -> None:
