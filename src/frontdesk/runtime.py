@@ -16,9 +16,11 @@ from frontdesk.accounts.models import Workspace
 from frontdesk.accounts.service import get_or_create_workspace
 from frontdesk.agents.models import Agent
 from frontdesk.alerts.dispatcher import AlertDispatcher
+from frontdesk.answering.generators.anthropic_messages import AnthropicGenerator
 from frontdesk.answering.generators.base import Generator
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
 from frontdesk.answering.generators.local import LocalGenerator
+from frontdesk.answering.generators.remote import workspace_access
 from frontdesk.answering.pipeline import AnswerService
 from frontdesk.answering.replies import Replies
 from frontdesk.conversations import lifecycle
@@ -41,7 +43,7 @@ from frontdesk.vault.cipher import Cipher, load_key
 
 log = logging.getLogger(__name__)
 
-GENERATORS = ("extractive", "local")
+GENERATORS = ("extractive", "local", "anthropic")
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -129,6 +131,9 @@ class Runtime:
         # Other generators (OpenAI-compatible, Anthropic) plug in here.
         if agent.generator == "local":
             return LocalGenerator.from_config(agent.generator_config)
+        if agent.generator == "anthropic":
+            access = workspace_access(self.db, lambda: self.cipher, agent.workspace_id)
+            return AnthropicGenerator.from_config(agent.generator_config, access)
         return self.extractive
 
     async def start(self) -> Workspace:

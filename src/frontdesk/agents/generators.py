@@ -5,11 +5,15 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.agents.models import Agent
 from frontdesk.errors import InvalidInput
 from frontdesk.inputs import Input
+from frontdesk.net.egress import split_destination
+from frontdesk.vault.service import NAME as SECRET_NAME
+from frontdesk.vault.service import list_secrets
 
 INSTALL_LOCAL = "pip install 'frontdesk[local]'"
 
@@ -37,6 +41,67 @@ class LocalModelConfig(Input):
         return str(path.resolve())
 
 
+class AnthropicConfig(Input):
+    """``generator_config`` of an agent whose generator is ``anthropic``."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model: str = Field(min_length=1, max_length=200, description="A Claude model name.")
+    api_key_secret: str = Field(
+        pattern=SECRET_NAME.pattern,
+        description="The name of the workspace secret holding the API key (not the key).",
+    )
+    base_url: str = Field(
+        "https://api.anthropic.com",
+        max_length=2000,
+        description="The Messages API's address; a proxy's, if calls go through one.",
+    )
+    timeout_s: float = Field(30.0, gt=0, le=300, description="The longest wait for an answer.")
+    max_tokens: int = Field(512, ge=16, le=8192, description="The longest reply, in tokens.")
+    temperature: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Not sent unless set: the Messages API version the SDK speaks refuses it; "
+        "for an older endpoint behind a proxy.",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        try:
+            split_destination(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return value
+
+
+def _checked(schema: type[BaseModel], config: dict[str, object] | None) -> dict[str, object]:
+    try:
+        return schema.model_validate(config or {}).model_dump()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(["generator_config", *(str(part) for part in first["loc"])])
+        message = "is required" if first["type"] == "missing" else first["msg"]
+        raise InvalidInput(
+            f"{where}: {message.removeprefix('Value error, ')}", field=where
+        ) from exc
+
+
+async def check_generator_secret(session: AsyncSession, agent: Agent) -> None:
+    """The secret an agent's generator takes its API key from exists in the workspace."""
+    name = (agent.generator_config or {}).get("api_key_secret")
+    if agent.generator != "anthropic" or not name:
+        return
+    if name not in {s.name for s in await list_secrets(session, agent.workspace_id)}:
+        raise InvalidInput(
+            f"generator_config.api_key_secret: the workspace has no secret {name}; "
+            f"add it with `frontdesk secrets set {name}` first.",
+            field="generator_config.api_key_secret",
+        )
+
+
 def llama_cpp_installed() -> bool:
     try:
         return importlib.util.find_spec("cyllama") is not None
@@ -46,6 +111,9 @@ def llama_cpp_installed() -> bool:
 
 def check_generator(agent: Agent) -> None:
     """The agent's generator can run here; its settings are stored checked, defaults filled."""
+    if agent.generator == "anthropic":
+        agent.generator_config = _checked(AnthropicConfig, agent.generator_config)
+        return
     if agent.generator != "local":
         return
     if not llama_cpp_installed():

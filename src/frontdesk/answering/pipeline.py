@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,6 +12,8 @@ import numpy as np
 from frontdesk.agents.models import Agent
 from frontdesk.answering.confidence import Evidence, confidence, evidence
 from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator
+from frontdesk.answering.generators.extractive import ExtractiveGenerator
+from frontdesk.answering.generators.remote import GenerationFailed
 from frontdesk.answering.grounding import ungrounded
 from frontdesk.answering.schemas import AnswerOut, Citation, Handoff
 from frontdesk.db.engine import Database
@@ -18,6 +21,8 @@ from frontdesk.embedder.model import Embedder
 from frontdesk.errors import InvalidInput
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.search import HybridSearcher
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 RETRIEVE_K = 5
@@ -86,6 +91,7 @@ class AnswerService:
         self.searcher = searcher
         self._embedder = embedder
         self.generator_for = generator_for
+        self.fallback = ExtractiveGenerator()
 
     async def draft(
         self,
@@ -117,17 +123,23 @@ class AnswerService:
         generator = self.generator_for(agent)
         generation = None
         if hits:
-            generation = await generator.generate(
-                GenerationRequest(
-                    question=question,
-                    passages=hits,
-                    instructions=agent.instructions,
-                    language=agent.language,
-                    query_vector=query_vector,
-                    terms=terms,
-                    history=thread.history if thread else (),
-                )
+            request = GenerationRequest(
+                question=question,
+                passages=hits,
+                instructions=agent.instructions,
+                language=agent.language,
+                query_vector=query_vector,
+                terms=terms,
+                history=thread.history if thread else (),
             )
+            try:
+                generation = await generator.generate(request)
+            except GenerationFailed as exc:
+                # The model is down, slow or refusing: the extractive answer, judged by the
+                # same threshold, is sent instead (or the refusal and handoff).
+                log.warning("Agent %s answers without its model: %s", agent.id, exc.message)
+                generator = self.fallback
+                generation = await generator.generate(request)
         cited = [hits[i] for i in generation.cited if 0 <= i < len(hits)] if generation else []
         answer = generation.text if generation else ""
         # The reply's own closeness to the question: one short embedding, off the loop.

@@ -22,6 +22,16 @@ HTTP_LOGGERS = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
+    # httpx's successor, under the Anthropic SDK, and the SDK's own debug lines.
+    "httpx2",
+    "httpcore2.connection",
+    "httpcore2.http11",
+    "httpcore2.http2",
+    "httpcore2.proxy",
+    "httpcore2.socks",
+    "anthropic",
+    "anthropic._base_client",
+    "anthropic._response",
 )
 
 _active: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("frontdesk_redact", default=())
