@@ -6,10 +6,13 @@ import importlib.util
 from pathlib import Path
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.agents.models import Agent
 from frontdesk.errors import InvalidInput
 from frontdesk.inputs import Input
+from frontdesk.net.egress import split_destination
+from frontdesk.vault.service import NAME, secret_exists
 
 INSTALL_LOCAL = "pip install 'frontdesk[local]'"
 
@@ -37,6 +40,54 @@ class LocalModelConfig(Input):
         return str(path.resolve())
 
 
+class OpenAIConfig(Input):
+    """``generator_config`` of an agent whose generator is ``openai``."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    base_url: str = Field(
+        min_length=1,
+        max_length=2048,
+        description="The endpoint's API root, e.g. https://api.openai.com/v1 or "
+        "http://10.0.0.5:11434/v1 (a private host must be allowed by an admin).",
+    )
+    model: str = Field(min_length=1, max_length=200, description="The model's name there.")
+    api_key_secret: str | None = Field(
+        None,
+        description="The NAME of the workspace secret holding the API key (none for an "
+        "endpoint that needs no key).",
+    )
+    timeout_s: float = Field(30.0, gt=0, le=600, description="The longest one reply may take.")
+    max_tokens: int = Field(256, ge=16, le=4096, description="The longest reply, in tokens.")
+    temperature: float = Field(0.0, ge=0, le=2, description="0 always picks the likeliest word.")
+    retries: int = Field(2, ge=0, le=5, description="Retries after HTTP 429 or 5xx.")
+    max_retry_wait_s: float = Field(
+        10.0, ge=0, le=120, description="The longest all retries may wait together."
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            split_destination(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return value.rstrip("/")
+
+    @field_validator("api_key_secret")
+    @classmethod
+    def _secret_name(cls, value: str | None) -> str | None:
+        if value is not None and not NAME.match(value):
+            raise ValueError(
+                "a secret name is upper-case letters, digits and _, starting with a letter"
+            )
+        return value
+
+
+CONFIGS: dict[str, type[Input]] = {"local": LocalModelConfig, "openai": OpenAIConfig}
+
+
 def llama_cpp_installed() -> bool:
     try:
         return importlib.util.find_spec("cyllama") is not None
@@ -46,15 +97,16 @@ def llama_cpp_installed() -> bool:
 
 def check_generator(agent: Agent) -> None:
     """The agent's generator can run here; its settings are stored checked, defaults filled."""
-    if agent.generator != "local":
+    schema = CONFIGS.get(agent.generator)
+    if schema is None:
         return
-    if not llama_cpp_installed():
+    if agent.generator == "local" and not llama_cpp_installed():
         raise InvalidInput(
             f"The local generator needs llama.cpp, not installed on this server: {INSTALL_LOCAL}",
             field="generator",
         )
     try:
-        config = LocalModelConfig.model_validate(agent.generator_config or {})
+        config = schema.model_validate(agent.generator_config or {})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(["generator_config", *(str(part) for part in first["loc"])])
@@ -63,3 +115,16 @@ def check_generator(agent: Agent) -> None:
             f"{where}: {message.removeprefix('Value error, ')}", field=where
         ) from exc
     agent.generator_config = config.model_dump()
+
+
+async def check_generator_secret(session: AsyncSession, agent: Agent) -> None:
+    """The API key an ``openai`` agent names is in its workspace's secret store."""
+    if agent.generator != "openai":
+        return
+    name = (agent.generator_config or {}).get("api_key_secret")
+    if name and not await secret_exists(session, agent.workspace_id, name):
+        raise InvalidInput(
+            f"generator_config.api_key_secret: there is no secret {name} in this workspace; "
+            f"add it first with `frontdesk secrets set {name}`.",
+            field="generator_config.api_key_secret",
+        )

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.agents.generators import check_generator
+from frontdesk.agents.generators import check_generator, check_generator_secret
 from frontdesk.agents.models import Agent
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.errors import Conflict, InvalidInput, NotFound
@@ -61,6 +61,7 @@ async def create_agent(
             setattr(agent, key, value)
     check_forms_named(agent)
     check_generator(agent)
+    await check_generator_secret(session, agent)
     check_settings_size(agent)
     session.add(agent)
     await session.flush()
@@ -108,6 +109,7 @@ async def update_agent(session: AsyncSession, agent: Agent, changes: dict[str, A
             setattr(agent, key, value)
     check_forms_named(agent)
     check_generator(agent)
+    await check_generator_secret(session, agent)
     check_settings_size(agent)
     await session.flush()
     return agent

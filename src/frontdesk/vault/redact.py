@@ -22,6 +22,8 @@ HTTP_LOGGERS = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
+    "openai._base_client",
+    "openai._response",
 )
 
 _active: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("frontdesk_redact", default=())
