@@ -7,11 +7,13 @@ the generator fails: every failure is a typed GeneratorFailed, raised within its
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import openai
 import pytest
 
 from frontdesk.agents.generators import OpenAIConfig
@@ -25,8 +27,10 @@ from frontdesk.answering.generators.openai_chat import (
     MalformedReply,
     OpenAIChatGenerator,
     Usage,
+    retry_after,
 )
 from frontdesk.knowledge.hits import Hit
+from frontdesk.net.checked import checked_client
 from openai_server import API_KEY, MODEL, OpenAIServer
 from support import free_port
 
@@ -174,3 +178,25 @@ async def test_a_wrong_key_is_refused_by_the_server(openai_server: OpenAIServer)
             await generator(openai_server.url).generate(REQUEST)
     finally:
         openai_server.api_key = API_KEY
+
+
+def test_retry_after_is_read_in_seconds_milliseconds_or_as_a_date() -> None:
+    assert retry_after({"retry-after": "2"}) == 2.0
+    assert retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 28 <= (retry_after({"retry-after": later}) or 0) <= 30
+    assert retry_after({"retry-after": "soon"}) is None and retry_after({}) is None
+
+
+async def test_the_test_server_lists_its_model_to_the_official_client(
+    openai_server: OpenAIServer,
+) -> None:
+    host = urlsplit(openai_server.url).netloc
+    async with checked_client([host], 5) as http:
+        sdk = openai.AsyncOpenAI(
+            api_key=API_KEY,
+            base_url=f"{openai_server.url}/v1",
+            http_client=http,  # type: ignore[arg-type]
+        )
+        models = [model.id async for model in sdk.models.list()]
+    assert models == [MODEL]
