@@ -42,6 +42,7 @@ from app_fixtures import (  # noqa: E402
 )
 from chat_fixtures import agent, member, visitors  # noqa: E402
 from llm_fixtures import local_generator, model_file, packaged_model  # noqa: E402
+from openai_server import openai_server, openai_server_thread  # noqa: E402
 
 __all__ = [
     "accounts",
@@ -53,6 +54,8 @@ __all__ = [
     "member",
     "migrated_database",
     "model_file",
+    "openai_server",
+    "openai_server_thread",
     "packaged_model",
     "server",
     "settings",

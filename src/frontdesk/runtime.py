@@ -20,6 +20,7 @@ from frontdesk.answering.generators.anthropic_messages import AnthropicGenerator
 from frontdesk.answering.generators.base import Generator
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
 from frontdesk.answering.generators.local import LocalGenerator
+from frontdesk.answering.generators.openai_chat import Access, AccessFor, OpenAIChatGenerator
 from frontdesk.answering.generators.remote import workspace_access
 from frontdesk.answering.pipeline import AnswerService
 from frontdesk.answering.replies import Replies
@@ -40,10 +41,12 @@ from frontdesk.rules.engine import RulesEngine
 from frontdesk.settings import Settings
 from frontdesk.teams.presence import Presence
 from frontdesk.vault.cipher import Cipher, load_key
+from frontdesk.vault.hosts import allowed_hosts
+from frontdesk.vault.service import resolve
 
 log = logging.getLogger(__name__)
 
-GENERATORS = ("extractive", "local", "anthropic")
+GENERATORS = ("extractive", "local", "openai", "anthropic")
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -128,13 +131,28 @@ class Runtime:
         return ExtractiveGenerator()
 
     def generator_for(self, agent: Agent) -> Generator:
-        # Other generators (OpenAI-compatible, Anthropic) plug in here.
         if agent.generator == "local":
             return LocalGenerator.from_config(agent.generator_config)
         if agent.generator == "anthropic":
             access = workspace_access(self.db, lambda: self.cipher, agent.workspace_id)
             return AnthropicGenerator.from_config(agent.generator_config, access)
+        if agent.generator == "openai":
+            secret = agent.generator_config.get("api_key_secret")
+            return OpenAIChatGenerator.from_config(
+                agent.generator_config, self.endpoint_access(agent.workspace_id, secret)
+            )
         return self.extractive
+
+    def endpoint_access(self, workspace_id: str, secret: str | None) -> AccessFor:
+        """What a call to a model endpoint may use, read from the workspace at each call."""
+
+        async def access() -> Access:
+            async with self.reads() as session:
+                hosts = await allowed_hosts(session, workspace_id)
+                keys = await resolve(session, self.cipher, workspace_id, [secret] if secret else [])
+            return Access(tuple(hosts), keys.get(secret) if secret else None, secret)
+
+        return access
 
     async def start(self) -> Workspace:
         """Create the data directory, migrate the schema, make sure a workspace exists."""

@@ -16,7 +16,7 @@ from frontdesk.agents.models import Agent
 from frontdesk.answering.generators.anthropic_messages import Usage
 from frontdesk.answering.generators.base import GenerationRequest
 from frontdesk.answering.generators.local import LocalModel
-from frontdesk.answering.generators.remote import GenerationFailed
+from frontdesk.answering.generators.base import GeneratorFailed
 from frontdesk.knowledge.hits import Hit
 from frontdesk.vault.hosts import allow_host
 from frontdesk.vault.service import set_secret
@@ -105,10 +105,10 @@ async def test_rate_limits_and_overload_are_retried_within_bounds(
     # A wait longer than a visitor should bear is not waited for, nor are more retries made.
     claude.seen.clear()
     claude.behaviour.rate_limited, claude.behaviour.retry_after = 1, "120"
-    with pytest.raises(GenerationFailed, match="HTTP 429 rate_limit_error"):
+    with pytest.raises(GeneratorFailed, match="HTTP 429 rate_limit_error"):
         await generator.generate(REQUEST)
     claude.behaviour.overloaded = 5
-    with pytest.raises(GenerationFailed, match="HTTP 529 overloaded_error"):
+    with pytest.raises(GeneratorFailed, match="HTTP 529 overloaded_error"):
         await generator.generate(REQUEST)
     assert [seen.status for seen in claude.seen] == [429, 529, 529, 529]
 
@@ -119,7 +119,7 @@ async def test_a_broken_stream_fails_after_what_was_shown(
     generator = started.runtime.generator_for(await _agent(started, claude))
     claude.behaviour.malformed = True
     shown: list[str] = []
-    with pytest.raises(GenerationFailed, match="could not be read"):
+    with pytest.raises(GeneratorFailed, match="could not be read"):
         async for piece in generator.stream(REQUEST):
             shown.append(piece)
     assert len(claude.seen) == 1  # not retried: part of the reply may already be shown
@@ -129,9 +129,9 @@ async def test_a_loopback_server_the_workspace_does_not_allow_is_never_contacted
     started: Started, claude: AnthropicServer
 ) -> None:
     generator = started.runtime.generator_for(await _agent(started, claude, allow=False))
-    with pytest.raises(GenerationFailed, match="blocked unless the workspace allows") as failed:
+    with pytest.raises(GeneratorFailed, match="blocked unless the workspace allows") as failed:
         await generator.generate(REQUEST)
-    with pytest.raises(GenerationFailed):
+    with pytest.raises(GeneratorFailed):
         [piece async for piece in generator.stream(REQUEST)]
     assert claude.seen == []
     assert KEY not in failed.value.message

@@ -24,17 +24,19 @@ class AgentSettings(Input):
     handoff_message: str | None = Field(None, max_length=2000)
     language: str | None = Field(None, min_length=2, max_length=16)
     confidence_threshold: float | None = Field(None, ge=0, le=1)
-    generator: Literal["extractive", "local", "anthropic"] | None = Field(
+    generator: Literal["extractive", "local", "openai", "anthropic"] | None = Field(
         None,
-        description="extractive (the default), local: a GGUF model on this server, or "
-        "anthropic: Claude through the Messages API.",
+        description="extractive (the default), local (a GGUF model on this server), openai "
+        "(an OpenAI-compatible chat-completions endpoint) or anthropic (Claude through the "
+        "Messages API).",
     )
     generator_config: dict[str, Any] | None = Field(
         None,
         description="The generator's settings; local takes model_path (a .gguf file on the "
-        "server), threads (2), max_tokens (256) and temperature (0); anthropic takes model, "
-        "api_key_secret (a workspace secret's name), base_url, timeout_s (30) and max_tokens "
-        "(512).",
+        "server), threads (2), max_tokens (256) and temperature (0); openai takes base_url, "
+        "model, api_key_secret (the name of a workspace secret), timeout_s (30), max_tokens "
+        "(256), temperature (0), retries (2) and max_retry_wait_s (10); anthropic takes model, "
+        "api_key_secret, base_url, timeout_s (30) and max_tokens (512).",
     )
     theme_color: str | None = Field(
         None, pattern=r"^#[0-9a-fA-F]{6}$", description="Widget colour as #rrggbb."

@@ -11,9 +11,13 @@ import numpy as np
 
 from frontdesk.agents.models import Agent
 from frontdesk.answering.confidence import Evidence, confidence, evidence
-from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator
+from frontdesk.answering.generators.base import (
+    Generation,
+    GenerationRequest,
+    Generator,
+    GeneratorFailed,
+)
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
-from frontdesk.answering.generators.remote import GenerationFailed
 from frontdesk.answering.grounding import ungrounded
 from frontdesk.answering.schemas import AnswerOut, Citation, Handoff
 from frontdesk.db.engine import Database
@@ -48,6 +52,8 @@ class Draft:
     evidence: Evidence
     generator: str
     question: str = ""
+    # Why the agent's own generator did not write it (its model failed), if it did not.
+    fallback: str = ""
 
 
 def _snippet(text: str) -> str:
@@ -91,6 +97,7 @@ class AnswerService:
         self.searcher = searcher
         self._embedder = embedder
         self.generator_for = generator_for
+        # Answers when the agent's model cannot: no model, so nothing to fail.
         self.fallback = ExtractiveGenerator()
 
     async def draft(
@@ -122,6 +129,7 @@ class AnswerService:
         terms = snapshot.terms
         generator = self.generator_for(agent)
         generation = None
+        fallback = ""
         if hits:
             request = GenerationRequest(
                 question=question,
@@ -134,10 +142,11 @@ class AnswerService:
             )
             try:
                 generation = await generator.generate(request)
-            except GenerationFailed as exc:
-                # The model is down, slow or refusing: the extractive answer, judged by the
-                # same threshold, is sent instead (or the refusal and handoff).
-                log.warning("Agent %s answers without its model: %s", agent.id, exc.message)
+            except GeneratorFailed as exc:
+                # The extractive draft is judged like any other: sent when confident,
+                # otherwise the refusal and handoff, with the model's failure as the reason.
+                fallback = f"the {generator.name} generator failed: {exc.message}"
+                log.warning("agent %s: %s; answering without it", agent.id, fallback)
                 generator = self.fallback
                 generation = await generator.generate(request)
         cited = [hits[i] for i in generation.cited if 0 <= i < len(hits)] if generation else []
@@ -148,7 +157,7 @@ class AnswerService:
             vector = await asyncio.to_thread(self._embedder().embed, [answer])
             similarity = float(vector[0] @ query_vector)
         found = evidence(question, hits, cited, answer, terms, similarity)
-        return Draft(hits, cited, generation, found, generator.name, question)
+        return Draft(hits, cited, generation, found, generator.name, question, fallback)
 
     async def _with_replies(
         self, hits: list[Hit], thread: Thread, query_vector: np.ndarray
@@ -198,7 +207,13 @@ class AnswerService:
         generation = draft.generation
         tokens = generation.tokens if generation is not None else 0
         if generation is None or not generation.text or score < agent.confidence_threshold:
-            return self._refusal(agent, score, draft.generator, bool(draft.hits), tokens)
+            why = None
+            if draft.fallback and draft.hits:
+                why = (
+                    f"{draft.fallback.rstrip('.')}, and the passages' own words have confidence "
+                    f"{score:.2f}, below the agent's threshold {agent.confidence_threshold:.2f}"
+                )
+            return self._refusal(agent, score, draft.generator, bool(draft.hits), tokens, why=why)
         if draft.generator != "extractive":
             # A model wrote it: sent only if the cited passages back it (grounding.py).
             known = (agent.name, agent.instructions or "", draft.question)

@@ -32,6 +32,8 @@ HTTP_LOGGERS = (
     "anthropic",
     "anthropic._base_client",
     "anthropic._response",
+    "openai._base_client",
+    "openai._response",
 )
 
 _active: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("frontdesk_redact", default=())

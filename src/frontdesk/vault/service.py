@@ -71,6 +71,13 @@ async def list_secrets(session: AsyncSession, workspace_id: str) -> Sequence[Sec
     return rows.all()
 
 
+async def secret_exists(session: AsyncSession, workspace_id: str, name: str) -> bool:
+    found = await session.scalar(
+        select(Secret.id).where(Secret.workspace_id == workspace_id, Secret.name == name)
+    )
+    return found is not None
+
+
 async def delete_secret(session: AsyncSession, workspace_id: str, name: str) -> None:
     result = await session.execute(
         delete(Secret).where(Secret.workspace_id == workspace_id, Secret.name == name)

@@ -3,7 +3,7 @@
 Retries are ours, not the SDK's: a rate limit (429), an overload (529) or a server error is
 tried again at most ``RETRIES`` times, after the wait the API asks for when it is short
 enough for a visitor who is waiting, else not at all. A timeout is not retried: it already
-cost the whole wait. Anything else that goes wrong is a ``GenerationFailed``.
+cost the whole wait. Anything else that goes wrong is a ``GeneratorFailed``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from frontdesk.answering.generators.prompt import Message, ReplyReader, messages
 from frontdesk.answering.generators.remote import (
     Access,
     AccessLoader,
-    GenerationFailed,
+    GeneratorFailed,
     egress_client,
 )
 from frontdesk.net.egress import DestinationBlocked
@@ -258,7 +258,7 @@ class AnthropicGenerator(Generator):
                 raise self._failed(exc, access) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _failed(self, exc: BaseException, access: Access) -> GenerationFailed:
+    def _failed(self, exc: BaseException, access: Access) -> GeneratorFailed:
         blocked = _blocked(exc)
         if blocked is not None:
             reason = blocked.message
@@ -276,4 +276,4 @@ class AnthropicGenerator(Generator):
             f"Anthropic could not answer: {reason}.", {self.api_key_secret: access.api_key}
         )
         log.warning("%s", message)
-        return GenerationFailed(message)
+        return GeneratorFailed(message)

@@ -8,8 +8,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from frontdesk.errors import FrontdeskError
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.vectors import TermStats
+
+
+class GeneratorFailed(FrontdeskError):
+    """A model could not write this reply (down, slow, refused, garbled): answer without it."""
+
+    status = 503
+    code = "generator_failed"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Its API key is a workspace secret read when an answer is written (never kept on the agent),
 and its connections go through the same egress check as actions and webhooks, to the
 checked address. Whatever goes wrong on the way (down, slow, refused, a garbled reply) is a
-``GenerationFailed``: the pipeline then answers without the model.
+``GeneratorFailed``: the pipeline then answers without the model.
 """
 
 from __future__ import annotations
@@ -13,19 +13,13 @@ from dataclasses import dataclass
 
 import httpx2
 
+from frontdesk.answering.generators.base import GeneratorFailed
 from frontdesk.db.engine import Database
-from frontdesk.errors import FrontdeskError, NotFound
+from frontdesk.errors import NotFound
 from frontdesk.net.egress import route
 from frontdesk.vault.cipher import Cipher
 from frontdesk.vault.hosts import allowed_hosts
 from frontdesk.vault.service import resolve
-
-
-class GenerationFailed(FrontdeskError):
-    """The model could not write this answer; the message says why, with no secret in it."""
-
-    status = 503
-    code = "generator_failed"
 
 
 @dataclass(frozen=True)
@@ -45,7 +39,7 @@ def workspace_access(db: Database, cipher: Callable[[], Cipher], workspace_id: s
             try:
                 found = await resolve(session, cipher(), workspace_id, [secret_name])
             except NotFound as exc:
-                raise GenerationFailed(exc.message) from None
+                raise GeneratorFailed(exc.message) from None
         return Access(found[secret_name], tuple(hosts))
 
     return load
