@@ -17,11 +17,11 @@ from frontdesk.accounts.service import get_or_create_workspace
 from frontdesk.agents.models import Agent
 from frontdesk.alerts.dispatcher import AlertDispatcher
 from frontdesk.answering.generators.anthropic_messages import AnthropicGenerator
-from frontdesk.answering.generators.base import Generator
+from frontdesk.answering.generators.base import Generator, GeneratorFailed
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
 from frontdesk.answering.generators.local import LocalGenerator
-from frontdesk.answering.generators.openai_chat import Access, AccessFor, OpenAIChatGenerator
-from frontdesk.answering.generators.remote import workspace_access
+from frontdesk.answering.generators.openai_chat import OpenAIChatGenerator
+from frontdesk.answering.generators.remote import Access, AccessFor
 from frontdesk.answering.pipeline import AnswerService
 from frontdesk.answering.replies import Replies
 from frontdesk.conversations import lifecycle
@@ -31,7 +31,7 @@ from frontdesk.conversations.thread import record_touched
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import upgrade
 from frontdesk.embedder.model import Embedder, OnnxMiniLM, OpenAIEmbedder
-from frontdesk.errors import InvalidInput
+from frontdesk.errors import InvalidInput, NotFound
 from frontdesk.events.broker import Broker, InProcessBroker
 from frontdesk.events.store import changes
 from frontdesk.knowledge.search import HybridSearcher
@@ -134,8 +134,10 @@ class Runtime:
         if agent.generator == "local":
             return LocalGenerator.from_config(agent.generator_config)
         if agent.generator == "anthropic":
-            access = workspace_access(self.db, lambda: self.cipher, agent.workspace_id)
-            return AnthropicGenerator.from_config(agent.generator_config, access)
+            secret = agent.generator_config.get("api_key_secret")
+            return AnthropicGenerator.from_config(
+                agent.generator_config, self.endpoint_access(agent.workspace_id, secret)
+            )
         if agent.generator == "openai":
             secret = agent.generator_config.get("api_key_secret")
             return OpenAIChatGenerator.from_config(
@@ -149,7 +151,12 @@ class Runtime:
         async def access() -> Access:
             async with self.reads() as session:
                 hosts = await allowed_hosts(session, workspace_id)
-                keys = await resolve(session, self.cipher, workspace_id, [secret] if secret else [])
+                try:
+                    keys = await resolve(
+                        session, self.cipher, workspace_id, [secret] if secret else []
+                    )
+                except NotFound as exc:  # the secret was deleted after the agent named it
+                    raise GeneratorFailed(exc.message) from None
             return Access(tuple(hosts), keys.get(secret) if secret else None, secret)
 
         return access

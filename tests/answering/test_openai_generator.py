@@ -19,7 +19,6 @@ import pytest
 from frontdesk.agents.generators import OpenAIConfig
 from frontdesk.answering.generators.base import GenerationRequest
 from frontdesk.answering.generators.openai_chat import (
-    Access,
     EndpointBlocked,
     EndpointRefused,
     EndpointTimeout,
@@ -29,6 +28,7 @@ from frontdesk.answering.generators.openai_chat import (
     Usage,
     retry_after,
 )
+from frontdesk.answering.generators.remote import Access
 from frontdesk.knowledge.hits import Hit
 from frontdesk.net.checked import checked_client
 from openai_server import API_KEY, MODEL, OpenAIServer

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import httpx
+import httpx2
 
 from frontdesk.net.egress import route
 
@@ -45,4 +46,34 @@ def checked_client(allowed_hosts: Sequence[str], timeout_s: float) -> httpx.Asyn
         timeout=timeout_s,
         follow_redirects=False,
         trust_env=False,
+    )
+
+
+class CheckedTransport2(httpx2.AsyncBaseTransport):
+    """The same for httpx2, the httpx fork the Anthropic SDK runs on."""
+
+    def __init__(self, allowed: Sequence[str]):
+        self.allowed = list(allowed)
+        self._inner = httpx2.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        url = str(request.url)
+        target = await route(url, self.allowed)
+        if target.url != url:
+            request.url = httpx2.URL(target.url)
+            request.headers.update(target.headers)
+            request.extensions = {**request.extensions, **target.extensions}
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def checked_client2(allowed: Sequence[str], timeout_s: float) -> httpx2.AsyncClient:
+    # No redirects and no environment proxies: the destination checked is the one reached.
+    return httpx2.AsyncClient(
+        transport=CheckedTransport2(allowed),
+        follow_redirects=False,
+        trust_env=False,
+        timeout=timeout_s,
     )

@@ -19,14 +19,15 @@ import anthropic
 import httpx2
 from anthropic.lib.streaming import AsyncMessageStream
 
-from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator
-from frontdesk.answering.generators.prompt import Message, ReplyReader, messages, parse_reply
-from frontdesk.answering.generators.remote import (
-    Access,
-    AccessLoader,
+from frontdesk.answering.generators.base import (
+    Generation,
+    GenerationRequest,
+    Generator,
     GeneratorFailed,
-    egress_client,
 )
+from frontdesk.answering.generators.prompt import Message, ReplyReader, messages, parse_reply
+from frontdesk.answering.generators.remote import Access, AccessFor
+from frontdesk.net.checked import checked_client2
 from frontdesk.net.egress import DestinationBlocked
 from frontdesk.vault.redact import redacting_logs, scrub
 
@@ -114,7 +115,7 @@ class AnthropicGenerator(Generator):
         self,
         model: str,
         api_key_secret: str,
-        access: AccessLoader,
+        access: AccessFor,
         base_url: str = DEFAULT_BASE_URL,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         max_tokens: int = DEFAULT_MAX_TOKENS,
@@ -129,7 +130,7 @@ class AnthropicGenerator(Generator):
         self.temperature = temperature
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], access: AccessLoader) -> AnthropicGenerator:
+    def from_config(cls, config: dict[str, Any], access: AccessFor) -> AnthropicGenerator:
         """From an agent's ``generator_config`` (checked when the agent was saved)."""
         return cls(
             config["model"],
@@ -216,7 +217,9 @@ class AnthropicGenerator(Generator):
 
     @asynccontextmanager
     async def _client(self) -> AsyncIterator[tuple[anthropic.AsyncAnthropic, Access]]:
-        access = await self.access(self.api_key_secret)
+        access = await self.access()
+        if not access.api_key:
+            raise GeneratorFailed(f"the workspace has no secret {self.api_key_secret}")
         client = anthropic.AsyncAnthropic(
             api_key=access.api_key,
             # The key goes in x-api-key, the API key's own header, and in no other.
@@ -226,7 +229,7 @@ class AnthropicGenerator(Generator):
             base_url=self.base_url,
             timeout=self.timeout_s,
             max_retries=0,  # ours, bounded (see _attempts)
-            http_client=egress_client(access.allowed_hosts, self.timeout_s),
+            http_client=checked_client2(access.allowed_hosts, self.timeout_s),
             open_telemetry=False,
         )
         try:
@@ -236,7 +239,7 @@ class AnthropicGenerator(Generator):
 
     async def _attempts(self, call: Callable[[], Awaitable[T]], access: Access) -> T:
         """``call`` until it succeeds, retried as the module docstring says."""
-        secrets = {self.api_key_secret: access.api_key}
+        secrets = {self.api_key_secret: access.api_key or ""}
         for attempt in range(RETRIES + 1):
             try:
                 # The HTTP libraries' log lines hide the key while the request is made.
@@ -273,7 +276,7 @@ class AnthropicGenerator(Generator):
         else:
             reason = f"the reply could not be read ({type(exc).__name__}: {exc})"
         message = scrub(
-            f"Anthropic could not answer: {reason}.", {self.api_key_secret: access.api_key}
+            f"Anthropic could not answer: {reason}.", {self.api_key_secret: access.api_key or ""}
         )
         log.warning("%s", message)
         return GeneratorFailed(message)

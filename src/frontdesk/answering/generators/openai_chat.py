@@ -15,7 +15,7 @@ import asyncio
 import email.utils
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +27,7 @@ from frontdesk.agents.generators import OpenAIConfig
 from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator
 from frontdesk.answering.generators.base import GeneratorFailed as GeneratorFailed
 from frontdesk.answering.generators.prompt import Message, ReplyReader, messages
+from frontdesk.answering.generators.remote import AccessFor
 from frontdesk.errors import FrontdeskError
 from frontdesk.net.checked import checked_client
 from frontdesk.net.egress import DestinationBlocked
@@ -58,18 +59,6 @@ class EndpointRefused(GeneratorFailed):
 
 class MalformedReply(GeneratorFailed):
     code = "generator_malformed"
-
-
-@dataclass(frozen=True)
-class Access:
-    """What one call may use: the workspace's allowed hosts and the decrypted API key."""
-
-    allowed_hosts: tuple[str, ...] = ()
-    api_key: str | None = None
-    secret_name: str | None = None
-
-
-AccessFor = Callable[[], Awaitable[Access]]
 
 
 @dataclass
