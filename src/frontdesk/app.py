@@ -33,6 +33,7 @@ from frontdesk.web import (
     webhooks,
 )
 from frontdesk.web.bodylimit import BodyLimit, BodyLimits
+from frontdesk.web.bounded_http import HeadLimit
 from frontdesk.web.clientip import ClientAddress
 from frontdesk.web.cors import WidgetCors
 from frontdesk.web.headers import SecurityHeaders
@@ -111,4 +112,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Routes see the client address a trusted proxy named (see web/clientip.py).
     app.add_middleware(ClientAddress, trusted_proxies=settings.trusted_proxies)
     app.add_middleware(SecurityHeaders)
+    # Outermost: a head over the limit is answered before anything reads it.
+    app.add_middleware(HeadLimit, max_head_bytes=settings.max_header_kb * 1024)
     return app

@@ -1,17 +1,19 @@
-"""uvicorn's httptools protocol with a bound on the request line and headers.
+"""The request line and headers a client may send: at most max_header_kb, however they come.
 
-httptools parses fast but buffers a header of any size until it ends, so a client could grow
-a connection's memory with one endless header. This protocol counts the bytes of reads that
-end with a request's head still unfinished, and answers 400 and closes the connection once
-they pass the limit (a request whose head ends within the limit is untouched). h11, the
-other parser, bounds the head by itself (``h11_max_incomplete_event_size``).
+Two parts. The parsers bound what they hold of an unfinished head: h11 by itself
+(``h11_max_incomplete_event_size``), httptools, which would buffer a header of any size,
+through :class:`_BoundedHttpTools`, counting the bytes of reads that end inside a head and
+answering 400 and closing past the limit. A head that arrives whole, in one read, is then
+judged by :class:`HeadLimit` (431), for either parser.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
@@ -21,7 +23,7 @@ class _BoundedHttpTools(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_head = True  # before a request's headers are complete
-        self._head_bytes = 0
+        self._head_bytes = 0  # bytes of reads that ended inside the head
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -46,3 +48,35 @@ class _BoundedHttpTools(HttpToolsProtocol):
 def bounded_httptools(max_head_bytes: int) -> type[asyncio.Protocol]:
     """The httptools protocol class refusing request heads larger than ``max_head_bytes``."""
     return type("BoundedHttpTools", (_BoundedHttpTools,), {"max_head_bytes": max_head_bytes})
+
+
+class HeadLimit:
+    """431 for a request whose line and headers exceed the limit (a socket is closed, 1008)."""
+
+    def __init__(self, app: ASGIApp, max_head_bytes: int):
+        self.app = app
+        self.max_head_bytes = max_head_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self._size(scope) > self.max_head_bytes:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            body = json.dumps(
+                {
+                    "error": {
+                        "code": "headers_too_large",
+                        "message": "The request line and headers are too large.",
+                    }
+                }
+            ).encode()
+            headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+            await send({"type": "http.response.start", "status": 431, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _size(scope: Scope) -> int:
+        line = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") + 16
+        return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
