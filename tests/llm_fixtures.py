@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from frontdesk.answering.generators.base import GenerationRequest
 from frontdesk.answering.generators.local import LocalGenerator, LocalModel, load_model
+from frontdesk.knowledge.hits import Hit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -35,3 +37,20 @@ def packaged_model(model_file: Path) -> LocalModel:
 @pytest.fixture(scope="session")
 def local_generator(packaged_model: LocalModel) -> LocalGenerator:
     return LocalGenerator(packaged_model.path, threads=2, max_tokens=48)
+
+
+# A grounded question over two passages, for the generators' tests.
+def hit(title: str, text: str) -> Hit:
+    return Hit(
+        chunk_id=1, source_id="s", source="faq.md", title=title, location="", url=None, text=text
+    )
+
+
+REQUEST = GenerationRequest(
+    question="When is the service department open?",
+    passages=[
+        hit("Service — Hours", "The service department is open Tuesday to Friday, 8:00 to 17:30."),
+        hit("Service — Prices", "A snowmobile tune-up costs $189. An ATV oil change costs $79."),
+    ],
+    instructions="You are the assistant of Ridgeline Powersports.",
+)

@@ -13,8 +13,7 @@ import pytest
 from anthropic_server import AnthropicServer
 from app_fixtures import Accounts, Started
 from frontdesk.agents.models import Agent
-from frontdesk.answering.generators.anthropic_messages import Usage
-from frontdesk.answering.generators.base import GenerationRequest, GeneratorFailed
+from frontdesk.answering.generators.base import GenerationRequest, GeneratorFailed, Usage
 from frontdesk.answering.generators.local import LocalModel
 from frontdesk.knowledge.hits import Hit
 from frontdesk.vault.hosts import allow_host
@@ -76,8 +75,8 @@ async def test_plain_and_streamed_replies_with_usage_and_the_key_only_in_its_hea
     assert plain.text and "[1]" not in plain.text
     assert plain.tokens == sum(first.usage.values()) and first.usage["output_tokens"] > 0
     assert len(pieces) > 1 and "".join(pieces) == plain.text  # greedy: the same reply
-    assert usage.tokens == sum(second.usage.values())
-    assert usage.input_tokens == first.usage["input_tokens"]
+    assert usage.total == sum(second.usage.values())
+    assert usage.prompt_tokens == first.usage["input_tokens"]
     # What the API was sent: the system prompt apart, turns that start with the visitor and
     # alternate, the passage in the system prompt.
     assert HOURS in first.body["system"]

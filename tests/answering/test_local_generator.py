@@ -10,25 +10,8 @@ import asyncio
 import itertools
 import time
 
-from frontdesk.answering.generators.base import GenerationRequest
 from frontdesk.answering.generators.local import LocalGenerator, LocalModel, load_model
-from frontdesk.knowledge.hits import Hit
-
-
-def hit(title: str, text: str) -> Hit:
-    return Hit(
-        chunk_id=1, source_id="s", source="faq.md", title=title, location="", url=None, text=text
-    )
-
-
-REQUEST = GenerationRequest(
-    question="When is the service department open?",
-    passages=[
-        hit("Service — Hours", "The service department is open Tuesday to Friday, 8:00 to 17:30."),
-        hit("Service — Prices", "A snowmobile tune-up costs $189. An ATV oil change costs $79."),
-    ],
-    instructions="You are the assistant of Ridgeline Powersports.",
-)
+from llm_fixtures import REQUEST
 
 
 async def test_answers_from_two_passages_streaming_what_it_returns(

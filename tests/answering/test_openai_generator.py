@@ -17,7 +17,7 @@ import openai
 import pytest
 
 from frontdesk.agents.generators import OpenAIConfig
-from frontdesk.answering.generators.base import GenerationRequest
+from frontdesk.answering.generators.base import Usage
 from frontdesk.answering.generators.openai_chat import (
     EndpointBlocked,
     EndpointRefused,
@@ -25,30 +25,13 @@ from frontdesk.answering.generators.openai_chat import (
     EndpointUnreachable,
     MalformedReply,
     OpenAIChatGenerator,
-    Usage,
     retry_after,
 )
 from frontdesk.answering.generators.remote import Access
-from frontdesk.knowledge.hits import Hit
 from frontdesk.net.checked import checked_client
+from llm_fixtures import REQUEST
 from openai_server import API_KEY, MODEL, OpenAIServer
 from support import free_port
-
-
-def hit(title: str, text: str) -> Hit:
-    return Hit(
-        chunk_id=1, source_id="s", source="faq.md", title=title, location="", url=None, text=text
-    )
-
-
-REQUEST = GenerationRequest(
-    question="When is the service department open?",
-    passages=[
-        hit("Service — Hours", "The service department is open Tuesday to Friday, 8:00 to 17:30."),
-        hit("Service — Prices", "A snowmobile tune-up costs $189. An ATV oil change costs $79."),
-    ],
-    instructions="You are the assistant of Ridgeline Powersports.",
-)
 
 
 def generator(

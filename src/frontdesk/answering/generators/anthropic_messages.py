@@ -12,7 +12,6 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing, asynccontextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import anthropic
@@ -24,6 +23,7 @@ from frontdesk.answering.generators.base import (
     GenerationRequest,
     Generator,
     GeneratorFailed,
+    Usage,
 )
 from frontdesk.answering.generators.prompt import Message, ReplyReader, messages, parse_reply
 from frontdesk.answering.generators.remote import Access, AccessFor
@@ -41,18 +41,6 @@ RETRIES = 2
 # A longer Retry-After is not waited for: the visitor gets the fallback answer instead.
 MAX_RETRY_WAIT_S = 10.0
 BACKOFF_S = 0.5
-
-
-@dataclass
-class Usage:
-    """A streamed answer's token counts, filled in when the stream ends."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-    @property
-    def tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
 
 
 def conversation(request: GenerationRequest) -> tuple[str, list[Message]]:
@@ -206,8 +194,8 @@ class AnthropicGenerator(Generator):
                 if event.type == "text":
                     yield event.text
                 elif event.type == "message_stop":
-                    usage.input_tokens = event.message.usage.input_tokens
-                    usage.output_tokens = event.message.usage.output_tokens
+                    usage.prompt_tokens = event.message.usage.input_tokens
+                    usage.completion_tokens = event.message.usage.output_tokens
                     return
                 if loop.time() > deadline:
                     raise TimeoutError

@@ -39,6 +39,19 @@ class Generation:
     tokens: int = 0
 
 
+@dataclass
+class Usage:
+    """A streamed reply's token counts, filled in when the stream ends (the prompt's and the
+    reply's: Anthropic's input and output tokens, OpenAI's prompt and completion tokens)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
 class Generator(ABC):
     name: str
 

@@ -17,14 +17,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import openai
 
 from frontdesk.agents.generators import OpenAIConfig
-from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator
+from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator, Usage
 from frontdesk.answering.generators.base import GeneratorFailed as GeneratorFailed
 from frontdesk.answering.generators.prompt import Message, ReplyReader, messages
 from frontdesk.answering.generators.remote import AccessFor
@@ -59,18 +58,6 @@ class EndpointRefused(GeneratorFailed):
 
 class MalformedReply(GeneratorFailed):
     code = "generator_malformed"
-
-
-@dataclass
-class Usage:
-    """Token counts of a streamed reply, known once its last chunk arrived."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
