@@ -17,6 +17,8 @@ from frontdesk.conversations.repository import get_conversation
 from frontdesk.conversations.tagging import add_member_tag
 from frontdesk.errors import Conflict
 from frontdesk.events.types import Event
+from frontdesk.teams.schemas import TeamIn
+from frontdesk.teams.service import create_team
 
 
 def _drain(subscription: Any) -> list[Event]:
@@ -134,3 +136,20 @@ async def test_status_is_stored_as_its_name_and_nothing_else_is_accepted(
         async with runtime.changes() as session:
             wrong = await get_conversation(session, started.workspace_id, conversation.id)
             wrong.status = "asleep"  # type: ignore[assignment]
+
+
+async def test_moving_team_keeps_a_handoff_that_waits_for_a_form(started: Started) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    ann, _ = await _people(started)
+    held = {"trigger": "keyword", "reason": "Financing."}
+    async with runtime.changes() as session:
+        conversation = (await lifecycle.start_conversation(session, agent)).conversation
+        conversation.pending_form = {"action": "lead", "seq": 1, "handoff": held}
+    async with runtime.changes() as session:
+        current = await get_conversation(session, started.workspace_id, conversation.id)
+        team = await create_team(session, started.workspace_id, TeamIn(name="Finance"))
+        await lifecycle.move_to_team(session, ann, current, team)
+        # Only the team changed: the AI still has it, and the form still holds the handoff.
+        assert current.status == Status.BOT and current.team_id == team.id
+        assert current.pending_form is not None and current.pending_form["handoff"] == held

@@ -95,7 +95,8 @@ async def move(
             conversation.closed_at = None
     if to != WAITING:
         conversation.waiting_since = None
-    if to in (HUMAN, BOT):
+    if to != before and to in (HUMAN, BOT):
+        # Someone decided who answers: a form no longer holds back a handoff.
         conversation.drop_held_handoff()
     if to == CLOSED and to != before:
         conversation.closed_at = utcnow()
@@ -212,7 +213,10 @@ async def remove_member(session: AsyncSession, caller: Caller, member_id: str) -
     held = list(
         await session.scalars(
             select(Conversation)
-            .where(Conversation.assignee_id == member.id, Conversation.status == HUMAN)
+            .where(
+                Conversation.assignee_id == member.id,
+                Conversation.status.in_((HUMAN, WAITING)),
+            )
             .order_by(Conversation.created_at, Conversation.id)
         )
     )
