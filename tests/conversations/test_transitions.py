@@ -153,3 +153,30 @@ async def test_moving_team_keeps_a_handoff_that_waits_for_a_form(started: Starte
         # Only the team changed: the AI still has it, and the form still holds the handoff.
         assert current.status == Status.BOT and current.team_id == team.id
         assert current.pending_form is not None and current.pending_form["handoff"] == held
+
+
+async def test_removing_a_member_frees_a_waiting_conversation_still_assigned_to_them(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    ann, _ = await _people(started)
+    owner = Caller(started.workspace_id, "owner", "local", None, "Owner")
+    async with runtime.changes() as session:
+        conversation = (await lifecycle.start_conversation(session, agent)).conversation
+        await lifecycle.take_over(session, ann, conversation)
+        await lifecycle.close(session, ann, conversation)
+        # The visitor asks for a person again: it waits, still showing Ann as its assignee.
+        await lifecycle.hand_off(session, conversation, "button", "Asked again.")
+        assert (conversation.status, conversation.assignee_id) == (Status.WAITING, ann.member_id)
+    with runtime.broker.subscribe(started.workspace_id) as subscription:
+        async with runtime.changes() as session:
+            assert ann.member_id is not None
+            await lifecycle.remove_member(session, owner, ann.member_id)
+        events = _drain(subscription)
+    updated = [e for e in events if e.type == "conversation.updated"]
+    assert len(updated) == 1 and updated[0].conversation_id == conversation.id
+    view = updated[0].data["conversation"]
+    assert (view["status"], view["assignee_id"]) == ("waiting", None)
+    notes = [e.data["message"]["text"] for e in events if e.type == "message.created"]
+    assert notes == ["Owner removed Ann from the workspace"]
