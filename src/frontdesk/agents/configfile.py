@@ -14,22 +14,8 @@ from frontdesk.agents.models import Agent
 from frontdesk.agents.settings import AgentIn
 from frontdesk.errors import InvalidInput, NotFound
 
-EXPORTED = (
-    "name",
-    "greeting",
-    "instructions",
-    "handoff_message",
-    "language",
-    "confidence_threshold",
-    "generator",
-    "generator_config",
-    "theme_color",
-    "position",
-    "allowed_origins",
-    "rules",
-    "business_hours",
-    "actions",
-)
+# An agent file holds exactly what the API lets an owner edit.
+EXPORTED = service.EDITABLE
 
 
 def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
