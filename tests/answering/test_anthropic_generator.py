@@ -118,7 +118,7 @@ async def test_a_broken_stream_fails_after_what_was_shown(
     claude.behaviour.malformed = True
     shown: list[str] = []
     with pytest.raises(GeneratorFailed, match="could not be read"):
-        async for piece in generator.stream(REQUEST):
+        async for piece in generator.stream(REQUEST, Usage()):
             shown.append(piece)
     assert len(claude.seen) == 1  # not retried: part of the reply may already be shown
 
@@ -130,7 +130,7 @@ async def test_a_loopback_server_the_workspace_does_not_allow_is_never_contacted
     with pytest.raises(GeneratorFailed, match="blocked unless the workspace allows") as failed:
         await generator.generate(REQUEST)
     with pytest.raises(GeneratorFailed):
-        [piece async for piece in generator.stream(REQUEST)]
+        [piece async for piece in generator.stream(REQUEST, Usage())]
     assert claude.seen == []
     assert KEY not in failed.value.message
 

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import time
 
+from frontdesk.answering.generators.base import Usage
 from frontdesk.answering.generators.local import LocalGenerator, LocalModel, load_model
 from llm_fixtures import REQUEST
 
@@ -17,7 +18,8 @@ from llm_fixtures import REQUEST
 async def test_answers_from_two_passages_streaming_what_it_returns(
     local_generator: LocalGenerator,
 ) -> None:
-    pieces = [piece async for piece in local_generator.stream(REQUEST)]
+    usage = Usage()
+    pieces = [piece async for piece in local_generator.stream(REQUEST, usage)]
     generation = await local_generator.generate(REQUEST)
 
     assert generation.text.strip()
@@ -29,6 +31,12 @@ async def test_answers_from_two_passages_streaming_what_it_returns(
     assert "[" not in generation.text or "]" not in generation.text
     # The prompt (instructions, two passages, the question) and the reply are counted.
     assert generation.tokens > 100
+    # The stream ends with what the plain call returns: citations and counts.
+    assert usage.cited == generation.cited
+    assert (usage.prompt_tokens, usage.completion_tokens) == (
+        generation.prompt_tokens,
+        generation.completion_tokens,
+    )
 
 
 async def test_one_model_per_file_and_process(
@@ -65,7 +73,7 @@ async def test_a_reader_that_stops_early_stops_the_model(
 ) -> None:
     """Leaving the stream ends the generation; the model is free for the next one at once."""
     long = LocalGenerator(packaged_model.path, max_tokens=400)
-    stream = long.stream(REQUEST)
+    stream = long.stream(REQUEST, Usage())
     first = await anext(stream)
     assert first
     await stream.aclose()

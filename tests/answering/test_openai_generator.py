@@ -124,7 +124,7 @@ async def test_a_server_that_does_not_answer_times_out(openai_server: OpenAIServ
     with pytest.raises(EndpointTimeout, match="did not answer within 1 s"):
         await model.generate(REQUEST)
     with pytest.raises(EndpointTimeout):
-        [piece async for piece in model.stream(REQUEST)]
+        [piece async for piece in model.stream(REQUEST, Usage())]
     assert time.monotonic() - started < 8
 
 
@@ -140,7 +140,7 @@ async def test_a_reply_cut_off_mid_json_is_malformed(openai_server: OpenAIServer
     with pytest.raises(MalformedReply):
         await model.generate(REQUEST)
     with pytest.raises(MalformedReply):
-        [piece async for piece in model.stream(REQUEST)]
+        [piece async for piece in model.stream(REQUEST, Usage())]
 
 
 async def test_a_loopback_host_not_allowed_is_refused_before_any_connection(
@@ -150,7 +150,7 @@ async def test_a_loopback_host_not_allowed_is_refused_before_any_connection(
     with pytest.raises(EndpointBlocked, match="loopback"):
         await model.generate(REQUEST)
     with pytest.raises(EndpointBlocked):
-        [piece async for piece in model.stream(REQUEST)]
+        [piece async for piece in model.stream(REQUEST, Usage())]
     assert openai_server.requests == []
 
 

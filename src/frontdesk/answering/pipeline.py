@@ -16,6 +16,7 @@ from frontdesk.answering.generators.base import (
     GenerationRequest,
     Generator,
     GeneratorFailed,
+    Listener,
 )
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
 from frontdesk.answering.grounding import ungrounded
@@ -106,10 +107,13 @@ class AnswerService:
         question: str,
         query_vector: np.ndarray | None = None,
         thread: Thread | None = None,
+        listener: Listener | None = None,
     ) -> Draft:
         """Retrieve and generate without deciding: what ``ask`` judges and calibration fits.
 
-        ``thread``: the conversation so far; the team's replies in it count as passages."""
+        ``thread``: the conversation so far; the team's replies in it count as passages.
+        ``listener``: receives the reply as a model writes it — a draft that ``decide`` may
+        still replace by the refusal."""
         question = check_question(question)
         # Off the event loop: live sockets keep flowing while the model runs.
         if query_vector is None:
@@ -141,7 +145,7 @@ class AnswerService:
                 history=thread.history if thread else (),
             )
             try:
-                generation = await generator.generate(request)
+                generation = await generator.write(request, listener)
             except GeneratorFailed as exc:
                 # The extractive draft is judged like any other: sent when confident,
                 # otherwise the refusal and handoff, with the model's failure as the reason.
@@ -197,9 +201,11 @@ class AnswerService:
         question: str,
         query_vector: np.ndarray | None = None,
         thread: Thread | None = None,
+        listener: Listener | None = None,
     ) -> AnswerOut:
         """``query_vector``: the question already embedded by the retrieval model, if at hand."""
-        return self.decide(agent, await self.draft(agent, question, query_vector, thread))
+        draft = await self.draft(agent, question, query_vector, thread, listener)
+        return self.decide(agent, draft)
 
     def decide(self, agent: Agent, draft: Draft) -> AnswerOut:
         """Send the draft, or refuse when its confidence is below the agent's threshold."""

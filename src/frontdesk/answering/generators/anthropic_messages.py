@@ -98,6 +98,7 @@ def _status_reason(exc: anthropic.APIStatusError) -> str:
 
 class AnthropicGenerator(Generator):
     name = "anthropic"
+    streams = True
 
     def __init__(
         self,
@@ -154,14 +155,16 @@ class AnthropicGenerator(Generator):
             reply = await self._attempts(create, access)
         raw = "".join(block.text for block in reply.content if block.type == "text")
         text, cited = parse_reply(raw, len(request.passages))
-        tokens = reply.usage.input_tokens + reply.usage.output_tokens
-        return Generation(text=text, cited=cited, tokens=tokens)
+        return Generation(
+            text=text,
+            cited=cited,
+            prompt_tokens=reply.usage.input_tokens,
+            completion_tokens=reply.usage.output_tokens,
+        )
 
-    async def stream(
-        self, request: GenerationRequest, usage: Usage | None = None
-    ) -> AsyncIterator[str]:
+    async def stream(self, request: GenerationRequest, usage: Usage) -> AsyncIterator[str]:
         """The reply as the API streams it, citation markers left out; ``usage`` gets the
-        token counts once the stream has ended."""
+        citations and the token counts once the stream has ended."""
         reader = ReplyReader(len(request.passages))
         async with self._client() as (client, access):
 
@@ -174,7 +177,7 @@ class AnthropicGenerator(Generator):
             # The whole stream has the one deadline; a silent server trips the read timeout.
             deadline = asyncio.get_running_loop().time() + self.timeout_s
             try:
-                pieces = self._pieces(events, access, deadline, usage or Usage())
+                pieces = self._pieces(events, access, deadline, usage)
                 async with aclosing(pieces):
                     async for piece in pieces:
                         if text := reader.feed(piece):
@@ -183,6 +186,7 @@ class AnthropicGenerator(Generator):
                 await events.close()
         if text := reader.close():
             yield text
+        usage.cited = reader.cited
 
     async def _pieces(
         self, events: AsyncMessageStream[None], access: Access, deadline: float, usage: Usage

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,29 +37,66 @@ class GenerationRequest:
 class Generation:
     text: str
     cited: list[int] = field(default_factory=list)
-    tokens: int = 0
+    # What a model read and wrote (Anthropic's input and output tokens, OpenAI's prompt and
+    # completion tokens); 0 for the extractive generator.
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
 
 
 @dataclass
 class Usage:
-    """A streamed reply's token counts, filled in when the stream ends (the prompt's and the
-    reply's: Anthropic's input and output tokens, OpenAI's prompt and completion tokens)."""
+    """What a streamed reply came to, filled in when the stream ends: its token counts and
+    the passages it cited (0-based)."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cited: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
 
+# Receives a reply's visible text piece by piece while a model writes it.
+Listener = Callable[[str], Awaitable[None]]
+
+
 class Generator(ABC):
     name: str
+    # Whether ``stream`` hands out the reply as it is written (a model), rather than whole.
+    streams: bool = False
 
     @abstractmethod
     async def generate(self, request: GenerationRequest) -> Generation:
         """Compose a reply grounded in ``request.passages``; ``cited`` indexes them."""
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
-        """Yield the reply in pieces; generators that cannot stream yield it whole."""
-        yield (await self.generate(request)).text
+    async def stream(self, request: GenerationRequest, usage: Usage) -> AsyncIterator[str]:
+        """Yield the reply in pieces, citation markers left out; ``usage`` is filled in when
+        the stream ends. Generators that cannot stream yield it whole."""
+        generation = await self.generate(request)
+        usage.prompt_tokens = generation.prompt_tokens
+        usage.completion_tokens = generation.completion_tokens
+        usage.cited = list(generation.cited)
+        yield generation.text
+
+    async def write(self, request: GenerationRequest, listener: Listener | None) -> Generation:
+        """The reply; with a ``listener``, a model that streams hands it each piece as it
+        writes it. Leaving early (cancelled) stops the model."""
+        if listener is None or not self.streams:
+            return await self.generate(request)
+        usage = Usage()
+        pieces: list[str] = []
+        async with aclosing(self.stream(request, usage)) as stream:  # type: ignore[type-var]
+            async for piece in stream:
+                pieces.append(piece)
+                await listener(piece)
+        return Generation(
+            text="".join(pieces),
+            cited=usage.cited,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+        )

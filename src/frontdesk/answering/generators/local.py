@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from frontdesk.agents.generators import INSTALL_LOCAL
-from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator
+from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator, Usage
 from frontdesk.answering.generators.prompt import Message, ReplyReader, messages
 from frontdesk.errors import FrontdeskError
 
@@ -116,6 +116,7 @@ def load_model(path: str | Path) -> LocalModel:
 
 class LocalGenerator(Generator):
     name = "local"
+    streams = True
 
     def __init__(
         self,
@@ -146,19 +147,26 @@ class LocalGenerator(Generator):
             async for piece in pieces:
                 reader.feed(piece)
         reader.close()
-        tokens = run.prompt_tokens + run.completion_tokens
-        return Generation(text=reader.text, cited=reader.cited, tokens=tokens)
+        return Generation(
+            text=reader.text,
+            cited=reader.cited,
+            prompt_tokens=run.prompt_tokens,
+            completion_tokens=run.completion_tokens,
+        )
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+    async def stream(self, request: GenerationRequest, usage: Usage) -> AsyncIterator[str]:
         """The reply as it is written, citation markers left out."""
         reader = ReplyReader(len(request.passages))
+        run = Run()
         # Closed with this stream, at once: a reader that leaves stops the model.
-        async with aclosing(self._raw(request, Run())) as pieces:
+        async with aclosing(self._raw(request, run)) as pieces:
             async for piece in pieces:
                 if text := reader.feed(piece):
                     yield text
         if text := reader.close():
             yield text
+        usage.prompt_tokens, usage.completion_tokens = run.prompt_tokens, run.completion_tokens
+        usage.cited = reader.cited
 
     async def _raw(self, request: GenerationRequest, run: Run) -> AsyncGenerator[str, None]:
         """The model's own pieces, produced in a worker thread and handed to this loop."""

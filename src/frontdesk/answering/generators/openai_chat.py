@@ -83,6 +83,7 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 class OpenAIChatGenerator(Generator):
     name = "openai"
+    streams = True
 
     def __init__(self, config: OpenAIConfig, access: AccessFor):
         self.config = config
@@ -101,29 +102,34 @@ class OpenAIChatGenerator(Generator):
                 async with asyncio.timeout(self._deadline()):
                     completion = await self._create(client, messages(request), stream=False)
             with self._failures():
-                content, tokens = self._reply(completion)
+                content, usage = self._reply(completion)
         reader.feed(content)
         reader.close()
         if not reader.text:
             raise MalformedReply(f"{self.host} sent an empty reply.")
-        return Generation(text=reader.text, cited=reader.cited, tokens=tokens)
+        return Generation(
+            text=reader.text,
+            cited=reader.cited,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+        )
 
-    def _reply(self, completion: Any) -> tuple[str, int]:
+    def _reply(self, completion: Any) -> tuple[str, Usage]:
         if isinstance(completion, str) or not getattr(completion, "choices", None):
             raise MalformedReply(f"{self.host} sent no chat completion.")
         content = completion.choices[0].message.content
         if not isinstance(content, str):
             raise MalformedReply(f"{self.host} sent a completion without text.")
-        usage = completion.usage
-        return content, (usage.prompt_tokens + usage.completion_tokens) if usage else 0
+        usage = Usage()
+        if completion.usage:
+            usage.prompt_tokens = completion.usage.prompt_tokens or 0
+            usage.completion_tokens = completion.usage.completion_tokens or 0
+        return content, usage
 
-    async def stream(
-        self, request: GenerationRequest, usage: Usage | None = None
-    ) -> AsyncIterator[str]:
-        """The reply as the endpoint writes it, citation markers left out; ``usage`` is filled
-        in from the last chunk when the endpoint reports it."""
+    async def stream(self, request: GenerationRequest, usage: Usage) -> AsyncIterator[str]:
+        """The reply as the endpoint writes it, citation markers left out; ``usage`` gets the
+        citations, and the token counts from the last chunk when the endpoint reports them."""
         reader = ReplyReader(len(request.passages))
-        usage = usage if usage is not None else Usage()
         deadline = asyncio.get_running_loop().time() + self._deadline()
         async with self._client() as client:
             with self._failures():
@@ -151,6 +157,7 @@ class OpenAIChatGenerator(Generator):
             yield text
         if not reader.text:
             raise MalformedReply(f"{self.host} sent an empty reply.")
+        usage.cited = reader.cited
 
     def _piece(self, chunk: Any, usage: Usage) -> str:
         if getattr(chunk, "usage", None):
