@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -36,6 +37,7 @@ class Behaviour:
     failing: int = 0  # the first N calls (after the rate-limited ones) get 500
     hang: bool = False  # no answer until the client gives up
     malformed: bool = False  # the reply is cut off in the middle of its JSON
+    pace_s: float = 0.0  # a slow server: this long between streamed pieces
 
 
 @dataclass
@@ -53,6 +55,8 @@ class OpenAIServer:
     behaviour: Behaviour = field(default_factory=Behaviour)
     requests: list[Seen] = field(default_factory=list)
     url: str = ""
+    # Set when a client left a stream before its end (the model is then stopped).
+    stream_cut: threading.Event = field(default_factory=threading.Event)
 
     def app(self) -> Starlette:
         return Starlette(
@@ -65,6 +69,7 @@ class OpenAIServer:
     def reset(self) -> None:
         self.behaviour = Behaviour()
         self.requests.clear()
+        self.stream_cut.clear()
 
     async def models(self, request: Request) -> Response:
         if denied := self._denied(request):
@@ -135,8 +140,16 @@ class OpenAIServer:
             yield 'data: {"id": "chatcmpl-1", "choices": [{"delta": {"cont\n\n'
             return
         run = Run()
-        async for piece in _generate(self.model, chat, max_tokens, temperature, run):
-            yield chunk({"content": piece})
+        ended = False
+        try:
+            async for piece in _generate(self.model, chat, max_tokens, temperature, run):
+                yield chunk({"content": piece})
+                if self.behaviour.pace_s:
+                    await asyncio.sleep(self.behaviour.pace_s)
+            ended = True
+        finally:
+            if not ended:
+                self.stream_cut.set()
         yield chunk({}, "length" if run.completion_tokens >= max_tokens else "stop")
         if usage:
             yield f"data: {json.dumps({**stamp, 'choices': [], 'usage': _usage(run)})}\n\n"
@@ -184,6 +197,21 @@ async def _generate(
     finally:
         stop.set()
         await asyncio.shield(worker)
+
+
+def answer_through(
+    client: httpx.Client, accounts: Any, agent: dict[str, Any], server: OpenAIServer, **more: Any
+) -> None:
+    """Set ``agent`` to answer through ``server`` as its admin would: the key stored as a
+    workspace secret, the loopback host allowed, the agent's generator changed."""
+    stored = client.put("/api/v1/secrets/LLM_KEY", json={"value": API_KEY})
+    assert stored.status_code in (200, 201), stored.text
+    accounts.allow_hosts(server.url.removeprefix("http://"))
+    config = {"base_url": f"{server.url}/v1", "model": MODEL, "api_key_secret": "LLM_KEY", **more}
+    changed = client.patch(
+        f"/api/v1/agents/{agent['id']}", json={"generator": "openai", "generator_config": config}
+    )
+    assert changed.status_code == 200, changed.text
 
 
 @pytest.fixture(scope="session")

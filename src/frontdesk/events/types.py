@@ -18,6 +18,8 @@ EventType = Literal[
     "action.submitted",
     "member.presence",
     "typing",
+    # Ephemeral: a model's reply while it is written (data: author, name, text so far).
+    "draft",
     # Ephemeral, never sent to clients: the member's sessions ended (data: member_id, keep).
     "member.signed_out",
 ]

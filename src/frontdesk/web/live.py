@@ -168,6 +168,10 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
                     await websocket.send_json(
                         {"type": "form", "pending_form": pending["action"] if pending else None}
                     )
+            elif event.type == "draft":
+                await websocket.send_json(
+                    {"type": "draft", "name": event.data["name"], "text": event.data["text"]}
+                )
             elif event.type == "typing" and event.data["author"] != "visitor":
                 await websocket.send_json(
                     {

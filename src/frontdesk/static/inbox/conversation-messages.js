@@ -1,4 +1,5 @@
-// The open conversation's history: each message once, in seq order, as text; the typing line.
+// The open conversation's history: each message once, in seq order, as text; the typing line
+// and the AI's draft (a model's reply while it is written, not stored until it is complete).
 
 import { externalLink, h, safeUrl } from './dom.js';
 import { clockTime, fullTime } from './format.js';
@@ -74,11 +75,16 @@ export function createMessageList() {
   const el = h('div', { class: 'messages', role: 'log', 'aria-label': 'Messages', tabindex: '0' });
   const empty = h('p', { class: 'placeholder-inline' }, 'No messages yet.');
   const typing = h('div', { class: 'typing', testid: 'typing', 'aria-live': 'polite', hidden: true });
-  el.append(empty, typing);
+  const draftText = h('div', { class: 'msg-text', testid: 'draft-text' });
+  const draftAuthor = h('span', { class: 'msg-author' });
+  const draft = h('article', { class: 'msg msg-out msg-ai msg-draft', testid: 'draft', hidden: true },
+    h('div', { class: 'msg-meta' }, draftAuthor, h('span', { class: 'msg-confidence' }, 'writing…')),
+    h('div', { class: 'msg-bubble' }, draftText));
+  el.append(empty, draft, typing);
   const ids = new Set();
   const nodes = new Map(); // seq -> node
   let typingTimer = null;
-  const list = { el, maxSeq: 0, add, update, setTyping, scrollToBottom };
+  const list = { el, maxSeq: 0, add, update, setTyping, setDraft, scrollToBottom };
 
   function nearBottom() {
     return el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM;
@@ -98,7 +104,7 @@ export function createMessageList() {
       ids.add(msg.id);
       nodes.set(msg.seq, node);
       const after = [...nodes.keys()].filter((s) => s > msg.seq).sort((a, b) => a - b)[0];
-      el.insertBefore(node, after === undefined ? typing : nodes.get(after));
+      el.insertBefore(node, after === undefined ? draft : nodes.get(after));
       list.maxSeq = Math.max(list.maxSeq, msg.seq);
       if (msg.author === 'visitor') setTyping(null);
       added += 1;
@@ -117,6 +123,15 @@ export function createMessageList() {
     const badge = feedbackBadge(msg);
     if (old) old.remove();
     if (badge) meta.append(badge);
+  }
+
+  /** The AI's reply while it is written (null: it ended: stored, refused or discarded). */
+  function setDraft(text, name) {
+    const stick = nearBottom();
+    draftText.textContent = text || '';
+    draftAuthor.textContent = name ? `${name} (AI)` : 'AI';
+    draft.hidden = !text;
+    if (text && stick) scrollToBottom();
   }
 
   function setTyping(text) {

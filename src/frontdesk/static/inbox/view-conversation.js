@@ -159,7 +159,7 @@ export function createConversationView({ session, live, getMembers, onChange, on
 
   /** A live frame from the inbox socket. */
   function applyEvent(event) {
-    if (!state && event.conversation_id === loading.id && event.type !== 'typing') {
+    if (!state && event.conversation_id === loading.id && event.type !== 'typing' && event.type !== 'draft') {
       loading.frames.push(event);
       return;
     }
@@ -169,6 +169,12 @@ export function createConversationView({ session, live, getMembers, onChange, on
       if (d.author === 'member' && d.member_id === me.id) return;
       const who = d.author === 'visitor' ? 'Visitor' : (d.name || (d.author === 'ai' ? 'AI' : 'A teammate'));
       state.messages.setTyping(d.typing ? `${who} is typing…` : null);
+      if (d.author === 'ai' && !d.typing) state.messages.setDraft(null);
+      return;
+    }
+    if (event.type === 'draft') {
+      const d = event.data || {};
+      state.messages.setDraft(typeof d.text === 'string' ? d.text : null, d.name);
       return;
     }
     const data = event.data || {};

@@ -271,7 +271,7 @@ export function createInbox({ session, live }) {
       conversation.refresh();
       return;
     }
-    if (frame.type === 'typing') {
+    if (frame.type === 'typing' || frame.type === 'draft') {
       conversation.applyEvent(frame);
       return;
     }

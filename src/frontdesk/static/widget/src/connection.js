@@ -24,6 +24,9 @@ const withConnection = (Base) => class WidgetConnection extends Base {
     this.socket = socket;
     this.socketOpenedAt = 0;
     socket.onopen = () => {
+      // A draft cut by the lost connection is gone: the stored reply (or a request to ask
+      // again, after a restart) comes with the replay.
+      this.clearDraft();
       socket.send(JSON.stringify({ type: 'hello', token: this.conv.token, after: this.lastSeq }));
       this.socketOpenedAt = Date.now();
       this.setConnection('open');
@@ -109,6 +112,7 @@ const withConnection = (Base) => class WidgetConnection extends Base {
     try { frame = JSON.parse(raw); } catch (_) { return; }
     if (!frame || typeof frame !== 'object') return;
     if (frame.type === 'message') this.acceptMessage(frame.message, { live: true });
+    else if (frame.type === 'draft') this.setDraft(frame.text);
     else if (frame.type === 'typing' && (frame.author === 'ai' || frame.author === 'member')) {
       this.setTyping(frame.author, Boolean(frame.typing), frame.name);
     } else if (frame.type === 'status' && frame.status) this.setStatus(frame.status);

@@ -24,6 +24,7 @@ class FrontdeskWidget extends WidgetParts {
     this.sendQueue = Promise.resolve();
     this.unread = 0;
     this.typists = new Map();   // author -> {name, timer}
+    this.draft = null;          // the bubble of a model's reply being written
     this.socket = null;
     this.socketOpenedAt = 0;
     this.socketEverOpened = false; // for the current conversation

@@ -106,6 +106,8 @@ const STYLES = `
     background: transparent; color: var(--fd-muted); font-size: 12.5px; padding: 2px 8px;
   }
   .fd-msg[data-state="sending"] .fd-text { opacity: 0.7; }
+  .fd-msg[data-state="draft"] .fd-text { opacity: 0.85; }
+  .fd-msg[data-state="draft"] .fd-text::after { content: "\u258d"; animation: fd-blink 1s infinite; }
   .fd-msg[data-state="failed"] .fd-text { opacity: 0.7; outline: 1px solid var(--fd-danger); }
   .fd-note { margin: 3px 4px 0; font-size: 11.5px; color: var(--fd-muted); }
   .fd-msg[data-state="failed"] .fd-note { color: var(--fd-danger); }

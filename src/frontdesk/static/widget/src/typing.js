@@ -1,4 +1,5 @@
-// "… is typing" both ways: shown for the AI and the team, announced for the visitor.
+// "… is typing" both ways: shown for the AI and the team, announced for the visitor; and a
+// model's reply while it is written (the draft), replaced by the stored reply when it comes.
 
 const TYPING_RESEND_MS = 3000;
 const TYPING_IDLE_MS = 2500;
@@ -14,8 +15,31 @@ const withTyping = (Base) => class WidgetTyping extends Base {
       this.typists.set(author, { name: name || (current && current.name), timer });
     } else {
       this.typists.delete(author);
+      // The AI stopped writing: its draft ends here (the stored reply, if any, is shown).
+      if (author === 'ai') this.clearDraft();
     }
     this.renderTyping();
+  }
+
+  // The whole draft so far, as text, in one bubble kept at the end of the log. Hidden from
+  // screen readers: the log announces the finished reply, not every word of its draft.
+  setDraft(text) {
+    if (typeof text !== 'string' || !text) return this.clearDraft();
+    const stick = this.nearEnd();
+    if (!this.draft) {
+      this.draft = h('div', {
+        class: 'fd-msg', 'data-author': 'ai', 'data-state': 'draft', 'data-seq': '', 'aria-hidden': 'true',
+      }, h('div', { class: 'fd-text' }));
+    }
+    this.draft.firstChild.textContent = text;
+    if (this.draft !== this.ui.log.lastChild) this.ui.log.append(this.draft);
+    if (stick) this.scrollToEnd();
+  }
+
+  clearDraft() {
+    if (!this.draft) return;
+    this.draft.remove();
+    this.draft = null;
   }
 
   clearTyping() {
