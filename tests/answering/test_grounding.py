@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from frontdesk.answering.grounding import ungrounded
+from frontdesk.answering.grounding import GuardedDraft, ungrounded
 from frontdesk.knowledge.hits import Hit
 
 
@@ -43,3 +43,37 @@ def test_the_question_and_the_agents_own_words_count_as_known() -> None:
     answer = "Hi Sam, Ridgeline has the Glacier 850 for $12,999."
     assert ungrounded(answer, [GLACIER]) is not None
     assert ungrounded(answer, [GLACIER], known=("Ridgeline", "I am Sam")) is None
+
+
+async def _watched(pieces: list[str], passages: list[Hit]) -> list[str]:
+    """What a visitor is shown of a reply written in ``pieces``."""
+    shown: list[str] = []
+
+    async def show(text: str) -> None:
+        shown.append(text)
+
+    draft = GuardedDraft(show, passages, known=("Ridgeline",))
+    for piece in pieces:
+        await draft(piece)
+    await draft.finish()
+    return shown
+
+
+async def test_a_backed_draft_is_shown_whole_word_by_word() -> None:
+    pieces = ["The Gl", "acier 8", "50 is $12", ",999 new", " at Ridgeline."]
+    shown = await _watched(pieces, [GLACIER])
+    assert "".join(shown) == "".join(pieces)
+    # A number goes out once complete: never "8" or "$12" on their own.
+    assert all(not part.rstrip().endswith(("8", "$12")) for part in shown), shown
+
+
+async def test_a_draft_stops_before_an_invented_price() -> None:
+    pieces = ["The Glacier", " 850 is", " $11", ",499 new", " and in stock."]
+    shown = await _watched(pieces, [GLACIER])
+    assert "".join(shown) == "The Glacier 850 is"
+    assert "11" not in "".join(shown)
+
+
+async def test_a_draft_stops_before_an_invented_name() -> None:
+    shown = await _watched(["The Glacier 850", " beats the Polaris Indy."], [GLACIER])
+    assert "".join(shown) == "The Glacier 850 beats the"

@@ -19,7 +19,7 @@ from frontdesk.answering.generators.base import (
     Listener,
 )
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
-from frontdesk.answering.grounding import ungrounded
+from frontdesk.answering.grounding import GuardedDraft, ungrounded
 from frontdesk.answering.schemas import AnswerOut, Citation, Handoff
 from frontdesk.db.engine import Database
 from frontdesk.embedder.model import Embedder
@@ -72,6 +72,11 @@ def _citation(hit: Hit) -> Citation:
         snippet=_snippet(hit.text),
         score=round(hit.score, 4),
     )
+
+
+def known(agent: Agent, question: str) -> tuple[str, ...]:
+    """Words a model may use that no passage needs to say: the agent's own and the question's."""
+    return (agent.name, agent.instructions or "", question)
 
 
 def check_question(question: str) -> str:
@@ -144,8 +149,12 @@ class AnswerService:
                 terms=terms,
                 history=thread.history if thread else (),
             )
+            # What the visitor watches is checked as it grows, as the reply is when done.
+            guarded = GuardedDraft(listener, hits, known(agent, question)) if listener else None
             try:
-                generation = await generator.write(request, listener)
+                generation = await generator.write(request, guarded)
+                if guarded is not None:
+                    await guarded.finish()
             except GeneratorFailed as exc:
                 # The extractive draft is judged like any other: sent when confident,
                 # otherwise the refusal and handoff, with the model's failure as the reason.
@@ -222,8 +231,7 @@ class AnswerService:
             return self._refusal(agent, score, draft.generator, bool(draft.hits), tokens, why=why)
         if draft.generator != "extractive":
             # A model wrote it: sent only if the cited passages back it (grounding.py).
-            known = (agent.name, agent.instructions or "", draft.question)
-            why = ungrounded(generation.text, draft.cited, known)
+            why = ungrounded(generation.text, draft.cited, known(agent, draft.question))
             if why is not None:
                 return self._refusal(agent, score, draft.generator, True, tokens, why=why)
         return AnswerOut(
