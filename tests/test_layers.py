@@ -17,7 +17,7 @@ ROOT = Path(frontdesk.__file__).parent
 # Bottom to top. A unit is a top-level package or module of frontdesk, or a dotted path
 # inside one (the longest matching unit names a module).
 LAYERS: list[set[str]] = [
-    {"frontdesk", "errors", "settings", "inputs", "tasks"},  # no domain knowledge
+    {"frontdesk", "errors", "settings", "inputs", "tasks", "metrics"},  # no domain knowledge
     {"db", "logs"},  # engine, base model, migration runner; log redaction
     {"events", "net", "embedder"},  # the event log, the one egress check, the local model
     {"accounts", "tags.names"},  # workspaces, members, sessions, API keys; the tag-name rule

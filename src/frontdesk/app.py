@@ -20,6 +20,7 @@ from frontdesk.web import (
     errors,
     insights,
     live,
+    metrics,
     openai_compat,
     openapi,
     pages,
@@ -37,6 +38,7 @@ from frontdesk.web.bounded_http import HeadLimit
 from frontdesk.web.clientip import ClientAddress
 from frontdesk.web.cors import WidgetCors
 from frontdesk.web.headers import SecurityHeaders
+from frontdesk.web.metrics import RequestMetrics
 from frontdesk.web.ratelimit import RateLimiter
 from frontdesk.web.throttle import GuessThrottle
 
@@ -55,9 +57,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         await runtime.worker.start()
         await runtime.responder.recover()
         await runtime.actions.recover()
+        app.state.ready = True
         try:
             yield
         finally:
+            app.state.ready = False
             await runtime.close()
 
     app = FastAPI(
@@ -98,6 +102,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         live,
         docs,
         pages,
+        metrics,
     ):
         app.include_router(module.router)
     app.include_router(webhooks.router)
@@ -112,6 +117,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Routes see the client address a trusted proxy named (see web/clientip.py).
     app.add_middleware(ClientAddress, trusted_proxies=settings.trusted_proxies)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestMetrics)
     # Outermost: a head over the limit is answered before anything reads it.
     app.add_middleware(HeadLimit, max_head_bytes=settings.max_header_kb * 1024)
     return app

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     )
     session_days: int = Field(14, ge=1, le=365, description="Days a sign-in stays valid.")
     invite_days: int = Field(7, ge=1, le=90, description="Days an invite link stays valid.")
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token a Prometheus scraper sends to /metrics; unset: off."
+    )
     cookie_secure: Literal["auto", "always", "never"] = Field(
         "auto", description="Secure flag on the session cookie (auto: when served over https)."
     )

@@ -32,6 +32,7 @@ from frontdesk.conversations.thread import (
 )
 from frontdesk.db.base import utcnow
 from frontdesk.errors import Conflict, Forbidden, InvalidInput
+from frontdesk.metrics import HANDOFFS
 from frontdesk.teams import service as teams
 from frontdesk.teams.models import Team
 
@@ -167,6 +168,7 @@ async def hand_off(
     # for a person in a closed conversation opens it again.
     changes = ["team", "summary"]
     await move(session, conversation, WAITING, note=note, team=team, changes=changes, reopen=True)
+    HANDOFFS.labels(trigger=trigger).inc()
     return True
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -29,6 +30,7 @@ from frontdesk.db.engine import Database
 from frontdesk.events.broker import Broker, Subscription
 from frontdesk.events.store import changes
 from frontdesk.events.types import Event
+from frontdesk.metrics import AI_ANSWER_SECONDS, AI_ANSWERS
 from frontdesk.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,7 @@ class Responder:
             if agent is None:
                 return
             draft = _Draft(self.broker, conversation, agent)
+            started = time.perf_counter()
             await self._typing(conversation, agent, True)
             try:
                 answer = await _unless_taken_over(
@@ -155,6 +158,7 @@ class Responder:
                         posted = await post_ai_answer(session, agent, current, answer)
                     if posted is None and draft.text:
                         await system_note(session, current, "ai_reply_discarded", DISCARDED)
+                _measure(agent, answer if posted is not None else None, started)
             finally:
                 await self._typing(conversation, agent, False)
 
@@ -197,6 +201,18 @@ class Responder:
                 )
             ]
         )
+
+
+def _measure(agent: Agent, stored: AnswerOut | None, started: float) -> None:
+    """Count a reply by its outcome; time the ones the visitor got."""
+    if stored is None:
+        AI_ANSWERS.labels(generator=agent.generator, outcome="discarded").inc()
+        return
+    outcome = "answered" if stored.answered else "refused"
+    if stored.generator == "none":
+        outcome = "failed"
+    AI_ANSWERS.labels(generator=stored.generator, outcome=outcome).inc()
+    AI_ANSWER_SECONDS.labels(generator=stored.generator).observe(time.perf_counter() - started)
 
 
 class _Draft:

@@ -22,6 +22,7 @@ from frontdesk.errors import FrontdeskError, NotFound, Unauthorized
 from frontdesk.events import store
 from frontdesk.events.broker import Subscription
 from frontdesk.events.types import Event
+from frontdesk.metrics import OPEN_SOCKETS
 from frontdesk.runtime import Runtime
 from frontdesk.visitors.service import check_origin, conversation_for_token
 from frontdesk.web.cors import own_origin
@@ -51,8 +52,20 @@ async def _pump(
     subscription: Subscription,
     on_event: Callable[[Event], Awaitable[None]],
     on_frame: Callable[[dict[str, Any]], Awaitable[None]],
+    kind: str,
 ) -> None:
-    """Send subscribed events and handle client frames until either side stops."""
+    """Send subscribed events and handle client frames until either side stops; ``kind``
+    (widget or inbox) counts the socket as open meanwhile."""
+    with OPEN_SOCKETS.labels(kind=kind).track_inprogress():
+        await _serve(websocket, subscription, on_event, on_frame)
+
+
+async def _serve(
+    websocket: WebSocket,
+    subscription: Subscription,
+    on_event: Callable[[Event], Awaitable[None]],
+    on_frame: Callable[[dict[str, Any]], Awaitable[None]],
+) -> None:
 
     async def read() -> None:
         try:
@@ -197,7 +210,7 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
                     ]
                 )
 
-        await _pump(websocket, subscription, on_event, on_frame)
+        await _pump(websocket, subscription, on_event, on_frame, "widget")
 
 
 def _ends(caller: Caller, event: Event) -> bool:
@@ -295,6 +308,6 @@ async def inbox_socket(websocket: WebSocket, last_event_id: int | None = None) -
         # A signed-in member with an inbox open is present (API-key sockets are not people).
         if caller.via == "session" and caller.member_id:
             async with runtime.presence.connected(caller.member_id):
-                await _pump(websocket, subscription, on_event, on_frame)
+                await _pump(websocket, subscription, on_event, on_frame, "inbox")
         else:
-            await _pump(websocket, subscription, on_event, on_frame)
+            await _pump(websocket, subscription, on_event, on_frame, "inbox")
