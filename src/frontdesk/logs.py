@@ -8,9 +8,11 @@ tokens (``{prefix}_{token_urlsafe(32)}``, see accounts/credentials.py) to ``[red
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from frontdesk.settings import Settings
 
@@ -91,13 +93,40 @@ def install_redaction(*handlers: logging.Handler) -> None:
             target.addFilter(RedactSecrets())
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for a log collector: time (UTC), level, logger, message,
+    and the traceback when there is one (already redacted by the handler's filter)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = record.stack_info
+        return json.dumps(line, ensure_ascii=False)
+
+
 def configure_logging(settings: Settings) -> logging.Handler:
-    """The logging of ``frontdesk serve``: one stderr handler at the configured level."""
+    """The logging of ``frontdesk serve``: one stderr handler at the configured level, in
+    the configured format (uvicorn's own lines included: see cli/serve.py)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(FORMAT))
+    json_lines = settings.log_format == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(FORMAT))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    if json_lines:
+        # Every line through this handler: uvicorn's loggers keep no handler of their own.
+        for name in UVICORN_LOGGERS:
+            logging.getLogger(name).handlers.clear()
+            logging.getLogger(name).propagate = True
     # httpx logs every request's full URL at INFO; webhook and action URLs can carry tokens.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
         0.4, ge=0, le=1, description="Confidence below which an agent refuses to guess."
     )
     log_level: str = Field("info", description="Python logging level.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="'json': one JSON object per line (time, level, logger, message)."
+    )
     public_url: str | None = Field(
         None, description="Base URL people reach this server at (invite links); else derived."
     )

@@ -201,3 +201,24 @@ def test_the_widget_socket_takes_its_token_in_the_first_frame(
         with pytest.raises(ConnectionClosed) as closed:
             socket.recv(timeout=30)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+@pytest.mark.live
+def test_json_lines_carry_uvicorns_lines_too_and_no_secret(
+    settings: Settings, embedder: OnnxMiniLM, capfd: pytest.CaptureFixture[str]
+) -> None:
+    settings = settings.model_copy(update={"log_format": "json"})
+    with product_logging(settings):
+        app = create_app(settings, Runtime(settings, embedder=embedder))
+        with ServerThread(app, **server_options(settings)) as server:
+            created = _flow(server, Accounts(settings))
+    captured = capfd.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    access = [r["message"] for r in records if r["logger"] == "uvicorn.access"]
+    assert any('"GET /inbox/invite/inv_[redacted] HTTP/1.1" 200' in m for m in access), access
+    assert any("/api/v1/agents?api_key=[redacted]" in m for m in access)
+    log = captured.out + captured.err
+    for name, value in created.items():
+        assert value not in log, f"the {name} is in the log"

@@ -40,6 +40,8 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "h11_max_incomplete_event_size": settings.max_header_kb * 1024,
         # Clients send only small JSON frames on the sockets (typing, the widget's hello).
         "ws_max_size": settings.ws_max_message_kb * 1024,
+        # JSON lines: uvicorn's loggers keep no handlers of their own and reach ours.
+        **({"log_config": None} if settings.log_format == "json" else {}),
     }
 
 
