@@ -58,6 +58,7 @@ def test_usage_of_the_default_and_of_a_named_workspace(run, data_dir: Path) -> N
         "visitor_messages": 0,
         "ai_answers": 0,
         "tokens": 0,
+        "models": [],
     }
     _chat_in_new_workspace(data_dir, "Harbor Marine", 3)
 
