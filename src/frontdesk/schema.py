@@ -16,7 +16,7 @@ from frontdesk.events.store import EventRecord
 from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source
 from frontdesk.tags.models import ConversationTag, Tag
 from frontdesk.teams.models import Team, TeamMember
-from frontdesk.usage.models import UsageMonth
+from frontdesk.usage.models import UsageModel, UsageMonth
 from frontdesk.vault.models import Secret
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Tag",
     "Team",
     "TeamMember",
+    "UsageModel",
     "UsageMonth",
     "Webhook",
     "Workspace",

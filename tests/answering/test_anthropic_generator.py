@@ -74,6 +74,7 @@ async def test_plain_and_streamed_replies_with_usage_and_the_key_only_in_its_hea
     assert not first.body.get("stream") and second.body["stream"] is True
     assert plain.text and "[1]" not in plain.text
     assert plain.tokens == sum(first.usage.values()) and first.usage["output_tokens"] > 0
+    assert plain.model == "claude-test"
     assert len(pieces) > 1 and "".join(pieces) == plain.text  # greedy: the same reply
     assert usage.total == sum(second.usage.values())
     assert usage.prompt_tokens == first.usage["input_tokens"]
@@ -158,6 +159,7 @@ def test_ask_falls_back_to_the_extractive_answer_when_the_api_fails(
     asked = client.post(f"/api/v1/agents/{agent['id']}/ask", json={"question": QUESTION})
     assert asked.status_code == 200, asked.text
     assert asked.json()["generator"] == "anthropic" and asked.json()["tokens"] > 0
+    assert asked.json()["model"] == "claude-test" and asked.json()["completion_tokens"] > 0
     assert len(claude.seen) == 1
 
     cases = {

@@ -44,8 +44,8 @@ def test_ask_and_a_visitor_conversation_answer_with_the_local_model(
     asked = client.post(f"/api/v1/agents/{agent['id']}/ask", json={"question": QUESTION})
     assert asked.status_code == 200, asked.text
     answer = asked.json()
-    assert answer["generator"] == "local"
-    assert answer["tokens"] > 0
+    assert answer["generator"] == "local" and answer["model"] == model_file.name
+    assert answer["tokens"] == answer["prompt_tokens"] + answer["completion_tokens"] > 0
     _gated(answer)
 
     visitor = visitors()
@@ -54,3 +54,10 @@ def test_ask_and_a_visitor_conversation_answer_with_the_local_model(
     assert reply["text"] == answer["answer"]  # greedy decoding: the same reply, stored
     usage = client.get("/api/v1/usage").json()["current"]
     assert usage["ai_answers"] == 1 and usage["tokens"] == answer["tokens"]
+    (by_model,) = usage["models"]
+    assert (by_model["generator"], by_model["model"], by_model["answers"]) == (
+        "local",
+        model_file.name,
+        1,
+    )
+    assert by_model["prompt_tokens"] == answer["prompt_tokens"]

@@ -31,6 +31,8 @@ async def test_answers_from_two_passages_streaming_what_it_returns(
     assert "[" not in generation.text or "]" not in generation.text
     # The prompt (instructions, two passages, the question) and the reply are counted.
     assert generation.tokens > 100
+    # Which model wrote it: the GGUF file's name.
+    assert generation.model == local_generator.model_path.name
     # The stream ends with what the plain call returns: citations and counts.
     assert usage.cited == generation.cited
     assert (usage.prompt_tokens, usage.completion_tokens) == (

@@ -69,6 +69,7 @@ async def test_streams_and_answers_with_the_key_only_in_the_bearer_header(
     assert all(0 <= i < len(REQUEST.passages) for i in generation.cited)
     # The prompt (instructions, two passages, the question) and the reply are counted.
     assert generation.tokens > 100 and usage.total == generation.tokens
+    assert generation.model == MODEL  # as the agent names it
 
     streamed, plain = openai_server.requests
     assert streamed.body["stream"] is True and streamed.body["stream_options"]["include_usage"]

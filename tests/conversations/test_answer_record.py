@@ -20,6 +20,7 @@ def test_payloads_stored_before_the_record_read_with_defaults() -> None:
     old = _ai({"answered": False, "gap": True, "tokens": 12})
     assert old.answer == AnswerRecord(answered=False, gap=True, tokens=12)
     assert old.answer.generator is None and old.answer.threshold is None
+    assert old.answer.model is None and old.answer.prompt_tokens == 0
     assert _ai({"answered": True, "tokens": None, "later": 1}).answer == AnswerRecord()
 
 
@@ -41,7 +42,7 @@ def test_a_record_round_trips_through_the_stored_json() -> None:
         generator="extractive",
         answered=False,
         gap=True,
-        tokens=0,
+        prompt_tokens=0,
     )
     record = answer_record(answer)
     assert record == AnswerRecord(
@@ -49,6 +50,7 @@ def test_a_record_round_trips_through_the_stored_json() -> None:
         gap=True,
         tokens=0,
         generator="extractive",
+        model="",
         threshold=0.45,
         handoff_trigger="low_confidence",
     )

@@ -16,6 +16,7 @@ from frontdesk.conversations import lifecycle
 from frontdesk.conversations.messages import post_visitor_message
 from frontdesk.db.engine import Database
 from frontdesk.settings import Settings
+from frontdesk.usage import meter
 
 
 @pytest.fixture
@@ -58,6 +59,7 @@ def test_usage_of_the_default_and_of_a_named_workspace(run, data_dir: Path) -> N
         "visitor_messages": 0,
         "ai_answers": 0,
         "tokens": 0,
+        "models": [],
     }
     _chat_in_new_workspace(data_dir, "Harbor Marine", 3)
 
@@ -77,3 +79,27 @@ def test_unknown_workspace_and_bad_month_are_errors(run) -> None:
     assert "default" in unknown.output  # names the workspaces there are
     bad = run("--from", "2026-1", ok=False)
     assert bad.exit_code == 1 and "YYYY-MM" in bad.output
+
+
+def test_the_table_lists_answers_by_model(run, data_dir: Path) -> None:
+    run("--json")  # migrates the new data directory
+
+    async def main() -> None:
+        db = Database(Settings(data_dir=data_dir).sqlalchemy_url)
+        try:
+            async with db.transaction() as session:
+                workspace = await create_workspace(session, "Harbor Marine")
+                for model, tokens in (("gpt-4o-mini", (1200, 80)), ("[bold]odd[/]", (5, 1))):
+                    await meter.count_answer(session, workspace.id, None, "openai", model, *tokens)
+        finally:
+            await db.dispose()
+
+    asyncio.run(main())
+    harbor = json.loads(run("--workspace", "harbor-marine", "--json").output)
+    assert [(m["model"], m["tokens"]) for m in harbor["totals"]["models"]] == [
+        ("gpt-4o-mini", 1280),
+        ("[bold]odd[/]", 6),
+    ]
+    table = run("--workspace", "harbor-marine").output
+    assert "AI answers by model" in table and "gpt-4o-mini" in table and "1,200" in table
+    assert "[bold]odd[/]" in table  # a model's name is printed as written, never as markup

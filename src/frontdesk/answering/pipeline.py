@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +56,8 @@ class Draft:
     question: str = ""
     # Why the agent's own generator did not write it (its model failed), if it did not.
     fallback: str = ""
+    # The model of ``generator`` ("" for none): named even when no passage called for it.
+    model: str = ""
 
 
 def _snippet(text: str) -> str:
@@ -77,6 +80,17 @@ def _citation(hit: Hit) -> Citation:
 def known(agent: Agent, question: str) -> tuple[str, ...]:
     """Words a model may use that no passage needs to say: the agent's own and the question's."""
     return (agent.name, agent.instructions or "", question)
+
+
+def _usage(draft: Draft) -> dict[str, Any]:
+    """Who wrote the draft and what its model used: carried by a reply and by its refusal."""
+    generation = draft.generation
+    return {
+        "generator": draft.generator,
+        "model": generation.model if generation is not None else draft.model,
+        "prompt_tokens": generation.prompt_tokens if generation is not None else 0,
+        "completion_tokens": generation.completion_tokens if generation is not None else 0,
+    }
 
 
 def check_question(question: str) -> str:
@@ -170,7 +184,9 @@ class AnswerService:
             vector = await asyncio.to_thread(self._embedder().embed, [answer])
             similarity = float(vector[0] @ query_vector)
         found = evidence(question, hits, cited, answer, terms, similarity)
-        return Draft(hits, cited, generation, found, generator.name, question, fallback)
+        return Draft(
+            hits, cited, generation, found, generator.name, question, fallback, generator.model
+        )
 
     async def _with_replies(
         self, hits: list[Hit], thread: Thread, query_vector: np.ndarray
@@ -220,7 +236,6 @@ class AnswerService:
         """Send the draft, or refuse when its confidence is below the agent's threshold."""
         score = confidence(draft.evidence)
         generation = draft.generation
-        tokens = generation.tokens if generation is not None else 0
         if generation is None or not generation.text or score < agent.confidence_threshold:
             why = None
             if draft.fallback and draft.hits:
@@ -228,35 +243,28 @@ class AnswerService:
                     f"{draft.fallback.rstrip('.')}, and the passages' own words have confidence "
                     f"{score:.2f}, below the agent's threshold {agent.confidence_threshold:.2f}"
                 )
-            return self._refusal(agent, score, draft.generator, bool(draft.hits), tokens, why=why)
+            return self._refusal(agent, score, draft, why=why)
         if draft.generator != "extractive":
             # A model wrote it: sent only if the cited passages back it (grounding.py).
             why = ungrounded(generation.text, draft.cited, known(agent, draft.question))
             if why is not None:
-                return self._refusal(agent, score, draft.generator, True, tokens, why=why)
+                return self._refusal(agent, score, draft, why=why)
         return AnswerOut(
             answer=generation.text,
             citations=[_citation(hit) for hit in draft.cited],
             confidence=score,
             threshold=agent.confidence_threshold,
             handoff=Handoff(triggered=False),
-            generator=draft.generator,
-            tokens=tokens,
+            **_usage(draft),
         )
 
     def _refusal(
-        self,
-        agent: Agent,
-        score: float,
-        generator: str,
-        had_hits: bool,
-        tokens: int = 0,
-        why: str | None = None,
+        self, agent: Agent, score: float, draft: Draft, why: str | None = None
     ) -> AnswerOut:
         why = why or (
             f"confidence {score:.2f} is below the agent's threshold "
             f"{agent.confidence_threshold:.2f}"
-            if had_hits
+            if draft.hits
             else "nothing in the agent's knowledge matches the question"
         )
         return AnswerOut(
@@ -267,8 +275,7 @@ class AnswerService:
             handoff=Handoff(
                 triggered=True, trigger="low_confidence", reason=f"Low confidence: {why}."
             ),
-            generator=generator,
             answered=False,
             gap=True,
-            tokens=tokens,
+            **_usage(draft),
         )

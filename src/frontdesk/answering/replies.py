@@ -113,11 +113,17 @@ def _after_unanswered(
     if not config.failed_attempts:
         return answer
     failed = failed_before + 1
+    # The rules' reply replaces the draft, whose model was still paid for: its usage stays.
+    usage = {
+        "model": answer.model,
+        "prompt_tokens": answer.prompt_tokens,
+        "completion_tokens": answer.completion_tokens,
+    }
     if failed < config.failed_attempts:
-        return _not_answered(REPHRASE, gap=True)
+        return _not_answered(REPHRASE, gap=True).model_copy(update=usage)
     handoff = _handoff(
         agent,
         Verdict("failed_attempts", f"{failed} questions in a row the AI could not answer"),
         config,
     )
-    return handoff.model_copy(update={"gap": True, "tokens": answer.tokens})
+    return handoff.model_copy(update={"gap": True, **usage})

@@ -73,4 +73,21 @@ class AnswerOut(BaseModel):
         False,
         description="True when the agent's knowledge had no answer (a knowledge gap in insights).",
     )
-    tokens: int = Field(0, ge=0, description="Tokens an LLM generator used (0 for extractive).")
+    prompt_tokens: int = Field(
+        0, ge=0, description="Tokens the model read for this reply (0 when no model ran)."
+    )
+    completion_tokens: int = Field(
+        0, ge=0, description="Tokens the model wrote for this reply (0 when no model ran)."
+    )
+    model: str = Field(
+        "",
+        description="The model the generator ran, as the agent's settings name it (the GGUF "
+        "file's name for a local one); empty when no model ran.",
+    )
+
+    @computed_field(  # type: ignore[prop-decorator]  # pydantic's documented form
+        description="prompt_tokens + completion_tokens."
+    )
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 from rich.table import Column, Table
 
 from frontdesk.accounts.service import workspace_id_by_slug
 from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
 from frontdesk.runtime import Runtime
-from frontdesk.usage.meter import COUNTERS
+from frontdesk.usage.meter import COUNTERS, MODEL_COUNTERS
 from frontdesk.usage.schemas import UsageReport
 from frontdesk.usage.service import usage_report
 
@@ -23,7 +24,8 @@ from frontdesk.usage.service import usage_report
 def usage(
     ctx: click.Context, slug: str | None, first: str | None, last: str | None, as_json: bool
 ) -> None:
-    """Conversations, visitor messages, AI answers and tokens per UTC month."""
+    """Conversations, visitor messages, AI answers and tokens per UTC month; then the AI
+    answers and their prompt and completion tokens by generator and model."""
 
     async def work(runtime: Runtime, default_workspace_id: str) -> UsageReport:
         async with runtime.db.session() as session:
@@ -40,3 +42,10 @@ def usage(
     table.add_section()
     table.add_row("total", *(f"{getattr(report.totals, name):,}" for name in COUNTERS))
     console.print(table)
+    if report.totals.models:
+        numbers = [Column(name.replace("_", " "), justify="right") for name in MODEL_COUNTERS]
+        models = Table("generator", "model", *numbers, title="AI answers by model")
+        for row in report.totals.models:
+            counts = (f"{getattr(row, name):,}" for name in MODEL_COUNTERS)
+            models.add_row(escape(row.generator), escape(row.model) or "-", *counts)
+        console.print(models)

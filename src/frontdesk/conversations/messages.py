@@ -142,7 +142,10 @@ def answer_record(answer: AnswerOut) -> AnswerRecord:
         answered=answer.answered,
         gap=answer.gap,
         tokens=answer.tokens,
+        prompt_tokens=answer.prompt_tokens,
+        completion_tokens=answer.completion_tokens,
         generator=answer.generator,
+        model=answer.model,
         threshold=answer.threshold,
         handoff_trigger=answer.handoff.trigger if answer.handoff.triggered else None,
     )

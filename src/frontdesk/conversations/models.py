@@ -99,8 +99,11 @@ class AnswerRecord(BaseModel):
 
     answered: bool = True  # False counts toward the conversation's failed attempts
     gap: bool = False  # the knowledge had no answer: a knowledge gap in insights
-    tokens: int = 0  # used by an LLM generator, metered
+    tokens: int = 0  # used by an LLM generator, metered: prompt_tokens + completion_tokens
+    prompt_tokens: int = 0  # 0 in answers stored before the split was kept
+    completion_tokens: int = 0
     generator: str | None = None
+    model: str | None = None  # "" when no model ran; None: stored before models were kept
     threshold: float | None = None  # the agent's, the confidence was judged against
     handoff_trigger: str | None = None  # when the answer handed the conversation off
 

@@ -64,8 +64,14 @@ async def _count(session: AsyncSession, message: Message) -> None:
     if message.author == "visitor" and message.event is None:
         await meter.count(session, message.workspace_id, message.created_at, visitor_messages=1)
     elif (answer := message.answer) is not None:
-        await meter.count(
-            session, message.workspace_id, message.created_at, ai_answers=1, tokens=answer.tokens
+        await meter.count_answer(
+            session,
+            message.workspace_id,
+            message.created_at,
+            answer.generator or "",
+            answer.model or "",
+            answer.prompt_tokens,
+            answer.completion_tokens,
         )
 
 

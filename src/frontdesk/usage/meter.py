@@ -7,21 +7,25 @@ What counts:
 - an AI answer: every reply of the answering pipeline to a visitor message (answered or not,
   a rule's handoff reply included); canned texts (the handoff button's message, the
   closed-hours message, a form) are not;
-- tokens: what the generator of an AI answer reports using (0 for the extractive one).
+- tokens: what the generator of an AI answer reports using (0 for the extractive one);
+- per generator and model (UsageModel): each AI answer, and the prompt and completion tokens
+  its model used; these rows add up to the month's ``ai_answers`` and ``tokens``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import and_, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.db.base import as_utc, utcnow
-from frontdesk.usage.models import UsageMonth
+from frontdesk.db.base import Base, as_utc, utcnow
+from frontdesk.usage.models import MODEL_CHARS, UsageModel, UsageMonth
 
 COUNTERS = ("conversations", "visitor_messages", "ai_answers", "tokens")
+MODEL_COUNTERS = ("answers", "prompt_tokens", "completion_tokens")
 
 
 def month_of(at: datetime) -> str:
@@ -36,28 +40,59 @@ async def count(
     unknown = set(counts) - set(COUNTERS)
     if unknown:
         raise ValueError(f"unknown usage counters: {sorted(unknown)}")
+    month = month_of(at or utcnow())
+    await _add(session, UsageMonth, {"workspace_id": workspace_id, "month": month}, counts)
+
+
+async def count_answer(
+    session: AsyncSession,
+    workspace_id: str,
+    at: datetime | None,
+    generator: str,
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+) -> None:
+    """An AI answer: in the month's ``ai_answers`` and ``tokens``, and in its generator and
+    model's row with the tokens split as the model reported them."""
+    at = at or utcnow()
+    tokens = prompt_tokens + completion_tokens
+    await count(session, workspace_id, at, ai_answers=1, tokens=tokens)
+    key = {
+        "workspace_id": workspace_id,
+        "month": month_of(at),
+        "generator": generator,
+        "model": model[:MODEL_CHARS],
+    }
+    counts = {"answers": 1, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+    await _add(session, UsageModel, key, counts)
+
+
+async def _add(
+    session: AsyncSession, table: type[Base], key: dict[str, str], counts: dict[str, int]
+) -> None:
+    """Add ``counts`` to ``table``'s row of ``key``, made with zeros if there is none."""
     counts = {name: amount for name, amount in counts.items() if amount}
     if not counts:
         return
-    month = month_of(at or utcnow())
-    row = {"workspace_id": workspace_id, "month": month, **dict.fromkeys(COUNTERS, 0), **counts}
+    columns = table.__table__.columns
+    zeros = {column.name: 0 for column in columns if column.name not in key}
+    row: dict[str, Any] = {**key, **zeros, **counts}
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
-        upsert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(UsageMonth)
+        upsert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
         upsert = upsert.values(row)
         await session.execute(
             upsert.on_conflict_do_update(
-                index_elements=[UsageMonth.workspace_id, UsageMonth.month],
-                set_={name: getattr(UsageMonth, name) + upsert.excluded[name] for name in counts},
+                index_elements=[getattr(table, name) for name in key],
+                set_={name: getattr(table, name) + upsert.excluded[name] for name in counts},
             )
         )
         return
     # Other databases: a racing first insert fails on the primary key and rolls the whole
     # transaction back, the counted thing with it (an error, never a wrong count).
-    changed = await session.execute(
-        update(UsageMonth)
-        .where(UsageMonth.workspace_id == workspace_id, UsageMonth.month == month)
-        .values({name: getattr(UsageMonth, name) + amount for name, amount in counts.items()})
-    )
+    where = and_(*(getattr(table, name) == value for name, value in key.items()))
+    added = {name: getattr(table, name) + amount for name, amount in counts.items()}
+    changed = await session.execute(update(table).where(where).values(added))
     if not getattr(changed, "rowcount", 0):
-        await session.execute(insert(UsageMonth).values(row))
+        await session.execute(insert(table).values(row))

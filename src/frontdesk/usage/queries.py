@@ -1,11 +1,13 @@
-"""Reading the usage table."""
+"""Reading the usage tables."""
 
 from __future__ import annotations
+
+from collections import defaultdict
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.usage.models import UsageMonth
+from frontdesk.usage.models import UsageModel, UsageMonth
 
 
 async def stored_months(
@@ -20,3 +22,19 @@ async def stored_months(
         )
     )
     return {row.month: row for row in rows}
+
+
+async def stored_models(
+    session: AsyncSession, workspace_id: str, first: str, last: str, also: str
+) -> dict[str, list[UsageModel]]:
+    """The per-model rows of the same months, by month."""
+    rows = await session.scalars(
+        select(UsageModel).where(
+            UsageModel.workspace_id == workspace_id,
+            or_(UsageModel.month.between(first, last), UsageModel.month == also),
+        )
+    )
+    by_month: dict[str, list[UsageModel]] = defaultdict(list)
+    for row in rows:
+        by_month[row.month].append(row)
+    return by_month

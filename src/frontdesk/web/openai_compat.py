@@ -169,7 +169,12 @@ def _completion(
     seen = [view for m in replies if (view := for_visitor(m)) is not None]
     text = "\n\n".join(view.text for view in seen)
     last_ai = next((m for m in reversed(replies) if m.author == "ai"), None)
-    tokens = last_ai.answer.tokens if last_ai is not None and last_ai.answer else 0
+    record = last_ai.answer if last_ai is not None else None
+    usage = {
+        "prompt_tokens": record.prompt_tokens if record else 0,
+        "completion_tokens": record.completion_tokens if record else 0,
+        "total_tokens": record.tokens if record else 0,
+    }
     extra = FrontdeskExtra(
         conversation_id=conversation.id,
         status=str(conversation.status),
@@ -190,7 +195,7 @@ def _completion(
                 "finish_reason": "stop",
             }
         ],
-        "usage": {"prompt_tokens": 0, "completion_tokens": tokens, "total_tokens": tokens},
+        "usage": usage,
         "frontdesk": extra.model_dump(mode="json"),
     }
 

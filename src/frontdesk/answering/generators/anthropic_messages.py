@@ -160,6 +160,7 @@ class AnthropicGenerator(Generator):
             cited=cited,
             prompt_tokens=reply.usage.input_tokens,
             completion_tokens=reply.usage.output_tokens,
+            model=self.model,
         )
 
     async def stream(self, request: GenerationRequest, usage: Usage) -> AsyncIterator[str]:

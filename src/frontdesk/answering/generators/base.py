@@ -41,6 +41,9 @@ class Generation:
     # completion tokens); 0 for the extractive generator.
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # Which model wrote it, as the agent names it (a GGUF file's name for the local one);
+    # "" when no model did.
+    model: str = ""
 
     @property
     def tokens(self) -> int:
@@ -67,6 +70,8 @@ Listener = Callable[[str], Awaitable[None]]
 
 class Generator(ABC):
     name: str
+    # The model this generator runs, as its settings name it; "" for no model.
+    model: str = ""
     # Whether ``stream`` hands out the reply as it is written (a model), rather than whole.
     streams: bool = False
 
@@ -99,4 +104,5 @@ class Generator(ABC):
             cited=usage.cited,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
+            model=self.model,
         )

@@ -126,6 +126,7 @@ class LocalGenerator(Generator):
         temperature: float = 0.0,
     ):
         self.model_path = Path(model_path)
+        self.model = self.model_path.name
         self.threads = threads
         self.max_tokens = max_tokens
         self.temperature = temperature
@@ -152,6 +153,7 @@ class LocalGenerator(Generator):
             cited=reader.cited,
             prompt_tokens=run.prompt_tokens,
             completion_tokens=run.completion_tokens,
+            model=self.model,
         )
 
     async def stream(self, request: GenerationRequest, usage: Usage) -> AsyncIterator[str]:

@@ -87,6 +87,7 @@ class OpenAIChatGenerator(Generator):
 
     def __init__(self, config: OpenAIConfig, access: AccessFor):
         self.config = config
+        self.model = config.model
         self.access = access
         self.host = urlsplit(config.base_url).netloc
 
@@ -112,6 +113,7 @@ class OpenAIChatGenerator(Generator):
             cited=reader.cited,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
+            model=self.model,
         )
 
     def _reply(self, completion: Any) -> tuple[str, Usage]:

@@ -1,8 +1,9 @@
 // Usage page: what the workspace used this month (prominently) and in the months before,
-// as metered by the server per UTC calendar month.
+// as metered by the server per UTC calendar month; and the AI answers by generator and model,
+// with the prompt and completion tokens each model reported.
 
 import { api } from './api.js';
-import { errorLine, h } from './dom.js';
+import { errorLine, h, option } from './dom.js';
 
 const COUNTERS = [
   ['conversations', 'Conversations'],
@@ -10,6 +11,25 @@ const COUNTERS = [
   ['ai_answers', 'AI answers'],
   ['tokens', 'Tokens'],
 ];
+
+// The AI answers of a period by generator and model.
+const MODEL_COUNTERS = [
+  ['answers', 'AI answers'],
+  ['prompt_tokens', 'Prompt tokens'],
+  ['completion_tokens', 'Completion tokens'],
+  ['tokens', 'Total tokens'],
+];
+
+const GENERATORS = {
+  extractive: 'Extractive (no model)',
+  local: 'Local model',
+  openai: 'OpenAI-compatible',
+  anthropic: 'Anthropic',
+  rules: 'Escalation rules',
+  none: 'None (an internal error)',
+};
+
+const TOTAL = 'total';
 
 /** "2026-11" → "November 2026" in the reader's language; the month is a UTC month. */
 export function monthLabel(month) {
@@ -19,6 +39,7 @@ export function monthLabel(month) {
 }
 
 const count = (n) => Number(n || 0).toLocaleString();
+const sum = (rows, key) => rows.reduce((n, row) => n + (row[key] || 0), 0);
 
 function hasUsage(month) {
   return COUNTERS.some(([key]) => month[key] > 0);
@@ -30,6 +51,9 @@ export function createUsageView() {
   const body = h('tbody');
   const foot = h('tfoot');
   const rangeNote = h('p', { class: 'muted', testid: 'usage-range' });
+  const periodSelect = h('select', { id: 'usage-period', testid: 'usage-period' });
+  const modelsBody = h('tbody');
+  let report = null;
   const pageError = errorLine('usage-error');
   const numberHeader = (label) => h('th', { scope: 'col', class: 'num' }, label);
 
@@ -48,7 +72,21 @@ export function createUsageView() {
         h('thead', null, h('tr', null,
           h('th', { scope: 'col' }, 'Month (UTC)'), COUNTERS.map(([, label]) => numberHeader(label)))),
         body, foot),
-      rangeNote));
+      rangeNote),
+    h('section', { class: 'card', 'aria-labelledby': 'usage-models-title', testid: 'usage-by-model' },
+      h('div', { class: 'card-head' },
+        h('h2', { id: 'usage-models-title' }, 'AI answers by model'),
+        h('div', { class: 'field' },
+          h('label', { for: 'usage-period', class: 'visually-hidden' }, 'Period'), periodSelect)),
+      h('table', { class: 'table', testid: 'usage-models-table' },
+        h('thead', null, h('tr', null,
+          h('th', { scope: 'col' }, 'Generator'), h('th', { scope: 'col' }, 'Model'),
+          MODEL_COUNTERS.map(([, label]) => numberHeader(label)))),
+        modelsBody),
+      h('p', { class: 'muted' },
+        'Tokens as each model reported them. When the escalation rules reply instead of a ',
+        'model\u2019s draft (asking to rephrase, handing off), the tokens of that draft are ',
+        'counted on the rules\u2019 row with its model.')));
 
   function tile(key, label, value) {
     return h('div', { class: 'kpi', testid: `usage-${key}` },
@@ -63,13 +101,55 @@ export function createUsageView() {
     return h('tr', { testid, dataset: { month: month.month || '' } }, h('td', null, text(label)), cells);
   }
 
-  function show(report) {
+  function modelRow(m) {
+    const generator = GENERATORS[m.generator] || m.generator || 'Unknown';
+    return h('tr', { testid: 'usage-model-row', dataset: { generator: m.generator, model: m.model } },
+      h('td', null, generator),
+      h('td', null, m.model || '\u2014'),
+      MODEL_COUNTERS.map(([key]) =>
+        h('td', { class: 'num', dataset: { counter: key } }, count(m[key]))));
+  }
+
+  /** The period's AI answers by model; answers metered before models were kept, apart. */
+  function showModels() {
+    const chosen = periodSelect.value === TOTAL
+      ? report.totals : report.months.find((m) => m.month === periodSelect.value) || report.current;
+    const rows = chosen.models.map(modelRow);
+    const answers = chosen.ai_answers - sum(chosen.models, 'answers');
+    const tokens = chosen.tokens - sum(chosen.models, 'tokens');
+    if (answers > 0 || tokens > 0) {
+      rows.push(h('tr', { testid: 'usage-model-unknown' },
+        h('td', { colspan: 2, class: 'muted' }, 'Not broken down (metered before models were kept)'),
+        h('td', { class: 'num', dataset: { counter: 'answers' } }, count(answers)),
+        h('td', { class: 'num muted' }, '\u2014'), h('td', { class: 'num muted' }, '\u2014'),
+        h('td', { class: 'num', dataset: { counter: 'tokens' } }, count(tokens))));
+    }
+    if (!rows.length) {
+      rows.push(h('tr', { testid: 'usage-models-empty' },
+        h('td', { colspan: 2 + MODEL_COUNTERS.length, class: 'muted' }, 'No AI answers in this period.')));
+    }
+    modelsBody.replaceChildren(...rows);
+  }
+
+  function showPeriods(shown) {
+    const chosen = periodSelect.value;
+    periodSelect.replaceChildren(
+      ...shown.map((m) => option(m.month, m.month === report.current.month
+        ? `${monthLabel(m.month)} (so far)` : monthLabel(m.month))),
+      option(TOTAL, `Total, ${report.months.length} months`));
+    const still = [...periodSelect.options].some((o) => o.value === chosen);
+    periodSelect.value = still ? chosen : report.current.month;
+  }
+
+  function show(loaded) {
+    report = loaded;
     const current = report.current;
     title.textContent = `This month \u2014 ${monthLabel(current.month)}`;
     tiles.replaceChildren(...COUNTERS.map(([key, label]) => tile(key, label, current[key])));
     // Newest first, down to the oldest month that used anything (the current one always).
     const oldest = Math.max(report.months.findLastIndex(hasUsage), 0);
-    body.replaceChildren(...report.months.slice(0, oldest + 1).map((m) => row(m, {
+    const shown = report.months.slice(0, oldest + 1);
+    body.replaceChildren(...shown.map((m) => row(m, {
       testid: 'usage-row',
       label: m.month === current.month ? `${monthLabel(m.month)} (so far)` : monthLabel(m.month),
     })));
@@ -80,7 +160,11 @@ export function createUsageView() {
     foot.replaceChildren(row(report.totals, {
       testid: 'usage-total', label: `Total, ${report.months.length} months`, strong: true,
     }));
+    showPeriods(shown);
+    showModels();
   }
+
+  periodSelect.addEventListener('change', () => { if (report) showModels(); });
 
   async function load() {
     pageError.set('');
