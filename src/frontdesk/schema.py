@@ -4,7 +4,7 @@ from frontdesk.accounts.models import ApiKey, AuthSession, Invite, Member, Works
 from frontdesk.actions.models import ActionRun
 from frontdesk.agents.models import Agent
 from frontdesk.alerts.models import (
-    AlertCursor,
+    AlertPosition,
     AlertPreference,
     Delivery,
     DeliveryAttempt,
@@ -12,7 +12,7 @@ from frontdesk.alerts.models import (
 )
 from frontdesk.conversations.models import Conversation, Message, ReadMark
 from frontdesk.db.base import Base
-from frontdesk.events.store import EventRecord
+from frontdesk.events.store import EventCounter, EventRecord
 from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source
 from frontdesk.tags.models import ConversationTag, Tag
 from frontdesk.teams.models import Team, TeamMember
@@ -22,7 +22,7 @@ from frontdesk.vault.models import Secret
 __all__ = [
     "ActionRun",
     "Agent",
-    "AlertCursor",
+    "AlertPosition",
     "AlertPreference",
     "ApiKey",
     "AuthSession",
@@ -33,6 +33,7 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "EmbeddingCache",
+    "EventCounter",
     "EventRecord",
     "Invite",
     "Member",

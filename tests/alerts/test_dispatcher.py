@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
 from alembic import command
 from sqlalchemy import func, select, text
 
-from frontdesk.accounts.service import create_member
+from frontdesk.accounts.service import create_member, create_workspace
 from frontdesk.agents import service as agents
-from frontdesk.alerts import fanout, outbox
+from frontdesk.alerts import outbox
 from frontdesk.alerts.events import public_type
 from frontdesk.alerts.models import Delivery
 from frontdesk.alerts.webhooks import create_webhook
@@ -18,9 +19,12 @@ from frontdesk.conversations import lifecycle
 from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import alembic_config
+from frontdesk.events import store
 from frontdesk.events.types import Event
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
+
+HOOK = "https://hooks.example.com/"
 
 
 def _event(type_: str, **data: object) -> Event:
@@ -96,6 +100,37 @@ async def test_events_are_queued_once_and_a_new_process_resumes_after_them(
         await again.close()
 
 
+async def test_two_dispatchers_on_one_database_queue_each_event_once(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    first, second = Runtime(settings), Runtime(settings)  # as two server processes
+    workspaces = [(await first.start()).id]
+    await second.start()
+    try:
+        async with first.db.transaction() as session:
+            workspaces.append((await create_workspace(session, "Harbor")).id)
+            for workspace_id in workspaces:
+                await create_webhook(session, first.cipher, workspace_id, HOOK, ["message.created"])
+        written: list[int] = []
+        for _ in range(3):
+            async with first.changes() as session:
+                events = await store.record_many(
+                    session,
+                    [("message.created", workspaces[n % 2], None, {"n": n}) for n in range(7)],
+                )
+                written += [e.id for e in events if e.id is not None]
+            # Both read the same new events; whichever stores its positions second skips them.
+            queued = await asyncio.gather(first.alerts.fan_out(), second.alerts.fan_out())
+            assert sum(queued) == 7
+        async with first.db.session() as session:
+            queued_for = await session.scalars(
+                select(Delivery.event_id).order_by(Delivery.event_id)
+            )
+            assert list(queued_for) == written
+    finally:
+        await second.close()
+        await first.close()
+
+
 async def test_the_migration_starts_the_cursor_after_existing_events(tmp_path: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     try:
@@ -116,7 +151,8 @@ async def test_the_migration_starts_the_cursor_after_existing_events(tmp_path: P
                 )
             await connection.run_sync(lambda c: command.upgrade(alembic_config(c), "0006_alerts"))
         async with db.session() as session:
-            assert await fanout.read_cursor(session) == 3
+            cursor = await session.scalar(text("SELECT event_id FROM alert_cursors"))
+            assert cursor == 3
             assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
         async with db.engine.begin() as connection:
             await connection.run_sync(

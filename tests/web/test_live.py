@@ -3,6 +3,7 @@ private notes, authentication and workspace isolation."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -13,6 +14,9 @@ from websockets.sync.client import ClientConnection, connect
 
 from app_fixtures import Accounts, with_database
 from frontdesk.app import create_app
+from frontdesk.db.engine import Database
+from frontdesk.events import store
+from frontdesk.events.types import Event
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from support import ServerThread
@@ -185,6 +189,60 @@ def test_a_too_old_resume_point_asks_the_inbox_to_reload(
         with _inbox_socket(server, key, last_event_id=1) as inbox:
             assert _next(inbox)["id"] == 2
         api.close()
+
+
+def test_events_another_process_wrote_reach_the_inbox_in_order_once(
+    server: ServerThread, settings: Settings, visitors, client, accounts: Accounts
+) -> None:
+    key = accounts.api_key()
+    visitor = visitors()
+    workspace_id = accounts.default_workspace()
+    with _inbox_socket(server, key) as inbox:
+        last = _next(inbox, "ready")["last_event_id"]
+        # Committed by another server process on the same database: published over there,
+        # so this process hears of them only when an event of its own comes after them.
+        elsewhere = _write_elsewhere(settings, workspace_id, visitor.id, 3)
+        assert [e.seq for e in elsewhere] == [last + 1, last + 2, last + 3]
+        client.post(f"/api/v1/conversations/{visitor.id}/priority", json={"priority": "urgent"})
+        frames = [_next(inbox) for _ in range(4)]
+        assert [f["id"] for f in frames] == [last + 1, last + 2, last + 3, last + 4]
+        assert [f["data"].get("elsewhere") for f in frames] == [0, 1, 2, None]
+        assert frames[3]["data"]["changes"] == ["priority"]
+        client.post(f"/api/v1/conversations/{visitor.id}/priority", json={"priority": "low"})
+        assert _next(inbox)["id"] == last + 5  # nothing sent twice
+
+
+def _write_elsewhere(
+    settings: Settings, workspace_id: str, conversation_id: str, count: int
+) -> list[Event]:
+    """Record events in the server's database as another process would, not published here."""
+
+    async def main() -> list[Event]:
+        db = Database(settings.sqlalchemy_url)
+        try:
+            async with db.transaction() as session:
+                items = [
+                    ("conversation.updated", workspace_id, conversation_id, {"elsewhere": n})
+                    for n in range(count)
+                ]
+                return await store.record_many(session, items)  # type: ignore[arg-type]
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+def test_a_resume_point_past_the_end_asks_the_inbox_to_reload(
+    server: ServerThread, visitors, accounts: Accounts
+) -> None:
+    key = accounts.api_key()
+    visitors()
+    with _inbox_socket(server, key) as inbox:
+        latest = _next(inbox, "ready")["last_event_id"]
+    # E.g. kept by a tab across a restore of an older backup.
+    with _inbox_socket(server, key, last_event_id=latest + 50) as inbox:
+        assert _next(inbox) == {"type": "reset", "last_event_id": latest}
+        assert _next(inbox) == {"type": "ready", "last_event_id": latest}
 
 
 def test_sockets_refuse_bad_credentials(

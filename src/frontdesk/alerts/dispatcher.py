@@ -1,5 +1,10 @@
 """The background sender: tails the event log, fills the outbox, delivers what is due.
 
+It follows each workspace's event stream from a stored position (the last ``seq`` turned into
+deliveries). Streams are numbered in commit order without holes, so reading after the
+position never misses an event another process commits later; the position moves in the
+transaction that queues the deliveries, so none is queued twice.
+
 Woken by the broker when events are published in this process, and every
 ``alerts_poll_s`` otherwise (events from other processes, retries coming due). Sending never
 holds a database transaction, so a slow or failing endpoint cannot hold up conversations.
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -33,7 +39,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 MAX_IN_FLIGHT = 16
-# With nothing to queue, the cursor lives in memory and is stored this often (and on stop);
+# With nothing to queue, positions live in memory and are stored this often (and on stop);
 # re-reading those events after a crash queues nothing that was not queued before.
 PERSIST_EVERY_S = 30.0
 
@@ -47,8 +53,10 @@ class AlertDispatcher:
         self.settings = settings
         self._cipher = cipher
         self._wake = asyncio.Event()
-        self._cursor: int | None = None
-        self._stored_cursor = 0
+        # Per workspace with events after its stored position: how far this process read,
+        # and the position as stored.
+        self._read: dict[str, int] = {}
+        self._stored: dict[str, int] = {}
         self._stored_at = 0.0
         self._loops = BackgroundTasks(log)
         self._sending = BackgroundTasks(log)
@@ -81,8 +89,8 @@ class AlertDispatcher:
             if interrupted:  # due again at once after a restart, not when the lease runs out
                 async with self.db.transaction() as session:
                     await outbox.release(session, interrupted)
-            if self._cursor is not None and self._cursor > self._stored_cursor:
-                await self._store_cursor(self._cursor)
+            if self._unsaved():
+                await self._store_positions()
         except Exception:
             log.exception("could not save the alert dispatcher's position")
         if self._client is not None:
@@ -119,35 +127,39 @@ class AlertDispatcher:
                 await asyncio.wait_for(self._wake.wait(), max(0.0, due_at - time.monotonic()))
 
     async def fan_out(self) -> int:
-        """Queue deliveries for every event after the cursor; returns how many."""
+        """Queue deliveries for every event after the workspaces' positions; returns how many."""
         queued = 0
         while True:
-            if self._cursor is None:
-                async with self.db.transaction() as session:
-                    self._cursor = self._stored_cursor = await fanout.ensure_cursor(session)
             async with self.db.session() as session:
-                batch = await fanout.wanted_after(session, self._cursor, BATCH, self.settings)
-            if batch is None:
-                break
-            last, wanted = batch.last_id, batch.wanted
-            if wanted:
+                lags = await fanout.lagging(session)
+            self._stored = {lag.workspace_id: lag.stored for lag in lags}
+            self._read = {
+                lag.workspace_id: max(lag.stored, self._read.get(lag.workspace_id, 0))
+                for lag in lags
+            }
+            after = {
+                lag.workspace_id: self._read[lag.workspace_id]
+                for lag in lags
+                if lag.last_seq > self._read[lag.workspace_id]
+            }
+            chunk = dict(itertools.islice(after.items(), fanout.WORKSPACES_PER_BATCH))
+            async with self.db.session() as session:
+                batch = await fanout.wanted_after(session, chunk, BATCH, self.settings)
+            if batch.wanted:
                 async with self.db.transaction() as session:
-                    stored = await fanout.read_cursor(session) or 0
-                    if stored > self._cursor:  # another process got here first
-                        self._cursor = stored
-                        continue
-                    for event, name in wanted:
-                        queued += await fanout.queue_for(session, event, name, self.settings)
-                    await fanout.advance_cursor(session, last)
-                self._stored_cursor, self._stored_at = last, time.monotonic()
-            self._cursor = last
-            if batch.count < BATCH:
+                    queued += await fanout.queue_batch(session, batch, self.settings)
+                self._stored.update(batch.positions)
+                self._stored_at = time.monotonic()
+            self._read.update(batch.positions)
+            if batch.count == 0 or (batch.count < BATCH and len(chunk) == len(after)):
                 break
-        stale = time.monotonic() - self._stored_at > PERSIST_EVERY_S
-        if self._cursor > self._stored_cursor and stale:
-            await self._store_cursor(self._cursor)
+        if self._unsaved() and time.monotonic() - self._stored_at > PERSIST_EVERY_S:
+            await self._store_positions()
             await self._prune()
         return queued
+
+    def _unsaved(self) -> dict[str, int]:
+        return {w: seq for w, seq in self._read.items() if seq > self._stored.get(w, 0)}
 
     async def _prune(self) -> None:
         before = utcnow() - timedelta(days=self.settings.alerts_log_days)
@@ -156,10 +168,12 @@ class AlertDispatcher:
         if removed:
             log.info("removed %d finished alert deliveries older than %s", removed, before)
 
-    async def _store_cursor(self, event_id: int) -> None:
+    async def _store_positions(self) -> None:
+        unsaved = self._unsaved()
         async with self.db.transaction() as session:
-            await fanout.advance_cursor(session, event_id)
-        self._stored_cursor, self._stored_at = event_id, time.monotonic()
+            await fanout.store_positions(session, unsaved)
+        self._stored.update(unsaved)
+        self._stored_at = time.monotonic()
 
     async def send_due(self) -> float:
         """Start sending due deliveries; returns seconds until the next one is due."""

@@ -3,77 +3,116 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Member
 from frontdesk.alerts import mail, outbox
 from frontdesk.alerts.events import body, may_become_public, public_type
-from frontdesk.alerts.models import AlertCursor, AlertPreference, Delivery, Webhook
+from frontdesk.alerts.models import AlertPosition, AlertPreference, Delivery, Webhook
 from frontdesk.conversations.models import Message
-from frontdesk.events.store import EventRecord
+from frontdesk.events.store import EventCounter, EventRecord
 from frontdesk.events.types import Event
 from frontdesk.settings import Settings
 from frontdesk.teams.models import TeamMember
 
-CURSOR = "alerts"
+# Workspaces read in one batch; more wait for the next one.
+WORKSPACES_PER_BATCH = 100
 
 
-async def read_cursor(session: AsyncSession) -> int | None:
-    row = await session.get(AlertCursor, CURSOR)
-    return row.event_id if row else None
+@dataclass(frozen=True)
+class Lag:
+    """A workspace with events after its stored position."""
+
+    workspace_id: str
+    stored: int  # the position as stored
+    last_seq: int  # the last event committed in its stream
 
 
-async def ensure_cursor(session: AsyncSession) -> int:
-    """The stored cursor; created at the newest event, so history is never replayed."""
-    row = await session.get(AlertCursor, CURSOR)
-    if row is None:
-        newest = await session.scalar(select(func.max(EventRecord.id)))
-        row = AlertCursor(name=CURSOR, event_id=int(newest or 0))
-        session.add(row)
-        await session.flush()
-    return row.event_id
+async def lagging(session: AsyncSession) -> list[Lag]:
+    """Workspaces whose stored position is behind their stream, by workspace id."""
+    stored = func.coalesce(AlertPosition.seq, 0)
+    rows = await session.execute(
+        select(EventCounter.workspace_id, stored, EventCounter.last_seq)
+        .outerjoin(AlertPosition, AlertPosition.workspace_id == EventCounter.workspace_id)
+        .where(EventCounter.last_seq > stored)
+        .order_by(EventCounter.workspace_id)
+    )
+    return [Lag(workspace_id, int(seq), int(last)) for workspace_id, seq, last in rows.all()]
 
 
-async def advance_cursor(session: AsyncSession, event_id: int) -> None:
-    row = await session.get(AlertCursor, CURSOR)
-    if row is None:
-        session.add(AlertCursor(name=CURSOR, event_id=event_id))
-    elif row.event_id < event_id:  # never backwards, whoever moved it meanwhile
-        row.event_id = event_id
+async def store_positions(session: AsyncSession, positions: Mapping[str, int]) -> dict[str, int]:
+    """Move the stored positions forward to ``positions`` (never back); returns them as they
+    were. Their rows stay locked until commit, so two dispatchers never queue the same event:
+    the second one waits, then finds the first one's positions."""
+    ids = sorted(positions)
+    if not ids:
+        return {}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(AlertPosition)
+        .values([{"workspace_id": workspace_id, "seq": 0} for workspace_id in ids])
+        .on_conflict_do_nothing()
+    )
+    rows = await session.scalars(
+        select(AlertPosition)
+        .where(AlertPosition.workspace_id.in_(ids))
+        .order_by(AlertPosition.workspace_id)
+        .with_for_update()
+    )
+    before = {}
+    for row in rows:
+        before[row.workspace_id] = row.seq
+        row.seq = max(row.seq, positions[row.workspace_id])
     await session.flush()
+    return before
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Events after the cursor: the last one's id, and those some destination wants."""
+    """Events read after some positions: where each workspace got to, and those some
+    destination wants."""
 
-    last_id: int
+    positions: dict[str, int]
     count: int
     wanted: list[tuple[Event, str]]
 
 
 async def wanted_after(
-    session: AsyncSession, after: int, limit: int, settings: Settings
-) -> Batch | None:
-    """The next ``limit`` events after ``after`` and which of them a destination wants.
+    session: AsyncSession, after: Mapping[str, int], limit: int, settings: Settings
+) -> Batch:
+    """The next ``limit`` events after each workspace's ``seq`` in ``after``, and which of them
+    a destination wants.
 
     Read-only, so the common case (nobody listens) costs no write transaction; an event's
-    data is read only when a destination may want it (most events concern nobody).
+    data is read only when a destination may want it (most events concern nobody). Each
+    workspace's events are read in stream order from its position on: they are committed
+    without holes, so none can turn up later behind what was read.
     """
+    if not after:
+        return Batch(positions={}, count=0, wanted=[])
     heads = (
         await session.execute(
-            select(EventRecord.id, EventRecord.workspace_id, EventRecord.type)
-            .where(EventRecord.id > after)
-            .order_by(EventRecord.id)
+            select(EventRecord.id, EventRecord.workspace_id, EventRecord.seq, EventRecord.type)
+            .where(
+                or_(
+                    *(
+                        and_(EventRecord.workspace_id == workspace_id, EventRecord.seq > seq)
+                        for workspace_id, seq in after.items()
+                    )
+                )
+            )
+            .order_by(EventRecord.workspace_id, EventRecord.seq)
             .limit(limit)
         )
     ).all()
-    if not heads:
-        return None
-    last = Batch(last_id=heads[-1].id, count=len(heads), wanted=[])
+    positions = {h.workspace_id: h.seq for h in heads}  # the last one read of each
+    last = Batch(positions=positions, count=len(heads), wanted=[])
     maybe = [h for h in heads if may_become_public(h.type)]
     if not maybe:
         return last
@@ -92,7 +131,9 @@ async def wanted_after(
     if not ids:
         return last
     records = await session.scalars(
-        select(EventRecord).where(EventRecord.id.in_(ids)).order_by(EventRecord.id)
+        select(EventRecord)
+        .where(EventRecord.id.in_(ids))
+        .order_by(EventRecord.workspace_id, EventRecord.seq)
     )
     events = [record.event() for record in records]
     wanted = [
@@ -100,7 +141,21 @@ async def wanted_after(
         for event in events
         if (name := public_type(event)) and name in listening.get(event.workspace_id, ())
     ]
-    return Batch(last_id=last.last_id, count=last.count, wanted=wanted)
+    return Batch(positions=positions, count=last.count, wanted=wanted)
+
+
+async def queue_batch(session: AsyncSession, batch: Batch, settings: Settings) -> int:
+    """Queue what ``batch`` wants and store the positions it reached; returns how many.
+
+    Events at or before a workspace's stored position were queued by another dispatcher
+    (or another round) already and are skipped.
+    """
+    before = await store_positions(session, batch.positions)
+    count = 0
+    for event, name in batch.wanted:
+        if (event.seq or 0) > before.get(event.workspace_id, 0):
+            count += await queue_for(session, event, name, settings)
+    return count
 
 
 async def queue_for(session: AsyncSession, event: Event, name: str, settings: Settings) -> int:

@@ -1,4 +1,4 @@
-"""Webhook endpoints, the delivery outbox with its attempt log, the cursor, preferences."""
+"""Webhook endpoints, the delivery outbox with its attempt log, the positions, preferences."""
 
 from __future__ import annotations
 
@@ -80,13 +80,19 @@ class DeliveryAttempt(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class AlertCursor(Base):
-    """The last event id turned into deliveries; a restart resumes after it."""
+class AlertPosition(Base):
+    """How far a workspace's event stream was turned into deliveries: the last ``seq`` read.
 
-    __tablename__ = "alert_cursors"
+    No row means 0: the workspace's events all come after the alerts began (migration 0012
+    gave every workspace that had older events a row).
+    """
 
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    event_id: Mapped[int] = mapped_column(Integer, default=0)
+    __tablename__ = "alert_positions"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
 
 
 class AlertPreference(Base):

@@ -1,13 +1,28 @@
-"""The event log: rows written in the same transaction as the change, replayed on resume."""
+"""The event log: rows written in the same transaction as the change, replayed on resume.
+
+Each workspace's events form one stream numbered by ``seq``: every new event gets the number
+after the last one, in the transaction that writes it, from the workspace's row in
+``event_counters``. On PostgreSQL that row stays locked until the transaction ends, so the
+next writer of the workspace takes its number only once this one has committed (or rolled
+back, giving its numbers back); on SQLite there is one writer anyway. The numbers that are
+committed are therefore always 1..n with no hole, whichever process wrote them: a reader that
+saw ``seq`` n has seen every event before it and later finds exactly the ones after it.
+
+The row ``id`` is unique across workspaces but not in commit order on PostgreSQL (id 1 can
+commit after id 2): never resume from it. Rows from before migration 0012 kept their id as
+their ``seq``, so resume points handed out before the upgrade stay valid.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, func, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,12 +36,15 @@ _PENDING = "frontdesk.pending_events"
 
 class EventRecord(Base):
     __tablename__ = "events"
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    __table_args__ = (
+        # Also serves lookups by workspace (and the cascade when one is deleted).
+        Index("ix_events_workspace_id_seq", "workspace_id", "seq", unique=True),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    workspace_id: Mapped[str] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
     conversation_id: Mapped[str | None] = mapped_column(String(40), index=True)
     type: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -39,8 +57,33 @@ class EventRecord(Base):
             conversation_id=self.conversation_id,
             data=self.data,
             id=self.id,
+            seq=self.seq,
             created_at=self.created_at,
         )
+
+
+class EventCounter(Base):
+    """The last ``seq`` given out in a workspace's stream; locked by the transaction that
+    takes a number until it ends."""
+
+    __tablename__ = "event_counters"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+async def _take(session: AsyncSession, workspace_id: str, count: int) -> int:
+    """Take the next ``count`` numbers of a workspace's stream; returns the last of them."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(EventCounter).values(workspace_id=workspace_id, last_seq=count)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[EventCounter.workspace_id],
+        set_={"last_seq": EventCounter.last_seq + upsert.excluded.last_seq},
+    )
+    return int(await session.scalar(upsert.returning(EventCounter.last_seq)) or 0)
 
 
 async def record(
@@ -59,10 +102,25 @@ async def record_many(
     session: AsyncSession, items: Sequence[tuple[EventType, str, str | None, dict[str, Any]]]
 ) -> list[Event]:
     """Store several events (type, workspace, conversation, data) in one flush, in order."""
-    rows = [
-        EventRecord(workspace_id=workspace, conversation_id=conversation, type=type_, data=data)
-        for type_, workspace, conversation, data in items
-    ]
+    counts = Counter(workspace for _, workspace, _, _ in items)
+    # One number range per workspace, taken in a fixed order so two transactions writing to
+    # the same workspaces cannot wait on each other's counters (a deadlock on PostgreSQL).
+    after = {
+        workspace: await _take(session, workspace, count) - count
+        for workspace, count in sorted(counts.items())
+    }
+    rows = []
+    for type_, workspace, conversation, data in items:
+        after[workspace] += 1
+        rows.append(
+            EventRecord(
+                workspace_id=workspace,
+                seq=after[workspace],
+                conversation_id=conversation,
+                type=type_,
+                data=data,
+            )
+        )
     session.add_all(rows)
     await session.flush()
     events = [row.event() for row in rows]
@@ -74,7 +132,7 @@ async def record_many(
 async def changes(db: Database, broker: Broker) -> AsyncIterator[AsyncSession]:
     """A transaction whose recorded events are published after it commits (never before).
 
-    Commits and publishes happen under one lock, so subscribers see events in id order.
+    Commits and publishes happen under one lock, so this process publishes in commit order.
     """
     async with db.sessions() as session:
         locked = False
@@ -93,9 +151,10 @@ async def changes(db: Database, broker: Broker) -> AsyncIterator[AsyncSession]:
                 broker.ordering.release()
 
 
-async def latest_id(session: AsyncSession, workspace_id: str) -> int:
+async def latest_seq(session: AsyncSession, workspace_id: str) -> int:
+    """The last committed ``seq`` of the workspace's stream (0 before its first event)."""
     value = await session.scalar(
-        select(func.max(EventRecord.id)).where(EventRecord.workspace_id == workspace_id)
+        select(EventCounter.last_seq).where(EventCounter.workspace_id == workspace_id)
     )
     return int(value or 0)
 
@@ -103,11 +162,12 @@ async def latest_id(session: AsyncSession, workspace_id: str) -> int:
 async def since(
     session: AsyncSession, workspace_id: str, after: int, limit: int
 ) -> Sequence[Event] | None:
-    """Events after ``after`` in order, or None when more than ``limit`` were missed."""
+    """The workspace's events after ``seq`` ``after`` in order, or None when more than
+    ``limit`` were missed."""
     rows = await session.scalars(
         select(EventRecord)
-        .where(EventRecord.workspace_id == workspace_id, EventRecord.id > after)
-        .order_by(EventRecord.id)
+        .where(EventRecord.workspace_id == workspace_id, EventRecord.seq > after)
+        .order_by(EventRecord.seq)
         .limit(limit + 1)
     )
     events = [row.event() for row in rows]

@@ -1,4 +1,8 @@
-"""The event every transport delivers; ``id`` is None for ephemeral ones such as typing."""
+"""The event every transport delivers; ``id`` and ``seq`` are None for ephemeral ones (typing).
+
+``id`` is the row's own key; ``seq`` numbers the event in its workspace's stream, in commit
+order without holes, and is what clients resume from (the frame's ``id``).
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ class Event:
     conversation_id: str | None
     data: dict[str, Any]
     id: int | None = None
+    seq: int | None = None
     created_at: datetime = field(default_factory=utcnow)
 
     @cached_property
@@ -40,9 +45,9 @@ class Event:
         return json.dumps(self.frame(), separators=(",", ":"))
 
     def frame(self) -> dict[str, Any]:
-        """The JSON object sent to inbox clients."""
+        """The JSON object sent to inbox clients; its ``id`` is the point to resume after."""
         return {
-            "id": self.id,
+            "id": self.seq,
             "type": self.type,
             "conversation_id": self.conversation_id,
             "data": self.data,

@@ -1,7 +1,11 @@
 """The two live sockets: the widget's (one conversation) and the inbox's (a workspace).
 
 Both resume: the widget from the last message ``seq`` it saw, the inbox from the last event
-id. A socket subscribes before it reads the backlog and drops what it already sent.
+id (the event's ``seq`` in its workspace's stream). A socket subscribes before it reads the
+backlog and drops what it already sent. An inbox socket sends the event after the last one it
+sent straight away; one further on (written by another process, whose earlier events have not
+arrived here yet) makes it read what lies between from the log first, so it sends each event
+once and in order whichever process wrote it.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -246,12 +250,13 @@ async def inbox_socket(websocket: WebSocket, last_event_id: int | None = None) -
     limit = runtime.settings.event_replay_limit
     with runtime.broker.subscribe(workspace_id) as subscription:
         async with runtime.reads() as session:
-            latest = await store.latest_id(session, workspace_id)
-            backlog = (
-                await store.since(session, workspace_id, last_event_id, limit)
-                if last_event_id is not None
-                else []
-            )
+            latest = await store.latest_seq(session, workspace_id)
+            if last_event_id is None:
+                backlog: Sequence[Event] | None = []
+            elif last_event_id > latest:  # not a point of this stream: start afresh
+                backlog = None
+            else:
+                backlog = await store.since(session, workspace_id, last_event_id, limit)
         last = latest if last_event_id is None else last_event_id
         if backlog is None:
             await websocket.send_json({"type": "reset", "last_event_id": latest})
@@ -259,9 +264,21 @@ async def inbox_socket(websocket: WebSocket, last_event_id: int | None = None) -
         else:
             for event in backlog:
                 await websocket.send_text(event.frame_text)
-                last = event.id or last
+                last = event.seq or last
         await websocket.send_json({"type": "ready", "last_event_id": last})
         known: set[str] = set()
+
+        async def catch_up(upto: int) -> None:
+            """Send what the log holds after ``last``: events other processes wrote."""
+            nonlocal last
+            async with runtime.reads() as session:
+                missed = await store.since(session, workspace_id, last, limit)
+            for event in missed or ():
+                await websocket.send_text(event.frame_text)
+                last = event.seq or last
+            if missed is None or last < upto:  # too many, or not readable yet: resume later
+                await websocket.close(code=RESUME)
+                raise WebSocketDisconnect(RESUME)
 
         async def on_event(event: Event) -> None:
             nonlocal last
@@ -272,13 +289,16 @@ async def inbox_socket(websocket: WebSocket, last_event_id: int | None = None) -
                     await websocket.close(code=SIGNED_OUT)
                     raise WebSocketDisconnect(SIGNED_OUT)
                 return
-            if event.id is None:
+            if event.seq is None:
                 if event.data.get("member_id") != caller.member_id or caller.member_id is None:
                     await websocket.send_text(event.frame_text)
                 return
-            if event.id <= last:
+            if event.seq <= last:
                 return
-            last = event.id
+            if event.seq > last + 1:
+                await catch_up(event.seq)
+                return
+            last = event.seq
             await websocket.send_text(event.frame_text)
 
         async def on_frame(frame: dict[str, Any]) -> None:
