@@ -74,3 +74,4 @@ class AnswerOut(BaseModel):
         description="True when the agent's knowledge had no answer (a knowledge gap in insights).",
     )
     tokens: int = Field(0, ge=0, description="Tokens an LLM generator used (0 for extractive).")
+    form: str | None = Field(None, description="A form the model offered, shown after the reply.")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import select
 
 from frontdesk.agents.models import Agent
+from frontdesk.answering.generators.tools import ToolRunner
 from frontdesk.answering.pipeline import Thread
 from frontdesk.answering.replies import Replies
 from frontdesk.answering.schemas import AnswerOut, Handoff
@@ -29,10 +31,18 @@ FAILED = "Sorry, something went wrong on our side while looking that up."
 class Responder:
     """Runs AI replies as background tasks, one at a time per conversation, in order."""
 
-    def __init__(self, db: Database, broker: Broker, replies: Replies):
+    def __init__(
+        self,
+        db: Database,
+        broker: Broker,
+        replies: Replies,
+        tools: Callable[[Agent, str], ToolRunner] | None = None,
+    ):
         self.db = db
         self.broker = broker
         self.replies = replies
+        # The agent's tools in a conversation (conversations/tools.py), for its model to call.
+        self.tools = tools
         self._tasks = BackgroundTasks(log)
         # A conversation's lock lives while a reply holds it or waits for it (the count).
         self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -100,6 +110,7 @@ class Responder:
                 visitor_messages,
                 conversation.failed_attempts,
                 thread,
+                self.tools(agent, conversation_id) if self.tools else None,
             )
             async with changes(self.db, self.broker) as session:
                 current = await session.get(Conversation, conversation_id)
@@ -115,10 +126,11 @@ class Responder:
         visitor_messages: int,
         failed_before: int,
         thread: Thread,
+        tools: ToolRunner | None,
     ) -> AnswerOut:
         try:
             return await self.replies.respond(
-                agent, question, visitor_messages, failed_before, thread
+                agent, question, visitor_messages, failed_before, thread, tools=tools
             )
         except Exception:
             log.exception("answering failed for agent %s", agent.id)
