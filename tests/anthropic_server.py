@@ -7,6 +7,14 @@ packaged SmolLM2 through LocalModel; nothing is canned. It checks x-api-key and
 anthropic-version like the real API and answers errors in its shape. A test sets what the
 next requests meet (a 429 with Retry-After, a 529 overload, a hang, a broken stream) and
 reads what each request carried.
+
+Tools: a request that lists ``tools`` (``tool_choice`` not "none") and holds no tool result
+since the user's last words is answered with a ``tool_use`` block (stop_reason "tool_use",
+streamed as input_json_delta pieces), which the model writes under a grammar
+(tests/tool_calls.py); any other request gets text. SmolLM2-135M cannot cite what a tool
+returned, so a test that needs a capable model's answer sets
+``behaviour.quote_tool_results``: a request ending in a tool result is then answered with
+that result's lines and its passage marker, e.g. "status: shipped [2]".
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from starlette.routing import Route
 
 from frontdesk.answering.generators.local import LocalModel, Run
 from support import ServerThread
+from tool_calls import CallWriter, WrittenCall
 
 MAX_TOKENS = 40  # the test model is small but not instant: replies stay short
 # The API version from which sampling settings are refused (the SDK 2.x default).
@@ -52,6 +61,7 @@ class Behaviour:
     overloaded: int = 0  # the next n requests get 529
     hang: bool = False  # requests get no answer (until the server stops)
     malformed: bool = False  # replies are cut: a JSON body mid-way, a stream after one piece
+    quote_tool_results: bool = False  # answer a tool result by quoting it with its marker
 
 
 def _error(status: int, kind: str, message: str, **headers: str) -> JSONResponse:
@@ -68,9 +78,45 @@ def _sse(event: str, data: dict[str, Any]) -> str:
 
 
 def _text(content: Any) -> str:
+    """A turn's text for the model: its words, tool calls as JSON, tool results as text."""
     if isinstance(content, str):
         return content
-    return "".join(block.get("text", "") for block in content if block.get("type") == "text")
+    parts = []
+    for block in content:
+        if block.get("type") == "text":
+            parts.append(block["text"])
+        elif block.get("type") == "tool_use":
+            parts.append(json.dumps({"name": block["name"], "arguments": block["input"]}))
+        elif block.get("type") == "tool_result":
+            parts.append(_text(block.get("content") or ""))
+    return "\n".join(parts)
+
+
+def _tool_answered(messages: list[dict[str, Any]]) -> bool:
+    """Whether a tool result came after the user's last words."""
+    for message in reversed(messages):
+        content = message["content"]
+        blocks = [{"type": "text"}] if isinstance(content, str) else content
+        if message["role"] == "user" and any(b.get("type") == "tool_result" for b in blocks):
+            return True
+        if message["role"] == "user" and any(b.get("type") == "text" for b in blocks):
+            return False
+    return False
+
+
+def _quoted(messages: list[dict[str, Any]]) -> str | None:
+    """ "[2] Order system\nstatus: shipped" -> "status: shipped [2]", if the chat ends so."""
+    content = messages[-1]["content"]
+    results = (
+        [] if isinstance(content, str) else [b for b in content if b.get("type") == "tool_result"]
+    )
+    if messages[-1]["role"] != "user" or not results:
+        return None
+    head, _, rest = _text(results[-1].get("content") or "").partition("\n")
+    marker = head.split(" ", 1)[0]
+    if not (marker.startswith("[") and marker.endswith("]")):
+        return None
+    return f"{'; '.join(line for line in rest.splitlines() if line)} {marker}."
 
 
 class AnthropicServer:
@@ -79,6 +125,7 @@ class AnthropicServer:
         self.api_key = api_key
         self.behaviour = Behaviour()
         self.seen: list[Seen] = []
+        self._writer: CallWriter | None = None
         self._released = threading.Event()
         self.app = Starlette(routes=[Route("/v1/messages", self.messages, methods=["POST"])])
 
@@ -139,6 +186,23 @@ class AnthropicServer:
         chat += [{"role": m["role"], "content": _text(m["content"])} for m in body["messages"]]
         max_tokens = min(int(body["max_tokens"]), MAX_TOKENS)
         temperature = 0.0  # greedy whatever was asked, so that tests can compare replies
+        tools = [
+            {
+                "name": t["name"],
+                "description": t.get("description", ""),
+                "parameters": t["input_schema"],
+            }
+            for t in body.get("tools") or []
+        ]
+        choice = (body.get("tool_choice") or {}).get("type", "auto")
+        if tools and choice != "none" and not _tool_answered(body["messages"]):
+            if self._writer is None:
+                self._writer = CallWriter(self.model.path)
+            call = await asyncio.to_thread(self._writer.write, chat, tools)
+            return self._tool_use(body["model"], call, bool(body.get("stream")), seen)
+        quoted = _quoted(body["messages"]) if behaviour.quote_tool_results else None
+        if quoted is not None:
+            return self._written(body["model"], quoted, bool(body.get("stream")), seen)
         if body.get("stream"):
             events = self._events(body["model"], chat, max_tokens, temperature, seen)
             return StreamingResponse(events, media_type="text/event-stream")
@@ -166,6 +230,92 @@ class AnthropicServer:
                 "usage": seen.usage,
             }
         )
+
+    def _tool_use(self, model: str, call: WrittenCall, stream: bool, seen: Seen) -> Response:
+        seen.usage = {"input_tokens": call.prompt_tokens, "output_tokens": call.completion_tokens}
+        block = {
+            "type": "tool_use",
+            "id": f"toolu_{uuid.uuid4().hex[:24]}",
+            "name": call.name,
+            "input": call.arguments,
+        }
+        seen.text = json.dumps({"name": call.name, "arguments": call.arguments})
+        return self._message(model, [block], "tool_use", stream, seen.usage)
+
+    def _written(self, model: str, text: str, stream: bool, seen: Seen) -> Response:
+        """A reply written here, not by the model (see the module's docstring)."""
+        seen.usage, seen.text = {"input_tokens": 0, "output_tokens": 0}, text
+        return self._message(
+            model, [{"type": "text", "text": text}], "end_turn", stream, seen.usage
+        )
+
+    def _message(
+        self,
+        model: str,
+        blocks: list[dict[str, Any]],
+        stop: str,
+        stream: bool,
+        usage: dict[str, int],
+    ) -> Response:
+        message = {
+            "id": f"msg_{uuid.uuid4().hex[:24]}",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": blocks,
+            "stop_reason": stop,
+            "stop_sequence": None,
+            "usage": usage,
+        }
+        if not stream:
+            return JSONResponse(message)
+        start = {
+            **message,
+            "content": [],
+            "stop_reason": None,
+            "usage": {**usage, "output_tokens": 1},
+        }
+        events = [_sse("message_start", {"type": "message_start", "message": start})]
+        for index, block in enumerate(blocks):
+            if block["type"] == "tool_use":
+                opened = {**block, "input": {}}
+                whole = json.dumps(block["input"])
+                half = len(whole) // 2
+                deltas = [
+                    {"type": "input_json_delta", "partial_json": p}
+                    for p in (whole[:half], whole[half:])
+                ]
+            else:
+                opened = {"type": "text", "text": ""}
+                deltas = [{"type": "text_delta", "text": block["text"]}]
+            events.append(
+                _sse(
+                    "content_block_start",
+                    {"type": "content_block_start", "index": index, "content_block": opened},
+                )
+            )
+            events += [
+                _sse(
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": index, "delta": d},
+                )
+                for d in deltas
+            ]
+            events.append(
+                _sse("content_block_stop", {"type": "content_block_stop", "index": index})
+            )
+        events.append(
+            _sse(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": stop, "stop_sequence": None},
+                    "usage": {"output_tokens": usage["output_tokens"]},
+                },
+            )
+        )
+        events.append(_sse("message_stop", {"type": "message_stop"}))
+        return Response("".join(events), media_type="text/event-stream")
 
     def _pieces(
         self, chat: list[dict[str, str]], max_tokens: int, temperature: float, run: Run

@@ -3,6 +3,14 @@
 Real model, real HTTP, OpenAI's wire format (JSON, and SSE chunks ending in ``data: [DONE]``).
 A test sets ``behaviour`` to make it misbehave as real servers do: HTTP 429 with Retry-After
 for the first calls, 500, no answer at all, or a reply cut off mid-JSON.
+
+Tools: a request that lists ``tools`` (``tool_choice`` not "none") and holds no tool result
+since the user's last message is answered with a tool call (``finish_reason`` "tool_calls"),
+which the model writes under a grammar (tests/tool_calls.py); any other request gets text.
+SmolLM2-135M cannot cite what a tool returned, so a test that needs a capable model's
+answer sets ``behaviour.quote_tool_results``: a request ending in a tool result is then
+answered with that result's lines and its passage marker, e.g. "status: shipped [2]";
+``behaviour.keep_calling`` makes it call a tool whenever ``tool_choice`` allows.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from starlette.routing import Route
 
 from frontdesk.answering.generators.local import LocalModel, Run
 from support import ServerThread
+from tool_calls import CallWriter, WrittenCall
 
 MODEL = "smollm2-135m-instruct"
 API_KEY = "sk-test-9f2c4e7a1b3d5f60"
@@ -38,6 +47,8 @@ class Behaviour:
     hang: bool = False  # no answer until the client gives up
     malformed: bool = False  # the reply is cut off in the middle of its JSON
     pace_s: float = 0.0  # a slow server: this long between streamed pieces
+    quote_tool_results: bool = False  # answer a tool result by quoting it with its marker
+    keep_calling: bool = False  # call a tool whenever tool_choice allows, results or not
 
 
 @dataclass
@@ -57,6 +68,7 @@ class OpenAIServer:
     url: str = ""
     # Set when a client left a stream before its end (the model is then stopped).
     stream_cut: threading.Event = field(default_factory=threading.Event)
+    _writer: CallWriter | None = None
 
     def app(self) -> Starlette:
         return Starlette(
@@ -91,9 +103,19 @@ class OpenAIServer:
             while not await request.is_disconnected():
                 await asyncio.sleep(0.05)
             return Response(status_code=499)
-        chat = body["messages"]
+        chat = _chat(body["messages"])
         max_tokens = int(body.get("max_tokens") or 64)
         temperature = float(body.get("temperature", 1.0))
+        tools = [t["function"] for t in body.get("tools") or []]
+        answered = _tool_answered(body) and not rules.keep_calling
+        if tools and body.get("tool_choice", "auto") != "none" and not answered:
+            if self._writer is None:
+                self._writer = CallWriter(self.model.path)
+            call = await asyncio.to_thread(self._writer.write, chat, tools)
+            return self._tool_call(call, bool(body.get("stream")))
+        quoted = _quoted(body["messages"]) if rules.quote_tool_results else None
+        if quoted is not None:
+            return self._text(quoted, bool(body.get("stream")))
         if body.get("stream"):
             usage = bool((body.get("stream_options") or {}).get("include_usage"))
             chunks = self._chunks(chat, max_tokens, temperature, usage)
@@ -155,10 +177,116 @@ class OpenAIServer:
             yield f"data: {json.dumps({**stamp, 'choices': [], 'usage': _usage(run)})}\n\n"
         yield "data: [DONE]\n\n"
 
+    def _tool_call(self, call: WrittenCall, stream: bool) -> Response:
+        stamp = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": MODEL}
+        usage = {
+            "prompt_tokens": call.prompt_tokens,
+            "completion_tokens": call.completion_tokens,
+            "total_tokens": call.prompt_tokens + call.completion_tokens,
+        }
+        arguments = json.dumps(call.arguments)
+        function = {"name": call.name, "arguments": arguments}
+        tool_call = {
+            "id": f"call_{uuid.uuid4().hex[:12]}",
+            "type": "function",
+            "function": function,
+        }
+        if not stream:
+            message = {"role": "assistant", "content": None, "tool_calls": [tool_call]}
+            choice = {"index": 0, "message": message, "finish_reason": "tool_calls"}
+            body = {**stamp, "object": "chat.completion", "choices": [choice], "usage": usage}
+            return JSONResponse(body)
+        half = len(arguments) // 2
+        deltas: list[dict[str, Any]] = [
+            {"role": "assistant", "content": None},
+            # The call's name first, its arguments in two pieces: as OpenAI streams one.
+            {
+                "tool_calls": [
+                    {**tool_call, "index": 0, "function": {"name": call.name, "arguments": ""}}
+                ]
+            },
+            {"tool_calls": [{"index": 0, "function": {"arguments": arguments[:half]}}]},
+            {"tool_calls": [{"index": 0, "function": {"arguments": arguments[half:]}}]},
+        ]
+        chunk = {**stamp, "object": "chat.completion.chunk"}
+        lines = [
+            {**chunk, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+            for delta in deltas
+        ]
+        lines.append(
+            {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
+        )
+        lines.append({**chunk, "choices": [], "usage": usage})
+        events = "".join(f"data: {json.dumps(line)}\n\n" for line in lines) + "data: [DONE]\n\n"
+        return Response(events, media_type="text/event-stream")
+
+    def _text(self, text: str, stream: bool) -> Response:
+        """A reply written here, not by the model (see the module's docstring)."""
+        stamp = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": MODEL}
+        usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        if not stream:
+            message = {"role": "assistant", "content": text}
+            choice = {"index": 0, "message": message, "finish_reason": "stop"}
+            return JSONResponse(
+                {**stamp, "object": "chat.completion", "choices": [choice], "usage": usage}
+            )
+        chunk = {**stamp, "object": "chat.completion.chunk"}
+        lines = [
+            {
+                **chunk,
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {"role": "assistant", "content": text},
+                        "finish_reason": None,
+                    }
+                ],
+            },
+            {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        ]
+        events = "".join(f"data: {json.dumps(line)}\n\n" for line in lines) + "data: [DONE]\n\n"
+        return Response(events, media_type="text/event-stream")
+
     def _denied(self, request: Request) -> Response | None:
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             return _error(401, "invalid_api_key")
         return None
+
+
+def _chat(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The messages as the model's chat template takes them: role and text only."""
+    chat = []
+    for message in messages:
+        content = message.get("content") or ""
+        if not isinstance(content, str):
+            content = "".join(part.get("text", "") for part in content)
+        calls = message.get("tool_calls") or []
+        called = [
+            {"name": c["function"]["name"], "arguments": c["function"]["arguments"]} for c in calls
+        ]
+        if called:
+            content = "\n".join(filter(None, [content, json.dumps(called)]))
+        chat.append({"role": message["role"], "content": content})
+    return chat
+
+
+def _tool_answered(body: dict[str, Any]) -> bool:
+    """Whether a tool result came after the user's last message."""
+    roles = [message["role"] for message in body["messages"]]
+    last_user = max((i for i, role in enumerate(roles) if role == "user"), default=-1)
+    return "tool" in roles[last_user + 1 :]
+
+
+def _quoted(messages: list[dict[str, Any]]) -> str | None:
+    """ "[2] Order system\nstatus: shipped" -> "status: shipped [2]", if the chat ends so."""
+    last = messages[-1]
+    if last["role"] != "tool":
+        return None
+    head, _, rest = str(last["content"]).partition("\n")
+    marker = head.split(" ", 1)[0]
+    if not (marker.startswith("[") and marker.endswith("]")):
+        return None
+    return f"{'; '.join(line for line in rest.splitlines() if line)} {marker}."
 
 
 def _usage(run: Run) -> dict[str, int]:

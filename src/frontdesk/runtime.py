@@ -28,6 +28,7 @@ from frontdesk.conversations import lifecycle
 from frontdesk.conversations.actions import ActionRunner
 from frontdesk.conversations.responder import Responder
 from frontdesk.conversations.thread import record_touched
+from frontdesk.conversations.tools import ConversationTools
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import upgrade
 from frontdesk.embedder.model import Embedder, OnnxMiniLM, OpenAIEmbedder
@@ -98,10 +99,15 @@ class Runtime:
         self.broker: Broker = InProcessBroker()
         self.rules = RulesEngine(self.get_embedder)
         self.replies = Replies(self.answers, self.rules, self.get_embedder)
-        self.responder = Responder(self.db, self.broker, self.replies)
+        self.actions = ActionRunner(self.db, self.broker, lambda: self.cipher, settings.inbox_link)
+        self.responder = Responder(
+            self.db,
+            self.broker,
+            self.replies,
+            lambda agent, conversation_id: ConversationTools(self.actions, agent, conversation_id),
+        )
         # Started by the server only (app lifespan); CLI commands never send alerts.
         self.alerts = AlertDispatcher(self.db, self.broker, settings, lambda: self.cipher)
-        self.actions = ActionRunner(self.db, self.broker, lambda: self.cipher, settings.inbox_link)
         self.presence = Presence(self.db, self.changes, lifecycle.fill_teams_of)
 
     def changes(self) -> AbstractAsyncContextManager[AsyncSession]:

@@ -19,7 +19,7 @@ from frontdesk.events import store
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 
-BEFORE = "0010_usage_models"
+BEFORE = "0011_tool_calls"
 # Two workspaces whose events interleave; the alert cursor stood at event 4.
 EVENTS = ["ws_a", "ws_b", "ws_a", "ws_a", "ws_b", "ws_a", "ws_b"]
 CURSOR = 4

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from frontdesk.actions.tools import FormTool, HttpTool
 from frontdesk.errors import InvalidInput
 from frontdesk.inputs import Input
 from frontdesk.net.egress import split_destination
@@ -28,7 +29,8 @@ ResultPath = Annotated[str, StringConstraints(max_length=200)]
 MAX_BODY_BYTES = 32 * 1024
 MAX_BODY_DEPTH = 10
 FieldType = Literal["text", "textarea", "email", "phone", "number", "date", "datetime", "select"]
-# {conversation.id}, {lead.phone}, {agent.name}; ${secret:NAME} for a workspace secret.
+# {conversation.id}, {lead.phone}, {agent.name}, {tool.order_number} (what a model passed to
+# the action as a tool); ${secret:NAME} for a workspace secret.
 PLACEHOLDER = re.compile(r"\$\{secret:([A-Za-z0-9_]+)\}|\{([a-z_]+)\.([a-z0-9_]+)\}")
 VARIABLES = {
     "conversation": (
@@ -81,6 +83,7 @@ class FormAction(Input):
     then: list[ActionName] = Field(
         default_factory=list, max_length=5, description="HTTP actions run after submission."
     )
+    tool: FormTool | None = Field(None, description="Lets the model offer this form.")
 
     @field_validator("fields")
     @classmethod
@@ -109,8 +112,10 @@ class HttpAction(Input):
     result_fields: list[ResultPath] = Field(
         default_factory=list,
         max_length=20,
-        description="Dotted paths kept from the JSON response, e.g. id or ticket.url.",
+        description="Dotted paths kept from the JSON response, e.g. id or ticket.url; for a "
+        "tool, what the model reads of the response.",
     )
+    tool: HttpTool | None = Field(None, description="Lets the model call this action.")
 
     @field_validator("url")
     @classmethod
@@ -139,9 +144,26 @@ class HttpAction(Input):
 
     @model_validator(mode="after")
     def _placeholders(self) -> HttpAction:
+        parameters = set(self.tool.parameters.properties) if self.tool else None
         for text in template_strings(self):
-            check_template(text)
+            check_template(text, parameters)
+        # A model's words fill a path, a query or a body, never where the request goes.
+        head = re.match(r"^[a-z]+://[^/?#]*", self.url)
+        if head and "{tool." in head.group(0):
+            raise ValueError("{tool.*} cannot be in the URL's scheme, host or port")
         return self
+
+    @property
+    def label(self) -> str:
+        """What the model and the visitor see as the title of the action's result."""
+        if self.tool is not None and self.tool.label:
+            return self.tool.label
+        return self.name.replace("_", " ").capitalize()
+
+    @property
+    def model_filled(self) -> bool:
+        """Whether the action's templates use what a model passed ({tool.x})."""
+        return any("{tool." in text for text in template_strings(self))
 
 
 Action = Annotated[FormAction | HttpAction, Field(discriminator="kind")]
@@ -178,7 +200,8 @@ def template_strings(action: HttpAction) -> list[str]:
     return found
 
 
-def check_template(text: str) -> None:
+def check_template(text: str, tool: set[str] | None = None) -> None:
+    """``tool``: the parameters of the action's tool block, None when it has none."""
     for match in PLACEHOLDER.finditer(text):
         secret, root, attr = match.groups()
         if secret is not None:
@@ -187,9 +210,22 @@ def check_template(text: str) -> None:
             continue
         if root == "lead":
             continue
+        if root == "tool":
+            if tool is None:
+                raise ValueError(
+                    f"{{tool.{attr}}} is filled only when a model calls the action: "
+                    "give it a tool block"
+                )
+            if attr not in tool:
+                known = ", ".join(sorted(tool)) or "none"
+                raise ValueError(
+                    f"unknown placeholder {{tool.{attr}}}; the tool's parameters are: {known}"
+                )
+            continue
         if root not in VARIABLES:
             raise ValueError(
-                f"unknown placeholder {{{root}.{attr}}}; use lead.*, conversation.* or agent.*"
+                f"unknown placeholder {{{root}.{attr}}}; "
+                "use lead.*, conversation.*, agent.* or tool.*"
             )
         if attr not in VARIABLES[root]:
             raise ValueError(
@@ -198,14 +234,20 @@ def check_template(text: str) -> None:
 
 
 def check_actions(actions: list[FormAction | HttpAction]) -> None:
-    """Names are unique and every `then` names an HTTP action."""
-    kinds: dict[str, str] = {}
+    """Names are unique and every `then` names an HTTP action that needs no model."""
+    named: dict[str, FormAction | HttpAction] = {}
     for action in actions:
-        if action.name in kinds:
+        if action.name in named:
             raise ValueError(f"action {action.name!r} is declared twice")
-        kinds[action.name] = action.kind
+        named[action.name] = action
     for action in actions:
         if isinstance(action, FormAction):
             for name in action.then:
-                if kinds.get(name) != "http":
+                then = named.get(name)
+                if not isinstance(then, HttpAction):
                     raise ValueError(f"action {action.name!r}: then {name!r} is not an HTTP action")
+                if then.model_filled:
+                    raise ValueError(
+                        f"action {action.name!r}: then {name!r} uses {{tool.*}}, which only a "
+                        "model's call fills"
+                    )

@@ -1,4 +1,5 @@
-"""One run of an action on a conversation: a form answered or skipped, an HTTP call made."""
+"""One run of an action on a conversation: a form answered or skipped, an HTTP call made,
+a tool the model called."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ class ActionRun(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     action: Mapped[str] = mapped_column(String(64))
+    # form | http (a form's follow-up) | tool (called by the model while it answered)
     kind: Mapped[str] = mapped_column(String(16))
-    # submitted | skipped (forms); running | succeeded | failed (HTTP)
+    # submitted | skipped (forms); running | succeeded | failed (HTTP, tools)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -32,3 +34,5 @@ class ActionRun(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # How long the call took, retries included (HTTP and tools).
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)

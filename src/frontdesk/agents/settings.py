@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
-from frontdesk.actions.config import Action, check_actions
+from frontdesk.actions.config import Action, FormAction, HttpAction, check_actions
+from frontdesk.agents.models import Agent
 from frontdesk.inputs import Input
 from frontdesk.net.origins import normalize_origin
 from frontdesk.rules.config import RulesConfig
 from frontdesk.rules.hours import BusinessHours
 
 Origin = Annotated[str, StringConstraints(max_length=300)]
+_ACTIONS: TypeAdapter[list[Action]] = TypeAdapter(list[Action])
+
+
+def agent_actions(agent: Agent) -> dict[str, FormAction | HttpAction]:
+    """The agent's actions by name, as its settings declare them."""
+    return {action.name: action for action in _ACTIONS.validate_python(agent.actions or [])}
 
 
 class AgentSettings(Input):

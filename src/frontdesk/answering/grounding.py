@@ -78,9 +78,12 @@ class GuardedDraft:
         listener: Callable[[str], Awaitable[None]],
         passages: list[Hit],
         known: Iterable[str] = (),
+        more: list[Hit] | None = None,
     ):
+        """``more``: a list that grows while the reply is written (what tools returned)."""
         self.listener = listener
         self.passages = passages
+        self.more = more if more is not None else []
         self.known = tuple(known)
         self.text = ""
         self.sent = 0
@@ -100,7 +103,7 @@ class GuardedDraft:
         # Word by word (a piece may hold several): up to the last word before an unbacked one.
         ends = [m.start() for m in _SPACE.finditer(self.text, self.sent + 1, upto)] + [upto]
         for end in ends:
-            if unsupported(self.text[:end], self.passages, self.known) is not None:
+            if unsupported(self.text[:end], self.passages + self.more, self.known) is not None:
                 self.stopped = True
                 break
             backed = end

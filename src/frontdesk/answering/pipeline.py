@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from frontdesk.agents.models import Agent
+from frontdesk.agents.settings import agent_actions
 from frontdesk.answering.confidence import Evidence, confidence, evidence
 from frontdesk.answering.generators.base import (
     Generation,
@@ -20,6 +21,7 @@ from frontdesk.answering.generators.base import (
     Listener,
 )
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
+from frontdesk.answering.generators.tools import ToolRunner, Tools, definitions
 from frontdesk.answering.grounding import GuardedDraft, ungrounded
 from frontdesk.answering.schemas import AnswerOut, Citation, Handoff
 from frontdesk.db.engine import Database
@@ -58,6 +60,8 @@ class Draft:
     fallback: str = ""
     # The model of ``generator`` ("" for none): named even when no passage called for it.
     model: str = ""
+    # A form the model offered by calling it as a tool.
+    form: str | None = None
 
 
 def _snippet(text: str) -> str:
@@ -127,12 +131,15 @@ class AnswerService:
         query_vector: np.ndarray | None = None,
         thread: Thread | None = None,
         listener: Listener | None = None,
+        tools: ToolRunner | None = None,
     ) -> Draft:
         """Retrieve and generate without deciding: what ``ask`` judges and calibration fits.
 
         ``thread``: the conversation so far; the team's replies in it count as passages.
         ``listener``: receives the reply as a model writes it — a draft that ``decide`` may
-        still replace by the refusal."""
+        still replace by the refusal.
+        ``tools``: runs the agent's tools when its model calls one; their results count as
+        passages."""
         question = check_question(question)
         # Off the event loop: live sockets keep flowing while the model runs.
         if query_vector is None:
@@ -151,9 +158,11 @@ class AnswerService:
             hits = await self._with_replies(hits, thread, query_vector)
         terms = snapshot.terms
         generator = self.generator_for(agent)
+        toolbox = self._tools(agent, generator, tools, len(hits))
         generation = None
         fallback = ""
-        if hits:
+        # A question no passage matches may still be one a tool answers (an order's status).
+        if hits or toolbox is not None:
             request = GenerationRequest(
                 question=question,
                 passages=hits,
@@ -162,9 +171,14 @@ class AnswerService:
                 query_vector=query_vector,
                 terms=terms,
                 history=thread.history if thread else (),
+                tools=toolbox,
             )
             # What the visitor watches is checked as it grows, as the reply is when done.
-            guarded = GuardedDraft(listener, hits, known(agent, question)) if listener else None
+            guarded = None
+            if listener is not None:
+                # Tools' results join the passages as they come (the toolbox's own list).
+                found_by_tools = toolbox.passages if toolbox is not None else []
+                guarded = GuardedDraft(listener, hits, known(agent, question), found_by_tools)
             try:
                 generation = await generator.write(request, guarded)
                 if guarded is not None:
@@ -175,7 +189,13 @@ class AnswerService:
                 fallback = f"the {generator.name} generator failed: {exc.message}"
                 log.warning("agent %s: %s; answering without it", agent.id, fallback)
                 generator = self.fallback
-                generation = await generator.generate(request)
+                # What tools returned before the model failed is known: it may answer.
+                passages = hits + (toolbox.passages if toolbox else [])
+                if passages:
+                    request = replace(request, passages=passages, tools=None)
+                    generation = await generator.generate(request)
+            if toolbox is not None and toolbox.passages:
+                hits = hits + await self._scored(toolbox.passages, query_vector)
         cited = [hits[i] for i in generation.cited if 0 <= i < len(hits)] if generation else []
         answer = generation.text if generation else ""
         # The reply's own closeness to the question: one short embedding, off the loop.
@@ -184,9 +204,38 @@ class AnswerService:
             vector = await asyncio.to_thread(self._embedder().embed, [answer])
             similarity = float(vector[0] @ query_vector)
         found = evidence(question, hits, cited, answer, terms, similarity)
+        form = toolbox.form if toolbox is not None else None
         return Draft(
-            hits, cited, generation, found, generator.name, question, fallback, generator.model
+            hits,
+            cited,
+            generation,
+            found,
+            generator.name,
+            question,
+            fallback,
+            generator.model,
+            form,
         )
+
+    def _tools(
+        self, agent: Agent, generator: Generator, runner: ToolRunner | None, passages: int
+    ) -> Tools | None:
+        """The agent's tools for this reply, when there is a runner and its model calls tools."""
+        if runner is None or not generator.calls_tools:
+            return None
+        offered = definitions(list(agent_actions(agent).values()))
+        return Tools(offered, runner, passages) if offered else None
+
+    async def _scored(self, passages: list[Hit], query_vector: np.ndarray) -> list[Hit]:
+        """Tools' results with their closeness to the question, judged like any passage."""
+        vectors = await asyncio.to_thread(
+            self._embedder().embed, [f"{hit.title}\n{hit.text}" for hit in passages]
+        )
+        similarity = vectors @ query_vector
+        return [
+            replace(hit, score=float(s), vector_score=float(s))
+            for hit, s in zip(passages, similarity, strict=True)
+        ]
 
     async def _with_replies(
         self, hits: list[Hit], thread: Thread, query_vector: np.ndarray
@@ -227,13 +276,26 @@ class AnswerService:
         query_vector: np.ndarray | None = None,
         thread: Thread | None = None,
         listener: Listener | None = None,
+        tools: ToolRunner | None = None,
     ) -> AnswerOut:
         """``query_vector``: the question already embedded by the retrieval model, if at hand."""
-        draft = await self.draft(agent, question, query_vector, thread, listener)
+        draft = await self.draft(agent, question, query_vector, thread, listener, tools)
         return self.decide(agent, draft)
 
     def decide(self, agent: Agent, draft: Draft) -> AnswerOut:
-        """Send the draft, or refuse when its confidence is below the agent's threshold."""
+        """Send the draft, or refuse when its confidence is below the agent's threshold.
+
+        A form the model offered is shown after the reply; after a refusal, it is what the
+        handoff waits for (the team hears once the visitor answers it)."""
+        answer = self._judged(agent, draft)
+        if draft.form is None:
+            return answer
+        if answer.handoff.triggered:
+            handoff = answer.handoff.model_copy(update={"collect": draft.form})
+            return answer.model_copy(update={"handoff": handoff})
+        return answer.model_copy(update={"form": draft.form})
+
+    def _judged(self, agent: Agent, draft: Draft) -> AnswerOut:
         score = confidence(draft.evidence)
         generation = draft.generation
         if generation is None or not generation.text or score < agent.confidence_threshold:

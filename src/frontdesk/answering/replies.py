@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from frontdesk.agents.models import Agent
 from frontdesk.answering.generators.base import Listener
+from frontdesk.answering.generators.tools import ToolRunner
 from frontdesk.answering.pipeline import AnswerService, Thread, check_question
 from frontdesk.answering.schemas import AnswerOut, Handoff
 from frontdesk.embedder.model import Embedder
@@ -37,12 +38,14 @@ class Replies:
         failed_before: int = 0,
         thread: Thread | None = None,
         listener: Listener | None = None,
+        tools: ToolRunner | None = None,
     ) -> AnswerOut:
         """A rule that fires hands off with the agent's handoff message; else the answer
         (which itself hands off when its confidence is below the agent's threshold, or after
         ``rules.failed_attempts`` unanswered questions in a row when that is set).
 
-        ``listener`` receives a model's reply as it is written (see ``AnswerService.draft``)."""
+        ``listener`` receives a model's reply as it is written, ``tools`` runs the tools the
+        model calls (see ``AnswerService.draft``)."""
         question = check_question(question)
         config = RulesConfig.model_validate(agent.rules or {})
         rules_embedder = self.rules.embedder
@@ -58,7 +61,7 @@ class Replies:
             # One embedding serves both when retrieval runs the same model.
             shared = self.retrieval_embedder().model_id == rules_embedder.model_id
             answer = await self.answers.ask(
-                agent, question, vector if shared else None, thread, listener
+                agent, question, vector if shared else None, thread, listener, tools
             )
             if answer.handoff.triggered:
                 answer = _after_unanswered(agent, config, answer, failed_before)

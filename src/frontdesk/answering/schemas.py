@@ -85,6 +85,8 @@ class AnswerOut(BaseModel):
         "file's name for a local one); empty when no model ran.",
     )
 
+    form: str | None = Field(None, description="A form the model offered, shown after the reply.")
+
     @computed_field(  # type: ignore[prop-decorator]  # pydantic's documented form
         description="prompt_tokens + completion_tokens."
     )

@@ -20,7 +20,7 @@ from frontdesk.actions.http import Outcome, run_http_action
 from frontdesk.actions.models import ActionRun
 from frontdesk.actions.templates import secret_names
 from frontdesk.agents.models import Agent
-from frontdesk.conversations.forms import agent_actions
+from frontdesk.agents.settings import agent_actions
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.thread import announce_changes, system_note
 from frontdesk.db.base import utcnow
@@ -46,7 +46,7 @@ class ActionRunner:
     ):
         self.db = db
         self.broker = broker
-        self._cipher = cipher
+        self.cipher = cipher
         self._inbox_link = inbox_link
         self._tasks = BackgroundTasks(log)
 
@@ -97,10 +97,10 @@ class ActionRunner:
                 if not isinstance(action, HttpAction):
                     outcome = _failed(f"the agent has no HTTP action named {run.action!r} any more")
                 else:
-                    variables = await self._variables(session, agent, conversation)
+                    variables = await self.variables(session, agent, conversation)
                     # A missing secret is reported by the run itself.
                     secrets = await resolve(
-                        session, self._cipher(), workspace.id, secret_names(action), strict=False
+                        session, self.cipher(), workspace.id, secret_names(action), strict=False
                     )
                     allowed = list(workspace.allowed_hosts or [])
             if isinstance(action, HttpAction):
@@ -115,9 +115,10 @@ class ActionRunner:
             if run is not None and conversation is not None:
                 await record_outcome(session, conversation, run, outcome)
 
-    async def _variables(
+    async def variables(
         self, session: AsyncSession, agent: Agent, conversation: Conversation
     ) -> dict[str, dict[str, str]]:
+        """What an action's templates may use of the conversation ({lead.x}, {agent.x}...)."""
         lead = {f["name"]: f["value"] for f in (conversation.lead or {}).get("fields", [])}
         last = await session.scalar(
             select(Message.text)
@@ -166,8 +167,9 @@ async def record_outcome(
     run.result = outcome.result
     run.error = None if succeeded else outcome.error
     run.finished_at = utcnow()
+    run.duration_ms = outcome.duration_ms
     if succeeded:
-        picked = ", ".join(f"{k}={_short(v)}" for k, v in outcome.result.items())
+        picked = ", ".join(f"{k}={short(v)}" for k, v in outcome.result.items())
         text = f"Action {run.action}: sent (HTTP {outcome.response_status})"
         text += f"; {picked}" if picked else ""
     else:
@@ -176,6 +178,6 @@ async def record_outcome(
     await announce_changes(session, conversation, ["actions"])
 
 
-def _short(value: Any) -> str:
+def short(value: Any) -> str:
     text = str(value)
     return text if len(text) <= 80 else text[:79] + "…"

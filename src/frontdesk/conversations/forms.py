@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.actions.config import Action, FormAction, HttpAction
+from frontdesk.actions.config import FormAction
 from frontdesk.actions.forms import clean_submission, shown
 from frontdesk.actions.models import ActionRun
 from frontdesk.agents.models import Agent
+from frontdesk.agents.settings import agent_actions
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.thread import (
@@ -27,17 +27,11 @@ from frontdesk.conversations.thread import (
 )
 from frontdesk.errors import Conflict, NotFound
 
-_ACTIONS: TypeAdapter[list[Action]] = TypeAdapter(list[Action])
-
 
 @dataclass(frozen=True)
 class Submitted:
     lead: dict[str, Any]
     runs: list[str]  # ids of the follow-up HTTP action runs to start after the commit
-
-
-def agent_actions(agent: Agent) -> dict[str, FormAction | HttpAction]:
-    return {action.name: action for action in _ACTIONS.validate_python(agent.actions or [])}
 
 
 def find_form(agent: Agent, name: str) -> FormAction:

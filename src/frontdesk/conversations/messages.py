@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.caller import Caller
+from frontdesk.actions.config import FormAction
 from frontdesk.agents.models import Agent
+from frontdesk.agents.settings import agent_actions
 from frontdesk.answering.replies import RULES
 from frontdesk.answering.schemas import AnswerOut
 from frontdesk.conversations import lifecycle, routing
@@ -134,7 +136,18 @@ async def post_ai_answer(
             handoff.reason or "the AI could not answer",
             handoff.collect,
         )
+    elif answer.form:
+        await _offer_form(session, agent, conversation, answer.form)
     return message
+
+
+async def _offer_form(
+    session: AsyncSession, agent: Agent, conversation: Conversation, name: str
+) -> None:
+    """The form the model offered, unless details were given or a form waits meanwhile."""
+    form = agent_actions(agent).get(name)
+    if isinstance(form, FormAction) and not conversation.lead and not conversation.pending_form:
+        await offer_form(session, agent, conversation, form, None)
 
 
 def answer_record(answer: AnswerOut) -> AnswerRecord:

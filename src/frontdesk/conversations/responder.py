@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import select
 
 from frontdesk.agents.models import Agent
 from frontdesk.answering.generators.base import Listener
+from frontdesk.answering.generators.tools import ToolRunner
 from frontdesk.answering.pipeline import Thread
 from frontdesk.answering.replies import Replies
 from frontdesk.answering.schemas import AnswerOut, Handoff
@@ -45,10 +46,18 @@ EXTRACTIVE = "extractive"
 class Responder:
     """Runs AI replies as background tasks, one at a time per conversation, in order."""
 
-    def __init__(self, db: Database, broker: Broker, replies: Replies):
+    def __init__(
+        self,
+        db: Database,
+        broker: Broker,
+        replies: Replies,
+        tools: Callable[[Agent, str], ToolRunner] | None = None,
+    ):
         self.db = db
         self.broker = broker
         self.replies = replies
+        # The agent's tools in a conversation (conversations/tools.py), for its model to call.
+        self.tools = tools
         self._tasks = BackgroundTasks(log)
         # A conversation's lock lives while a reply holds it or waits for it (the count).
         self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -147,6 +156,7 @@ class Responder:
                         conversation.failed_attempts,
                         thread,
                         draft.add,
+                        self.tools(agent, conversation_id) if self.tools else None,
                     ),
                 )
                 async with changes(self.db, self.broker) as session:
@@ -170,10 +180,11 @@ class Responder:
         failed_before: int,
         thread: Thread,
         listener: Listener,
+        tools: ToolRunner | None,
     ) -> AnswerOut:
         try:
             return await self.replies.respond(
-                agent, question, visitor_messages, failed_before, thread, listener
+                agent, question, visitor_messages, failed_before, thread, listener, tools
             )
         except Exception:
             log.exception("answering failed for agent %s", agent.id)

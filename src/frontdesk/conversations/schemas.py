@@ -157,13 +157,14 @@ class VisitorMessageOut(BaseModel):
 
 
 class ActionRunOut(BaseModel):
-    """A form answered or skipped, or an HTTP action's result (secrets never included)."""
+    """A form answered or skipped, an HTTP action's result, or a tool the model called, with
+    its arguments in ``request.arguments`` (secrets never included)."""
 
     model_config = ConfigDict(from_attributes=True)
 
     id: str
     action: str
-    kind: Literal["form", "http"]
+    kind: Literal["form", "http", "tool"]
     status: Literal["submitted", "skipped", "running", "succeeded", "failed"]
     attempts: int
     request: dict[str, Any]
@@ -172,6 +173,7 @@ class ActionRunOut(BaseModel):
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    duration_ms: int | None = None
 
 
 class ConversationDetail(BaseModel):

@@ -4,6 +4,10 @@ Retries are ours, not the SDK's: a rate limit (429), an overload (529) or a serv
 tried again at most ``RETRIES`` times, after the wait the API asks for when it is short
 enough for a visitor who is waiting, else not at all. A timeout is not retried: it already
 cost the whole wait. Anything else that goes wrong is a ``GeneratorFailed``.
+
+Tools (``request.tools``) are offered as ``tools`` with ``tool_choice`` auto; a turn with
+``tool_use`` blocks has them run and answered with ``tool_result`` blocks in a user turn, and
+the model is asked again, with tool_choice none once the tools' bounds are reached (tools.py).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from frontdesk.answering.generators.base import (
 )
 from frontdesk.answering.generators.prompt import Message, ReplyReader, messages, parse_reply
 from frontdesk.answering.generators.remote import Access, AccessFor
+from frontdesk.answering.generators.tools import ToolCall, Tools
 from frontdesk.net.checked import checked_client2
 from frontdesk.net.egress import DestinationBlocked
 from frontdesk.vault.redact import redacting_logs, scrub
@@ -96,9 +101,37 @@ def _status_reason(exc: anthropic.APIStatusError) -> str:
     return f"HTTP {exc.status_code}{kind}"
 
 
+def _uses(content: Any) -> list[Any]:
+    return [block for block in content if block.type == "tool_use"]
+
+
+async def _call(turns: list[dict[str, Any]], tools: Tools, content: Any) -> None:
+    """Run the tools a turn called; the turn and the results join the conversation."""
+    said = [
+        {"type": "text", "text": block.text}
+        if block.type == "text"
+        else {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+        for block in content
+        if block.type in ("text", "tool_use") and (block.type != "text" or block.text)
+    ]
+    turns.append({"role": "assistant", "content": said})
+    uses = _uses(content)
+    results = await tools.run([ToolCall(use.name, use.input) for use in uses])
+    turns.append(
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": use.id, "content": result}
+                for use, result in zip(uses, results, strict=True)
+            ],
+        }
+    )
+
+
 class AnthropicGenerator(Generator):
     name = "anthropic"
     streams = True
+    calls_tools = True
 
     def __init__(
         self,
@@ -131,14 +164,22 @@ class AnthropicGenerator(Generator):
             temperature=config.get("temperature"),
         )
 
-    def _params(self, request: GenerationRequest) -> dict[str, Any]:
-        system, turns = conversation(request)
+    def _params(
+        self, system: str, turns: list[dict[str, Any]], tools: Tools | None, offer: bool
+    ) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": self.model,
             "system": system,
             "messages": turns,
             "max_tokens": self.max_tokens,
         }
+        if tools is not None:
+            # Once offered they stay listed (the turns hold calls), "none" when it must answer.
+            params["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": t.parameters}
+                for t in tools.offered
+            ]
+            params["tool_choice"] = {"type": "auto" if offer else "none"}
         if self.temperature is not None:
             # Not a parameter of the SDK any more: the API version it speaks refuses sampling
             # settings, but an older endpoint behind a proxy may still take one.
@@ -146,20 +187,33 @@ class AnthropicGenerator(Generator):
         return params
 
     async def generate(self, request: GenerationRequest) -> Generation:
+        system, chat = conversation(request)
+        turns: list[dict[str, Any]] = list(chat)
+        tools = request.tools
+        raw, usage = "", Usage()
         async with self._client() as (client, access):
+            while True:
+                offer = tools is not None and tools.open
+                params = self._params(system, turns, tools, offer)
 
-            async def create() -> anthropic.types.Message:
-                async with asyncio.timeout(self.timeout_s):
-                    return await client.messages.create(**self._params(request))
+                async def create(params: dict[str, Any] = params) -> anthropic.types.Message:
+                    async with asyncio.timeout(self.timeout_s):
+                        return await client.messages.create(**params)
 
-            reply = await self._attempts(create, access)
-        raw = "".join(block.text for block in reply.content if block.type == "text")
-        text, cited = parse_reply(raw, len(request.passages))
+                reply = await self._attempts(create, access)
+                usage.prompt_tokens += reply.usage.input_tokens
+                usage.completion_tokens += reply.usage.output_tokens
+                # What the model said before a call is part of its reply, as when streamed.
+                raw += "".join(block.text for block in reply.content if block.type == "text")
+                if tools is None or not offer or not _uses(reply.content):
+                    break
+                await _call(turns, tools, reply.content)
+        text, cited = parse_reply(raw, tools.count if tools else len(request.passages))
         return Generation(
             text=text,
             cited=cited,
-            prompt_tokens=reply.usage.input_tokens,
-            completion_tokens=reply.usage.output_tokens,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
             model=self.model,
         )
 
@@ -167,40 +221,59 @@ class AnthropicGenerator(Generator):
         """The reply as the API streams it, citation markers left out; ``usage`` gets the
         citations and the token counts once the stream has ended."""
         reader = ReplyReader(len(request.passages))
+        system, chat = conversation(request)
+        turns: list[dict[str, Any]] = list(chat)
+        tools = request.tools
         async with self._client() as (client, access):
+            while True:
+                offer = tools is not None and tools.open
+                params = self._params(system, turns, tools, offer)
 
-            async def opened() -> AsyncMessageStream[None]:
-                # A new request each attempt: a stream manager sends its request once.
-                async with asyncio.timeout(self.timeout_s):
-                    return await client.messages.stream(**self._params(request)).__aenter__()
+                async def opened(params: dict[str, Any] = params) -> AsyncMessageStream[None]:
+                    # A new request each attempt: a stream manager sends its request once.
+                    async with asyncio.timeout(self.timeout_s):
+                        return await client.messages.stream(**params).__aenter__()
 
-            events = await self._attempts(opened, access)
-            # The whole stream has the one deadline; a silent server trips the read timeout.
-            deadline = asyncio.get_running_loop().time() + self.timeout_s
-            try:
-                pieces = self._pieces(events, access, deadline, usage)
-                async with aclosing(pieces):
-                    async for piece in pieces:
-                        if text := reader.feed(piece):
-                            yield text
-            finally:
-                await events.close()
+                events = await self._attempts(opened, access)
+                # The whole turn has the one deadline; a silent server trips the read timeout.
+                deadline = asyncio.get_running_loop().time() + self.timeout_s
+                ended: list[Any] = []
+                try:
+                    pieces = self._pieces(events, access, deadline, usage, ended)
+                    async with aclosing(pieces):
+                        async for piece in pieces:
+                            if text := reader.feed(piece):
+                                yield text
+                finally:
+                    await events.close()
+                content = ended[0].content if ended else []
+                if tools is None or not offer or not _uses(content):
+                    break
+                await _call(turns, tools, content)
+                reader.passages = tools.count
         if text := reader.close():
             yield text
         usage.cited = reader.cited
 
     async def _pieces(
-        self, events: AsyncMessageStream[None], access: Access, deadline: float, usage: Usage
+        self,
+        events: AsyncMessageStream[None],
+        access: Access,
+        deadline: float,
+        usage: Usage,
+        ended: list[Any],
     ) -> AsyncGenerator[str, None]:
-        """The text pieces; a stream that breaks, lingers or ends early fails."""
+        """The text pieces; ``ended`` gets the whole message. A stream that breaks, lingers or
+        ends early fails."""
         loop = asyncio.get_running_loop()
         try:
             async for event in events:
                 if event.type == "text":
                     yield event.text
                 elif event.type == "message_stop":
-                    usage.prompt_tokens = event.message.usage.input_tokens
-                    usage.completion_tokens = event.message.usage.output_tokens
+                    usage.prompt_tokens += event.message.usage.input_tokens
+                    usage.completion_tokens += event.message.usage.output_tokens
+                    ended.append(event.message)
                     return
                 if loop.time() > deadline:
                     raise TimeoutError

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from frontdesk.answering.generators.tools import Tools
 from frontdesk.errors import FrontdeskError
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.vectors import TermStats
@@ -31,6 +32,8 @@ class GenerationRequest:
     terms: TermStats | None = None
     # The conversation so far, oldest first: (author, text) with author visitor, ai or member.
     history: tuple[tuple[str, str], ...] = ()
+    # What the model may call while it writes (only given to a generator that ``calls_tools``).
+    tools: Tools | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class Generator(ABC):
     model: str = ""
     # Whether ``stream`` hands out the reply as it is written (a model), rather than whole.
     streams: bool = False
+    # Whether the model can call the agent's tools (request.tools) while it writes.
+    calls_tools: bool = False
 
     @abstractmethod
     async def generate(self, request: GenerationRequest) -> Generation:

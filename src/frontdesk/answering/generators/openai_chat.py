@@ -7,6 +7,11 @@ Every request the SDK sends passes the egress check (net/checked.py): a blocked 
 refused before a connection is made. Whatever goes wrong — blocked, down, slow, refused,
 garbled — is raised as a GeneratorFailed saying what, and the pipeline answers without the
 model. HTTP 429 and 5xx are retried, waiting what Retry-After asks within a bounded total.
+
+Tools (``request.tools``) are offered as ``tools`` with ``tool_choice`` "auto"; a turn that
+ends in ``tool_calls`` (whole, or joined from streamed pieces) has them run and answered with
+``tool`` messages, and the model is asked again, with "none" once the tools' bounds are
+reached (tools.py). Each turn has its own deadline; the tools' own time is theirs.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ import openai
 from frontdesk.agents.generators import OpenAIConfig
 from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator, Usage
 from frontdesk.answering.generators.base import GeneratorFailed as GeneratorFailed
-from frontdesk.answering.generators.prompt import Message, ReplyReader, messages
+from frontdesk.answering.generators.prompt import ReplyReader, messages
 from frontdesk.answering.generators.remote import AccessFor
+from frontdesk.answering.generators.tools import ToolCall, Tools
 from frontdesk.errors import FrontdeskError
 from frontdesk.net.checked import checked_client
 from frontdesk.net.egress import DestinationBlocked
@@ -84,6 +90,7 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 class OpenAIChatGenerator(Generator):
     name = "openai"
     streams = True
+    calls_tools = True
 
     def __init__(self, config: OpenAIConfig, access: AccessFor):
         self.config = config
@@ -98,13 +105,23 @@ class OpenAIChatGenerator(Generator):
 
     async def generate(self, request: GenerationRequest) -> Generation:
         reader = ReplyReader(len(request.passages))
+        usage = Usage()
+        chat: list[dict[str, Any]] = list(messages(request))
+        tools = request.tools
         async with self._client() as client:
-            with self._failures():
-                async with asyncio.timeout(self._deadline()):
-                    completion = await self._create(client, messages(request), stream=False)
-            with self._failures():
-                content, usage = self._reply(completion)
-        reader.feed(content)
+            while True:
+                offer = tools is not None and tools.open
+                with self._failures():
+                    async with asyncio.timeout(self._deadline()):
+                        completion = await self._create(client, chat, False, tools, offer)
+                with self._failures():
+                    content, calls = self._reply(completion, usage)
+                # What the model said before a call is part of its reply, as when streamed.
+                reader.feed(content)
+                if tools is None or not offer or not calls:
+                    break
+                await self._call(chat, tools, content, calls)
+                reader.passages = tools.count
         reader.close()
         if not reader.text:
             raise MalformedReply(f"{self.host} sent an empty reply.")
@@ -116,80 +133,153 @@ class OpenAIChatGenerator(Generator):
             model=self.model,
         )
 
-    def _reply(self, completion: Any) -> tuple[str, Usage]:
+    def _reply(self, completion: Any, usage: Usage) -> tuple[str, list[dict[str, str]]]:
+        """The text of a completion and the tools it calls (id, name, arguments)."""
         if isinstance(completion, str) or not getattr(completion, "choices", None):
             raise MalformedReply(f"{self.host} sent no chat completion.")
-        content = completion.choices[0].message.content
-        if not isinstance(content, str):
+        message = completion.choices[0].message
+        calls = [
+            {"id": c.id or "", "name": c.function.name, "arguments": c.function.arguments}
+            for c in message.tool_calls or []
+            if c.type == "function"
+        ]
+        content = message.content
+        if not isinstance(content, str) and not (content is None and calls):
             raise MalformedReply(f"{self.host} sent a completion without text.")
-        usage = Usage()
         if completion.usage:
-            usage.prompt_tokens = completion.usage.prompt_tokens or 0
-            usage.completion_tokens = completion.usage.completion_tokens or 0
-        return content, usage
+            usage.prompt_tokens += completion.usage.prompt_tokens or 0
+            usage.completion_tokens += completion.usage.completion_tokens or 0
+        return content or "", calls
 
     async def stream(self, request: GenerationRequest, usage: Usage) -> AsyncIterator[str]:
         """The reply as the endpoint writes it, citation markers left out; ``usage`` gets the
         citations, and the token counts from the last chunk when the endpoint reports them."""
         reader = ReplyReader(len(request.passages))
-        deadline = asyncio.get_running_loop().time() + self._deadline()
+        chat: list[dict[str, Any]] = list(messages(request))
+        tools = request.tools
         async with self._client() as client:
-            with self._failures():
-                async with asyncio.timeout_at(deadline):
-                    chunks = await self._create(client, messages(request), stream=True)
-            if not isinstance(chunks, openai.AsyncStream):
-                raise MalformedReply(f"{self.host} sent no stream.")
-            pieces = aiter(chunks)
-            try:
-                while True:
-                    # A deadline per piece, never across a yield: the timer would fire in
-                    # the consumer's task, whatever it was doing then.
-                    with self._failures():
-                        async with asyncio.timeout_at(deadline):
-                            try:
-                                chunk = await anext(pieces)
-                            except StopAsyncIteration:
-                                break
-                        piece = self._piece(chunk, usage)
-                    if piece and (text := reader.feed(piece)):
-                        yield text
-            finally:
-                await chunks.close()
+            while True:
+                offer = tools is not None and tools.open
+                deadline = asyncio.get_running_loop().time() + self._deadline()
+                with self._failures():
+                    async with asyncio.timeout_at(deadline):
+                        chunks = await self._create(client, chat, True, tools, offer)
+                if not isinstance(chunks, openai.AsyncStream):
+                    raise MalformedReply(f"{self.host} sent no stream.")
+                pieces, said = aiter(chunks), len(reader.raw)
+                calls: dict[int, dict[str, str]] = {}
+                try:
+                    while True:
+                        # A deadline per piece, never across a yield: the timer would fire in
+                        # the consumer's task, whatever it was doing then.
+                        with self._failures():
+                            async with asyncio.timeout_at(deadline):
+                                try:
+                                    chunk = await anext(pieces)
+                                except StopAsyncIteration:
+                                    break
+                            piece = self._piece(chunk, usage, calls)
+                        if piece and (text := reader.feed(piece)):
+                            yield text
+                finally:
+                    await chunks.close()
+                if tools is None or not offer or not calls:
+                    break
+                await self._call(chat, tools, reader.raw[said:], list(calls.values()))
+                reader.passages = tools.count
         if text := reader.close():
             yield text
         if not reader.text:
             raise MalformedReply(f"{self.host} sent an empty reply.")
         usage.cited = reader.cited
 
-    def _piece(self, chunk: Any, usage: Usage) -> str:
+    def _piece(self, chunk: Any, usage: Usage, calls: dict[int, dict[str, str]]) -> str:
+        """A chunk's text; the pieces of tool calls it carries are joined into ``calls``."""
         if getattr(chunk, "usage", None):
-            usage.prompt_tokens = chunk.usage.prompt_tokens or 0
-            usage.completion_tokens = chunk.usage.completion_tokens or 0
+            usage.prompt_tokens += chunk.usage.prompt_tokens or 0
+            usage.completion_tokens += chunk.usage.completion_tokens or 0
         choices = chunk.choices
         if not isinstance(choices, list):
             raise MalformedReply(f"{self.host} sent a chunk without choices.")
         if not choices:
             return ""
-        content = choices[0].delta.content
+        delta = choices[0].delta
+        for part in delta.tool_calls or []:
+            call = calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
+            call["id"] = part.id or call["id"]
+            if part.function is not None:
+                call["name"] += part.function.name or ""
+                call["arguments"] += part.function.arguments or ""
+        content = delta.content
         if content is not None and not isinstance(content, str):
             raise MalformedReply(f"{self.host} sent a chunk whose text is not text.")
         return content or ""
+
+    async def _call(
+        self,
+        chat: list[dict[str, Any]],
+        tools: Tools,
+        content: str,
+        calls: list[dict[str, str]],
+    ) -> None:
+        """Run the tools a turn called; the turn and the results join the chat."""
+        ids = [call["id"] or f"call_{tools.calls + i}" for i, call in enumerate(calls)]
+        chat.append(
+            {
+                "role": "assistant",
+                "content": content or None,
+                "tool_calls": [
+                    {
+                        "id": id_,
+                        "type": "function",
+                        "function": {"name": call["name"], "arguments": call["arguments"]},
+                    }
+                    for id_, call in zip(ids, calls, strict=True)
+                ],
+            }
+        )
+        results = await tools.run([ToolCall(call["name"], call["arguments"]) for call in calls])
+        for id_, result in zip(ids, results, strict=True):
+            chat.append({"role": "tool", "tool_call_id": id_, "content": result})
 
     def _deadline(self) -> float:
         # Each attempt has timeout_s (the HTTP client's own timeouts); the waits between
         # attempts are bounded on their own.
         return self.config.timeout_s * (self.config.retries + 1) + self.config.max_retry_wait_s
 
-    async def _create(self, client: openai.AsyncOpenAI, chat: list[Message], stream: bool) -> Any:
-        """The completion (or its stream), retrying 429 and 5xx within the retry budget."""
+    async def _create(
+        self,
+        client: openai.AsyncOpenAI,
+        chat: list[dict[str, Any]],
+        stream: bool,
+        tools: Tools | None = None,
+        offer: bool = False,
+    ) -> Any:
+        """The completion (or its stream), retrying 429 and 5xx within the retry budget.
+
+        Once tools were offered they stay listed (a chat that holds calls needs them), with
+        ``tool_choice`` "none" when the model must answer."""
         config = self.config
         extra: dict[str, Any] = {"stream_options": {"include_usage": True}} if stream else {}
+        if tools is not None:
+            extra["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.parameters,
+                    },
+                }
+                for t in tools.offered
+            ]
+            extra["tool_choice"] = "auto" if offer else "none"
         waited = 0.0
         for attempt in range(config.retries + 1):
             try:
                 return await client.chat.completions.create(
                     model=config.model,
-                    messages=chat,  # type: ignore[arg-type]  # plain role/content dicts
+                    messages=chat,  # type: ignore[arg-type]  # plain dicts of the wire format
                     max_tokens=config.max_tokens,
                     temperature=config.temperature,
                     stream=stream,

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_event_sequence"
-down_revision = "0010_usage_models"
+down_revision = "0011_tool_calls"
 branch_labels = None
 depends_on = None
 
