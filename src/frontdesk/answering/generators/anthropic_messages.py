@@ -19,6 +19,7 @@ import httpx2
 from anthropic.lib.streaming import AsyncMessageStream
 
 from frontdesk.answering.generators.base import (
+    Chat,
     Generation,
     GenerationRequest,
     Generator,
@@ -43,13 +44,12 @@ MAX_RETRY_WAIT_S = 10.0
 BACKOFF_S = 0.5
 
 
-def conversation(request: GenerationRequest) -> tuple[str, list[Message]]:
+def conversation(chat: Chat) -> tuple[str, list[Message]]:
     """The system prompt, and turns that start with the visitor and alternate.
 
     The Messages API takes the system prompt apart and refuses two turns of one role in a
     row: consecutive turns are joined, and what the AI said before the visitor's first
     message (its greeting) is left out."""
-    chat = messages(request)
     turns: list[Message] = []
     for message in chat[1:]:
         role = message["role"]
@@ -80,6 +80,10 @@ def _retry_wait(exc: anthropic.APIStatusError, attempt: int) -> float | None:
     return max(asked, 0.0) if asked <= MAX_RETRY_WAIT_S else None
 
 
+def _text(reply: anthropic.types.Message) -> str:
+    return "".join(block.text for block in reply.content if block.type == "text")
+
+
 def _blocked(exc: BaseException) -> DestinationBlocked | None:
     seen: BaseException | None = exc
     while seen is not None:
@@ -98,7 +102,7 @@ def _status_reason(exc: anthropic.APIStatusError) -> str:
 
 class AnthropicGenerator(Generator):
     name = "anthropic"
-    streams = True
+    streams = completes = True
 
     def __init__(
         self,
@@ -131,13 +135,13 @@ class AnthropicGenerator(Generator):
             temperature=config.get("temperature"),
         )
 
-    def _params(self, request: GenerationRequest) -> dict[str, Any]:
-        system, turns = conversation(request)
+    def _params(self, chat: Chat, max_tokens: int | None = None) -> dict[str, Any]:
+        system, turns = conversation(chat)
         params: dict[str, Any] = {
             "model": self.model,
             "system": system,
             "messages": turns,
-            "max_tokens": self.max_tokens,
+            "max_tokens": max_tokens or self.max_tokens,
         }
         if self.temperature is not None:
             # Not a parameter of the SDK any more: the API version it speaks refuses sampling
@@ -146,21 +150,34 @@ class AnthropicGenerator(Generator):
         return params
 
     async def generate(self, request: GenerationRequest) -> Generation:
-        async with self._client() as (client, access):
-
-            async def create() -> anthropic.types.Message:
-                async with asyncio.timeout(self.timeout_s):
-                    return await client.messages.create(**self._params(request))
-
-            reply = await self._attempts(create, access)
-        raw = "".join(block.text for block in reply.content if block.type == "text")
-        text, cited = parse_reply(raw, len(request.passages))
+        reply = await self._message(messages(request))
+        text, cited = parse_reply(_text(reply), len(request.passages))
         return Generation(
             text=text,
             cited=cited,
             prompt_tokens=reply.usage.input_tokens,
             completion_tokens=reply.usage.output_tokens,
         )
+
+    async def complete(self, chat: Chat, max_tokens: int) -> Generation:
+        reply = await self._message(chat, max_tokens)
+        if not (text := _text(reply).strip()):
+            raise GeneratorFailed("Anthropic could not answer: the reply was empty.")
+        return Generation(
+            text=text,
+            prompt_tokens=reply.usage.input_tokens,
+            completion_tokens=reply.usage.output_tokens,
+        )
+
+    async def _message(self, chat: Chat, max_tokens: int | None = None) -> anthropic.types.Message:
+        """One whole reply, retried as the module docstring says."""
+        async with self._client() as (client, access):
+
+            async def create() -> anthropic.types.Message:
+                async with asyncio.timeout(self.timeout_s):
+                    return await client.messages.create(**self._params(chat, max_tokens))
+
+            return await self._attempts(create, access)
 
     async def stream(self, request: GenerationRequest, usage: Usage) -> AsyncIterator[str]:
         """The reply as the API streams it, citation markers left out; ``usage`` gets the
@@ -171,7 +188,8 @@ class AnthropicGenerator(Generator):
             async def opened() -> AsyncMessageStream[None]:
                 # A new request each attempt: a stream manager sends its request once.
                 async with asyncio.timeout(self.timeout_s):
-                    return await client.messages.stream(**self._params(request)).__aenter__()
+                    params = self._params(messages(request))
+                    return await client.messages.stream(**params).__aenter__()
 
             events = await self._attempts(opened, access)
             # The whole stream has the one deadline; a silent server trips the read timeout.

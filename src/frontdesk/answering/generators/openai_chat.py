@@ -23,7 +23,13 @@ from urllib.parse import urlsplit
 import openai
 
 from frontdesk.agents.generators import OpenAIConfig
-from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator, Usage
+from frontdesk.answering.generators.base import (
+    Chat,
+    Generation,
+    GenerationRequest,
+    Generator,
+    Usage,
+)
 from frontdesk.answering.generators.base import GeneratorFailed as GeneratorFailed
 from frontdesk.answering.generators.prompt import Message, ReplyReader, messages
 from frontdesk.answering.generators.remote import AccessFor
@@ -83,7 +89,7 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 class OpenAIChatGenerator(Generator):
     name = "openai"
-    streams = True
+    streams = completes = True
 
     def __init__(self, config: OpenAIConfig, access: AccessFor):
         self.config = config
@@ -97,12 +103,7 @@ class OpenAIChatGenerator(Generator):
 
     async def generate(self, request: GenerationRequest) -> Generation:
         reader = ReplyReader(len(request.passages))
-        async with self._client() as client:
-            with self._failures():
-                async with asyncio.timeout(self._deadline()):
-                    completion = await self._create(client, messages(request), stream=False)
-            with self._failures():
-                content, usage = self._reply(completion)
+        content, usage = await self._completion(messages(request))
         reader.feed(content)
         reader.close()
         if not reader.text:
@@ -113,6 +114,29 @@ class OpenAIChatGenerator(Generator):
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
         )
+
+    async def complete(self, chat: Chat, max_tokens: int) -> Generation:
+        content, usage = await self._completion(chat, max_tokens)
+        if not content.strip():
+            raise MalformedReply(f"{self.host} sent an empty reply.")
+        return Generation(
+            text=content.strip(),
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+        )
+
+    async def _completion(
+        self, chat: list[Message], max_tokens: int | None = None
+    ) -> tuple[str, Usage]:
+        """One whole completion's text and token counts, within the retries and deadline."""
+        async with self._client() as client:
+            with self._failures():
+                async with asyncio.timeout(self._deadline()):
+                    completion = await self._create(
+                        client, chat, stream=False, max_tokens=max_tokens
+                    )
+            with self._failures():
+                return self._reply(completion)
 
     def _reply(self, completion: Any) -> tuple[str, Usage]:
         if isinstance(completion, str) or not getattr(completion, "choices", None):
@@ -178,8 +202,15 @@ class OpenAIChatGenerator(Generator):
         # attempts are bounded on their own.
         return self.config.timeout_s * (self.config.retries + 1) + self.config.max_retry_wait_s
 
-    async def _create(self, client: openai.AsyncOpenAI, chat: list[Message], stream: bool) -> Any:
-        """The completion (or its stream), retrying 429 and 5xx within the retry budget."""
+    async def _create(
+        self,
+        client: openai.AsyncOpenAI,
+        chat: list[Message],
+        stream: bool,
+        max_tokens: int | None = None,
+    ) -> Any:
+        """The completion (or its stream), retrying 429 and 5xx within the retry budget;
+        ``max_tokens`` defaults to the agent's."""
         config = self.config
         extra: dict[str, Any] = {"stream_options": {"include_usage": True}} if stream else {}
         waited = 0.0
@@ -188,7 +219,7 @@ class OpenAIChatGenerator(Generator):
                 return await client.chat.completions.create(
                     model=config.model,
                     messages=chat,  # type: ignore[arg-type]  # plain role/content dicts
-                    max_tokens=config.max_tokens,
+                    max_tokens=max_tokens or config.max_tokens,
                     temperature=config.temperature,
                     stream=stream,
                     **extra,
