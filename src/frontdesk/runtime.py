@@ -27,6 +27,7 @@ from frontdesk.answering.replies import Replies
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.actions import ActionRunner
 from frontdesk.conversations.responder import Responder
+from frontdesk.conversations.summarizer import Summarizer
 from frontdesk.conversations.thread import record_touched
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import upgrade
@@ -99,6 +100,7 @@ class Runtime:
         self.rules = RulesEngine(self.get_embedder)
         self.replies = Replies(self.answers, self.rules, self.get_embedder)
         self.responder = Responder(self.db, self.broker, self.replies)
+        self.summaries = Summarizer(self.db, self.broker, self.generator_for)
         # Started by the server only (app lifespan); CLI commands never send alerts.
         self.alerts = AlertDispatcher(self.db, self.broker, settings, lambda: self.cipher)
         self.actions = ActionRunner(self.db, self.broker, lambda: self.cipher, settings.inbox_link)
@@ -172,6 +174,7 @@ class Runtime:
     async def close(self) -> None:
         await self.alerts.stop()
         await self.responder.close()
+        await self.summaries.close()
         await self.actions.close()
         await self.worker.stop()
         await self.broker.close()
