@@ -35,6 +35,7 @@ from frontdesk.embedder.model import Embedder, OnnxMiniLM, OpenAIEmbedder
 from frontdesk.errors import InvalidInput, NotFound
 from frontdesk.events.broker import Broker, InProcessBroker
 from frontdesk.events.store import changes
+from frontdesk.insights.titles import GapTitles
 from frontdesk.knowledge.search import HybridSearcher
 from frontdesk.knowledge.service import KnowledgeService
 from frontdesk.knowledge.worker import IngestionWorker
@@ -101,6 +102,7 @@ class Runtime:
         self.replies = Replies(self.answers, self.rules, self.get_embedder)
         self.responder = Responder(self.db, self.broker, self.replies)
         self.summaries = Summarizer(self.db, self.broker, self.generator_for)
+        self.gap_titles = GapTitles(self.db, self.generator_for)
         # Started by the server only (app lifespan); CLI commands never send alerts.
         self.alerts = AlertDispatcher(self.db, self.broker, settings, lambda: self.cipher)
         self.actions = ActionRunner(self.db, self.broker, lambda: self.cipher, settings.inbox_link)
@@ -175,6 +177,7 @@ class Runtime:
         await self.alerts.stop()
         await self.responder.close()
         await self.summaries.close()
+        await self.gap_titles.close()
         await self.actions.close()
         await self.worker.stop()
         await self.broker.close()

@@ -13,6 +13,7 @@ from frontdesk.alerts.models import (
 from frontdesk.conversations.models import Conversation, Message, ReadMark
 from frontdesk.db.base import Base
 from frontdesk.events.store import EventRecord
+from frontdesk.insights.models import GapTitle
 from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source
 from frontdesk.tags.models import ConversationTag, Tag
 from frontdesk.teams.models import Team, TeamMember
@@ -34,6 +35,7 @@ __all__ = [
     "DeliveryAttempt",
     "EmbeddingCache",
     "EventRecord",
+    "GapTitle",
     "Invite",
     "Member",
     "Message",
