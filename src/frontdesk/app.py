@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         await runtime.alerts.start()
         await runtime.worker.start()
         await runtime.responder.recover()
+        await runtime.summaries.start()
+        await runtime.summaries.recover()
         await runtime.actions.recover()
         app.state.ready = True
         try:

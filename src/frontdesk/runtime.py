@@ -27,6 +27,7 @@ from frontdesk.answering.replies import Replies
 from frontdesk.conversations import lifecycle
 from frontdesk.conversations.actions import ActionRunner
 from frontdesk.conversations.responder import Responder
+from frontdesk.conversations.summarizer import Summarizer
 from frontdesk.conversations.thread import record_touched
 from frontdesk.conversations.tools import ConversationTools
 from frontdesk.db.engine import Database
@@ -35,6 +36,7 @@ from frontdesk.embedder.model import Embedder, OnnxMiniLM, OpenAIEmbedder
 from frontdesk.errors import InvalidInput, NotFound
 from frontdesk.events.broker import Broker, InProcessBroker
 from frontdesk.events.store import changes
+from frontdesk.insights.titles import GapTitles
 from frontdesk.knowledge.search import HybridSearcher
 from frontdesk.knowledge.service import KnowledgeService
 from frontdesk.knowledge.worker import IngestionWorker
@@ -106,6 +108,8 @@ class Runtime:
             self.replies,
             lambda agent, conversation_id: ConversationTools(self.actions, agent, conversation_id),
         )
+        self.summaries = Summarizer(self.db, self.broker, self.generator_for)
+        self.gap_titles = GapTitles(self.db, self.generator_for)
         # Started by the server only (app lifespan); CLI commands never send alerts.
         self.alerts = AlertDispatcher(self.db, self.broker, settings, lambda: self.cipher)
         self.presence = Presence(self.db, self.changes, lifecycle.fill_teams_of)
@@ -178,6 +182,8 @@ class Runtime:
     async def close(self) -> None:
         await self.alerts.stop()
         await self.responder.close()
+        await self.summaries.close()
+        await self.gap_titles.close()
         await self.actions.close()
         await self.worker.stop()
         await self.broker.close()

@@ -13,6 +13,7 @@ from frontdesk.alerts.models import (
 from frontdesk.conversations.models import Conversation, Message, ReadMark
 from frontdesk.db.base import Base
 from frontdesk.events.store import EventCounter, EventRecord
+from frontdesk.insights.models import GapTitle
 from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source
 from frontdesk.tags.models import ConversationTag, Tag
 from frontdesk.teams.models import Team, TeamMember
@@ -35,6 +36,7 @@ __all__ = [
     "EmbeddingCache",
     "EventCounter",
     "EventRecord",
+    "GapTitle",
     "Invite",
     "Member",
     "Message",

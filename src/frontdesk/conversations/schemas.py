@@ -72,13 +72,17 @@ class AnsweredOut(BaseModel):
 
 
 class SummaryOut(BaseModel):
-    """Written when the conversation started waiting, from the thread as written."""
+    """Written when the conversation started waiting, from the thread as written; when the
+    agent has a model, its own few sentences replace ``text`` shortly after."""
 
     text: str
     wants: list[str] = Field(description="What the visitor still wants (their own words).")
     answered: list[AnsweredOut] = Field(description="Questions the AI already answered.")
-    by: str = Field(description="extractive, or the generator that wrote it.")
-    at: datetime
+    by: Literal["extractive", "model"] = Field(
+        description="extractive (sentences of the thread), or model: the agent's model wrote text."
+    )
+    generator: str | None = Field(None, description="The generator whose model wrote text.")
+    at: datetime = Field(description="When the conversation was handed off.")
 
 
 class ConversationOut(BaseModel):

@@ -2,7 +2,9 @@
 
 Extractive: sentences are taken from the thread as written, never made up. The visitor's
 questions the AI answered (an AI reply marked ``answered``) are listed with the first
-sentence of the answer; the rest is what the visitor still wants.
+sentence of the answer; the rest is what the visitor still wants. Text too long is clipped
+at the end of a sentence or a word, never inside one, and says so with an ellipsis. When the
+agent has a model, the Summarizer adds the model's own few sentences later (summarizer.py).
 """
 
 from __future__ import annotations
@@ -19,16 +21,56 @@ from frontdesk.db.base import utcnow
 MAX_WANTS = 3
 MAX_ANSWERED = 5
 CLIP = 240
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+ELLIPSIS = "…"
+# A sentence ends with . ! or ? (and any closing quote or bracket) before a space.
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
+# Words a full stop follows inside a sentence: "Mr. Lee", "approx. 5 km", "No. 7".
+ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "no", "nr", "vs", "approx", "ca", "etc", "inc"}
+ABBREVIATIONS |= {"ltd", "co", "jr", "sr", "min", "max", "e.g", "i.e", "cf", "fig", "ft", "lb"}
+
+
+def sentence_ends(text: str) -> list[int]:
+    """Where the sentences of ``text`` end (the index just after their punctuation)."""
+    ends = []
+    for match in _END.finditer(text):
+        after = text[match.end() :].lstrip()
+        if after[:1].islower():
+            continue  # "e.g. trailers", "8 a.m. on"
+        word = text[: match.start()].rsplit(maxsplit=1)[-1:] or [""]
+        stem = word[0].lstrip("(\"'“‘").casefold()
+        if match.group().startswith(".") and (stem in ABBREVIATIONS or len(stem) == 1):
+            continue  # "Mr. Lee", initials
+        ends.append(match.end())
+    return ends
 
 
 def clip(text: str, limit: int = CLIP) -> str:
+    """The text on one line, at most ``limit`` characters: cut after the last sentence
+    that fits (or the last word), with an ellipsis."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    room = text[: limit - 2]  # for " …" after a sentence, "…" after a word
+    # Whole sentences when they fill half the room, else whole words.
+    fits = [end for end in sentence_ends(text) if limit // 2 <= end <= len(room)]
+    if fits:
+        return f"{room[: fits[-1]]} {ELLIPSIS}"
+    if text[len(room)] != " " and " " in room:
+        room = room.rsplit(" ", 1)[0]
+    return room.rstrip(" ,;:-–—") + ELLIPSIS
 
 
 def first_sentence(text: str) -> str:
-    return clip(_SENTENCE.split(" ".join(text.split()), maxsplit=1)[0])
+    text = " ".join(text.split())
+    ends = sentence_ends(text)
+    return clip(text[: ends[0]] if ends else text)
+
+
+def first_sentences(text: str, count: int, limit: int) -> str:
+    """Up to ``count`` sentences of ``text``, clipped to ``limit`` characters."""
+    text = " ".join(text.split())
+    ends = sentence_ends(text)
+    return clip(text[: ends[count - 1]] if len(ends) >= count else text, limit)
 
 
 async def summarize(session: AsyncSession, conversation: Conversation) -> dict[str, Any]:

@@ -80,6 +80,11 @@ class GapExample(BaseModel):
 
 
 class GapOut(BaseModel):
+    title: str = Field(
+        description="A short name for the group: written by the agent's model when it has "
+        "one (kept per group), else the central question."
+    )
+    title_by: Literal["extractive", "model"]
     question: str = Field(description="The group's most central question.")
     count: int = Field(description="Times a question of the group was asked (visitor messages).")
     unanswered: int = Field(description="Of them, answered with 'no answer in the knowledge'.")

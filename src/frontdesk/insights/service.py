@@ -37,6 +37,7 @@ from frontdesk.insights.schemas import (
     TeamCount,
     TriggerCount,
 )
+from frontdesk.insights.titles import GapTitles, group_of
 from frontdesk.knowledge import repository
 from frontdesk.knowledge.chunking import content_hash
 from frontdesk.knowledge.models import Source
@@ -125,10 +126,12 @@ def _csat(counts: dict[int, int]) -> Csat:
     )
 
 
-def _gap_out(gap: Gap, agent_id: str, facts: Facts) -> GapOut:
+def _gap_out(gap: Gap, agent_id: str, facts: Facts, title: str | None) -> GapOut:
     answered = {normalised(q) for q in facts.qa_questions.get(agent_id, set())}
     items = gap.questions
     return GapOut(
+        title=title or gap.question,
+        title_by="model" if title else "extractive",
         question=gap.question,
         count=len(items),
         unanswered=sum(item.unanswered for item in items),
@@ -165,9 +168,11 @@ async def _question_vectors(db: Database, embedder: Embedder, texts: list[str]) 
     return np.vstack([np.frombuffer(cached[h], dtype=np.float32) for h in hashes])
 
 
-async def _knowledge_gaps(db: Database, facts: Facts, embedder: Embedder) -> list[GapOut]:
+async def _knowledge_gaps(
+    db: Database, facts: Facts, embedder: Embedder, titles: GapTitles | None = None
+) -> list[GapOut]:
     """Each agent's questions grouped apart (an answer is added to one agent), embedded in
-    one batch for all of them."""
+    one batch for all of them; titled by the agent's model when ``titles`` has one."""
     texts: dict[str, str] = {}
     for item in facts.asked:
         texts.setdefault(normalised(item.text), item.text)
@@ -183,13 +188,26 @@ async def _knowledge_gaps(db: Database, facts: Facts, embedder: Embedder) -> lis
     by_agent: dict[str, list[Asked]] = {}
     for item in facts.asked:
         by_agent.setdefault(item.agent_id, []).append(item)
-    found = []
+    found: list[tuple[str, Gap]] = []
     for agent_id, asked in by_agent.items():
         keys = list(dict.fromkeys(normalised(item.text) for item in asked))
         matrix = np.asarray(vectors[[row[key] for key in keys]], dtype=np.float32)
-        found += [_gap_out(gap, agent_id, facts) for gap in group_questions(asked, matrix)]
-    found.sort(key=lambda gap: (-gap.count, -gap.last_asked_at.timestamp(), gap.question))
-    return found[:MAX_GAPS]
+        found += [(agent_id, gap) for gap in group_questions(asked, matrix)]
+    found.sort(
+        key=lambda pair: (
+            -len(pair[1].questions),
+            -max(item.asked_at for item in pair[1].questions).timestamp(),
+            pair[1].question,
+        )
+    )
+    found = found[:MAX_GAPS]
+    named: Sequence[str | None] = [None] * len(found)
+    if titles is not None:
+        named = await titles.titles([group_of(agent_id, gap) for agent_id, gap in found])
+    return [
+        _gap_out(gap, agent_id, facts, title)
+        for (agent_id, gap), title in zip(found, named, strict=True)
+    ]
 
 
 async def build_report(
@@ -199,8 +217,10 @@ async def build_report(
     agent_id: str | None,
     period: Period,
     with_gaps: bool = True,
+    titles: GapTitles | None = None,
 ) -> InsightsOut:
-    """The whole report; ``with_gaps=False`` skips embedding the knowledge gaps."""
+    """The whole report; ``with_gaps=False`` skips embedding the knowledge gaps, and
+    ``titles`` names them with the agents' models."""
     scope = Scope(workspace_id, agent_id, period.start, period.end)
     async with db.session() as session:
         if agent_id is not None:
@@ -231,7 +251,7 @@ async def build_report(
         feedback=Feedback(up=facts.feedback.get("up", 0), down=facts.feedback.get("down", 0)),
         csat=_csat(facts.csat),
         daily=_daily(period, facts.created),
-        knowledge_gaps=await _knowledge_gaps(db, facts, embedder()) if with_gaps else [],
+        knowledge_gaps=await _knowledge_gaps(db, facts, embedder(), titles) if with_gaps else [],
     )
 
 

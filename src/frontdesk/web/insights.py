@@ -56,7 +56,12 @@ async def get_insights(
     """
     period = _period(start, to, tz)
     return await service.build_report(
-        runtime.db, runtime.get_embedder, workspace, agent_id or None, period
+        runtime.db,
+        runtime.get_embedder,
+        workspace,
+        agent_id or None,
+        period,
+        titles=runtime.gap_titles,
     )
 
 

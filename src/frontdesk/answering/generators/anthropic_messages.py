@@ -23,6 +23,7 @@ import httpx2
 from anthropic.lib.streaming import AsyncMessageStream
 
 from frontdesk.answering.generators.base import (
+    Chat,
     Generation,
     GenerationRequest,
     Generator,
@@ -48,13 +49,12 @@ MAX_RETRY_WAIT_S = 10.0
 BACKOFF_S = 0.5
 
 
-def conversation(request: GenerationRequest) -> tuple[str, list[Message]]:
+def conversation(chat: Chat) -> tuple[str, list[Message]]:
     """The system prompt, and turns that start with the visitor and alternate.
 
     The Messages API takes the system prompt apart and refuses two turns of one role in a
     row: consecutive turns are joined, and what the AI said before the visitor's first
     message (its greeting) is left out."""
-    chat = messages(request)
     turns: list[Message] = []
     for message in chat[1:]:
         role = message["role"]
@@ -130,7 +130,7 @@ async def _call(turns: list[dict[str, Any]], tools: Tools, content: Any) -> None
 
 class AnthropicGenerator(Generator):
     name = "anthropic"
-    streams = True
+    streams = completes = True
     calls_tools = True
 
     def __init__(
@@ -165,13 +165,18 @@ class AnthropicGenerator(Generator):
         )
 
     def _params(
-        self, system: str, turns: list[dict[str, Any]], tools: Tools | None, offer: bool
+        self,
+        system: str,
+        turns: list[dict[str, Any]],
+        tools: Tools | None = None,
+        offer: bool = False,
+        max_tokens: int | None = None,
     ) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": self.model,
             "system": system,
             "messages": turns,
-            "max_tokens": self.max_tokens,
+            "max_tokens": max_tokens or self.max_tokens,
         }
         if tools is not None:
             # Once offered they stay listed (the turns hold calls), "none" when it must answer.
@@ -186,8 +191,28 @@ class AnthropicGenerator(Generator):
             params["extra_body"] = {"temperature": self.temperature}
         return params
 
+    async def complete(self, chat: Chat, max_tokens: int) -> Generation:
+        system, turns = conversation(chat)
+        params = self._params(system, list(turns), max_tokens=max_tokens)
+        async with self._client() as (client, access):
+
+            async def create() -> anthropic.types.Message:
+                async with asyncio.timeout(self.timeout_s):
+                    return await client.messages.create(**params)
+
+            reply = await self._attempts(create, access)
+        text = "".join(block.text for block in reply.content if block.type == "text").strip()
+        if not text:
+            raise GeneratorFailed("Anthropic could not answer: the reply was empty.")
+        return Generation(
+            text=text,
+            prompt_tokens=reply.usage.input_tokens,
+            completion_tokens=reply.usage.output_tokens,
+            model=self.model,
+        )
+
     async def generate(self, request: GenerationRequest) -> Generation:
-        system, chat = conversation(request)
+        system, chat = conversation(messages(request))
         turns: list[dict[str, Any]] = list(chat)
         tools = request.tools
         raw, usage = "", Usage()
@@ -221,7 +246,7 @@ class AnthropicGenerator(Generator):
         """The reply as the API streams it, citation markers left out; ``usage`` gets the
         citations and the token counts once the stream has ended."""
         reader = ReplyReader(len(request.passages))
-        system, chat = conversation(request)
+        system, chat = conversation(messages(request))
         turns: list[dict[str, Any]] = list(chat)
         tools = request.tools
         async with self._client() as (client, access):

@@ -69,6 +69,8 @@ class Usage:
 
 # Receives a reply's visible text piece by piece while a model writes it.
 Listener = Callable[[str], Awaitable[None]]
+# Chat messages for a model: {"role": "system" | "user" | "assistant", "content": text}.
+Chat = list[dict[str, str]]
 
 
 class Generator(ABC):
@@ -79,10 +81,17 @@ class Generator(ABC):
     streams: bool = False
     # Whether the model can call the agent's tools (request.tools) while it writes.
     calls_tools: bool = False
+    # Whether ``complete`` has a model to ask (the extractive generator has none).
+    completes: bool = False
 
     @abstractmethod
     async def generate(self, request: GenerationRequest) -> Generation:
         """Compose a reply grounded in ``request.passages``; ``cited`` indexes them."""
+
+    async def complete(self, chat: Chat, max_tokens: int) -> Generation:
+        """A short text the model writes for ``chat`` (a summary, a title), with its retries,
+        deadline and egress rules; nothing is cited. Without a model: GeneratorFailed."""
+        raise GeneratorFailed(f"The {self.name} generator has no model to write with.")
 
     async def stream(self, request: GenerationRequest, usage: Usage) -> AsyncIterator[str]:
         """Yield the reply in pieces, citation markers left out; ``usage`` is filled in when

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from frontdesk.agents.generators import INSTALL_LOCAL
-from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator, Usage
+from frontdesk.answering.generators.base import (
+    Chat,
+    Generation,
+    GenerationRequest,
+    Generator,
+    GeneratorFailed,
+    Usage,
+)
 from frontdesk.answering.generators.prompt import Message, ReplyReader, messages
 from frontdesk.errors import FrontdeskError
 
@@ -116,7 +123,7 @@ def load_model(path: str | Path) -> LocalModel:
 
 class LocalGenerator(Generator):
     name = "local"
-    streams = True
+    streams = completes = True
 
     def __init__(
         self,
@@ -144,7 +151,7 @@ class LocalGenerator(Generator):
     async def generate(self, request: GenerationRequest) -> Generation:
         reader = ReplyReader(len(request.passages))
         run = Run()
-        async with aclosing(self._raw(request, run)) as pieces:
+        async with aclosing(self._raw(messages(request), self.max_tokens, run)) as pieces:
             async for piece in pieces:
                 reader.feed(piece)
         reader.close()
@@ -161,7 +168,7 @@ class LocalGenerator(Generator):
         reader = ReplyReader(len(request.passages))
         run = Run()
         # Closed with this stream, at once: a reader that leaves stops the model.
-        async with aclosing(self._raw(request, run)) as pieces:
+        async with aclosing(self._raw(messages(request), self.max_tokens, run)) as pieces:
             async for piece in pieces:
                 if text := reader.feed(piece):
                     yield text
@@ -170,10 +177,19 @@ class LocalGenerator(Generator):
         usage.prompt_tokens, usage.completion_tokens = run.prompt_tokens, run.completion_tokens
         usage.cited = reader.cited
 
-    async def _raw(self, request: GenerationRequest, run: Run) -> AsyncGenerator[str, None]:
+    async def complete(self, chat: Chat, max_tokens: int) -> Generation:
+        run = Run()
+        async with aclosing(self._raw(chat, max_tokens, run)) as pieces:
+            text = "".join([piece async for piece in pieces]).strip()
+        if not text:
+            raise GeneratorFailed("The local model wrote nothing.")
+        return Generation(
+            text=text, prompt_tokens=run.prompt_tokens, completion_tokens=run.completion_tokens
+        )
+
+    async def _raw(self, chat: Chat, max_tokens: int, run: Run) -> AsyncGenerator[str, None]:
         """The model's own pieces, produced in a worker thread and handed to this loop."""
         model = await asyncio.to_thread(load_model, self.model_path)
-        chat = messages(request)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
         stop = threading.Event()
@@ -181,7 +197,7 @@ class LocalGenerator(Generator):
         def work() -> None:
             try:
                 for piece in model.pieces(
-                    chat, self.threads, self.max_tokens, self.temperature, run, stop
+                    chat, self.threads, max_tokens, self.temperature, run, stop
                 ):
                     loop.call_soon_threadsafe(queue.put_nowait, piece)
                 loop.call_soon_threadsafe(queue.put_nowait, None)

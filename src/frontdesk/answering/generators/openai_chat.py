@@ -28,7 +28,13 @@ from urllib.parse import urlsplit
 import openai
 
 from frontdesk.agents.generators import OpenAIConfig
-from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator, Usage
+from frontdesk.answering.generators.base import (
+    Chat,
+    Generation,
+    GenerationRequest,
+    Generator,
+    Usage,
+)
 from frontdesk.answering.generators.base import GeneratorFailed as GeneratorFailed
 from frontdesk.answering.generators.prompt import ReplyReader, messages
 from frontdesk.answering.generators.remote import AccessFor
@@ -89,7 +95,7 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 class OpenAIChatGenerator(Generator):
     name = "openai"
-    streams = True
+    streams = completes = True
     calls_tools = True
 
     def __init__(self, config: OpenAIConfig, access: AccessFor):
@@ -128,6 +134,25 @@ class OpenAIChatGenerator(Generator):
         return Generation(
             text=reader.text,
             cited=reader.cited,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            model=self.model,
+        )
+
+    async def complete(self, chat: Chat, max_tokens: int) -> Generation:
+        usage = Usage()
+        async with self._client() as client:
+            with self._failures():
+                async with asyncio.timeout(self._deadline()):
+                    completion = await self._create(
+                        client, list(chat), stream=False, max_tokens=max_tokens
+                    )
+            with self._failures():
+                content, _ = self._reply(completion, usage)
+        if not content.strip():
+            raise MalformedReply(f"{self.host} sent an empty reply.")
+        return Generation(
+            text=content.strip(),
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             model=self.model,
@@ -254,8 +279,10 @@ class OpenAIChatGenerator(Generator):
         stream: bool,
         tools: Tools | None = None,
         offer: bool = False,
+        max_tokens: int | None = None,
     ) -> Any:
-        """The completion (or its stream), retrying 429 and 5xx within the retry budget.
+        """The completion (or its stream), retrying 429 and 5xx within the retry budget;
+        ``max_tokens`` defaults to the agent's.
 
         Once tools were offered they stay listed (a chat that holds calls needs them), with
         ``tool_choice`` "none" when the model must answer."""
@@ -280,7 +307,7 @@ class OpenAIChatGenerator(Generator):
                 return await client.chat.completions.create(
                     model=config.model,
                     messages=chat,  # type: ignore[arg-type]  # plain dicts of the wire format
-                    max_tokens=config.max_tokens,
+                    max_tokens=max_tokens or config.max_tokens,
                     temperature=config.temperature,
                     stream=stream,
                     **extra,

@@ -101,7 +101,8 @@ function fillTeams(ui, conv, teams) {
   ui.team.value = conv.team ? conv.team.id : '';
 }
 
-/** What the visitor wants and what the AI already answered, written at handoff. */
+/** What the visitor wants and what the AI already answered, written at handoff; the
+ * agent's model adds a few sentences of its own shortly after, when it has one. */
 function renderSummary(ui, conv) {
   const summary = conv.summary;
   ui.summary.hidden = !summary;
@@ -112,6 +113,7 @@ function renderSummary(ui, conv) {
   const wants = summary.wants && summary.wants.length ? summary.wants : ['A person (no question asked yet)'];
   ui.summary.replaceChildren(h('div', null,
     h('h3', { class: 'summary-title' }, 'Handoff summary'),
+    summary.by === 'model' ? h('p', { class: 'summary-text', testid: 'summary-text' }, summary.text) : null,
     h('div', { class: 'summary-block' },
       h('span', { class: 'summary-label' }, 'Wants'),
       h('ul', { class: 'summary-list', testid: 'summary-wants' }, wants.map((w) => h('li', null, w)))),

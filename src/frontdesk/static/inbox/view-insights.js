@@ -182,13 +182,16 @@ export function createInsightsView() {
     const reasons = [];
     if (gap.unanswered) reasons.push(`${gap.unanswered} unanswered`);
     if (gap.thumbs_down) reasons.push(`${gap.thumbs_down} thumbs down`);
+    // Named by the agent's model when it has one; the central question stays, as asked.
+    const named = gap.title_by === 'model';
     const status = h('p', { class: 'gap-status', role: 'status', testid: 'gap-status' });
     const answeredBadge = h('span', { class: 'badge badge-answered', testid: 'gap-answered', hidden: !gap.answered }, 'Answer added');
     const addButton = h('button', { type: 'button', class: 'btn btn-secondary btn-small', testid: 'gap-add' }, 'Add an answer');
     const item = h('li', { class: 'gap', testid: 'gap', dataset: { count: gap.count, answered: String(gap.answered) } },
       h('div', { class: 'gap-head' },
         h('span', { class: 'gap-count', testid: 'gap-count', title: 'Times asked' }, `${gap.count}×`),
-        h('span', { class: 'gap-question', testid: 'gap-question' }, gap.question),
+        named ? h('span', { class: 'gap-title', testid: 'gap-title' }, gap.title) : null,
+        h('span', { class: named ? 'gap-question gap-question-sub' : 'gap-question', testid: 'gap-question' }, gap.question),
         answeredBadge),
       h('p', { class: 'muted small' },
         [reasons.join(' · '), `last asked ${fullTime(gap.last_asked_at)}`, agentSelect.value ? '' : gap.agent_name]
