@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from app_fixtures import Accounts, Started
 from frontdesk.agents.models import Agent
@@ -20,6 +21,7 @@ from frontdesk.conversations import lifecycle
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.summarizer import SYSTEM
 from frontdesk.conversations.thread import add_message
+from frontdesk.usage.models import UsageModel
 from frontdesk.vault.hosts import allow_host
 from frontdesk.vault.service import set_secret
 from live_support import member_socket, next_frame
@@ -124,6 +126,12 @@ async def test_a_restart_summarizes_the_waiting_handoffs_from_their_own_visible_
     assert NOTE not in prompt and ELSEWHERE not in prompt
     [seen] = [s for s in openai_server.requests if QUESTION in str(s.body)]
     assert seen.body["max_tokens"] == 160  # a short note, whatever the agent's answers take
+
+    # The tokens the summaries took are the workspace's usage, on the model's row.
+    async with started.runtime.db.session() as session:
+        rows = (await session.scalars(select(UsageModel))).all()
+    assert [(r.generator, r.model, r.answers) for r in rows] == [("openai", MODEL, 0)]
+    assert rows[0].prompt_tokens > 0 and rows[0].completion_tokens > 0
 
     # Nothing is left to recover.
     assert await started.runtime.summaries.recover() == 0

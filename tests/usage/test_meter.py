@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import select
 
 from app_fixtures import Started
 from frontdesk.accounts.service import create_workspace
@@ -14,6 +15,8 @@ from frontdesk.conversations import lifecycle
 from frontdesk.conversations.messages import post_ai_answer, post_visitor_message, request_person
 from frontdesk.conversations.repository import get_conversation
 from frontdesk.errors import InvalidInput
+from frontdesk.usage import meter
+from frontdesk.usage.models import UsageModel, UsageMonth
 from frontdesk.usage.schemas import UsageCounts, UsageReport, UsageTotals
 from frontdesk.usage.service import check_range, shift, span, usage_report
 
@@ -189,3 +192,16 @@ def test_bad_ranges_are_refused_with_a_message(
     with pytest.raises(InvalidInput) as raised:
         check_range(first, last, "2026-02")
     assert raised.value.field == field and says in raised.value.message
+
+
+async def test_a_models_other_work_counts_its_tokens_but_no_answer(started: Started) -> None:
+    """A handoff summary or a gap title: the month's tokens and the model's row, no answer."""
+    runtime, workspace = started.runtime, started.workspace_id
+    async with runtime.db.transaction() as session:
+        await meter.count_answer(session, workspace, None, "openai", "m1", 100, 20)
+        await meter.count_model_use(session, workspace, None, "openai", "m1", 50, 10)
+    async with runtime.db.session() as session:
+        month = (await session.scalars(select(UsageMonth))).one()
+        row = (await session.scalars(select(UsageModel))).one()
+    assert (month.ai_answers, month.tokens) == (1, 180)
+    assert (row.answers, row.prompt_tokens, row.completion_tokens) == (1, 150, 30)

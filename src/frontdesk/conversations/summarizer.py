@@ -33,6 +33,7 @@ from frontdesk.events.broker import ALL_EVENTS, Broker, Subscription
 from frontdesk.events.store import changes
 from frontdesk.events.types import Event
 from frontdesk.tasks import BackgroundTasks
+from frontdesk.usage import meter
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,16 @@ class Summarizer:
         if not (text := tidy(written.text)):
             return
         async with changes(self.db, self.broker) as session:
+            # Spent whether or not it is still wanted: metered first.
+            await meter.count_model_use(
+                session,
+                agent.workspace_id,
+                None,
+                generator.name,
+                written.model,
+                written.prompt_tokens,
+                written.completion_tokens,
+            )
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None or not _still(conversation.summary, at):
                 return

@@ -25,6 +25,7 @@ from frontdesk.db.engine import Database
 from frontdesk.insights.gaps import Gap, normalised
 from frontdesk.insights.models import GapTitle
 from frontdesk.tasks import BackgroundTasks
+from frontdesk.usage import meter
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,15 @@ class GapTitles:
             for group in groups:
                 written = await generator.complete(title_chat(group), MAX_TOKENS)
                 async with self.db.transaction() as session:
+                    await meter.count_model_use(
+                        session,
+                        agent.workspace_id,
+                        None,
+                        generator.name,
+                        written.model,
+                        written.prompt_tokens,
+                        written.completion_tokens,
+                    )
                     if await session.get(GapTitle, (agent.id, group.key)) is None:
                         session.add(
                             GapTitle(

@@ -55,16 +55,37 @@ async def count_answer(
 ) -> None:
     """An AI answer: in the month's ``ai_answers`` and ``tokens``, and in its generator and
     model's row with the tokens split as the model reported them."""
+    await count(session, workspace_id, at, ai_answers=1)
+    await count_model_use(
+        session, workspace_id, at, generator, model, prompt_tokens, completion_tokens, answers=1
+    )
+
+
+async def count_model_use(
+    session: AsyncSession,
+    workspace_id: str,
+    at: datetime | None,
+    generator: str,
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    answers: int = 0,
+) -> None:
+    """Tokens a model spent for the workspace — an answer's, or a handoff summary's or a gap
+    title's (``answers`` 0) — in the month's ``tokens`` and in the model's row."""
     at = at or utcnow()
-    tokens = prompt_tokens + completion_tokens
-    await count(session, workspace_id, at, ai_answers=1, tokens=tokens)
+    await count(session, workspace_id, at, tokens=prompt_tokens + completion_tokens)
     key = {
         "workspace_id": workspace_id,
         "month": month_of(at),
         "generator": generator,
         "model": model[:MODEL_CHARS],
     }
-    counts = {"answers": 1, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+    counts = {
+        "answers": answers,
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+    }
     await _add(session, UsageModel, key, counts)
 
 

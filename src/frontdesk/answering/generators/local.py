@@ -184,7 +184,10 @@ class LocalGenerator(Generator):
         if not text:
             raise GeneratorFailed("The local model wrote nothing.")
         return Generation(
-            text=text, prompt_tokens=run.prompt_tokens, completion_tokens=run.completion_tokens
+            text=text,
+            prompt_tokens=run.prompt_tokens,
+            completion_tokens=run.completion_tokens,
+            model=self.model,
         )
 
     async def _raw(self, chat: Chat, max_tokens: int, run: Run) -> AsyncGenerator[str, None]:
