@@ -173,15 +173,7 @@ class Summarizer:
             return
         async with changes(self.db, self.broker) as session:
             # Spent whether or not it is still wanted: metered first.
-            await meter.count_model_use(
-                session,
-                agent.workspace_id,
-                None,
-                generator.name,
-                written.model,
-                written.prompt_tokens,
-                written.completion_tokens,
-            )
+            await meter.count_spent(session, agent.workspace_id, generator.name, written)
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None or not _still(conversation.summary, at):
                 return

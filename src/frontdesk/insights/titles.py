@@ -126,15 +126,7 @@ class GapTitles:
             for group in groups:
                 written = await generator.complete(title_chat(group), MAX_TOKENS)
                 async with self.db.transaction() as session:
-                    await meter.count_model_use(
-                        session,
-                        agent.workspace_id,
-                        None,
-                        generator.name,
-                        written.model,
-                        written.prompt_tokens,
-                        written.completion_tokens,
-                    )
+                    await meter.count_spent(session, agent.workspace_id, generator.name, written)
                     if await session.get(GapTitle, (agent.id, group.key)) is None:
                         session.add(
                             GapTitle(

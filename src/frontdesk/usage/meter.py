@@ -15,7 +15,7 @@ What counts:
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -87,6 +87,32 @@ async def count_model_use(
         "completion_tokens": completion_tokens,
     }
     await _add(session, UsageModel, key, counts)
+
+
+class Spent(Protocol):
+    """What a model reports of one piece of work (an answering generator's Generation)."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def prompt_tokens(self) -> int: ...
+    @property
+    def completion_tokens(self) -> int: ...
+
+
+async def count_spent(
+    session: AsyncSession, workspace_id: str, generator: str, spent: Spent
+) -> None:
+    """A model's work that is not an answer (a handoff summary, a gap title), now."""
+    await count_model_use(
+        session,
+        workspace_id,
+        None,
+        generator,
+        spent.model,
+        spent.prompt_tokens,
+        spent.completion_tokens,
+    )
 
 
 async def _add(
