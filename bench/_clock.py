@@ -2,9 +2,10 @@
 
 The generator the answer pipeline asks for is wrapped (``Timed``, installed through
 ``AnswerService.generator_for``) to note when it is called, each piece it streams and when
-it ends. The pipeline calls ``generate`` today, which does not stream, so the local model's
-tokens are also noted where the model hands them out (``watch_model``: the same
-``LocalModel.pieces`` that bench/local_model.py reads). Nothing in the product changes.
+it ends. The pipeline asks for a reply with ``write``, which a model streams here as it does
+to a visitor; the local model's own tokens are also noted where the model hands them out
+(``watch_model``: the same ``LocalModel.pieces`` that bench/local_model.py reads). Nothing
+in the product changes.
 """
 
 from __future__ import annotations
@@ -99,6 +100,21 @@ class Timed:
             async for piece in self.inner.stream(request, *args, **kwargs):
                 self.watch.piece()
                 yield piece
+        finally:
+            self.watch.end()
+
+    async def write(self, request: Any, listener: Any = None) -> Any:
+        """As the pipeline asks for a reply: always streamed here (a model streams to a
+        visitor's widget), each piece noted as it comes."""
+        self.watch.begin()
+
+        async def noted(piece: str) -> None:
+            self.watch.piece()
+            if listener is not None:
+                await listener(piece)
+
+        try:
+            return await self.inner.write(request, noted)
         finally:
             self.watch.end()
 
