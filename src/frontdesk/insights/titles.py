@@ -124,6 +124,11 @@ class GapTitles:
         generator = self.generator_for(agent)
         try:
             for group in groups:
+                # A page load that read the titles just before one was stored asks again:
+                # what is stored already is not asked for twice.
+                async with self.db.session() as session:
+                    if await session.get(GapTitle, (agent.id, group.key)) is not None:
+                        continue
                 written = await generator.complete(title_chat(group), MAX_TOKENS)
                 async with self.db.transaction() as session:
                     await meter.count_spent(session, agent.workspace_id, generator.name, written)
