@@ -91,6 +91,10 @@ async def test_an_owner_creates_an_agent_adds_content_and_tries_it(
     assert sorted(s["status"] for s in sources) == ["ready", "ready"]
     await inbox.tab.screenshot(artifacts, "agents-content.png")
 
+    await page.get_by_test_id("content-search").fill("winterizing a snowmobile")
+    await page.get_by_test_id("content-search-go").click()
+    await expect(page.get_by_test_id("content-hit").first).to_contain_text("$149")
+
     # The playground answers from the files and shows what the answer rests on.
     await page.get_by_test_id("agent-tab-try").click()
     await page.get_by_test_id("try-question").fill(
@@ -108,6 +112,10 @@ async def test_an_owner_creates_an_agent_adds_content_and_tries_it(
     )
     await expect(page.get_by_test_id("try-generator")).to_have_text("Extractive (no model)")
     await expect(page.get_by_test_id("try-handoff")).to_have_attribute("data-triggered", "false")
+    rule = page.get_by_test_id("try-rule")
+    await expect(rule.and_(page.locator('[data-rule="low_confidence"]'))).to_have_attribute(
+        "data-state", "passed"
+    )
     await inbox.tab.screenshot(artifacts, "agents-try.png")
 
     # Asking for a person: the handoff decision and its reason.
@@ -115,6 +123,9 @@ async def test_an_owner_creates_an_agent_adds_content_and_tries_it(
     await page.get_by_test_id("try-ask").click()
     await expect(page.get_by_test_id("try-handoff")).to_have_attribute("data-triggered", "true")
     await expect(page.get_by_test_id("try-handoff")).to_contain_text("asked for a person")
+    await expect(rule.and_(page.locator('[data-rule="explicit_request"]'))).to_have_attribute(
+        "data-state", "fired"
+    )
 
     # Install: the script tag with the agent's public key.
     public_key = client.get(f"/api/v1/agents/{agent_id}").json()["public_key"]
@@ -130,6 +141,45 @@ async def test_an_owner_creates_an_agent_adds_content_and_tries_it(
         re.compile("name: Ridgeline support")
     )
     await inbox.tab.screenshot(artifacts, "agents-settings.png")
+    assert inbox.tab.errors == []
+
+
+async def test_a_file_that_fails_shows_why_and_sources_resync_and_delete(
+    open_tab: OpenTab, server: ServerThread, members: None, client: httpx.Client
+) -> None:
+    inbox = await sign_in(open_tab, server, "olga@ridgeline.test")
+    page = inbox.page
+    agent_id = await create_agent(page, "Dealer")
+    files = [["service.md", SERVICE], ["brochure.pdf", "not a PDF at all"], ["tool.exe", "MZ"]]
+    transfer = await page.evaluate_handle(DROP, [files])
+    await page.get_by_test_id("dropzone").dispatch_event("drop", {"dataTransfer": transfer})
+
+    # Refused on upload: the file's own row says why; nothing was stored for it.
+    refused = page.get_by_test_id("upload-item").and_(page.locator('[data-name="tool.exe"]'))
+    await expect(refused).to_have_attribute("data-state", "failed")
+    await expect(refused.get_by_test_id("upload-state")).to_contain_text(
+        "not a supported file type"
+    )
+    # Accepted but unreadable: failed, with the reason under its title.
+    rows = page.get_by_test_id("source-row")
+    await expect(rows).to_have_count(2)
+    broken = rows.filter(has=page.get_by_text("brochure.pdf", exact=True))
+    good = rows.filter(has=page.get_by_text("service.md", exact=True))
+    await expect(broken).to_have_attribute("data-status", "failed")
+    await expect(broken.get_by_test_id("source-error")).not_to_be_empty()
+    await expect(good).to_have_attribute("data-status", "ready")
+
+    # Delete asks first; re-sync reads the source again.
+    await broken.get_by_test_id("source-delete").click()
+    await expect(rows).to_have_count(2)
+    await broken.get_by_test_id("source-delete-confirm").click()
+    await expect(rows).to_have_count(1)
+    async with page.expect_response(lambda r: r.url.endswith("/resync")) as resynced:
+        await good.get_by_test_id("source-resync").click()
+    assert (await resynced.value).status == 202
+    await expect(good).to_have_attribute("data-status", "ready")
+    sources = client.get(f"/api/v1/agents/{agent_id}/sources").json()
+    assert [(s["title"], s["status"]) for s in sources] == [("service.md", "ready")]
     assert inbox.tab.errors == []
 
 

@@ -79,6 +79,7 @@ export const agentsApi = {
   exportFile,
   importFile,
   ask: (id, question) => post(`/api/v1/agents/${seg(id)}/ask`, { question }),
+  search: (id, q) => get(`/api/v1/agents/${seg(id)}/search?${new URLSearchParams({ q, k: '8' })}`),
   sources: (id) => get(`/api/v1/agents/${seg(id)}/sources`),
   uploadFiles,
   addUrl: (id, body) => post(`/api/v1/agents/${seg(id)}/sources/urls`, body),

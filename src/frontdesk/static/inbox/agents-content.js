@@ -206,6 +206,36 @@ export function createContentTab({ agent }) {
     }
   });
 
+  // ---- search the content ---------------------------------------------------------------
+  const searchInput = h('input', { type: 'search', id: 'content-search', testid: 'content-search', placeholder: 'financing rates', maxlength: '2000' });
+  const searchError = errorLine('content-search-error');
+  const hits = h('ol', { class: 'passages search-hits', testid: 'content-hits' });
+  const searchForm = h('form', { class: 'inline-form', role: 'search' },
+    h('div', { class: 'field field-grow' }, h('label', { for: 'content-search' }, 'Find what the agent knows'), searchInput),
+    h('div', { class: 'field field-button' },
+      h('button', { type: 'submit', class: 'btn btn-secondary', testid: 'content-search-go' }, 'Search')));
+  searchForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    searchError.set('');
+    const q = searchInput.value.trim();
+    if (!q) {
+      hits.replaceChildren();
+      return;
+    }
+    try {
+      const found = await agentsApi.search(agent.id, q);
+      hits.replaceChildren(...found.map((hit) => h('li', { class: 'passage', testid: 'content-hit' },
+        h('div', { class: 'passage-head' },
+          h('span', { class: 'passage-title' }, hit.title || hit.source),
+          h('span', { class: 'passage-score' }, hit.score.toFixed(3))),
+        h('div', { class: 'muted passage-source' }, [hit.source, hit.location].filter(Boolean).join(' · ')),
+        h('p', { class: 'passage-text' }, hit.text))));
+      if (!found.length) hits.append(h('li', { class: 'muted' }, 'Nothing in the content matches.'));
+    } catch (err) {
+      searchError.set(err.message);
+    }
+  });
+
   const el = h('div', { class: 'agent-content', testid: 'agent-content' },
     h('section', { class: 'card' }, h('h2', null, 'Upload files'), drop, uploads),
     h('section', { class: 'card' },
@@ -218,7 +248,8 @@ export function createContentTab({ agent }) {
         body)),
     h('div', { class: 'content-forms' },
       h('section', { class: 'card' }, h('h2', null, 'Add a website'), urlForm, urlError.el),
-      h('section', { class: 'card' }, h('h2', null, 'Add questions and answers'), qaForm)));
+      h('section', { class: 'card' }, h('h2', null, 'Add questions and answers'), qaForm)),
+    h('section', { class: 'card' }, h('h2', null, 'Search the content'), searchForm, searchError.el, hits));
   load();
   return {
     el,

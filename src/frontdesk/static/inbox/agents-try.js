@@ -33,6 +33,40 @@ function fact(label, value, testid) {
   return h('div', { class: 'fact' }, h('dt', null, label), h('dd', { testid }, value));
 }
 
+/** The agent's escalation rules, each marked fired, not fired, off or not testable here. */
+function rulesChecked(result, agent) {
+  const rules = agent.rules || {};
+  const handoff = result.handoff || { triggered: false };
+  const fired = handoff.triggered ? handoff.trigger : null;
+  const keywords = (rules.keywords || []).map((k) => k.phrase);
+  const topics = (rules.topics || []).map((t) => t.name);
+  const rows = [
+    ['explicit_request', 'Visitor asks for a person', rules.explicit_request !== false, ''],
+    ['keyword', 'Keywords', keywords.length > 0, keywords.join(', ')],
+    ['topic', 'Topics', topics.length > 0, topics.join(', ')],
+    ['sentiment', 'Frustration', rules.negative_sentiment !== false, ''],
+    ['low_confidence', 'Confidence below threshold', true, ''],
+    ['failed_attempts', 'Failed attempts', Boolean(rules.failed_attempts),
+      rules.failed_attempts ? `after ${rules.failed_attempts}` : ''],
+    ['max_visitor_messages', 'Message limit', Boolean(rules.max_visitor_messages),
+      rules.max_visitor_messages ? `after ${rules.max_visitor_messages} messages` : ''],
+  ];
+  // One question has no history: the conversation-long rules cannot fire here.
+  const conversational = new Set(['failed_attempts', 'max_visitor_messages']);
+  return h('ul', { class: 'rules-checked', testid: 'try-rules' }, rows.map(([key, label, on, detail]) => {
+    const trigger = key === 'max_visitor_messages' ? 'max_messages' : key;
+    let state;
+    if (!on) state = ['off', 'Off'];
+    else if (fired === trigger) state = ['fired', 'Fired'];
+    else if (conversational.has(key)) state = ['na', 'Needs a conversation'];
+    else if (fired) state = ['skipped', 'Not reached'];
+    else state = ['passed', 'Did not fire'];
+    return h('li', { class: 'rule-row', testid: 'try-rule', dataset: { rule: trigger, state: state[0] } },
+      h('span', { class: 'rule-label' }, label, detail ? h('span', { class: 'muted' }, ` — ${detail}`) : null),
+      h('span', { class: 'rule-state', dataset: { state: state[0] } }, state[1]));
+  }));
+}
+
 function renderAnswer(result, agent) {
   const threshold = result.threshold ?? agent.confidence_threshold;
   const handoff = result.handoff || { triggered: false };
@@ -74,8 +108,11 @@ function renderAnswer(result, agent) {
         fact('Model', result.model || '—', 'try-model'),
         fact('Tokens', `${result.tokens ?? 0} (${result.prompt_tokens} in, ${result.completion_tokens} out)`, 'try-tokens')),
       meter(result.confidence, threshold),
-      decision),
+      decision,
+      h('h3', { class: 'rules-title' }, 'Rules checked'),
+      rulesChecked(result, agent)),
     h('section', { class: 'card' }, h('h2', null, `Passages retrieved (${result.citations.length})`), passages));
+
 }
 
 export function createTryTab({ getAgent }) {
