@@ -183,6 +183,37 @@ async def test_a_file_that_fails_shows_why_and_sources_resync_and_delete(
     assert inbox.tab.errors == []
 
 
+async def test_qa_pairs_are_added_and_edited_in_the_console(
+    open_tab: OpenTab, server: ServerThread, members: None, client: httpx.Client
+) -> None:
+    inbox = await sign_in(open_tab, server, "ada@ridgeline.test")
+    page = inbox.page
+    agent_id = await create_agent(page, "Dealer")
+    await page.get_by_test_id("qa-title").fill("Store FAQ")
+    await page.get_by_test_id("qa-question").fill("Do you price match?")
+    await page.get_by_test_id("qa-answer").fill("Yes, any local dealer's advertised price.")
+    await page.get_by_test_id("qa-more").click()
+    await page.get_by_test_id("qa-question").nth(1).fill("Open on Sunday?")
+    await page.get_by_test_id("qa-answer").nth(1).fill("No.")
+    await page.get_by_test_id("qa-save").click()
+    row = page.get_by_test_id("source-row")
+    await expect(row).to_have_attribute("data-status", "ready")
+    await expect(row.get_by_test_id("source-chunks")).to_have_text("2")
+
+    await row.get_by_test_id("source-edit").click()
+    await expect(page.get_by_test_id("qa-title")).to_have_value("Store FAQ")
+    await expect(page.get_by_test_id("qa-answer").nth(1)).to_have_value("No.")
+    await page.get_by_test_id("qa-answer").nth(1).fill("Yes, 10 to 2 in winter.")
+    await page.get_by_test_id("qa-save").click()
+    await expect(page.get_by_test_id("qa-title")).to_have_value("Q&A")
+    await expect(row).to_have_count(1)
+    await expect(row).to_have_attribute("data-status", "ready")
+    [source] = client.get(f"/api/v1/agents/{agent_id}/sources").json()
+    pairs = client.get(f"/api/v1/sources/{source['id']}/pairs").json()["pairs"]
+    assert pairs[1] == {"question": "Open on Sunday?", "answer": "Yes, 10 to 2 in winter."}
+    assert inbox.tab.errors == []
+
+
 async def test_settings_save_and_an_invalid_one_shows_its_error_under_the_field(
     open_tab: OpenTab, server: ServerThread, members: None, client: httpx.Client, artifacts: Path
 ) -> None:

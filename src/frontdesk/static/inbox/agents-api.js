@@ -84,6 +84,7 @@ export const agentsApi = {
   uploadFiles,
   addUrl: (id, body) => post(`/api/v1/agents/${seg(id)}/sources/urls`, body),
   addQa: (id, title, pairs) => post(`/api/v1/agents/${seg(id)}/sources/qa`, { title, pairs }),
+  qaPairs: (sourceId) => get(`/api/v1/sources/${seg(sourceId)}/pairs`),
   resync: (sourceId) => post(`/api/v1/sources/${seg(sourceId)}/resync`),
   removeSource: (sourceId) => request('DELETE', `/api/v1/sources/${seg(sourceId)}`),
   secrets: () => get('/api/v1/secrets'),

@@ -36,6 +36,9 @@ export function createContentTab({ agent }) {
       h('td', { class: 'muted', title: fullTime(source.synced_at || source.updated_at) },
         relativeTime(source.synced_at || source.updated_at) || '—'),
       h('td', { class: 'cell-actions' },
+        source.kind === 'qa' ? h('button', {
+          type: 'button', class: 'btn btn-ghost btn-small', testid: 'source-edit', onclick: () => editQa(source),
+        }, 'Edit') : null,
         h('button', {
           type: 'button', class: 'btn btn-ghost btn-small', testid: 'source-resync',
           disabled: WORKING.has(source.status),
@@ -168,9 +171,9 @@ export function createContentTab({ agent }) {
   // ---- Q&A ------------------------------------------------------------------------------
   const qaTitle = h('input', { type: 'text', id: 'qa-title', testid: 'qa-title', value: 'Q&A', maxlength: '200' });
   const qaPairs = h('div', { class: 'qa-pairs' });
-  function pairRow() {
-    const q = h('input', { type: 'text', placeholder: 'Question', testid: 'qa-question', maxlength: '2000', 'aria-label': 'Question' });
-    const a = h('textarea', { rows: '2', placeholder: 'Answer', testid: 'qa-answer', maxlength: '20000', 'aria-label': 'Answer' });
+  function pairRow(pair = { question: '', answer: '' }) {
+    const q = h('input', { type: 'text', placeholder: 'Question', testid: 'qa-question', maxlength: '2000', 'aria-label': 'Question', value: pair.question });
+    const a = h('textarea', { rows: '2', placeholder: 'Answer', testid: 'qa-answer', maxlength: '20000', 'aria-label': 'Answer', value: pair.answer });
     const row = h('div', { class: 'qa-pair' }, q, a,
       h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': 'Remove this pair', onclick: () => row.remove() }, '×'));
     qaPairs.append(row);
@@ -182,9 +185,23 @@ export function createContentTab({ agent }) {
       h('p', { class: 'field-hint muted' }, 'Saving a set under the same name again replaces it.')),
     qaPairs,
     h('div', { class: 'settings-actions' },
-      h('button', { type: 'button', class: 'btn btn-ghost btn-small', testid: 'qa-more', onclick: pairRow }, 'Add a pair'),
+      h('button', { type: 'button', class: 'btn btn-ghost btn-small', testid: 'qa-more', onclick: () => pairRow() }, 'Add a pair'),
       h('button', { type: 'submit', class: 'btn btn-secondary', testid: 'qa-save' }, 'Save Q&A')),
     qaError.el);
+  async function editQa(source) {
+    qaError.set('');
+    try {
+      const set = await agentsApi.qaPairs(source.id);
+      qaTitle.value = set.title;
+      qaPairs.replaceChildren();
+      for (const pair of set.pairs) pairRow(pair);
+      qaForm.scrollIntoView({ block: 'start', behavior: 'smooth' });
+      qaPairs.querySelector('input').focus({ preventScroll: true });
+    } catch (err) {
+      qaError.set(err.message);
+    }
+  }
+
   qaForm.addEventListener('submit', async (event) => {
     event.preventDefault();
     qaError.set('');
@@ -198,6 +215,7 @@ export function createContentTab({ agent }) {
     }
     try {
       await agentsApi.addQa(agent.id, qaTitle.value.trim() || 'Q&A', pairs);
+      qaTitle.value = 'Q&A';
       qaPairs.replaceChildren();
       pairRow();
       load();
