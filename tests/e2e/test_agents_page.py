@@ -24,6 +24,14 @@ The service department is open Monday to Friday from 8 am to 6 pm and Saturday f
 1 pm. Winterizing a snowmobile costs $149 and takes two days.
 """
 
+IMPORTED = b"""name: Parts desk
+greeting: Parts questions?
+rules:
+  keywords:
+    - phrase: recall
+      priority: urgent
+"""
+
 # A drop of real files, as the page receives one from the desktop.
 DROP = """([files]) => {
   const transfer = new DataTransfer();
@@ -267,6 +275,28 @@ async def test_settings_save_and_an_invalid_one_shows_its_error_under_the_field(
     await expect(page.get_by_test_id("agent-file-saved")).to_have_text("Saved.")
     await expect(page.get_by_test_id("agent-confidence_threshold")).to_have_value("0.6")
     assert client.get(f"/api/v1/agents/{agent_id}").json()["confidence_threshold"] == 0.6
+
+    # An agent file from disk creates the agent it names.
+    await page.get_by_test_id("agent-import-file").set_input_files(
+        files=[{"name": "parts.yaml", "mimeType": "application/yaml", "buffer": IMPORTED}]
+    )
+    await expect(page.get_by_test_id("agent-title")).to_have_text("Parts desk")
+    await expect(page.get_by_test_id("agent-item")).to_have_count(2)
+    await expect(page.get_by_test_id("agent-greeting")).to_have_value("Parts questions?")
+    [parts] = [a for a in client.get("/api/v1/agents").json() if a["name"] == "Parts desk"]
+    assert parts["rules"]["keywords"][0]["phrase"] == "recall"
+
+    # Its keyword rule, tried in the playground: fired, with the priority it sets.
+    await page.get_by_test_id("agent-tab-try").click()
+    await page.get_by_test_id("try-question").fill("Is my sled part of a recall?")
+    await page.get_by_test_id("try-ask").click()
+    handoff = page.get_by_test_id("try-handoff")
+    await expect(handoff).to_have_attribute("data-triggered", "true")
+    await expect(handoff).to_contain_text("Priority urgent")
+    fired = page.locator('[data-testid="try-rule"][data-state="fired"]')
+    await expect(fired).to_have_attribute("data-rule", "keyword")
+    await expect(fired).to_contain_text("recall")
+    await inbox.tab.screenshot(artifacts, "agents-try-handoff.png")
     assert inbox.tab.errors == []
 
 

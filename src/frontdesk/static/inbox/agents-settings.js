@@ -66,14 +66,14 @@ function fieldErrors() {
   };
 }
 
+/** The API names one field (`error.field`) or several (`error.fields`: {field: message}). */
 function errorsOf(err) {
-  if (Array.isArray(err.fields) && err.fields.length) {
-    return err.fields.map((f) => ({ field: f.field || null, message: f.message || err.message }));
-  }
+  const several = err.fields && typeof err.fields === 'object' ? Object.entries(err.fields) : [];
+  if (several.length) return several.map(([field, message]) => ({ field, message: String(message) }));
   return [{ field: err.field, message: err.message }];
 }
 
-export function createSettingsTab({ agent, onChanged, onDeleted }) {
+export function createSettingsTab({ agent, onChanged, onDeleted, onImported }) {
   const errors = fieldErrors();
   const formError = errorLine('settings-error');
   const saved = h('p', { class: 'muted', role: 'status', testid: 'settings-saved' });
@@ -252,6 +252,7 @@ export function createSettingsTab({ agent, onChanged, onDeleted }) {
       const updated = await agentsApi.importFile(yaml.value);
       if (updated.id !== agent.id) {
         fileSaved.textContent = `The file names another agent: saved as “${updated.name}”.`;
+        onImported();
       } else {
         agent = updated;
         onChanged(updated);

@@ -16,6 +16,7 @@ const TRIGGERS = {
 };
 const GENERATOR_LABEL = {
   extractive: 'Extractive (no model)', local: 'Local model', openai: 'OpenAI-compatible', anthropic: 'Anthropic',
+  rules: 'None: a rule decided first',
 };
 
 const pct = (x) => `${Math.round(x * 100)}%`;
@@ -59,7 +60,7 @@ function rulesChecked(result, agent) {
     if (!on) state = ['off', 'Off'];
     else if (fired === trigger) state = ['fired', 'Fired'];
     else if (conversational.has(key)) state = ['na', 'Needs a conversation'];
-    else if (fired) state = ['skipped', 'Not reached'];
+    else if (fired) state = ['skipped', 'Not fired'];
     else state = ['passed', 'Did not fire'];
     return h('li', { class: 'rule-row', testid: 'try-rule', dataset: { rule: trigger, state: state[0] } },
       h('span', { class: 'rule-label' }, label, detail ? h('span', { class: 'muted' }, ` — ${detail}`) : null),
@@ -69,6 +70,8 @@ function rulesChecked(result, agent) {
 
 function renderAnswer(result, agent) {
   const threshold = result.threshold ?? agent.confidence_threshold;
+  // A rule that hands off answers before any search: there is no confidence to judge.
+  const byRule = result.generator === 'rules';
   const handoff = result.handoff || { triggered: false };
   const decision = handoff.triggered
     ? h('div', { class: 'decision decision-handoff', testid: 'try-handoff', dataset: { triggered: 'true' } },
@@ -95,7 +98,8 @@ function renderAnswer(result, agent) {
         h('div', { class: 'muted passage-source' }, [c.source, c.location].filter(Boolean).join(' · ')),
         h('p', { class: 'passage-text' }, c.snippet));
     }))
-    : h('p', { class: 'muted', testid: 'try-passages-none' }, 'No passage of your content matched.');
+    : h('p', { class: 'muted', testid: 'try-passages-none' },
+      byRule ? 'No search ran: a rule decided first.' : 'No passage of your content matched.');
 
   return h('div', { class: 'try-result', testid: 'try-result' },
     h('section', { class: 'card' },
@@ -103,11 +107,12 @@ function renderAnswer(result, agent) {
       h('p', { class: 'try-answer', testid: 'try-answer' }, result.answer),
       result.gap ? h('p', { class: 'muted' }, 'Your content has no answer to this: in a real conversation it becomes a knowledge gap in Insights.') : null,
       h('dl', { class: 'facts' },
-        fact('Confidence', `${pct(result.confidence)} (threshold ${pct(threshold)})`, 'try-confidence'),
+        fact('Confidence', byRule ? `not judged (threshold ${pct(threshold)})`
+          : `${pct(result.confidence)} (threshold ${pct(threshold)})`, 'try-confidence'),
         fact('Generator', GENERATOR_LABEL[result.generator] || result.generator, 'try-generator'),
         fact('Model', result.model || '—', 'try-model'),
         fact('Tokens', `${result.tokens ?? 0} (${result.prompt_tokens} in, ${result.completion_tokens} out)`, 'try-tokens')),
-      meter(result.confidence, threshold),
+      byRule ? null : meter(result.confidence, threshold),
       decision,
       h('h3', { class: 'rules-title' }, 'Rules checked'),
       rulesChecked(result, agent)),

@@ -72,7 +72,7 @@ export async function request(method, path, body, { handle401 = true } = {}) {
     const message = (err && err.message) || (data && typeof data.detail === 'string' && data.detail)
       || fallbackMessage(res.status);
     const error = new ApiError(res.status, (err && err.code) || `http_${res.status}`, message,
-      (err && err.field) || null, (err && Array.isArray(err.fields) && err.fields) || null);
+      (err && err.field) || null, (err && typeof err.fields === 'object' && err.fields) || null);
     if (res.status === 401 && handle401 && unauthenticatedHandler) unauthenticatedHandler(error);
     throw error;
   }

@@ -174,7 +174,11 @@ export function createAgentsView({ session }) {
     renderTabs(id, tab);
     const spec = TABS.find((t) => t.key === tab);
     const view = spec.create({
-      agent, getAgent: () => current && current.agent, onChanged: onAgentChanged, onDeleted: onAgentDeleted,
+      agent,
+      getAgent: () => current && current.agent,
+      onChanged: onAgentChanged,
+      onDeleted: onAgentDeleted,
+      onImported: loadList,
     });
     current.view = view;
     tabPanel.replaceChildren(view.el);
