@@ -11,6 +11,7 @@ from e2e_support import Inbox, OpenTab
 from playwright.async_api import Page, expect
 
 from app_fixtures import PASSWORD, Accounts
+from httpserver import LocalSite
 from support import ServerThread
 
 FINANCING = """# Financing
@@ -219,6 +220,35 @@ async def test_qa_pairs_are_added_and_edited_in_the_console(
     [source] = client.get(f"/api/v1/agents/{agent_id}/sources").json()
     pairs = client.get(f"/api/v1/sources/{source['id']}/pairs").json()["pairs"]
     assert pairs[1] == {"question": "Open on Sunday?", "answer": "Yes, 10 to 2 in winter."}
+    assert inbox.tab.errors == []
+
+
+async def test_a_web_page_is_added_by_its_address(
+    open_tab: OpenTab,
+    server: ServerThread,
+    members: None,
+    client: httpx.Client,
+    local_site: LocalSite,
+) -> None:
+    page_url = local_site.add(
+        "/hours.html",
+        "<html><head><title>Visit us</title></head><body><main><h1>Showroom hours</h1>"
+        "<p>The showroom is open Monday to Friday 9:00 to 18:00.</p></main></body></html>",
+    )
+    allowed = client.put("/api/v1/workspace/allowed-hosts", json={"hosts": [local_site.host]})
+    assert allowed.status_code == 200, allowed.text
+    inbox = await sign_in(open_tab, server, "olga@ridgeline.test")
+    page = inbox.page
+    await create_agent(page, "Dealer")
+    await page.get_by_test_id("source-url").fill("not a web address")
+    await page.get_by_test_id("source-url-add").click()
+    await expect(page.get_by_test_id("source-url-error")).to_contain_text("url")
+    await page.get_by_test_id("source-url").fill(page_url)
+    await page.get_by_test_id("source-url-add").click()
+    row = page.get_by_test_id("source-row")
+    await expect(row).to_have_attribute("data-status", "ready")
+    await expect(row.get_by_test_id("source-title")).to_have_text("Visit us")
+    await expect(row.locator("td").nth(1)).to_have_text("Web page")
     assert inbox.tab.errors == []
 
 

@@ -150,17 +150,24 @@ export function createContentTab({ agent }) {
   const urlInput = h('input', { type: 'url', id: 'source-url', testid: 'source-url', placeholder: 'https://example.com/help', spellcheck: 'false' });
   const urlMode = h('select', { id: 'source-url-mode', testid: 'source-url-mode' },
     option('page', 'One page'), option('sitemap', 'Sitemap'), option('crawl', 'Crawl the site'));
+  const maxPages = h('input', { type: 'number', id: 'source-url-pages', testid: 'source-url-pages', min: '1', max: '5000', step: '1', placeholder: 'default', class: 'input-short' });
+  const pagesField = h('div', { class: 'field', hidden: true },
+    h('label', { for: 'source-url-pages' }, 'Max pages'), maxPages);
+  urlMode.addEventListener('change', () => { pagesField.hidden = urlMode.value === 'page'; });
   const urlError = errorLine('source-url-error');
   const urlForm = h('form', { class: 'inline-form', novalidate: true },
     h('div', { class: 'field field-grow' }, h('label', { for: 'source-url' }, 'Web address'), urlInput),
     h('div', { class: 'field' }, h('label', { for: 'source-url-mode' }, 'What to read'), urlMode),
+    pagesField,
     h('div', { class: 'field field-button' },
       h('button', { type: 'submit', class: 'btn btn-secondary', testid: 'source-url-add' }, 'Add')));
   urlForm.addEventListener('submit', async (event) => {
     event.preventDefault();
     urlError.set('');
     try {
-      await agentsApi.addUrl(agent.id, { url: urlInput.value.trim(), mode: urlMode.value });
+      const body = { url: urlInput.value.trim(), mode: urlMode.value };
+      if (urlMode.value !== 'page' && maxPages.value.trim()) body.max_pages = Number(maxPages.value);
+      await agentsApi.addUrl(agent.id, body);
       urlInput.value = '';
       load();
     } catch (err) {

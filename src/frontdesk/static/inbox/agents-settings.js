@@ -94,6 +94,7 @@ export function createSettingsTab({ agent, onChanged, onDeleted, onImported }) {
   const instructions = h('textarea', { rows: '5', maxlength: '8000', value: agent.instructions });
   const handoff = h('textarea', { rows: '2', maxlength: '2000', value: agent.handoff_message });
   const threshold = h('input', { type: 'number', step: '0.01', value: String(agent.confidence_threshold) });
+  const language = h('input', { type: 'text', class: 'input-short', maxlength: '16', value: agent.language });
   const generator = h('select', null, GENERATORS.map(([v, l]) => option(v, l, v === agent.generator)));
   const color = h('input', { type: 'color', value: agent.theme_color });
   const colorText = h('input', { type: 'text', class: 'input-short', value: agent.theme_color, 'aria-label': 'Colour as #rrggbb', testid: 'agent-theme_color-text' });
@@ -162,6 +163,7 @@ export function createSettingsTab({ agent, onChanged, onDeleted, onImported }) {
     instructions.value = agent.instructions;
     handoff.value = agent.handoff_message;
     threshold.value = String(agent.confidence_threshold);
+    language.value = agent.language;
     generator.value = agent.generator;
     color.value = agent.theme_color;
     colorText.value = agent.theme_color;
@@ -178,8 +180,10 @@ export function createSettingsTab({ agent, onChanged, onDeleted, onImported }) {
       field('instructions', 'Instructions and brand voice', instructions,
         'How the agent should speak and what it should never do (used by language models).'),
       field('handoff_message', 'Handoff message', handoff, 'Sent when the chat goes to your team.'),
-      field('confidence_threshold', 'Confidence threshold', threshold,
-        'Between 0 and 1. Answers scored below it are handed to your team.')),
+      h('div', { class: 'field-row' },
+        field('confidence_threshold', 'Confidence threshold', threshold,
+          'Between 0 and 1. Answers scored below it are handed to your team.'),
+        field('language', 'Language', language, 'What a language model answers in (en, de, fr…).'))),
     h('section', { class: 'card' }, h('h2', null, 'Answer generator'),
       field('generator', 'Generator', generator), configBox),
     h('section', { class: 'card' }, h('h2', null, 'Widget'),
@@ -204,6 +208,7 @@ export function createSettingsTab({ agent, onChanged, onDeleted, onImported }) {
       instructions: instructions.value,
       handoff_message: handoff.value,
       confidence_threshold: threshold.value.trim() === '' ? null : Number(threshold.value),
+      language: language.value.trim() || null,
       generator: generator.value,
       theme_color: colorText.value.trim(),
       position: position.value,
