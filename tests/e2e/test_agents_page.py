@@ -12,7 +12,7 @@ from playwright.async_api import Page, expect
 
 from app_fixtures import PASSWORD, Accounts
 from httpserver import LocalSite
-from support import ServerThread
+from support import ServerThread, wait_for_source
 
 FINANCING = """# Financing
 
@@ -159,7 +159,13 @@ async def test_a_file_that_fails_shows_why_and_sources_resync_and_delete(
     inbox = await sign_in(open_tab, server, "olga@ridgeline.test")
     page = inbox.page
     agent_id = await create_agent(page, "Dealer")
-    files = [["service.md", SERVICE], ["brochure.pdf", "not a PDF at all"], ["tool.exe", "MZ"]]
+    big = "# Manual\n\n" + "Check the track tension before every ride. " * 30_000  # over 1 MB
+    files = [
+        ["service.md", SERVICE],
+        ["brochure.pdf", "not a PDF at all"],
+        ["tool.exe", "MZ"],
+        ["manual.md", big],
+    ]
     transfer = await page.evaluate_handle(DROP, [files])
     await page.get_by_test_id("dropzone").dispatch_event("drop", {"dataTransfer": transfer})
 
@@ -185,10 +191,15 @@ async def test_a_file_that_fails_shows_why_and_sources_resync_and_delete(
     await expect(rows).to_have_count(1)
     async with page.expect_response(lambda r: r.url.endswith("/resync")) as resynced:
         await good.get_by_test_id("source-resync").click()
-    assert (await resynced.value).status == 202
+    response = await resynced.value
+    assert response.status == 202
+    assert (await response.json())["status"] == "queued"
+    [source] = client.get(f"/api/v1/agents/{agent_id}/sources").json()
+    assert (source["title"], wait_for_source(client, source["id"])["status"]) == (
+        "service.md",
+        "ready",
+    )
     await expect(good).to_have_attribute("data-status", "ready")
-    sources = client.get(f"/api/v1/agents/{agent_id}/sources").json()
-    assert [(s["title"], s["status"]) for s in sources] == [("service.md", "ready")]
     assert inbox.tab.errors == []
 
 

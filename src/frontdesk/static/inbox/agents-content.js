@@ -81,7 +81,9 @@ export function createContentTab({ agent }) {
   async function resync(source) {
     pageError.set('');
     try {
-      await agentsApi.resync(source.id);
+      const queued = await agentsApi.resync(source.id);
+      const row = body.querySelector(`tr[data-id="${CSS.escape(source.id)}"]`);
+      if (row) row.replaceWith(sourceRow(queued));
     } catch (err) {
       pageError.set(err.message);
     }
