@@ -48,6 +48,17 @@ class QASourceIn(Input):
     pairs: list[QAPair] = Field(min_length=1, max_length=2000)
 
 
+class QAPairOut(BaseModel):
+    question: str
+    answer: str
+
+
+class QAPairsOut(BaseModel):
+    source_id: str
+    title: str
+    pairs: list[QAPairOut]
+
+
 class SearchHitOut(BaseModel):
     chunk_id: int
     source_id: str

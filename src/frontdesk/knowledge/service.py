@@ -20,6 +20,7 @@ from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
 from frontdesk.embedder.model import Embedder, vector_to_bytes
 from frontdesk.errors import (
+    Conflict,
     FrontdeskError,
     InvalidInput,
     NotFound,
@@ -62,6 +63,13 @@ class IngestResult:
     skipped: bool = False
     embedded: int = 0
     error: str | None = None
+
+
+def qa_pairs(source: Source) -> list[tuple[str, str]]:
+    """The question/answer pairs a Q&A source was written with, to read or edit them."""
+    if source.kind != "qa":
+        raise Conflict(f"'{source.title}' is not a Q&A set; only Q&A sets have pairs.")
+    return [(q, a) for q, a in source.options.get("pairs", [])]
 
 
 def _web_address(url: str) -> str:
@@ -288,8 +296,7 @@ class KnowledgeService:
             documents = await asyncio.to_thread(load_file, data, source.title, limits=self.limits)
             return documents, hashlib.sha256(data).hexdigest()
         if source.kind == "qa":
-            pairs = [(q, a) for q, a in source.options.get("pairs", [])]
-            documents = qa_documents(pairs, source.title)
+            documents = qa_documents(qa_pairs(source), source.title)
         else:
             mode: UrlMode = "page" if source.kind == "url" else source.kind  # type: ignore[assignment]
             async with self.db.session() as session:

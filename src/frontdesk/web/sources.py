@@ -8,7 +8,8 @@ from starlette.datastructures import UploadFile
 from frontdesk.agents.service import get_agent
 from frontdesk.errors import InvalidInput, PayloadTooLarge
 from frontdesk.knowledge import repository
-from frontdesk.knowledge.schemas import QASourceIn, SourceOut, UrlSourceIn
+from frontdesk.knowledge.schemas import QAPairOut, QAPairsOut, QASourceIn, SourceOut, UrlSourceIn
+from frontdesk.knowledge.service import qa_pairs
 from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, WorkspaceDep
 
 router = APIRouter(prefix="/api/v1", tags=["sources"])
@@ -131,6 +132,15 @@ async def add_qa(
 async def get_source(source_id: str, workspace: WorkspaceDep, runtime: RuntimeDep) -> SourceOut:
     async with runtime.reads() as session:
         return SourceOut.model_validate(await runtime.knowledge.get(session, workspace, source_id))
+
+
+@router.get("/sources/{source_id}/pairs", response_model=QAPairsOut)
+async def get_qa_pairs(source_id: str, workspace: WorkspaceDep, runtime: RuntimeDep) -> QAPairsOut:
+    """The pairs of a Q&A set, to edit them (saving under the same title replaces the set)."""
+    async with runtime.reads() as session:
+        source = await runtime.knowledge.get(session, workspace, source_id)
+    pairs = [QAPairOut(question=q, answer=a) for q, a in qa_pairs(source)]
+    return QAPairsOut(source_id=source.id, title=source.title, pairs=pairs)
 
 
 @router.post("/sources/{source_id}/resync", status_code=202, response_model=SourceOut)

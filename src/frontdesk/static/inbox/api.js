@@ -7,13 +7,19 @@ let csrfToken = null;
 let unauthenticatedHandler = null;
 
 export class ApiError extends Error {
-  constructor(status, code, message, field = null) {
+  constructor(status, code, message, field = null, fields = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.field = field;
+    this.fields = fields;
   }
+}
+
+/** The session's CSRF token, for requests made outside request() (uploads, YAML bodies). */
+export function csrfHeader() {
+  return csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
 }
 
 export function setCsrfToken(token) {
@@ -66,7 +72,7 @@ export async function request(method, path, body, { handle401 = true } = {}) {
     const message = (err && err.message) || (data && typeof data.detail === 'string' && data.detail)
       || fallbackMessage(res.status);
     const error = new ApiError(res.status, (err && err.code) || `http_${res.status}`, message,
-      (err && err.field) || null);
+      (err && err.field) || null, (err && typeof err.fields === 'object' && err.fields) || null);
     if (res.status === 401 && handle401 && unauthenticatedHandler) unauthenticatedHandler(error);
     throw error;
   }

@@ -1,5 +1,6 @@
-// Signed-in layout: sidebar navigation, the hash router (#/inbox[/id], #/team, #/tags, #/apikeys,
-// #/webhooks, #/secrets, #/usage, #/insights, #/account), my presence and the global waiting alerts.
+// Signed-in layout: sidebar navigation, the hash router (#/inbox[/id], #/agents[/id/tab], #/team,
+// #/tags, #/apikeys, #/webhooks, #/secrets, #/usage, #/insights, #/account), my presence and the
+// global waiting alerts.
 
 import {
   alertWaiting, becameWaiting, isMuted, notificationPermission,
@@ -8,6 +9,7 @@ import {
 import { api } from './api.js';
 import { h } from './dom.js';
 import { createAccountView } from './view-account.js';
+import { createAgentsView } from './view-agents.js';
 import { createApiKeysView } from './view-apikeys.js';
 import { createInbox } from './view-inbox.js';
 import { createInsightsView } from './view-insights.js';
@@ -18,6 +20,7 @@ import { createUsageView } from './view-usage.js';
 import { createWebhooksView } from './view-webhooks.js';
 
 const PAGES = {
+  agents: { title: 'Agents', create: createAgentsView },
   team: { title: 'Team', create: createTeamView },
   tags: { title: 'Tags', create: createTagsView },
   apikeys: { title: 'API keys', create: createApiKeysView },
@@ -54,6 +57,8 @@ export function createShell({ session, live, onSignOut, onSignedOut }) {
   const navLink = (page, label) => h('a', { href: `#/${page}`, class: 'nav-link', testid: `nav-${page}` }, label);
   const nav = {
     inbox: navLink('inbox', 'Inbox'),
+    // Setting up agents (content, settings, install) is for owners and admins.
+    ...(['owner', 'admin'].includes(me.role) ? { agents: navLink('agents', 'Agents') } : {}),
     team: navLink('team', 'Team'),
     tags: navLink('tags', 'Tags'),
     apikeys: navLink('apikeys', 'API keys'),
