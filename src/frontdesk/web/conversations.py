@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.caller import Caller
-from frontdesk.conversations import lifecycle, repository
+from frontdesk.conversations import lifecycle, repository, search
 from frontdesk.conversations.messages import post_member_message
 from frontdesk.conversations.models import OPEN_STATUSES, Conversation
 from frontdesk.conversations.schemas import (
@@ -23,6 +23,9 @@ from frontdesk.conversations.schemas import (
     PriorityIn,
     PriorityName,
     ReadIn,
+    SearchHitOut,
+    SearchResultOut,
+    SearchResults,
 )
 from frontdesk.teams.service import get_team, teams_of
 from frontdesk.web.deps import CallerDep, RuntimeDep
@@ -86,6 +89,31 @@ async def _teams_filter(
         else:
             ids.add((await get_team(session, caller.workspace_id, value)).id)
     return sorted(ids)
+
+
+@router.get("/search")
+async def search_conversations(
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    q: Annotated[str, Query(description="Words or a number; each of 3+ characters must occur.")],
+    limit: Annotated[int, Query(ge=1, le=100)] = 30,
+) -> SearchResults:
+    """Conversations whose visitor or team messages (notes included) or lead card contain
+    every term, latest activity first; each hit says where the terms matched."""
+    async with runtime.reads() as session:
+        found, conversations = await search.search(session, caller.workspace_id, q, limit)
+        views = await repository.describe(
+            session, [conversations[f.conversation_id] for f in found], caller.member_id
+        )
+    return SearchResults(
+        results=[
+            SearchResultOut(
+                conversation=view,
+                hits=[SearchHitOut.model_validate(hit, from_attributes=True) for hit in f.hits],
+            )
+            for f, view in zip(found, views, strict=True)
+        ]
+    )
 
 
 @router.get("/{conversation_id}")

@@ -7,6 +7,7 @@ import {
 } from './convlist.js';
 import { elapsed, preview, PRIORITIES, relativeTime } from './format.js';
 import { createConversationView } from './view-conversation.js';
+import { pagePath, visitorName } from './visitor.js';
 
 const STATUS_OPTIONS = [
   ['open', 'All open'], ['waiting', 'Waiting'], ['human', 'Human'], ['bot', 'Bot'], ['closed', 'Closed'],
@@ -139,8 +140,11 @@ export function createInbox({ session, live }) {
       'aria-current': conv.id === openId ? 'true' : null,
     },
     h('div', { class: 'item-row' },
-      h('span', { class: 'item-agent' }, conv.agent_name || 'Conversation'),
+      h('span', { class: 'item-agent item-name', testid: 'item-name' }, visitorName(conv)),
       time),
+    h('div', { class: 'item-row item-meta' },
+      h('span', { class: 'item-page', testid: 'item-page' }, pagePath(conv.visitor && conv.visitor.page_url)),
+      h('span', { class: 'item-agent-name' }, conv.agent_name || '')),
     h('div', { class: 'item-row' },
       h('span', { class: 'item-preview' }, preview(conv.last_message)),
       unread ? h('span', { class: 'unread', testid: 'unread', 'aria-label': `${unread} unread` }, String(unread)) : null),
