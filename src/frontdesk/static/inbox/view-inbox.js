@@ -7,6 +7,7 @@ import {
 } from './convlist.js';
 import { elapsed, preview, PRIORITIES, relativeTime } from './format.js';
 import { createConversationView } from './view-conversation.js';
+import { createSearch } from './search-list.js';
 import { pagePath, visitorName } from './visitor.js';
 
 const STATUS_OPTIONS = [
@@ -112,15 +113,23 @@ export function createInbox({ session, live }) {
 
   // ---- list ---------------------------------------------------------------------------
   const listEl = h('ul', { class: 'conv-list', testid: 'conversation-list', 'aria-label': 'Conversations' });
+  const search = createSearch({
+    onToggle: (searching) => {
+      listEl.hidden = searching;
+      listStatus.hidden = searching;
+    },
+  });
   const listStatus = h('div', { class: 'list-status', role: 'status' });
   const countEl = h('span', { class: 'list-count' });
   const listPane = h('section', { class: 'list-pane', 'aria-label': 'Conversation list' },
     h('header', { class: 'list-header' },
       h('div', { class: 'list-title-row' }, h('h1', { class: 'list-title' }, 'Inbox'), countEl),
+      search.input,
       h('div', { class: 'view-tabs', role: 'tablist', 'aria-label': 'Views' }, viewTabs.map(([, tab]) => tab)),
       h('div', { class: 'filters' }, statusSelect, agentSelect, assigneeSelect, teamSelect, prioritySelect, tagSelect)),
     listStatus,
-    listEl);
+    listEl,
+    search.el);
 
   function unreadOf(id) {
     return counts.get(id)?.unread ?? 0;
@@ -129,6 +138,7 @@ export function createInbox({ session, live }) {
   function renderItem(conv, now) {
     const unread = conv.id === openId ? 0 : unreadOf(conv.id);
     const waiting = conv.status === 'waiting' && conv.waiting_since;
+    const page = pagePath(conv.visitor && conv.visitor.page_url);
     const time = waiting
       ? h('span', { class: 'item-time item-waiting', title: 'Waiting for a person' }, `waiting ${elapsed(conv.waiting_since, now)}`)
       : h('span', { class: 'item-time' }, relativeTime(conv.last_message_at || conv.created_at, now));
@@ -142,9 +152,8 @@ export function createInbox({ session, live }) {
     h('div', { class: 'item-row' },
       h('span', { class: 'item-agent item-name', testid: 'item-name' }, visitorName(conv)),
       time),
-    h('div', { class: 'item-row item-meta' },
-      h('span', { class: 'item-page', testid: 'item-page' }, pagePath(conv.visitor && conv.visitor.page_url)),
-      h('span', { class: 'item-agent-name' }, conv.agent_name || '')),
+    page ? h('div', { class: 'item-row item-meta' },
+      h('span', { class: 'item-page', testid: 'item-page', title: conv.visitor.page_url }, page)) : null,
     h('div', { class: 'item-row' },
       h('span', { class: 'item-preview' }, preview(conv.last_message)),
       unread ? h('span', { class: 'unread', testid: 'unread', 'aria-label': `${unread} unread` }, String(unread)) : null),
@@ -154,6 +163,7 @@ export function createInbox({ session, live }) {
         ? h('span', { class: `badge badge-priority badge-${conv.priority}` }, conv.priority) : null,
       conv.team ? h('span', { class: 'badge badge-team', testid: 'item-team' }, conv.team.name) : null,
       (conv.tags || []).slice(0, 3).map((tag) => h('span', { class: 'badge badge-tag', testid: 'item-tag' }, tag)),
+      conv.agent_name ? h('span', { class: 'item-agent-name' }, conv.agent_name) : null,
       h('span', { class: 'item-assignee' },
         conv.assignee_id ? (conv.assignee_id === me.id ? 'You' : (conv.assignee_name || 'Assigned')) : 'Unassigned')));
     return h('li', null, link);

@@ -1,0 +1,122 @@
+"""An inbox for many open chats: visitors named in the list, search by a lead's phone number
+with the match marked, and triage with the keyboard alone. Screenshots at 1400x900."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+from e2e_support import Inbox, OpenTab
+from playwright.async_api import expect
+
+from app_fixtures import PASSWORD
+from support import ServerThread, wait_until
+
+MEMBER_EMAIL = "sam@ridgeline.test"
+LEAD_FORM = {
+    "name": "lead",
+    "kind": "form",
+    "title": "Leave your details",
+    "fields": [
+        {"name": "name", "type": "text"},
+        {"name": "phone", "type": "phone", "required": True},
+    ],
+}
+
+
+async def _sign_in(open_tab: OpenTab, server: ServerThread) -> Inbox:
+    inbox = Inbox(await open_tab(f"{server.url}/inbox", width=1400, height=900))
+    page = inbox.page
+    await page.get_by_test_id("login-email").fill(MEMBER_EMAIL)
+    await page.get_by_test_id("login-password").fill(PASSWORD)
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("conversation-list")).to_be_visible()
+    await expect(page.locator("body")).to_have_attribute("data-live", "open")
+    return inbox
+
+
+def _give_lead(client: httpx.Client, agent: dict[str, Any], visitor: Any, **values: str) -> None:
+    settings = {"actions": [LEAD_FORM], "rules": {"collect": "lead"}}
+    assert client.patch(f"/api/v1/agents/{agent['id']}", json=settings).status_code == 200
+    visitor.handoff()
+    wait_until(
+        lambda: any(m["event"] == "form" for m in visitor.history()["messages"]),
+        timeout=30,
+        what="the form",
+    )
+    submitted = visitor.http.post(
+        f"/api/v1/widget/conversations/{visitor.id}/forms/lead", json={"values": values}
+    )
+    assert submitted.status_code == 200, submitted.text
+
+
+class _Started:
+    def __init__(self, conversation_id: str):
+        self.id = conversation_id
+
+
+def _on_page(server: ServerThread, agent: dict[str, Any], page_url: str) -> _Started:
+    """A conversation started from a page of the site, handed to a person."""
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        started = http.post(
+            f"/api/v1/widget/{agent['public_key']}/conversations", json={"page_url": page_url}
+        )
+        assert started.status_code == 201, started.text
+        body = started.json()
+        http.headers["X-Visitor-Token"] = body["visitor_token"]
+        assert http.post(f"/api/v1/widget/conversations/{body['id']}/handoff").status_code == 200
+    return _Started(body["id"])
+
+
+async def test_search_finds_a_conversation_by_the_leads_phone_number(
+    open_tab: OpenTab,
+    server: ServerThread,
+    member: httpx.Client,
+    client: httpx.Client,
+    agent: dict[str, Any],
+    visitors,
+    artifacts: Path,
+) -> None:
+    dana, other = visitors(), visitors()
+    other.send("Do you service snowmobiles? Call me at 218 555 0199")
+    quiet = _on_page(server, agent, "https://ridgeline.test/inventory/grizzly-700")
+    _give_lead(client, agent, dana, name="Dana Reyes", phone="(218) 555-0142")
+
+    inbox = await _sign_in(open_tab, server)
+    page = inbox.page
+    await expect(inbox.item(dana.id).get_by_test_id("item-name")).to_have_text("Dana Reyes")
+    await expect(inbox.item(quiet.id).get_by_test_id("item-name")).to_have_text(
+        re.compile(r"^Visitor \d{4}$")
+    )
+    await expect(inbox.item(quiet.id).get_by_test_id("item-page")).to_have_text(
+        "ridgeline.test/inventory/grizzly-700"
+    )
+    await inbox.tab.screenshot(artifacts, "inbox-list-named.png")
+    search = page.get_by_test_id("search-input")
+    await search.fill("2185550142")
+    results = page.get_by_test_id("search-result")
+    await expect(results).to_have_count(1)
+    await expect(results.first).to_have_attribute("data-id", dana.id)
+    marks = results.first.locator("mark")
+    await expect(marks).to_have_text(["218) 555-0142"])
+    await expect(page.get_by_test_id("conversation-list")).to_be_hidden()
+    await inbox.tab.screenshot(artifacts, "inbox-search.png")
+
+    # A visitor's own words are found too; a script in the query stays text.
+    await search.fill("555 0199")
+    await expect(results).to_have_count(1)
+    await expect(results.first).to_have_attribute("data-id", other.id)
+    await expect(results.first.locator("mark")).to_have_text(["555", "0199"])
+    await search.fill("<img src=x onerror=alert(1)>")
+    await expect(page.get_by_test_id("search-results").get_by_role("link")).to_have_count(0)
+
+    await search.fill("555-0142")
+    await expect(results).to_have_count(1)
+    await results.first.click()
+    await expect(inbox.view).to_have_attribute("data-id", dana.id)
+    await search.press("Escape")
+    await expect(page.get_by_test_id("conversation-list")).to_be_visible()
+    await expect(inbox.items).to_have_count(3)
+    assert inbox.tab.dialogs == [] and inbox.tab.errors == []
