@@ -116,7 +116,27 @@ async def test_search_finds_a_conversation_by_the_leads_phone_number(
     await expect(results).to_have_count(1)
     await results.first.click()
     await expect(inbox.view).to_have_attribute("data-id", dana.id)
+    await _check_conversation_layout(inbox, artifacts)
     await search.press("Escape")
     await expect(page.get_by_test_id("conversation-list")).to_be_visible()
     await expect(inbox.items).to_have_count(3)
     assert inbox.tab.dialogs == [] and inbox.tab.errors == []
+
+
+async def _check_conversation_layout(inbox: Inbox, artifacts: Path) -> None:
+    """The thread gets most of the pane; summary, lead card and visitor sit beside it."""
+    view = inbox.view
+    side = view.get_by_test_id("conv-side")
+    await expect(side.get_by_test_id("lead-card")).to_contain_text("(218) 555-0142")
+    await expect(side.get_by_test_id("visitor-name")).to_contain_text("Dana Reyes")
+    await expect(view.locator(".conv-title")).to_have_text("Dana Reyes")
+    wants = side.get_by_test_id("summary-wants")
+    await expect(wants).to_be_visible()
+    await inbox.tab.screenshot(artifacts, "inbox-conversation.png")
+    thread = await view.locator(".messages").bounding_box()
+    pane = await view.bounding_box()
+    assert thread and pane and thread["height"] >= 0.6 * pane["height"], (thread, pane)
+    await side.get_by_test_id("summary-toggle").click()
+    await expect(wants).to_be_hidden()
+    await side.get_by_test_id("summary-toggle").press("Enter")
+    await expect(wants).to_be_visible()

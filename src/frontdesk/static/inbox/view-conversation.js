@@ -7,6 +7,7 @@ import { isStale } from './convlist.js';
 import { buildComposer, createOwnTyping, renderComposerHint } from './conversation-composer.js';
 import { buildHeader, renderHeader, renderPeople, renderSubtitle } from './conversation-header.js';
 import { createMessageList } from './conversation-messages.js';
+import { buildSide, renderVisitor } from './conversation-side.js';
 
 /**
  * session: {member}; live: LiveSocket; getMembers(): [Member];
@@ -57,6 +58,7 @@ export function createConversationView({ session, live, getMembers, onChange, on
   function updateHeader() {
     const { conv, ui } = state;
     renderHeader(ui, conv, view);
+    if (state.side) renderVisitor(state.side, conv);
     el.dataset.status = conv.status;
     el.dataset.priority = conv.priority;
     renderComposerHint(state.composer, conv);
@@ -132,7 +134,10 @@ export function createConversationView({ session, live, getMembers, onChange, on
     state = { id, conv: data.conversation, ui, messages, composer, readSeq: 0 };
     el.dataset.testid = 'conversation-view';
     el.dataset.id = id;
-    el.replaceChildren(ui.header, messages.el, composer.form);
+    const side = buildSide(ui);
+    state.side = side;
+    el.replaceChildren(ui.header,
+      h('div', { class: 'conv-body' }, h('div', { class: 'conv-main' }, messages.el, composer.form), side.el));
     updateHeader();
     addMessages(data.messages || [], { forceScroll: true });
     const { frames } = loading;
