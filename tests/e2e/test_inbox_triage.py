@@ -140,3 +140,57 @@ async def _check_conversation_layout(inbox: Inbox, artifacts: Path) -> None:
     await expect(wants).to_be_hidden()
     await side.get_by_test_id("summary-toggle").press("Enter")
     await expect(wants).to_be_visible()
+
+
+async def test_keyboard_only_triage_of_three_conversations(
+    open_tab: OpenTab,
+    server: ServerThread,
+    member: httpx.Client,
+    visitors,
+    artifacts: Path,
+) -> None:
+    waiting = [visitors() for _ in range(3)]
+    for visitor in waiting:
+        assert visitor.handoff().status_code == 200
+    inbox = await _sign_in(open_tab, server)
+    page = inbox.page
+    await expect(inbox.items).to_have_count(3)
+
+    await page.keyboard.press("?")
+    help_dialog = page.get_by_test_id("shortcuts-help")
+    await expect(help_dialog).to_be_visible()
+    await expect(help_dialog).to_contain_text("Take over")
+    await inbox.tab.screenshot(artifacts, "inbox-shortcuts.png")
+    await page.keyboard.press("Escape")
+    await expect(help_dialog).to_be_hidden()
+
+    focused = page.locator("a.conv-item:focus")
+    handled: list[str] = []
+    for n in range(3):
+        await page.keyboard.press("j")
+        await expect(focused).to_have_count(1)
+        conversation_id = await focused.get_attribute("data-id")
+        assert conversation_id and conversation_id not in handled
+        await page.keyboard.press("Enter")
+        await expect(inbox.view).to_have_attribute("data-id", conversation_id)
+        await page.keyboard.press("Escape")  # the composer has focus after opening
+        await expect(focused).to_have_attribute("data-id", conversation_id)
+        await page.keyboard.press("t")
+        await expect(inbox.status).to_have_text("human")
+        await page.keyboard.press("r")
+        await expect(inbox.composer).to_be_focused()
+        await page.keyboard.type(f"Hi, this is Sam ({n + 1})")
+        await page.keyboard.press("Enter")
+        await expect(inbox.by("member")).to_have_count(1)
+        await page.keyboard.press("Escape")
+        await page.keyboard.press("c")
+        await expect(inbox.status).to_have_text("closed")
+        await expect(inbox.item(conversation_id)).to_have_count(0)
+        handled.append(conversation_id)
+    assert sorted(handled) == sorted(v.id for v in waiting)
+    for visitor in waiting:
+        texts = [m["text"] for m in visitor.history()["messages"] if m["author"] == "member"]
+        assert len(texts) == 1 and texts[0].startswith("Hi, this is Sam")
+        detail = member.get(f"/api/v1/conversations/{visitor.id}").json()
+        assert detail["conversation"]["status"] == "closed"
+    assert inbox.tab.dialogs == [] and inbox.tab.errors == []

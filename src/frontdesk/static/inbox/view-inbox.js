@@ -8,6 +8,7 @@ import {
 import { elapsed, preview, PRIORITIES, relativeTime } from './format.js';
 import { createConversationView } from './view-conversation.js';
 import { createSearch } from './search-list.js';
+import { installShortcuts } from './shortcuts.js';
 import { pagePath, visitorName } from './visitor.js';
 
 const STATUS_OPTIONS = [
@@ -121,9 +122,10 @@ export function createInbox({ session, live }) {
   });
   const listStatus = h('div', { class: 'list-status', role: 'status' });
   const countEl = h('span', { class: 'list-count' });
+  const listTitleRow = h('div', { class: 'list-title-row' }, h('h1', { class: 'list-title' }, 'Inbox'), countEl);
   const listPane = h('section', { class: 'list-pane', 'aria-label': 'Conversation list' },
     h('header', { class: 'list-header' },
-      h('div', { class: 'list-title-row' }, h('h1', { class: 'list-title' }, 'Inbox'), countEl),
+      listTitleRow,
       search.input,
       h('div', { class: 'view-tabs', role: 'tablist', 'aria-label': 'Views' }, viewTabs.map(([, tab]) => tab)),
       h('div', { class: 'filters' }, statusSelect, agentSelect, assigneeSelect, teamSelect, prioritySelect, tagSelect)),
@@ -192,16 +194,6 @@ export function createInbox({ session, live }) {
       listStatus.replaceChildren();
     }
   }
-
-  listEl.addEventListener('keydown', (event) => {
-    if (!['ArrowDown', 'ArrowUp', 'j', 'k'].includes(event.key)) return;
-    const links = [...listEl.querySelectorAll('a.conv-item')];
-    const index = links.indexOf(document.activeElement);
-    if (index < 0) return;
-    event.preventDefault();
-    const next = links[index + (event.key === 'ArrowDown' || event.key === 'j' ? 1 : -1)];
-    if (next) next.focus();
-  });
 
   async function load({ quiet = false } = {}) {
     const token = ++loadToken;
@@ -317,7 +309,13 @@ export function createInbox({ session, live }) {
     },
   });
 
-  const el = h('div', { class: 'inbox' }, listPane, conversation.el);
+  const shortcuts = installShortcuts({
+    list: () => (listEl.hidden ? search.el : listEl),
+    pane: conversation.el,
+    focusSearch: () => search.focus(),
+  });
+  listTitleRow.append(shortcuts.helpButton);
+  const el = h('div', { class: 'inbox' }, listPane, conversation.el, shortcuts.dialog);
   const unsubscribe = live.on(onFrame);
   const ticker = setInterval(() => {
     render();
@@ -345,6 +343,7 @@ export function createInbox({ session, live }) {
     },
     destroy() {
       unsubscribe();
+      shortcuts.uninstall();
       clearInterval(ticker);
       conversation.clear();
     },
