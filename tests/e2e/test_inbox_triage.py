@@ -194,3 +194,55 @@ async def test_keyboard_only_triage_of_three_conversations(
         detail = member.get(f"/api/v1/conversations/{visitor.id}").json()
         assert detail["conversation"]["status"] == "closed"
     assert inbox.tab.dialogs == [] and inbox.tab.errors == []
+
+
+async def test_a_saved_reply_is_inserted_by_its_shortcut(
+    open_tab: OpenTab,
+    server: ServerThread,
+    member: httpx.Client,
+    client: httpx.Client,
+    agent: dict[str, Any],
+    visitors,
+    artifacts: Path,
+) -> None:
+    for reply in (
+        {
+            "shortcut": "financing",
+            "title": "Financing options",
+            "text": "Hi {visitor.name}, {agent.name} here: we finance from 3.9% APR.",
+        },
+        {"shortcut": "final-offer", "title": "Final offer", "text": "Our best price: $9,999."},
+        {"shortcut": "hours", "title": "Opening hours", "text": "We open at 9."},
+    ):
+        assert client.post("/api/v1/saved-replies", json=reply).status_code == 201
+    dana = visitors()
+    _give_lead(client, agent, dana, name="Dana Reyes", phone="218-555-0142")
+
+    inbox = await _sign_in(open_tab, server)
+    await inbox.open(dana.id)
+    composer = inbox.composer
+    await composer.press_sequentially("/fin")
+    options = inbox.view.get_by_test_id("reply-option")
+    await expect(options).to_have_count(2)
+    await expect(options.first).to_have_attribute("data-shortcut", "final-offer")
+    await inbox.tab.screenshot(artifacts, "inbox-saved-reply.png")
+    await composer.press("ArrowDown")
+    await expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    await composer.press("Enter")  # inserts; does not send
+    expected = "Hi Dana Reyes, Sam here: we finance from 3.9% APR."
+    await expect(composer).to_have_value(expected)
+    await expect(options).to_have_count(0)
+    await composer.press("Enter")
+    await expect(inbox.text_of("member")).to_have_text([expected])
+    texts = [m["text"] for m in dana.history()["messages"] if m["author"] == "member"]
+    assert texts == [expected]
+
+    # Mid-sentence too, and Escape closes the suggestions without leaving the composer.
+    await composer.press_sequentially("Also /hou")
+    await expect(options).to_have_count(1)
+    await composer.press("Escape")
+    await expect(options).to_have_count(0)
+    await expect(composer).to_be_focused()
+    await composer.press("Tab")
+    await expect(composer).to_have_value("Also /hou")
+    assert inbox.tab.errors == []

@@ -8,6 +8,7 @@ import { buildComposer, createOwnTyping, renderComposerHint } from './conversati
 import { buildHeader, renderHeader, renderPeople, renderSubtitle } from './conversation-header.js';
 import { createMessageList } from './conversation-messages.js';
 import { buildSide, renderVisitor } from './conversation-side.js';
+import { attachSavedReplies } from './saved-replies.js';
 
 /**
  * session: {member}; live: LiveSocket; getMembers(): [Member];
@@ -131,6 +132,7 @@ export function createConversationView({ session, live, getMembers, onChange, on
     const ui = buildHeader(view);
     const messages = createMessageList();
     const composer = buildComposer(view);
+    composer.form.prepend(attachSavedReplies(composer.input, { current: () => state, me }));
     state = { id, conv: data.conversation, ui, messages, composer, readSeq: 0 };
     el.dataset.testid = 'conversation-view';
     el.dataset.id = id;
