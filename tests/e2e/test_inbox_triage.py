@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from e2e_support import Inbox, OpenTab
 from playwright.async_api import expect
 
-from app_fixtures import PASSWORD
+from app_fixtures import PASSWORD, Accounts
 from support import ServerThread, wait_until
 
 MEMBER_EMAIL = "sam@ridgeline.test"
@@ -26,10 +27,10 @@ LEAD_FORM = {
 }
 
 
-async def _sign_in(open_tab: OpenTab, server: ServerThread) -> Inbox:
+async def _sign_in(open_tab: OpenTab, server: ServerThread, email: str = MEMBER_EMAIL) -> Inbox:
     inbox = Inbox(await open_tab(f"{server.url}/inbox", width=1400, height=900))
     page = inbox.page
-    await page.get_by_test_id("login-email").fill(MEMBER_EMAIL)
+    await page.get_by_test_id("login-email").fill(email)
     await page.get_by_test_id("login-password").fill(PASSWORD)
     await page.get_by_test_id("login-submit").click()
     await expect(page.get_by_test_id("conversation-list")).to_be_visible()
@@ -246,3 +247,56 @@ async def test_a_saved_reply_is_inserted_by_its_shortcut(
     await composer.press("Tab")
     await expect(composer).to_have_value("Also /hou")
     assert inbox.tab.errors == []
+
+
+@pytest.fixture
+def admin_email(accounts: Accounts) -> str:
+    accounts.member("alex@ridgeline.test", role="admin", name="Alex")
+    return "alex@ridgeline.test"
+
+
+async def test_an_admin_manages_saved_replies_on_their_page(
+    open_tab: OpenTab,
+    server: ServerThread,
+    admin_email: str,
+    member: httpx.Client,
+    artifacts: Path,
+) -> None:
+    admin = await _sign_in(open_tab, server, admin_email)
+    page = admin.page
+    await page.get_by_test_id("nav-replies").click()
+    form = page.get_by_test_id("reply-add-form")
+    await form.get_by_test_id("reply-shortcut").fill("/Trade-In")
+    await form.get_by_test_id("reply-title").fill("Trade-in appraisal")
+    await form.get_by_test_id("reply-text").fill("Hi {visitor.first}, bring the title.")
+    await form.get_by_test_id("reply-add").click()
+    await expect(page.get_by_test_id("replies-error")).to_contain_text("unknown variable")
+    await expect(form.get_by_test_id("reply-text")).to_have_attribute("aria-invalid", "true")
+    await form.get_by_test_id("reply-text").fill("Hi {visitor.name}, bring the title.")
+    await form.get_by_test_id("reply-add").click()
+    rows = page.get_by_test_id("reply-row")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_have_attribute("data-shortcut", "trade-in")
+    await expect(form.get_by_test_id("reply-text")).to_have_value("")
+    await admin.tab.screenshot(artifacts, "saved-replies-page.png")
+    await rows.first.get_by_test_id("reply-title").fill("Trade-ins")
+    await rows.first.get_by_test_id("reply-save").click()
+    await expect(page.get_by_test_id("reply-list")).not_to_have_attribute("aria-busy", "true")
+
+    def saved() -> list[tuple[str, str]] | None:
+        listed = member.get("/api/v1/saved-replies").json()["replies"]
+        found = [(r["shortcut"], r["title"]) for r in listed]
+        return found if found == [("trade-in", "Trade-ins")] else None
+
+    wait_until(saved, timeout=10, what="the renamed reply")
+    await expect(page.get_by_test_id("replies-error")).to_be_hidden()
+    await rows.first.get_by_test_id("reply-delete").click()
+    await rows.first.get_by_test_id("reply-delete-confirm").click()
+    await expect(rows).to_have_count(0)
+    assert admin.tab.errors == []
+
+    # A member (role agent) reads the library but has no form.
+    agent_tab = await _sign_in(open_tab, server)
+    await agent_tab.page.get_by_test_id("nav-replies").click()
+    await expect(agent_tab.page.get_by_text("No saved replies yet.")).to_be_visible()
+    await expect(agent_tab.page.get_by_test_id("reply-add-form")).to_have_count(0)

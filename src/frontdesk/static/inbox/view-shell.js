@@ -11,6 +11,7 @@ import { createAccountView } from './view-account.js';
 import { createApiKeysView } from './view-apikeys.js';
 import { createInbox } from './view-inbox.js';
 import { createInsightsView } from './view-insights.js';
+import { createRepliesView } from './view-replies.js';
 import { createSecretsView } from './view-secrets.js';
 import { createTagsView } from './view-tags.js';
 import { createTeamView } from './view-team.js';
@@ -20,6 +21,7 @@ import { createWebhooksView } from './view-webhooks.js';
 const PAGES = {
   team: { title: 'Team', create: createTeamView },
   tags: { title: 'Tags', create: createTagsView },
+  replies: { title: 'Saved replies', create: createRepliesView },
   apikeys: { title: 'API keys', create: createApiKeysView },
   webhooks: { title: 'Alerts', create: createWebhooksView },
   secrets: { title: 'Secrets', create: createSecretsView },
@@ -56,6 +58,7 @@ export function createShell({ session, live, onSignOut, onSignedOut }) {
     inbox: navLink('inbox', 'Inbox'),
     team: navLink('team', 'Team'),
     tags: navLink('tags', 'Tags'),
+    replies: navLink('replies', 'Saved replies'),
     apikeys: navLink('apikeys', 'API keys'),
     webhooks: navLink('webhooks', 'Alerts'),
     secrets: navLink('secrets', 'Secrets'),
