@@ -158,3 +158,42 @@ def test_search_stays_inside_the_workspace(
         theirs.send("My order KX-99417 too")
         assert [r["conversation"]["id"] for r in _search(other, "KX-99417")] == [theirs.id]
     assert [r["conversation"]["id"] for r in _search(client, "KX-99417")] == [ours.id]
+
+
+def test_related_conversations_share_the_leads_email_or_phone(
+    visitors, client: httpx.Client, member: httpx.Client, agent: dict[str, Any]
+) -> None:
+    first, again, by_phone, stranger = visitors(), visitors(), visitors(), visitors()
+    _lead(
+        client, agent, first, {"name": "Dana", "email": "Dana@Example.test", "phone": "2185550142"}
+    )
+    _lead(
+        client, agent, again, {"name": "Dana R", "email": "dana@example.test", "phone": "5550000"}
+    )
+    _lead(client, agent, by_phone, {"name": "D", "phone": "(218) 555-0142"})
+    _lead(client, agent, stranger, {"name": "Ola", "email": "ola@example.test", "phone": "5550143"})
+
+    def related(conversation_id: str) -> list[str]:
+        response = member.get(f"/api/v1/conversations/{conversation_id}/related")
+        assert response.status_code == 200, response.text
+        return [c["id"] for c in response.json()["conversations"]]
+
+    assert sorted(related(first.id)) == sorted([again.id, by_phone.id])
+    assert related(again.id) == [first.id]
+    assert related(by_phone.id) == [first.id]
+    assert related(stranger.id) == []
+    assert member.get("/api/v1/conversations/cv_missing/related").status_code == 404
+
+
+def test_related_conversations_stay_inside_the_workspace(
+    visitors, client: httpx.Client, server: ServerThread, accounts: Accounts, agent: dict[str, Any]
+) -> None:
+    ours = visitors()
+    _lead(client, agent, ours, {"name": "Dana", "phone": "2185550142"})
+    with api_client(server, accounts, accounts.workspace("Elsewhere")) as other:
+        their_agent = other.get(f"/api/v1/agents/{new_agent(other)}").json()
+        theirs = visitors(public_key=their_agent["public_key"])
+        _lead(other, their_agent, theirs, {"name": "Dana", "phone": "2185550142"})
+        assert other.get(f"/api/v1/conversations/{theirs.id}/related").json()["conversations"] == []
+        assert other.get(f"/api/v1/conversations/{ours.id}/related").status_code == 404
+    assert client.get(f"/api/v1/conversations/{ours.id}/related").json()["conversations"] == []

@@ -216,11 +216,16 @@ async def test_a_saved_reply_is_inserted_by_its_shortcut(
         {"shortcut": "hours", "title": "Opening hours", "text": "We open at 9."},
     ):
         assert client.post("/api/v1/saved-replies", json=reply).status_code == 201
-    dana = visitors()
+    earlier, dana = visitors(), visitors()
+    _give_lead(client, agent, earlier, name="Dana", phone="2185550142")
     _give_lead(client, agent, dana, name="Dana Reyes", phone="218-555-0142")
 
     inbox = await _sign_in(open_tab, server)
     await inbox.open(dana.id)
+    # The visitor panel links the conversation she had before (same phone number).
+    related = inbox.view.get_by_test_id("related-item")
+    await expect(related).to_have_count(1)
+    await expect(related).to_have_attribute("data-id", earlier.id)
     composer = inbox.composer
     await composer.press_sequentially("/fin")
     options = inbox.view.get_by_test_id("reply-option")

@@ -155,3 +155,47 @@ async def search(
 def _activity(conversation: Conversation) -> float:
     at = conversation.last_message_at or conversation.created_at
     return at.timestamp() if at else 0.0
+
+
+def _contact_keys(lead: dict[str, Any] | None) -> tuple[set[str], set[str]]:
+    """The emails (lower-cased) and phone numbers (digits, 7 or more) of a lead card."""
+    emails, phones = set(), set()
+    for item in (lead or {}).get("fields") or []:
+        if not isinstance(item, dict) or not item.get("value"):
+            continue
+        value = str(item["value"]).strip()
+        if item.get("type") == "email":
+            emails.add(value.lower())
+        elif item.get("type") == "phone" and len(digits := re.sub(r"\D", "", value)) >= 7:
+            phones.add(digits)
+    return emails, phones
+
+
+async def same_visitor(
+    session: AsyncSession, conversation: Conversation, limit: int = 20
+) -> list[Conversation]:
+    """Other conversations whose lead card gave the same email or phone number, newest first.
+
+    Visitor tokens are one per conversation, so the contact details the visitor entered are
+    what ties their conversations together."""
+    emails, phones = _contact_keys(conversation.lead)
+    candidates: set[str] = set()
+    for key in sorted(emails | phones):
+        matches = await search_index.match(session, conversation.workspace_id, [[key]], 200)
+        candidates.update(matches.leads)
+    candidates.discard(conversation.id)
+    if not candidates:
+        return []
+    rows = await session.scalars(
+        select(Conversation).where(
+            Conversation.workspace_id == conversation.workspace_id,
+            Conversation.id.in_(candidates),
+        )
+    )
+    related = []
+    for other in rows:
+        other_emails, other_phones = _contact_keys(other.lead)
+        if emails & other_emails or phones & other_phones:
+            related.append(other)
+    related.sort(key=lambda c: c.created_at, reverse=True)
+    return related[:limit]

@@ -135,6 +135,21 @@ async def get_conversation(
     )
 
 
+@router.get("/{conversation_id}/related")
+async def related_conversations(
+    conversation_id: str, caller: CallerDep, runtime: RuntimeDep
+) -> ConversationList:
+    """The visitor's other conversations: those whose lead card gave the same email or
+    phone number (a visitor token opens one conversation only), newest first."""
+    async with runtime.reads() as session:
+        conversation = await repository.get_conversation(
+            session, caller.workspace_id, conversation_id
+        )
+        rows = await search.same_visitor(session, conversation)
+        views = await repository.describe(session, rows, caller.member_id)
+    return ConversationList(conversations=views)
+
+
 @router.post("/{conversation_id}/messages", status_code=201)
 async def post_message(
     conversation_id: str, body: MemberMessageIn, caller: CallerDep, runtime: RuntimeDep

@@ -7,7 +7,7 @@ import { isStale } from './convlist.js';
 import { buildComposer, createOwnTyping, renderComposerHint } from './conversation-composer.js';
 import { buildHeader, renderHeader, renderPeople, renderSubtitle } from './conversation-header.js';
 import { createMessageList } from './conversation-messages.js';
-import { buildSide, renderVisitor } from './conversation-side.js';
+import { buildSide, loadRelated, renderVisitor } from './conversation-side.js';
 import { attachSavedReplies } from './saved-replies.js';
 
 /**
@@ -148,6 +148,7 @@ export function createConversationView({ session, live, getMembers, onChange, on
     messages.scrollToBottom();
     markRead();
     composer.input.focus({ preventScroll: true });
+    loadRelated(side, id, () => state && state.id === id && state.side === side);
   }
 
   /** After a socket reset: refetch, merge, keep what the member was typing. */
