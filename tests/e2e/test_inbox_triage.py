@@ -183,6 +183,7 @@ async def test_keyboard_only_triage_of_three_conversations(
         await page.keyboard.type(f"Hi, this is Sam ({n + 1})")
         await page.keyboard.press("Enter")
         await expect(inbox.by("member")).to_have_count(1)
+        await expect(inbox.composer).to_have_value("")
         await page.keyboard.press("Escape")
         await page.keyboard.press("c")
         await expect(inbox.status).to_have_text("closed")

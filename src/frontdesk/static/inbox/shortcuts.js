@@ -67,6 +67,7 @@ export function installShortcuts({ list, pane, focusSearch }) {
 
   function onKey(event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || dialog.open) return;
+    if (!pane.isConnected || pane.closest('[hidden]')) return; // another page is showing
     if (typingIn(event.target)) {
       if (event.key === 'Escape' && !event.target.closest('dialog')) {
         event.preventDefault();
