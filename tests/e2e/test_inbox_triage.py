@@ -107,14 +107,25 @@ async def test_search_finds_a_conversation_by_the_leads_phone_number(
 
     # A visitor's own words are found too; a script in the query stays text.
     await search.fill("555 0199")
-    await expect(results).to_have_count(1)
     await expect(results.first).to_have_attribute("data-id", other.id)
+    await expect(results).to_have_count(1)
     await expect(results.first.locator("mark")).to_have_text(["555", "0199"])
     await search.fill("<img src=x onerror=alert(1)>")
     await expect(page.get_by_test_id("search-results").get_by_role("link")).to_have_count(0)
+    # Markup in a message is shown as text around the <mark>, never parsed.
+    other.send('<img src=x onerror="document.title=1"> snowmobile <b>studs</b>?')
+    await search.fill("studs")
+    await expect(results.first.locator("mark")).to_have_text(["studs"])
+    hit = results.first.get_by_test_id("search-hit-text")
+    await expect(hit).to_have_text(
+        '<img src=x onerror="document.title=1"> snowmobile <b>studs</b>?'
+    )
+    await expect(hit.locator("mark")).to_have_text(["studs"])
+    await expect(results.first.locator("img, b")).to_have_count(0)
 
     await search.fill("555-0142")
     await expect(results).to_have_count(1)
+    await expect(results.first).to_have_attribute("data-id", dana.id)
     await results.first.click()
     await expect(inbox.view).to_have_attribute("data-id", dana.id)
     await _check_conversation_layout(inbox, artifacts)

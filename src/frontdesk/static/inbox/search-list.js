@@ -66,6 +66,7 @@ export function createSearch({ onToggle }) {
       list.replaceChildren();
       status.replaceChildren(h('span', { class: 'error-text' }, err.message));
     }
+    list.removeAttribute('aria-busy');
   }
 
   input.addEventListener('input', () => {
@@ -77,6 +78,7 @@ export function createSearch({ onToggle }) {
       return;
     }
     setActive(true);
+    list.setAttribute('aria-busy', 'true'); // the results shown are for the previous query
     timer = setTimeout(() => run(query), 200);
   });
   input.addEventListener('keydown', (event) => {
