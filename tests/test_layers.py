@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"actions"},  # forms and HTTP actions: definitions, validation, templates, the HTTP call
     {"agents"},  # the agent record and its settings (agent file)
     {"answering"},  # the answer pipeline: retrieve, write, cite, decide
-    {"teams"},  # teams, their members, presence
+    {"teams", "replies"},  # teams, their members, presence; saved replies
     {"tags"},  # the tag catalog (a renamed tag is renamed in teams' route tags)
     {"conversations"},  # threads, status moves, routing, tagging, forms, actions, AI replies
     {"alerts", "insights", "visitors"},  # alerts and webhooks; insights; visitor tokens

@@ -15,6 +15,7 @@ from frontdesk.db.base import Base
 from frontdesk.events.store import EventCounter, EventRecord
 from frontdesk.insights.models import GapTitle
 from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source
+from frontdesk.replies.models import SavedReply
 from frontdesk.tags.models import ConversationTag, Tag
 from frontdesk.teams.models import Team, TeamMember
 from frontdesk.usage.models import UsageModel, UsageMonth
@@ -41,6 +42,7 @@ __all__ = [
     "Member",
     "Message",
     "ReadMark",
+    "SavedReply",
     "Secret",
     "Source",
     "Tag",

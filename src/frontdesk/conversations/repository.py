@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import and_, case, func, inspect, or_, select, update
+from sqlalchemy import and_, case, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -14,6 +14,7 @@ from frontdesk.accounts.models import Member
 from frontdesk.actions.models import ActionRun
 from frontdesk.agents.models import Agent
 from frontdesk.answering.pipeline import Thread
+from frontdesk.conversations import naming
 from frontdesk.conversations.models import OPEN_STATUSES, Conversation, Message, ReadMark
 from frontdesk.conversations.schemas import (
     ConversationOut,
@@ -190,22 +191,7 @@ async def describe(
         if assignees
         else {}
     )
-    latest = {(c.id, c.last_seq) for c in conversations if c.last_seq}
-    last = {
-        m.conversation_id: m
-        for m in _in_session(session, Message, _LAST_MESSAGE)
-        if (m.conversation_id, m.seq) in latest
-    }
-    pairs = [
-        and_(Message.conversation_id == c.id, Message.seq == c.last_seq)
-        for c in conversations
-        if c.last_seq and c.id not in last
-    ]
-    if pairs:
-        last.update(
-            (m.conversation_id, m)
-            for m in await session.scalars(select(Message).where(or_(*pairs)))
-        )
+    last = await _previews(session, conversations)
     unread: dict[str, int] = {}
     if member_id:
         rows = await session.execute(
@@ -248,6 +234,38 @@ async def describe(
 
 
 _LAST_MESSAGE = ("conversation_id", "seq", "author", "text", "private")
+
+
+async def _previews(
+    session: AsyncSession, conversations: Sequence[Conversation]
+) -> dict[str, Message]:
+    """Each conversation's latest message that is not a system note (its list preview)."""
+    latest = {(c.id, c.last_seq) for c in conversations if c.last_seq}
+    # The message a send just added is usually the latest and already in the session.
+    last = {
+        m.conversation_id: m
+        for m in _in_session(session, Message, _LAST_MESSAGE)
+        if (m.conversation_id, m.seq) in latest and m.author != "system"
+    }
+    wanted = [c.id for c in conversations if c.last_seq and c.id not in last]
+    if wanted:
+        newest = (
+            select(Message.conversation_id, func.max(Message.seq).label("seq"))
+            .where(Message.conversation_id.in_(wanted), Message.author != "system")
+            .group_by(Message.conversation_id)
+            .subquery()
+        )
+        rows = await session.scalars(
+            select(Message).join(
+                newest,
+                and_(
+                    Message.conversation_id == newest.c.conversation_id,
+                    Message.seq == newest.c.seq,
+                ),
+            )
+        )
+        last.update((m.conversation_id, m) for m in rows)
+    return last
 
 
 def _in_session(session: AsyncSession, cls: type[T], loaded: Sequence[str]) -> list[T]:
@@ -294,7 +312,12 @@ def _conversation_out(
         else None,
         last_seq=c.last_seq,
         unread=unread.get(c.id, 0),
-        visitor=VisitorInfo(page_url=c.page_url),
+        visitor=VisitorInfo(
+            page_url=c.page_url,
+            name=naming.display_name(c.id, c.lead),
+            label=naming.visitor_label(c.id),
+            email=naming.lead_email(c.lead),
+        ),
         tags=[name for name, _ in tags],
         tag_colors=dict(tags),
         lead=LeadOut.model_validate(c.lead) if c.lead else None,

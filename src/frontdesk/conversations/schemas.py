@@ -31,6 +31,12 @@ class LastMessage(BaseModel):
 
 class VisitorInfo(BaseModel):
     page_url: str | None
+    name: str = Field(
+        "",
+        description="The name or email from the lead card, else a stable label (Visitor 4821).",
+    )
+    label: str = Field("", description="The stable label, derived from the conversation id.")
+    email: str | None = Field(None, description="The email from the lead card, if any.")
 
 
 class LeadField(BaseModel):
@@ -96,7 +102,9 @@ class ConversationOut(BaseModel):
     handoff: HandoffOut | None
     waiting_since: datetime | None
     last_message_at: datetime | None
-    last_message: LastMessage | None
+    last_message: LastMessage | None = Field(
+        description="The preview: the latest message that is not a system note."
+    )
     last_seq: int
     unread: int = 0
     visitor: VisitorInfo
@@ -188,6 +196,27 @@ class ConversationDetail(BaseModel):
 
 class ConversationList(BaseModel):
     conversations: list[ConversationOut]
+
+
+class SearchHitOut(BaseModel):
+    kind: Literal["message", "lead"]
+    text: str = Field(description="The message (or a part of it around the match) or the field.")
+    marks: list[tuple[int, int]] = Field(
+        description="[start, end) character ranges of text where the query matched."
+    )
+    seq: int | None = Field(None, description="The message's number in the conversation.")
+    author: AuthorName | None = None
+    private: bool = Field(False, description="An internal note.")
+    label: str | None = Field(None, description="The lead field's label.")
+
+
+class SearchResultOut(BaseModel):
+    conversation: ConversationOut
+    hits: list[SearchHitOut]
+
+
+class SearchResults(BaseModel):
+    results: list[SearchResultOut]
 
 
 class VisitorMessages(BaseModel):

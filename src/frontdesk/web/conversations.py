@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.caller import Caller
-from frontdesk.conversations import lifecycle, repository
+from frontdesk.conversations import lifecycle, repository, search
 from frontdesk.conversations.messages import post_member_message
 from frontdesk.conversations.models import OPEN_STATUSES, Conversation
 from frontdesk.conversations.schemas import (
@@ -23,6 +23,9 @@ from frontdesk.conversations.schemas import (
     PriorityIn,
     PriorityName,
     ReadIn,
+    SearchHitOut,
+    SearchResultOut,
+    SearchResults,
 )
 from frontdesk.teams.service import get_team, teams_of
 from frontdesk.web.deps import CallerDep, RuntimeDep
@@ -88,6 +91,31 @@ async def _teams_filter(
     return sorted(ids)
 
 
+@router.get("/search")
+async def search_conversations(
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    q: Annotated[str, Query(description="Words or a number; each of 3+ characters must occur.")],
+    limit: Annotated[int, Query(ge=1, le=100)] = 30,
+) -> SearchResults:
+    """Conversations whose visitor or team messages (notes included) or lead card contain
+    every term, latest activity first; each hit says where the terms matched."""
+    async with runtime.reads() as session:
+        found, conversations = await search.search(session, caller.workspace_id, q, limit)
+        views = await repository.describe(
+            session, [conversations[f.conversation_id] for f in found], caller.member_id
+        )
+    return SearchResults(
+        results=[
+            SearchResultOut(
+                conversation=view,
+                hits=[SearchHitOut.model_validate(hit, from_attributes=True) for hit in f.hits],
+            )
+            for f, view in zip(found, views, strict=True)
+        ]
+    )
+
+
 @router.get("/{conversation_id}")
 async def get_conversation(
     conversation_id: str, caller: CallerDep, runtime: RuntimeDep
@@ -105,6 +133,21 @@ async def get_conversation(
         messages=[repository.message_out(m) for m in messages],
         actions=[ActionRunOut.model_validate(run) for run in runs],
     )
+
+
+@router.get("/{conversation_id}/related")
+async def related_conversations(
+    conversation_id: str, caller: CallerDep, runtime: RuntimeDep
+) -> ConversationList:
+    """The visitor's other conversations: those whose lead card gave the same email or
+    phone number (a visitor token opens one conversation only), newest first."""
+    async with runtime.reads() as session:
+        conversation = await repository.get_conversation(
+            session, caller.workspace_id, conversation_id
+        )
+        rows = await search.same_visitor(session, conversation)
+        views = await repository.describe(session, rows, caller.member_id)
+    return ConversationList(conversations=views)
 
 
 @router.post("/{conversation_id}/messages", status_code=201)

@@ -118,6 +118,8 @@ async function submit(composer, view) {
   } finally {
     composer.sending = false;
     composer.send.disabled = false;
-    if (view.current() === current) composer.input.focus();
+    // Back to the composer, unless the member moved on meanwhile (to the list, say).
+    const moved = document.activeElement !== document.body && !composer.form.contains(document.activeElement);
+    if (view.current() === current && !moved) composer.input.focus();
   }
 }

@@ -4,7 +4,9 @@
 import { api } from './api.js';
 import { errorLine, externalLink, h, option, safeUrl, titleCase } from './dom.js';
 import { elapsed, fullTime, PRIORITIES } from './format.js';
+import { summaryDisclosure } from './conversation-side.js';
 import { buildTagEditor, renderTags } from './conversation-tags.js';
+import { visitorName } from './visitor.js';
 
 /**
  * view: {me, getMembers(), teams(), current(): the open conversation or null,
@@ -45,7 +47,6 @@ export function buildHeader(view) {
   const lead = h('div', { class: 'conv-lead' });
   const details = h('section', { class: 'conv-details', 'aria-label': 'Tags and details collected' },
     tags.el, lead);
-  header.append(summary, details);
   return {
     header, status, title, subtitle, priority, assignee, team, actions, error, details, tags, lead, summary,
     actionKey: '', assigneeKey: '', teamKey: '',
@@ -57,7 +58,7 @@ export function renderHeader(ui, conv, view) {
   renderDetails(ui, conv);
   ui.status.textContent = conv.status;
   ui.status.className = `badge badge-status badge-${conv.status}`;
-  ui.title.textContent = conv.agent_name || 'Conversation';
+  ui.title.textContent = visitorName(conv);
   renderSubtitle(ui, conv, view.me);
   ui.priority.value = conv.priority;
   renderPeople(ui, conv, view);
@@ -111,8 +112,7 @@ function renderSummary(ui, conv) {
     return;
   }
   const wants = summary.wants && summary.wants.length ? summary.wants : ['A person (no question asked yet)'];
-  ui.summary.replaceChildren(h('div', null,
-    h('h3', { class: 'summary-title' }, 'Handoff summary'),
+  ui.summary.replaceChildren(summaryDisclosure(h('div', null,
     summary.by === 'model' ? h('p', { class: 'summary-text', testid: 'summary-text' }, summary.text) : null,
     h('div', { class: 'summary-block' },
       h('span', { class: 'summary-label' }, 'Wants'),
@@ -122,7 +122,7 @@ function renderSummary(ui, conv) {
         h('span', { class: 'summary-label' }, 'AI already answered'),
         h('ul', { class: 'summary-list', testid: 'summary-answered' }, summary.answered.map((a) => h('li', null,
           h('span', { class: 'summary-q' }, a.question), ' — ', h('span', { class: 'muted' }, a.answer)))))
-      : null));
+      : null)));
 }
 
 function actionsFor(conv, view) {

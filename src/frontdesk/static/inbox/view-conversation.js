@@ -7,6 +7,8 @@ import { isStale } from './convlist.js';
 import { buildComposer, createOwnTyping, renderComposerHint } from './conversation-composer.js';
 import { buildHeader, renderHeader, renderPeople, renderSubtitle } from './conversation-header.js';
 import { createMessageList } from './conversation-messages.js';
+import { buildSide, loadRelated, renderVisitor } from './conversation-side.js';
+import { attachSavedReplies } from './saved-replies.js';
 
 /**
  * session: {member}; live: LiveSocket; getMembers(): [Member];
@@ -57,6 +59,7 @@ export function createConversationView({ session, live, getMembers, onChange, on
   function updateHeader() {
     const { conv, ui } = state;
     renderHeader(ui, conv, view);
+    if (state.side) renderVisitor(state.side, conv);
     el.dataset.status = conv.status;
     el.dataset.priority = conv.priority;
     renderComposerHint(state.composer, conv);
@@ -129,10 +132,14 @@ export function createConversationView({ session, live, getMembers, onChange, on
     const ui = buildHeader(view);
     const messages = createMessageList();
     const composer = buildComposer(view);
+    composer.form.prepend(attachSavedReplies(composer.input, { current: () => state, me }));
     state = { id, conv: data.conversation, ui, messages, composer, readSeq: 0 };
     el.dataset.testid = 'conversation-view';
     el.dataset.id = id;
-    el.replaceChildren(ui.header, messages.el, composer.form);
+    const side = buildSide(ui);
+    state.side = side;
+    el.replaceChildren(ui.header,
+      h('div', { class: 'conv-body' }, h('div', { class: 'conv-main' }, messages.el, composer.form), side.el));
     updateHeader();
     addMessages(data.messages || [], { forceScroll: true });
     const { frames } = loading;
@@ -141,6 +148,7 @@ export function createConversationView({ session, live, getMembers, onChange, on
     messages.scrollToBottom();
     markRead();
     composer.input.focus({ preventScroll: true });
+    loadRelated(side, id, () => state && state.id === id && state.side === side);
   }
 
   /** After a socket reset: refetch, merge, keep what the member was typing. */

@@ -7,6 +7,9 @@ import {
 } from './convlist.js';
 import { elapsed, preview, PRIORITIES, relativeTime } from './format.js';
 import { createConversationView } from './view-conversation.js';
+import { createSearch } from './search-list.js';
+import { installShortcuts } from './shortcuts.js';
+import { pagePath, visitorName } from './visitor.js';
 
 const STATUS_OPTIONS = [
   ['open', 'All open'], ['waiting', 'Waiting'], ['human', 'Human'], ['bot', 'Bot'], ['closed', 'Closed'],
@@ -111,15 +114,24 @@ export function createInbox({ session, live }) {
 
   // ---- list ---------------------------------------------------------------------------
   const listEl = h('ul', { class: 'conv-list', testid: 'conversation-list', 'aria-label': 'Conversations' });
+  const search = createSearch({
+    onToggle: (searching) => {
+      listEl.hidden = searching;
+      listStatus.hidden = searching;
+    },
+  });
   const listStatus = h('div', { class: 'list-status', role: 'status' });
   const countEl = h('span', { class: 'list-count' });
+  const listTitleRow = h('div', { class: 'list-title-row' }, h('h1', { class: 'list-title' }, 'Inbox'), countEl);
   const listPane = h('section', { class: 'list-pane', 'aria-label': 'Conversation list' },
     h('header', { class: 'list-header' },
-      h('div', { class: 'list-title-row' }, h('h1', { class: 'list-title' }, 'Inbox'), countEl),
+      listTitleRow,
+      search.input,
       h('div', { class: 'view-tabs', role: 'tablist', 'aria-label': 'Views' }, viewTabs.map(([, tab]) => tab)),
       h('div', { class: 'filters' }, statusSelect, agentSelect, assigneeSelect, teamSelect, prioritySelect, tagSelect)),
     listStatus,
-    listEl);
+    listEl,
+    search.el);
 
   function unreadOf(id) {
     return counts.get(id)?.unread ?? 0;
@@ -128,6 +140,7 @@ export function createInbox({ session, live }) {
   function renderItem(conv, now) {
     const unread = conv.id === openId ? 0 : unreadOf(conv.id);
     const waiting = conv.status === 'waiting' && conv.waiting_since;
+    const page = pagePath(conv.visitor && conv.visitor.page_url);
     const time = waiting
       ? h('span', { class: 'item-time item-waiting', title: 'Waiting for a person' }, `waiting ${elapsed(conv.waiting_since, now)}`)
       : h('span', { class: 'item-time' }, relativeTime(conv.last_message_at || conv.created_at, now));
@@ -139,8 +152,10 @@ export function createInbox({ session, live }) {
       'aria-current': conv.id === openId ? 'true' : null,
     },
     h('div', { class: 'item-row' },
-      h('span', { class: 'item-agent' }, conv.agent_name || 'Conversation'),
+      h('span', { class: 'item-agent item-name', testid: 'item-name' }, visitorName(conv)),
       time),
+    page ? h('div', { class: 'item-row item-meta' },
+      h('span', { class: 'item-page', testid: 'item-page', title: conv.visitor.page_url }, page)) : null,
     h('div', { class: 'item-row' },
       h('span', { class: 'item-preview' }, preview(conv.last_message)),
       unread ? h('span', { class: 'unread', testid: 'unread', 'aria-label': `${unread} unread` }, String(unread)) : null),
@@ -150,6 +165,7 @@ export function createInbox({ session, live }) {
         ? h('span', { class: `badge badge-priority badge-${conv.priority}` }, conv.priority) : null,
       conv.team ? h('span', { class: 'badge badge-team', testid: 'item-team' }, conv.team.name) : null,
       (conv.tags || []).slice(0, 3).map((tag) => h('span', { class: 'badge badge-tag', testid: 'item-tag' }, tag)),
+      conv.agent_name ? h('span', { class: 'item-agent-name' }, conv.agent_name) : null,
       h('span', { class: 'item-assignee' },
         conv.assignee_id ? (conv.assignee_id === me.id ? 'You' : (conv.assignee_name || 'Assigned')) : 'Unassigned')));
     return h('li', null, link);
@@ -178,16 +194,6 @@ export function createInbox({ session, live }) {
       listStatus.replaceChildren();
     }
   }
-
-  listEl.addEventListener('keydown', (event) => {
-    if (!['ArrowDown', 'ArrowUp', 'j', 'k'].includes(event.key)) return;
-    const links = [...listEl.querySelectorAll('a.conv-item')];
-    const index = links.indexOf(document.activeElement);
-    if (index < 0) return;
-    event.preventDefault();
-    const next = links[index + (event.key === 'ArrowDown' || event.key === 'j' ? 1 : -1)];
-    if (next) next.focus();
-  });
 
   async function load({ quiet = false } = {}) {
     const token = ++loadToken;
@@ -303,7 +309,13 @@ export function createInbox({ session, live }) {
     },
   });
 
-  const el = h('div', { class: 'inbox' }, listPane, conversation.el);
+  const shortcuts = installShortcuts({
+    list: () => (listEl.hidden ? search.el : listEl),
+    pane: conversation.el,
+    focusSearch: () => search.focus(),
+  });
+  listTitleRow.append(shortcuts.helpButton);
+  const el = h('div', { class: 'inbox' }, listPane, conversation.el, shortcuts.dialog);
   const unsubscribe = live.on(onFrame);
   const ticker = setInterval(() => {
     render();
@@ -331,6 +343,7 @@ export function createInbox({ session, live }) {
     },
     destroy() {
       unsubscribe();
+      shortcuts.uninstall();
       clearInterval(ticker);
       conversation.clear();
     },

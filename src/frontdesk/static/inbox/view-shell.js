@@ -13,6 +13,7 @@ import { createAgentsView } from './view-agents.js';
 import { createApiKeysView } from './view-apikeys.js';
 import { createInbox } from './view-inbox.js';
 import { createInsightsView } from './view-insights.js';
+import { createRepliesView } from './view-replies.js';
 import { createSecretsView } from './view-secrets.js';
 import { createTagsView } from './view-tags.js';
 import { createTeamView } from './view-team.js';
@@ -23,6 +24,7 @@ const PAGES = {
   agents: { title: 'Agents', create: createAgentsView },
   team: { title: 'Team', create: createTeamView },
   tags: { title: 'Tags', create: createTagsView },
+  replies: { title: 'Saved replies', create: createRepliesView },
   apikeys: { title: 'API keys', create: createApiKeysView },
   webhooks: { title: 'Alerts', create: createWebhooksView },
   secrets: { title: 'Secrets', create: createSecretsView },
@@ -61,6 +63,7 @@ export function createShell({ session, live, onSignOut, onSignedOut }) {
     ...(['owner', 'admin'].includes(me.role) ? { agents: navLink('agents', 'Agents') } : {}),
     team: navLink('team', 'Team'),
     tags: navLink('tags', 'Tags'),
+    replies: navLink('replies', 'Saved replies'),
     apikeys: navLink('apikeys', 'API keys'),
     webhooks: navLink('webhooks', 'Alerts'),
     secrets: navLink('secrets', 'Secrets'),

@@ -1,0 +1,1 @@
+"""Saved replies: the team's library of canned responses, inserted by a /shortcut."""
