@@ -14,6 +14,7 @@ from databases import DatabaseUnderTest
 from frontdesk.agents.models import Agent
 from frontdesk.knowledge.index import BM25_WEIGHTS, chunk_index
 from frontdesk.knowledge.models import Chunk, Source, vector_text
+from frontdesk.knowledge.text import query_terms
 
 K1, B = 1.2, 0.75
 
@@ -169,3 +170,20 @@ async def test_postgres_finds_nearest_vectors_through_the_hnsw_index(
         )
         lines = "\n".join(row[0] for row in plan)
     assert "ix_chunks_embedding_hnsw" in lines, lines
+
+
+async def test_words_with_inner_punctuation_and_operator_words_are_plain_words(
+    started: Started,
+) -> None:
+    agent = await started.agent("Garage")
+    chunks = [("Models", "The 3.5 isn't sold at O'Neil's any more"), ("Hours", "Open or closed")]
+    ids = await _store(started, agent, chunks, _vectors(2, 8))
+    async with started.runtime.reads() as session:
+        index = chunk_index(session)
+        punctuated = await index.keyword(
+            session, agent.id, query_terms("Is the 3.5 at O'Neil's?"), limit=5
+        )
+        # Stop words only: the query keeps them all, "or" among them, as words to look for.
+        operators = await index.keyword(session, agent.id, query_terms("or -and the"), limit=5)
+    assert list(punctuated) == [ids[0]]
+    assert set(operators) <= {ids[1]}
