@@ -97,10 +97,10 @@ async def test_chunk_vectors_and_search_survive_the_search_migration_both_ways(
 
 
 # Search structures the models do not describe: SQLite's full-text virtual tables, and
-# PostgreSQL's generated tsvector and length columns and its GIN and HNSW indexes.
+# PostgreSQL's generated tsvector and length columns and their indexes (GIN, HNSW, btree).
 UNDESCRIBED_TABLES = ("chunks_fts",)
 UNDESCRIBED_COLUMNS = {("chunks", "search"), ("chunks", "words")}
-UNDESCRIBED_INDEXES = {"ix_chunks_search", "ix_chunks_embedding_hnsw"}
+UNDESCRIBED_INDEXES = {"ix_chunks_search", "ix_chunks_embedding_hnsw", "ix_chunks_agent_words"}
 
 
 def _harmless(difference: object) -> bool:

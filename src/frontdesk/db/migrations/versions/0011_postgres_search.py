@@ -50,12 +50,15 @@ def upgrade() -> None:
         ") STORED"
     )
     op.execute("CREATE INDEX ix_chunks_search ON chunks USING gin (search)")
+    # BM25's chunk count and average length per agent, read from the index alone.
+    op.execute("CREATE INDEX ix_chunks_agent_words ON chunks (agent_id) INCLUDE (words)")
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
+    op.execute("DROP INDEX IF EXISTS ix_chunks_agent_words")
     op.execute("DROP INDEX IF EXISTS ix_chunks_search")
     op.execute("ALTER TABLE chunks DROP COLUMN words")
     op.execute("ALTER TABLE chunks DROP COLUMN search")
