@@ -41,6 +41,7 @@ from app_fixtures import (  # noqa: E402
     started,
 )
 from chat_fixtures import agent, member, visitors  # noqa: E402
+from databases import database, postgres_server, pytest_generate_tests  # noqa: E402
 from llm_fixtures import local_generator, model_file, packaged_model  # noqa: E402
 from openai_server import openai_server, openai_server_thread  # noqa: E402
 
@@ -48,6 +49,7 @@ __all__ = [
     "accounts",
     "agent",
     "client",
+    "database",
     "embedder",
     "local_generator",
     "local_site",
@@ -57,6 +59,8 @@ __all__ = [
     "openai_server",
     "openai_server_thread",
     "packaged_model",
+    "postgres_server",
+    "pytest_generate_tests",
     "server",
     "settings",
     "started",

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, MetaData, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from databases import DatabaseUnderTest
 from frontdesk.db.base import UtcDateTime
 from frontdesk.db.engine import Database
 
@@ -24,10 +25,12 @@ class _Moment(_Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-async def test_times_come_back_aware_and_in_utc(tmp_path: Path) -> None:
+async def test_times_come_back_aware_and_in_utc(
+    tmp_path: Path, database: DatabaseUnderTest
+) -> None:
     berlin = datetime(2026, 7, 1, 14, 30, tzinfo=ZoneInfo("Europe/Berlin"))
     naive_utc = datetime(2026, 1, 2, 3, 4, 5)
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'times.db'}")
+    db = Database(database.blank(tmp_path))
     try:
         async with db.engine.begin() as connection:
             await connection.run_sync(_Base.metadata.create_all)

@@ -95,10 +95,12 @@ async def test_delete_removes_chunks_vectors_and_search_hits(started, tmp_path: 
         remaining = await session.scalar(
             select(func.count(Chunk.id)).where(Chunk.agent_id == agent.id)
         )
-        fts = await session.scalar(
-            text("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'glacier'")
-        )
-        assert remaining == 0 and fts == 0
+        assert remaining == 0
+        if session.get_bind().dialect.name == "sqlite":  # PostgreSQL's index is in the row
+            fts = await session.scalar(
+                text("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'glacier'")
+            )
+            assert fts == 0
         for mode in ("hybrid", "lexical", "vector"):
             assert (
                 await started.runtime.searcher.search(session, agent.id, "Glacier 850", mode=mode)

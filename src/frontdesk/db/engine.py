@@ -1,13 +1,19 @@
-"""Engine and session factory; SQLite gets WAL, foreign keys and a busy timeout."""
+"""Engine and session factory; SQLite gets WAL, foreign keys and a busy timeout.
+
+PostgreSQL is reached through asyncpg (the ``postgres`` extra), by TCP
+(``postgresql+asyncpg://user:password@host/db``) or a Unix socket
+(``postgresql+asyncpg://user@/db?host=/run/postgresql``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from importlib.util import find_spec
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import URL, event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -39,8 +45,20 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def async_url(url: str) -> URL:
+    """``url`` with the async driver named: ``postgresql://`` (as many tools print it) means
+    asyncpg here, SQLAlchemy would pick a synchronous driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed
+
+
 def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    parsed = async_url(url)
+    if parsed.drivername == "postgresql+asyncpg" and find_spec("asyncpg") is None:
+        raise RuntimeError("A PostgreSQL database needs asyncpg: pip install 'frontdesk[postgres]'")
+    engine = create_async_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import (
     JSON,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -14,12 +16,55 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
 from frontdesk.db.base import Base, Timestamped, UtcDateTime, new_id
 
 SOURCE_KINDS = ("file", "url", "sitemap", "crawl", "qa")
 SOURCE_STATUSES = ("queued", "processing", "ready", "failed")
+
+
+class PgVector(UserDefinedType[str]):
+    """pgvector's ``vector`` of any dimension, exchanged as its text form ``[0.1,0.2]``."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "VECTOR"
+
+
+# Reflection (Alembic's autogenerate) then knows the column instead of warning about it.
+postgresql.base.ischema_names["vector"] = PgVector
+
+
+class Embedding(TypeDecorator[bytes]):
+    """A chunk's vector as float32 bytes in Python: a BLOB on SQLite, a pgvector ``vector``
+    on PostgreSQL (searched there by its HNSW index)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(PgVector())
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> bytes | str | None:
+        if value is None or dialect.name != "postgresql":
+            return value
+        return vector_text(np.frombuffer(value, dtype=np.float32))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> bytes | None:
+        if value is None or dialect.name != "postgresql":
+            return value
+        return np.array(value.strip("[]").split(","), dtype=np.float32).tobytes()
+
+
+def vector_text(vector: np.ndarray) -> str:
+    """pgvector's text form; each float32 printed in the fewest digits that read back exactly."""
+    return "[" + ",".join(str(x) for x in vector.astype(np.float32)) + "]"
 
 
 class Source(Timestamped, Base):
@@ -58,7 +103,7 @@ class Chunk(Base):
     url: Mapped[str | None] = mapped_column(Text, nullable=True)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
-    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    embedding: Mapped[bytes | None] = mapped_column(Embedding, nullable=True)
 
 
 class EmbeddingCache(Base):

@@ -1,42 +1,15 @@
-"""SQL for the knowledge domain: sources, chunks, full-text and vector reads, embedding cache."""
+"""SQL for the knowledge domain: sources, chunks, embedding cache (searches: knowledge/index.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Workspace
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source
-
-# Title matches count more than body matches: a heading names what the passage is about.
-BM25_WEIGHTS = (1.5, 1.0)
-
-
-async def bm25(session: AsyncSession, agent_id: str, match: str, limit: int) -> dict[int, float]:
-    """Best BM25 chunk ids for one agent; scores are positive, higher is better.
-
-    Ask for a generous ``limit``: one ranking pass is cheaper than a second MATCH later
-    for the candidates the vector side brings in.
-    """
-    rows = await session.execute(
-        text(
-            "SELECT c.id, -bm25(chunks_fts, :wt, :wb) AS score FROM chunks_fts "
-            "JOIN chunks c ON c.id = chunks_fts.rowid "
-            "WHERE chunks_fts MATCH :match AND c.agent_id = :agent "
-            "ORDER BY score DESC LIMIT :limit"
-        ),
-        {
-            "match": match,
-            "agent": agent_id,
-            "limit": limit,
-            "wt": BM25_WEIGHTS[0],
-            "wb": BM25_WEIGHTS[1],
-        },
-    )
-    return {int(cid): float(score) for cid, score in rows}
 
 
 async def vector_signature(session: AsyncSession, agent_id: str) -> tuple[int, int]:
@@ -48,15 +21,6 @@ async def vector_signature(session: AsyncSession, agent_id: str) -> tuple[int, i
         )
     ).one()
     return int(row[0]), int(row[1])
-
-
-async def vectors(session: AsyncSession, agent_id: str) -> list[tuple[int, bytes]]:
-    rows = await session.execute(
-        select(Chunk.id, Chunk.embedding)
-        .where(Chunk.agent_id == agent_id, Chunk.embedding.is_not(None))
-        .order_by(Chunk.id)
-    )
-    return [(int(cid), blob) for cid, blob in rows if blob is not None]
 
 
 async def chunk_texts(session: AsyncSession, agent_id: str) -> list[str]:

@@ -1,9 +1,9 @@
-"""Hybrid retrieval: BM25 (FTS5) and dense vectors, fused by normalised-score combination.
+"""Hybrid retrieval: BM25 and dense vectors, fused by normalised-score combination.
 
 Plain reciprocal-rank fusion throws the scores away: a passage that is first by a mile and
 one that is first by a hair count the same. Here both retrievers propose candidates, each
-candidate gets *both* scores (its exact cosine from the vector matrix and its BM25 from the
-full-text index), scores are normalised per query, and a weighted sum ranks the union.
+candidate gets *both* scores (its exact cosine and its BM25, from the database's chunk index:
+knowledge/index.py), scores are normalised per query, and a weighted sum ranks the union.
 The best of the union are then re-scored by the re-ranker (knowledge/rerank.py) on exact
 names, headings and phrases.
 """
@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.embedder.model import Embedder
 from frontdesk.knowledge import repository
 from frontdesk.knowledge.hits import Hit
+from frontdesk.knowledge.index import ChunkIndex, chunk_index
 from frontdesk.knowledge.rerank import Reranker
-from frontdesk.knowledge.text import fts_query
+from frontdesk.knowledge.text import query_terms
 from frontdesk.knowledge.vectors import Snapshot, VectorCache
 
 Mode = Literal["hybrid", "lexical", "vector", "rrf"]
@@ -30,7 +31,7 @@ LEXICAL_POOL = 1000
 
 
 class HybridSearcher:
-    """Searches one agent's chunks; the vector matrix is cached per agent in memory."""
+    """Searches one agent's chunks; term statistics (and on SQLite vectors) cached per agent."""
 
     def __init__(
         self,
@@ -63,16 +64,16 @@ class HybridSearcher:
         lexical: dict[int, float] = {}
         vector: dict[int, float] = {}
         qv = query_vector
-        match = fts_query(query)
-        if mode != "vector" and match:
-            all_lexical = await repository.bm25(session, agent_id, match, limit=LEXICAL_POOL)
+        index = chunk_index(session)
+        terms = query_terms(query)
+        if mode != "vector" and terms:
+            all_lexical = await index.keyword(session, agent_id, terms, limit=LEXICAL_POOL)
             lexical = dict(sorted(all_lexical.items(), key=lambda kv: -kv[1])[:n])
         if mode != "lexical":
             snapshot = snapshot or await self.vectors.snapshot(session, agent_id)
-            matrix = snapshot.vectors
             if qv is None:
                 qv = self._embedder().embed_query(query)
-            vector = matrix.top(qv, n)
+            vector = await index.nearest(session, agent_id, snapshot, qv, n)
         if mode == "lexical":
             ranked = sorted(lexical.items(), key=lambda kv: -kv[1])
         elif mode == "vector":
@@ -81,7 +82,7 @@ class HybridSearcher:
             ranked = _rrf(lexical, vector)
         else:
             assert qv is not None and snapshot is not None
-            ranked = self._fuse(snapshot, all_lexical, lexical, vector, qv)
+            ranked = await self._fuse(session, index, snapshot, all_lexical, lexical, vector, qv)
         rerank = rerank and mode == "hybrid"
         top = ranked[: max(k, self.reranker.depth) if rerank else k]
         if not top:
@@ -105,8 +106,10 @@ class HybridSearcher:
             hits = self.reranker.rerank(query, hits, snapshot.terms)
         return hits[:k]
 
-    def _fuse(
+    async def _fuse(
         self,
+        session: AsyncSession,
+        index: ChunkIndex,
         snapshot: Snapshot,
         all_lexical: dict[int, float],
         lexical: dict[int, float],
@@ -120,7 +123,8 @@ class HybridSearcher:
         lexical = {cid: all_lexical.get(cid, 0.0) for cid in union}
         missing_vector = [cid for cid in union if cid not in vector]
         if missing_vector:
-            vector = {**vector, **snapshot.vectors.scores_for(query_vector, missing_vector)}
+            found = await index.similarity(session, snapshot, query_vector, missing_vector)
+            vector = {**vector, **found}
         ids = list(union)
         lex = np.array([lexical.get(cid, 0.0) for cid in ids], dtype=np.float64)
         vec = np.array([vector.get(cid, 0.0) for cid in ids], dtype=np.float64)

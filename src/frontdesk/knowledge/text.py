@@ -54,14 +54,11 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
 
 
-def fts_query(text: str, max_terms: int = 32) -> str | None:
-    """An FTS5 MATCH expression: every content word quoted and OR-ed (bm25 ranks the rest)."""
+def query_terms(text: str, max_terms: int = 32) -> list[str]:
+    """The distinct content words of a query, in order: what a keyword search looks for."""
     seen: dict[str, None] = {}
     for word in content_words(text):
         token = word.replace('"', "").replace("’", "'")
         if token:
             seen.setdefault(token, None)
-    terms = list(seen)[:max_terms]
-    if not terms:
-        return None
-    return " OR ".join(f'"{term}"' for term in terms)
+    return list(seen)[:max_terms]

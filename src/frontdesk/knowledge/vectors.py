@@ -1,4 +1,5 @@
-"""In-memory per-agent snapshots (vector matrix, term statistics), reloaded on change."""
+"""In-memory per-agent snapshots (term statistics, and the vector matrix where the database
+keeps no vector index), reloaded on change."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.knowledge import repository
+from frontdesk.knowledge.index import chunk_index
 from frontdesk.knowledge.text import stems
 
 
@@ -22,6 +24,7 @@ class VectorMatrix:
 
     @classmethod
     def build(cls, rows: list[tuple[int, bytes]], dimension: int | None = None) -> VectorMatrix:
+        """The matrix of ``rows``; empty where the database searches vectors itself."""
         if not rows:
             return cls(np.zeros(0, dtype=np.int64), np.zeros((0, dimension or 1), np.float32), {})
         ids = np.array([cid for cid, _ in rows], dtype=np.int64)
@@ -105,7 +108,7 @@ class VectorCache:
             cached = self._snapshots.get(agent_id)
             if cached and cached[0] == signature:
                 return cached[1]
-            rows = await repository.vectors(session, agent_id)
+            rows = await chunk_index(session).vectors(session, agent_id)
             texts = await repository.chunk_texts(session, agent_id)
             snapshot = Snapshot(
                 VectorMatrix.build(rows), await asyncio.to_thread(TermStats.build, texts)
