@@ -327,6 +327,17 @@ async def _generate(
         await asyncio.shield(worker)
 
 
+def endpoint_config(base_url: str, **more: Any) -> dict[str, Any]:
+    """An agent's ``generator_config`` for the server at ``base_url`` (key: secret LLM_KEY)."""
+    return {
+        "base_url": f"{base_url}/v1",
+        "model": MODEL,
+        "api_key_secret": "LLM_KEY",
+        "max_tokens": 24,
+        **more,
+    }
+
+
 def answer_through(
     client: httpx.Client, accounts: Any, agent: dict[str, Any], server: OpenAIServer, **more: Any
 ) -> None:
@@ -335,7 +346,7 @@ def answer_through(
     stored = client.put("/api/v1/secrets/LLM_KEY", json={"value": API_KEY})
     assert stored.status_code in (200, 201), stored.text
     accounts.allow_hosts(server.url.removeprefix("http://"))
-    config = {"base_url": f"{server.url}/v1", "model": MODEL, "api_key_secret": "LLM_KEY", **more}
+    config = endpoint_config(server.url, **more)
     changed = client.patch(
         f"/api/v1/agents/{agent['id']}", json={"generator": "openai", "generator_config": config}
     )

@@ -25,23 +25,13 @@ from frontdesk.usage.models import UsageModel
 from frontdesk.vault.hosts import allow_host
 from frontdesk.vault.service import set_secret
 from live_support import member_socket, next_frame
-from openai_server import API_KEY, MODEL, OpenAIServer, Seen
+from openai_server import API_KEY, MODEL, OpenAIServer, Seen, endpoint_config
 from support import ServerThread, free_port, wait_until
 
 QUESTION = "When is the service department open?"
 ELSEWHERE = "My trailer hitch serial is ZX-4471-QQ"
 NOTE = "Internal: this customer still owes us for the winch"
 TEAM_REPLY = "Hi, Sam here from the service desk"
-
-
-def _config(base_url: str, **more: Any) -> dict[str, Any]:
-    return {
-        "base_url": f"{base_url}/v1",
-        "model": MODEL,
-        "api_key_secret": "LLM_KEY",
-        "max_tokens": 24,
-        **more,
-    }
 
 
 def summary_requests(server: OpenAIServer) -> list[str]:
@@ -63,7 +53,7 @@ async def _model_agent(started: Started, base_url: str, **more: Any) -> Agent:
         await set_secret(session, started.runtime.cipher, started.workspace_id, "LLM_KEY", API_KEY)
         await allow_host(session, started.workspace_id, urlsplit(base_url).netloc)
     return await started.agent(
-        "Ridgeline", generator="openai", generator_config=_config(base_url, **more)
+        "Ridgeline", generator="openai", generator_config=endpoint_config(base_url, **more)
     )
 
 
@@ -157,7 +147,7 @@ async def test_a_newer_handoff_or_an_extractive_agent_asks_no_model(
 
 
 def use_endpoint(client: httpx.Client, agent: dict[str, Any], base_url: str, **more: Any) -> None:
-    body = {"generator": "openai", "generator_config": _config(base_url, **more)}
+    body = {"generator": "openai", "generator_config": endpoint_config(base_url, **more)}
     changed = client.patch(f"/api/v1/agents/{agent['id']}", json=body)
     assert changed.status_code == 200, changed.text
 

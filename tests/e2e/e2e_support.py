@@ -146,9 +146,12 @@ class Inbox:
         self.composer = self.view.get_by_test_id("composer")
 
     @classmethod
-    async def sign_in(cls, open_tab: OpenTab, server: ServerThread, email: str) -> Inbox:
-        """Sign in through the login form and wait until the live socket is up."""
-        inbox = cls(await open_tab(f"{server.url}/inbox"))
+    async def sign_in(
+        cls, open_tab: OpenTab, server: ServerThread, email: str, **viewport: int
+    ) -> Inbox:
+        """Sign in through the login form and wait until the live socket is up;
+        ``viewport``: the tab's width and height, if not the default."""
+        inbox = cls(await open_tab(f"{server.url}/inbox", **viewport))
         page = inbox.page
         await page.get_by_test_id("login-email").fill(email)
         await page.get_by_test_id("login-password").fill(PASSWORD)

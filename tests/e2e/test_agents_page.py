@@ -10,7 +10,7 @@ import pytest
 from e2e_support import Inbox, OpenTab
 from playwright.async_api import Page, expect
 
-from app_fixtures import PASSWORD, Accounts
+from app_fixtures import Accounts
 from httpserver import LocalSite
 from support import ServerThread, wait_for_source
 
@@ -53,13 +53,7 @@ def members(accounts: Accounts) -> None:
 
 async def sign_in(open_tab: OpenTab, server: ServerThread, email: str) -> Inbox:
     """Sign in at 1400×900, the size the screenshots are judged at."""
-    inbox = Inbox(await open_tab(f"{server.url}/inbox", width=1400, height=900))
-    page = inbox.page
-    await page.get_by_test_id("login-email").fill(email)
-    await page.get_by_test_id("login-password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("conversation-list")).to_be_visible()
-    return inbox
+    return await Inbox.sign_in(open_tab, server, email, width=1400, height=900)
 
 
 async def create_agent(page: Page, name: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from e2e_support import Inbox, OpenTab
 from playwright.async_api import expect
 
-from app_fixtures import PASSWORD, Accounts
+from app_fixtures import Accounts
 from support import ServerThread, wait_until
 
 MEMBER_EMAIL = "sam@ridgeline.test"
@@ -28,14 +28,7 @@ LEAD_FORM = {
 
 
 async def _sign_in(open_tab: OpenTab, server: ServerThread, email: str = MEMBER_EMAIL) -> Inbox:
-    inbox = Inbox(await open_tab(f"{server.url}/inbox", width=1400, height=900))
-    page = inbox.page
-    await page.get_by_test_id("login-email").fill(email)
-    await page.get_by_test_id("login-password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("conversation-list")).to_be_visible()
-    await expect(page.locator("body")).to_have_attribute("data-live", "open")
-    return inbox
+    return await Inbox.sign_in(open_tab, server, email, width=1400, height=900)
 
 
 def _give_lead(client: httpx.Client, agent: dict[str, Any], visitor: Any, **values: str) -> None:

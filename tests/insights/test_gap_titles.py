@@ -24,21 +24,11 @@ from frontdesk.insights.service import Facts, _knowledge_gaps
 from frontdesk.insights.titles import SYSTEM, tidy_title
 from frontdesk.vault.hosts import allow_host
 from frontdesk.vault.service import set_secret
-from openai_server import API_KEY, MODEL, OpenAIServer
+from openai_server import API_KEY, OpenAIServer, endpoint_config
 from support import free_port, wait_until
 
 BOATS = ["Do you sell pontoon boats?", "Can I buy a pontoon boat from you?"]
 RENTALS = ["Do you rent snowmobiles?", "Is snowmobile rental available?"]
-
-
-def _config(base_url: str, **more: Any) -> dict[str, Any]:
-    return {
-        "base_url": f"{base_url}/v1",
-        "model": MODEL,
-        "api_key_secret": "LLM_KEY",
-        "max_tokens": 24,
-        **more,
-    }
 
 
 def title_prompts(server: OpenAIServer) -> list[str]:
@@ -76,7 +66,7 @@ async def _model_agent(started: Started, base_url: str, **more: Any) -> Agent:
         await set_secret(session, started.runtime.cipher, started.workspace_id, "LLM_KEY", API_KEY)
         await allow_host(session, started.workspace_id, urlsplit(base_url).netloc)
     return await started.agent(
-        "Ridgeline", generator="openai", generator_config=_config(base_url, **more)
+        "Ridgeline", generator="openai", generator_config=endpoint_config(base_url, **more)
     )
 
 
@@ -185,7 +175,7 @@ def test_the_insights_page_shows_the_models_titles_and_keeps_them(
 
     accounts.allow_hosts(openai_server.url.removeprefix("http://"))
     assert client.put("/api/v1/secrets/LLM_KEY", json={"value": API_KEY}).status_code == 201
-    body = {"generator": "openai", "generator_config": _config(openai_server.url)}
+    body = {"generator": "openai", "generator_config": endpoint_config(openai_server.url)}
     assert client.patch(f"/api/v1/agents/{agent['id']}", json=body).status_code == 200
 
     [titled] = wait_until(
