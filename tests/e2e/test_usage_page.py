@@ -13,7 +13,7 @@ from playwright.async_api import expect
 
 from app_fixtures import Accounts
 from openai_server import API_KEY, MODEL, OpenAIServer
-from support import ServerThread
+from support import ServerThread, wait_until
 
 
 @pytest.fixture
@@ -70,6 +70,14 @@ def answered_by_a_model(
     modelled = visitors()
     modelled.send("When is the service department open?")
     modelled.wait_for("ai")
+
+    def settled() -> bool:
+        """A refused draft hands off, and the model then writes the summary in the
+        background (its tokens count too): read the month once that is done."""
+        view = client.get(f"/api/v1/conversations/{modelled.id}").json()["conversation"]
+        return view["status"] == "bot" or (view["summary"] or {}).get("by") == "model"
+
+    wait_until(settled, timeout=60, what="the model's handoff summary")
     current: dict[str, Any] = client.get("/api/v1/usage").json()["current"]
     return current
 
