@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from alert_support import (
     TIMEOUT_S,
     allow_hosts,
@@ -144,6 +145,7 @@ def test_a_server_error_is_retried_with_the_same_id(
     assert (succeeded["number"], succeeded["ok"], succeeded["status_code"]) == (2, True, 204)
 
 
+@pytest.mark.parametrize("webhook_timeout_s", [TIMEOUT_S])
 def test_a_timeout_is_retried_and_does_not_hold_up_the_conversation(
     client: httpx.Client,
     visitors: Any,
