@@ -234,10 +234,13 @@ async def mark_read(
     conversation_id: str, body: ReadIn, caller: CallerDep, runtime: RuntimeDep
 ) -> Response:
     """Record how far you have read (clears your unread count up to ``seq``)."""
-    if caller.member_id:
-        async with runtime.changes() as session:
-            conversation = await repository.get_conversation(
-                session, caller.workspace_id, conversation_id
-            )
-            await repository.mark_read(session, caller.member_id, conversation, body.seq)
+    if caller.member_id is None:  # an API key reads nothing, but only its own workspace's
+        async with runtime.reads() as session:
+            await repository.get_conversation(session, caller.workspace_id, conversation_id)
+        return Response(status_code=204)
+    async with runtime.changes() as session:
+        conversation = await repository.get_conversation(
+            session, caller.workspace_id, conversation_id
+        )
+        await repository.mark_read(session, caller.member_id, conversation, body.seq)
     return Response(status_code=204)
