@@ -95,7 +95,13 @@ def load(text: str) -> tuple[yaml.Node | None, Any]:
     """The document's node tree (for line numbers) and its data; InvalidInput if refused."""
     check_size(len(text))  # characters first: a huge text is refused without encoding it
     check_size(len(text.encode("utf-8")))
-    loader = _AgentFileLoader(text)
+    try:
+        loader = _AgentFileLoader(text)  # reads ahead: a control character fails here
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise InvalidInput(
+            f"line {line}: not valid YAML (character #x{exc.character:04x} is not allowed)."
+        ) from exc
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
