@@ -38,18 +38,18 @@ from support import ServerThread, wait_for_source
 
 
 def _target(kind: str, tmp_path: Path, request: pytest.FixtureRequest, key: str) -> Settings:
+    folder = tmp_path / "target"
     if kind == "sqlite":
-        return Settings(data_dir=tmp_path / "target", secret_key=key)
-    postgres: EmbeddedPostgres = request.getfixturevalue("postgres_server")
-    url = postgres.url(postgres.create(template=None))  # empty: import migrates it
-    return Settings(data_dir=tmp_path / "target", database_url=url, secret_key=key)
+        url = f"sqlite+aiosqlite:///{folder / 'frontdesk.db'}"
+    else:
+        postgres: EmbeddedPostgres = request.getfixturevalue("postgres_server")
+        url = postgres.url(postgres.create(template=None))  # empty: import migrates it
+    return Settings(data_dir=folder, database_url=url, secret_key=key)
 
 
 def _env(target: Settings, key: str) -> dict[str, str]:
-    env = {"FRONTDESK_SECRET_KEY": key}
-    if target.database_url:
-        env["FRONTDESK_DATABASE_URL"] = target.database_url
-    return env
+    assert target.database_url  # named even for SQLite: the source may be on PostgreSQL
+    return {"FRONTDESK_SECRET_KEY": key, "FRONTDESK_DATABASE_URL": target.database_url}
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -121,7 +121,7 @@ def _check_carries_on(moved: ServerThread, target: Settings, built: Built, event
     assert secrets == {"CRM_TOKEN": SECRET_VALUE}
     assert Path(file_path).is_relative_to(target.uploads_dir)
     assert Path(file_path).read_text() == DOCUMENT
-    if target.database_url is None:  # conversation search is SQLite's FTS5 for now
+    if target.sqlalchemy_url.startswith("sqlite"):  # conversation search: FTS5 for now
         found = sam.get("/api/v1/conversations/search", params={"q": LEAD["phone"]})
         assert found.json()["results"][0]["conversation"]["id"] == built.handed_off, found.text
     api.close()
