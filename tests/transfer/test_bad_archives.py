@@ -131,6 +131,8 @@ def _truncated(archive: Path, out: Path) -> Path:
     return out
 
 
+_ESCAPING = {"path": "files/../../../etc/cron.d/x", "source_id": "..", "size": 1, "sha256": ""}
+
 BROKEN: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     "truncated": (_truncated, "damaged or truncated"),
     "not a zip": (lambda a, o: (o.write_text("id,name\n1,Sam\n"), o)[1], "not a Frontdesk"),
@@ -140,6 +142,10 @@ BROKEN: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
         "exported at schema 0015_saved_replies",
     ),
     "newer format": (lambda a, o: _rewrite(a, o, _manifest_with(format_version=2)), "format 2"),
+    "file outside its folder": (
+        lambda a, o: _rewrite(a, o, _manifest_with(files=[_ESCAPING])),
+        "unexpected file",
+    ),
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from transfer_support import (
     DOCUMENT,
     LEAD,
@@ -26,6 +26,7 @@ from transfer_support import (
 
 from app_fixtures import Accounts
 from frontdesk.accounts.models import Workspace
+from frontdesk.conversations.models import Conversation
 from frontdesk.db.engine import Database
 from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.events.store import EventRecord
@@ -116,7 +117,8 @@ def _check_carries_on(moved: ServerThread, target: Settings, built: Built, event
     assert resynced.status_code in (200, 202), resynced.text
     assert wait_for_source(api, built.upload_id)["status"] == "ready", source
 
-    seqs, secrets, file_path = asyncio.run(_stored(target))
+    seqs, secrets, file_path, no_lead = asyncio.run(_stored(target))
+    assert no_lead == len(built.conversations) - 1  # SQL NULL stays NULL, not JSON null
     assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) > events
     assert secrets == {"CRM_TOKEN": SECRET_VALUE}
     assert Path(file_path).is_relative_to(target.uploads_dir)
@@ -128,7 +130,7 @@ def _check_carries_on(moved: ServerThread, target: Settings, built: Built, event
     sam.close()
 
 
-async def _stored(settings: Settings) -> tuple[list[int], dict[str, str], str]:
+async def _stored(settings: Settings) -> tuple[list[int], dict[str, str], str, int]:
     db = Database(settings.sqlalchemy_url)
     try:
         async with db.session() as session:
@@ -145,6 +147,11 @@ async def _stored(settings: Settings) -> tuple[list[int], dict[str, str], str]:
             path = await session.scalar(
                 select(Source.file_path).where(Source.title == "storage.md")
             )
-            return list(seqs), secrets, str(path)
+            no_lead = await session.scalar(
+                select(func.count()).where(
+                    Conversation.workspace_id == workspace.id, Conversation.lead.is_(None)
+                )
+            )
+            return list(seqs), secrets, str(path), int(no_lead or 0)
     finally:
         await db.dispose()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from frontdesk.errors import FrontdeskError
 FORMAT = "frontdesk-workspace"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+_ID = re.compile(r"^[a-z]+_[0-9a-z]+$")  # db.base.new_id: the ids paths are made of
 _CHUNK = 1 << 20
 
 
@@ -187,9 +189,16 @@ class Reader:
             self.revision = str(self.manifest["schema_revision"])
         except (KeyError, TypeError, ValueError) as exc:
             raise BadArchive(f"The manifest of {path} is incomplete: {exc}.") from None
+        if not _ID.match(str(self.workspace.get("id"))):
+            raise BadArchive(f"The manifest names an unexpected workspace {self.workspace!r}.")
         for entry in self.files:
-            name = PurePosixPath(entry.path)
-            if name.parts[:2] != ("files", entry.source_id) or len(name.parts) != 3:
+            parts = PurePosixPath(entry.path).parts
+            if (
+                len(parts) != 3
+                or parts[:2] != ("files", entry.source_id)
+                or not _ID.match(entry.source_id)
+                or parts[2] in (".", "..")
+            ):
                 raise BadArchive(f"The manifest names an unexpected file {entry.path!r}.")
 
     def rows(self, entry: TableEntry, codec: RowCodec) -> Iterator[dict[str, Any]]:

@@ -181,6 +181,7 @@ async def _insert_all(
     planned: Sequence[Planned],
     files: dict[str, Path],
 ) -> dict[str, int]:
+    workspace_id = reader.workspace["id"]
     numbered: dict[str, dict[int, int]] = {}  # table -> old key -> new key
     counts = {}
     for p in planned:
@@ -189,6 +190,10 @@ async def _insert_all(
         counts[p.name] = 0
         for batch in _batches(rows):
             for row in batch:
+                if row.get("workspace_id", workspace_id) != workspace_id or (
+                    p.name == WORKSPACES and row["id"] != workspace_id
+                ):
+                    raise BadArchive(f"{p.name} holds rows of another workspace.")
                 _follow(p.name, row, numbered, files)
             if p.renumbered:
                 old = [row.pop(p.renumbered) for row in batch]
