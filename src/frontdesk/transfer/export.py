@@ -28,6 +28,7 @@ from frontdesk.knowledge.models import Source
 from frontdesk.transfer.archive import RowCodec, Writer
 from frontdesk.transfer.tables import NOT_EXPORTED, plan
 
+_BATCH = 1000
 SECRETS_NOTE = (
     "Secrets and webhook signing secrets are copied as ciphertext sealed with this server's "
     "key; the importing server needs the same FRONTDESK_SECRET_KEY (or the same secret.key "
@@ -76,12 +77,12 @@ async def export_workspace(
             for planned in plan(metadata):
                 codec = RowCodec(planned.table)
                 key = list(planned.table.primary_key.columns)
-                result = await session.stream(
-                    select(planned.table).where(planned.rows_of(workspace.id)).order_by(*key)
-                )
+                query = select(planned.table).where(planned.rows_of(workspace.id)).order_by(*key)
+                result = await session.stream(query.execution_options(yield_per=_BATCH))
                 with writer.table(planned.name, [c.name for c in codec.columns]) as member:
-                    async for row in result.mappings():
-                        member.write(codec.encode(dict(row)))
+                    async for batch in result.mappings().partitions():
+                        for row in batch:
+                            member.write(codec.encode(dict(row)))
                     rows[planned.name] = member.writes
             done = Exported(
                 out,
