@@ -56,7 +56,7 @@ def export(ctx: click.Context, wanted: str, out: Path) -> None:
 
 
 @click.command("import")
-@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @data_dir_option
 @click.pass_context
 def import_(ctx: click.Context, archive: Path) -> None:
