@@ -30,7 +30,7 @@ LAYERS: list[set[str]] = [
     {"tags"},  # the tag catalog (a renamed tag is renamed in teams' route tags)
     {"conversations"},  # threads, status moves, routing, tagging, forms, actions, AI replies
     {"alerts", "insights", "visitors"},  # alerts and webhooks; insights; visitor tokens
-    {"runtime"},  # wires the services together
+    {"runtime", "transfer"},  # wires the services together; workspace export and import
     {"demo"},  # the demo dealership
     {"web"},  # HTTP: routes, sockets, pages, middleware
     {"app", "schema"},  # the ASGI app; every table, for Alembic and tests

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from frontdesk import __version__
-from frontdesk.cli import accounts, agents, ask, knowledge, secrets, serve, usage
+from frontdesk.cli import accounts, agents, ask, knowledge, secrets, serve, transfer, usage
 from frontdesk.cli.common import data_dir_option
 
 
@@ -27,6 +27,8 @@ cli.add_command(accounts.apikeys)
 cli.add_command(secrets.secrets)
 cli.add_command(secrets.workspace)
 cli.add_command(usage.usage)
+cli.add_command(transfer.export)
+cli.add_command(transfer.import_)
 
 
 def main() -> None:

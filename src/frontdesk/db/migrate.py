@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from frontdesk.db.engine import Database
@@ -29,3 +31,18 @@ async def upgrade(db: Database) -> None:
     """Bring the schema to the newest revision (safe to call on every start)."""
     async with db.engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+def head_revision() -> str:
+    """The newest revision this code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+async def current_revision(db: Database) -> str | None:
+    """The revision the database is at (None: never migrated)."""
+    async with db.engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )

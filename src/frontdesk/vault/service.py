@@ -86,6 +86,12 @@ async def delete_secret(session: AsyncSession, workspace_id: str, name: str) -> 
         raise NotFound(f"There is no secret named {name}.")
 
 
+def open_secret(cipher: Cipher, secret: Secret) -> str:
+    """The value of a stored secret (SecretKeyError if the key is not the one it was sealed
+    with)."""
+    return cipher.decrypt(secret.ciphertext, _context(secret.workspace_id, secret.name))
+
+
 async def resolve(
     session: AsyncSession,
     cipher: Cipher,
@@ -104,9 +110,7 @@ async def resolve(
     rows = await session.scalars(
         select(Secret).where(Secret.workspace_id == workspace_id, Secret.name.in_(wanted))
     )
-    found = {
-        row.name: cipher.decrypt(row.ciphertext, _context(workspace_id, row.name)) for row in rows
-    }
+    found = {row.name: open_secret(cipher, row) for row in rows}
     missing = [name for name in wanted if name not in found]
     if missing and strict:
         raise NotFound(

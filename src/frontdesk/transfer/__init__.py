@@ -1,0 +1,1 @@
+"""Moving a whole workspace between databases: ``frontdesk export`` and ``frontdesk import``."""
