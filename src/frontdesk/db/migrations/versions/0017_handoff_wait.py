@@ -1,5 +1,8 @@
 """How long a visitor waits for a person before the offline form is offered.
 
+Plain ADD/DROP COLUMN, no batch copy of ``agents``: SQLite (3.35+) and PostgreSQL both do it
+in place, and a copy would have to drop a table every other table points to.
+
 Revision ID: 0017_handoff_wait
 Revises: 0016_postgres_search
 """
@@ -14,12 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("agents") as batch:
-        batch.add_column(
-            sa.Column("handoff_wait_s", sa.Integer, nullable=False, server_default="180")
-        )
+    op.add_column(
+        "agents", sa.Column("handoff_wait_s", sa.Integer, nullable=False, server_default="180")
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("agents") as batch:
-        batch.drop_column("handoff_wait_s")
+    op.execute("ALTER TABLE agents DROP COLUMN handoff_wait_s")
