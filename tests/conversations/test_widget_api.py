@@ -223,7 +223,9 @@ def test_concurrent_sends_each_get_their_own_seq(visitors, client) -> None:
         repeats = list(pool.map(lambda t: visitor.send(t, client_id=t.replace(" ", "-")), texts))
     assert {r.status_code for r in responses} == {201}
     assert {r.status_code for r in repeats} == {200}
+    # +1: the system note; the first message stored gets the one "a teammate will reply".
     seqs = sorted(r.json()["seq"] for r in responses)
-    assert seqs == list(range(before + 2, before + 2 + len(texts)))  # +1: the system note
+    first = before + 2
+    assert seqs == [first, *range(first + 2, first + 1 + len(texts))]
     stored = [m for m in visitor.history(after=before)["messages"]]
-    assert sorted(m["text"] for m in stored) == sorted(texts)
+    assert sorted(m["text"] for m in stored) == sorted([*texts, WAIT_ACK])
