@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         await runtime.summaries.start()
         await runtime.summaries.recover()
         await runtime.actions.recover()
+        await runtime.waits.start()
         app.state.ready = True
         try:
             yield

@@ -30,6 +30,7 @@ from frontdesk.conversations.responder import Responder
 from frontdesk.conversations.summarizer import Summarizer
 from frontdesk.conversations.thread import record_touched
 from frontdesk.conversations.tools import ConversationTools
+from frontdesk.conversations.wait_watch import WaitWatcher
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import upgrade
 from frontdesk.embedder.model import Embedder, OnnxMiniLM, OpenAIEmbedder
@@ -112,6 +113,8 @@ class Runtime:
         self.gap_titles = GapTitles(self.db, self.generator_for)
         # Started by the server only (app lifespan); CLI commands never send alerts.
         self.alerts = AlertDispatcher(self.db, self.broker, settings, lambda: self.cipher)
+        # Started by the server only: offers the offline form when a wait for a person runs out.
+        self.waits = WaitWatcher(self.reads, self.changes, self.broker)
         self.presence = Presence(self.db, self.changes, lifecycle.fill_teams_of)
 
     def changes(self) -> AbstractAsyncContextManager[AsyncSession]:
@@ -181,6 +184,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.alerts.stop()
+        await self.waits.stop()
         await self.responder.close()
         await self.summaries.close()
         await self.gap_titles.close()

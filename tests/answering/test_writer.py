@@ -184,6 +184,15 @@ def test_a_citation_is_labelled_by_document_and_section_or_page() -> None:
     )
     qa = cite("faq", "Q&A 3", "Q: Do you ship parts? A: Yes. We ship by UPS.", "faq.json")
     assert qa.label == "FAQ — Do you ship parts?"
+    # A product's own names never reach the visitor, and nothing is said twice.
+    gap = "Knowledge gap: do you rent trailers?"
+    qa = cite(gap, "Q&A 1", "Q: do you rent trailers? A: Yes, $60 a day.", gap)
+    assert qa.label == "Do you rent trailers?"
+    assert cite("", "Q&A 1", "Q: Do you ship? A: Yes.", "Knowledge gap: do you ship").label == (
+        "Do you ship"
+    )
+    assert cite("Warranty — Warranty", "Warranty").label == "Warranty"
+    assert cite("Q&A", "Q&A 2", "Q: Do you ship? A: Yes.").label == "Do you ship?"
     # The team keeps the full evidence.
     assert {"source", "title", "location", "snippet", "score", "label"} <= set(qa.model_dump())
 

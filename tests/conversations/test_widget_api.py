@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from frontdesk.conversations.waiting import WAIT_ACK
 from support import ServerThread
 
 
@@ -89,8 +90,12 @@ def test_talk_to_a_person_hands_off_and_the_ai_stays_quiet(visitors, client, age
     client.post(f"/api/v1/conversations/{visitor.id}/assign", json={"member_id": None})
     assert client.post(f"/api/v1/conversations/{visitor.id}/handback").status_code == 200
     asked = visitor.send("When is the service department open?").json()["seq"]
-    replies = visitor.wait_for("ai", count=3)
-    assert [m["seq"] for m in replies if m["seq"] > quiet] == [asked + 1]
+    # The AI did not answer the visitor waiting for a person; it said once that one will.
+    replies = visitor.wait_for("ai", count=4)
+    after = [m for m in replies if m["seq"] > quiet]
+    assert [m["seq"] for m in after] == [quiet + 1, asked + 1]
+    assert after[0]["text"] == WAIT_ACK and not after[0]["rateable"]
+    assert after[1]["rateable"]
 
 
 def test_a_visitor_never_sees_notes_or_system_events(visitors, client) -> None:
@@ -218,7 +223,9 @@ def test_concurrent_sends_each_get_their_own_seq(visitors, client) -> None:
         repeats = list(pool.map(lambda t: visitor.send(t, client_id=t.replace(" ", "-")), texts))
     assert {r.status_code for r in responses} == {201}
     assert {r.status_code for r in repeats} == {200}
+    # +1: the system note; the first message stored gets the one "a teammate will reply".
     seqs = sorted(r.json()["seq"] for r in responses)
-    assert seqs == list(range(before + 2, before + 2 + len(texts)))  # +1: the system note
+    first = before + 2
+    assert seqs == [first, *range(first + 2, first + 1 + len(texts))]
     stored = [m for m in visitor.history(after=before)["messages"]]
-    assert sorted(m["text"] for m in stored) == sorted(texts)
+    assert sorted(m["text"] for m in stored) == sorted([*texts, WAIT_ACK])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.db.base import Base, Timestamped, new_id
@@ -13,6 +13,8 @@ from frontdesk.db.base import Base, Timestamped, new_id
 DEFAULT_HANDOFF = "Let me connect you with a specialist who can help further."
 DEFAULT_THEME = "#1f6feb"
 DEFAULT_GREETING = "Hi! Ask me anything about our products and services."
+# Seconds a visitor waits for a person before the offline form is offered instead of silence.
+DEFAULT_HANDOFF_WAIT_S = 180
 
 
 def new_public_key() -> str:
@@ -32,6 +34,7 @@ class Agent(Timestamped, Base):
     greeting: Mapped[str] = mapped_column(Text, default=DEFAULT_GREETING)
     instructions: Mapped[str] = mapped_column(Text, default="")
     handoff_message: Mapped[str] = mapped_column(Text, default=DEFAULT_HANDOFF)
+    handoff_wait_s: Mapped[int] = mapped_column(Integer, default=DEFAULT_HANDOFF_WAIT_S)
     language: Mapped[str] = mapped_column(String(16), default="en")
     confidence_threshold: Mapped[float] = mapped_column(Float, default=0.4)
     generator: Mapped[str] = mapped_column(String(32), default="extractive")

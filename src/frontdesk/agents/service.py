@@ -22,6 +22,7 @@ EDITABLE = (
     "greeting",
     "instructions",
     "handoff_message",
+    "handoff_wait_s",
     "language",
     "confidence_threshold",
     "generator",

@@ -29,6 +29,14 @@ class AgentSettings(Input):
     greeting: str | None = Field(None, max_length=2000)
     instructions: str | None = Field(None, max_length=8000)
     handoff_message: str | None = Field(None, max_length=2000)
+    handoff_wait_s: int | None = Field(
+        None,
+        ge=5,
+        le=86400,
+        description="Seconds a visitor waits for a person before being offered the offline "
+        "form (rules.collect, else the business hours' form) instead of silence; 180 by "
+        "default, 5 to 86400.",
+    )
     language: str | None = Field(None, min_length=2, max_length=16)
     confidence_threshold: float | None = Field(None, ge=0, le=1)
     generator: Literal["extractive", "local", "openai", "anthropic"] | None = Field(
@@ -95,6 +103,7 @@ class AgentOut(BaseModel):
     greeting: str
     instructions: str
     handoff_message: str
+    handoff_wait_s: int
     language: str
     confidence_threshold: float
     generator: str

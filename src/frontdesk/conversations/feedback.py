@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.conversations.models import Conversation, Message, Rating
 from frontdesk.conversations.repository import message_by_seq
 from frontdesk.conversations.thread import announce_changes, announce_message_updated
+from frontdesk.conversations.visitor_view import is_rateable
 from frontdesk.db.base import utcnow
 from frontdesk.errors import Conflict, NotFound
 
@@ -14,7 +15,7 @@ from frontdesk.errors import Conflict, NotFound
 async def check_rateable(session: AsyncSession, conversation: Conversation, seq: int) -> Message:
     """An AI answer the visitor can see; anything else is not there for them to rate."""
     message = await message_by_seq(session, conversation.id, seq)
-    if message is None or message.author != "ai" or message.private:
+    if message is None or not is_rateable(message):
         raise NotFound(f"There is no AI answer {seq} in this conversation.")
     return message
 

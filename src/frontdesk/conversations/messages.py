@@ -19,6 +19,7 @@ from frontdesk.conversations.models import AnswerRecord, Conversation, Message
 from frontdesk.conversations.repository import message_by_client_id
 from frontdesk.conversations.tagging import add_rule_tags
 from frontdesk.conversations.thread import add_message, system_note
+from frontdesk.conversations.waiting import acknowledge_wait
 from frontdesk.db.base import utcnow
 from frontdesk.errors import Conflict, InvalidInput
 from frontdesk.rules.config import RulesConfig
@@ -74,6 +75,7 @@ async def post_visitor_message(
         await lifecycle.reopen_for_visitor(session, conversation)
     message = await add_message(session, conversation, "visitor", text, client_id=client_id)
     await release_handoff(session, conversation)
+    await acknowledge_wait(session, conversation)
     return Posted(message, duplicate=False, needs_reply=conversation.status == "bot")
 
 

@@ -165,6 +165,11 @@ class VisitorMessageOut(BaseModel):
     event: Literal["form", "form_submitted"] | None = None
     payload: dict[str, Any] | None = None
     feedback: RatingName | None = None
+    rateable: bool = Field(
+        False,
+        description="Thumbs may rate it: an answer from the agent's knowledge, not a canned "
+        "text (the handoff message, a notice while waiting, a form).",
+    )
     created_at: datetime
 
 

@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_
 
+from frontdesk.answering.replies import RULES
 from frontdesk.answering.schemas import Citation
-from frontdesk.conversations.models import Message
+from frontdesk.conversations.models import AnswerRecord, Message
 from frontdesk.conversations.schemas import MessageOut, VisitorCitation, VisitorMessageOut
 
 # Authors whose messages never reach the visitor: notes on what happened, for the team.
@@ -50,8 +51,20 @@ def for_visitor(message: Message | MessageOut) -> VisitorMessageOut | None:
         event=message.event if drawn else None,
         payload=message.payload if drawn else None,
         feedback=message.feedback,
+        rateable=is_rateable(message),
         created_at=message.created_at,
     )
+
+
+def is_rateable(message: Message | MessageOut) -> bool:
+    """An answer the pipeline drew from the agent's knowledge; thumbs on canned texts (the
+    handoff message, "could you rephrase", notices while waiting) would rate nothing."""
+    if message.author != "ai" or message.private or message.event is not None:
+        return False
+    if not message.payload:
+        return False
+    record = AnswerRecord.model_validate(message.payload)
+    return record.handoff_trigger is None and record.generator != RULES
 
 
 def visitor_citation(cited: Citation | dict[str, Any]) -> VisitorCitation:

@@ -93,6 +93,7 @@ export function createSettingsTab({ agent, onChanged, onDeleted, onImported }) {
   const greeting = h('textarea', { rows: '2', maxlength: '2000', value: agent.greeting });
   const instructions = h('textarea', { rows: '5', maxlength: '8000', value: agent.instructions });
   const handoff = h('textarea', { rows: '2', maxlength: '2000', value: agent.handoff_message });
+  const handoffWait = h('input', { type: 'number', class: 'input-short', min: '5', max: '86400', step: '1', value: String(agent.handoff_wait_s) });
   const threshold = h('input', { type: 'number', step: '0.01', value: String(agent.confidence_threshold) });
   const language = h('input', { type: 'text', class: 'input-short', maxlength: '16', value: agent.language });
   const generator = h('select', null, GENERATORS.map(([v, l]) => option(v, l, v === agent.generator)));
@@ -162,6 +163,7 @@ export function createSettingsTab({ agent, onChanged, onDeleted, onImported }) {
     greeting.value = agent.greeting;
     instructions.value = agent.instructions;
     handoff.value = agent.handoff_message;
+    handoffWait.value = String(agent.handoff_wait_s);
     threshold.value = String(agent.confidence_threshold);
     language.value = agent.language;
     generator.value = agent.generator;
@@ -180,6 +182,8 @@ export function createSettingsTab({ agent, onChanged, onDeleted, onImported }) {
       field('instructions', 'Instructions and brand voice', instructions,
         'How the agent should speak and what it should never do (used by language models).'),
       field('handoff_message', 'Handoff message', handoff, 'Sent when the chat goes to your team.'),
+      field('handoff_wait_s', 'Wait for a person (seconds)', handoffWait,
+        'When nobody from your team replies within this time, the visitor is offered your offline form.'),
       h('div', { class: 'field-row' },
         field('confidence_threshold', 'Confidence threshold', threshold,
           'Between 0 and 1. Answers scored below it are handed to your team.'),
@@ -207,6 +211,7 @@ export function createSettingsTab({ agent, onChanged, onDeleted, onImported }) {
       greeting: greeting.value,
       instructions: instructions.value,
       handoff_message: handoff.value,
+      handoff_wait_s: handoffWait.value.trim() === '' ? null : Number(handoffWait.value),
       confidence_threshold: threshold.value.trim() === '' ? null : Number(threshold.value),
       language: language.value.trim() || null,
       generator: generator.value,

@@ -15,13 +15,15 @@ function authorLabel(msg, conv) {
 
 function renderCitations(citations) {
   if (!Array.isArray(citations) || citations.length === 0) return null;
+  // The label the visitor saw (document and section or page); the file and place on hover.
   const items = citations.map((c) => {
-    const title = c.title || c.source || 'Source';
+    const label = c.label || c.title || c.source || 'Source';
     const url = safeUrl(c.url);
+    const where = [c.source, c.location].filter(Boolean).join(' · ');
     const main = url
-      ? externalLink(url, title, { class: 'citation', testid: 'citation', title: url })
-      : h('span', { class: 'citation citation-plain', testid: 'citation' }, title);
-    return h('li', null, main, c.location ? h('span', { class: 'citation-location' }, ` · ${c.location}`) : null);
+      ? externalLink(url, label, { class: 'citation', testid: 'citation', title: where ? `${where}\n${url}` : url })
+      : h('span', { class: 'citation citation-plain', testid: 'citation', title: where || null }, label);
+    return h('li', null, main);
   });
   return h('div', { class: 'citations' },
     h('span', { class: 'citations-label' }, 'Sources'),

@@ -85,11 +85,15 @@ const withConversation = (Base) => class WidgetConversation extends Base {
 
   renderStatus() {
     const { status, handoff, sub } = this.ui;
+    // The notice and the rating card take room from the log: its last message stays in view.
+    const stick = this.nearEnd();
     const waiting = this.status === 'waiting';
     status.textContent = waiting ? WAITING_NOTICE : '';
     status.hidden = !waiting;
-    handoff.hidden = waiting || this.status === 'human';
+    // After closing, asking for a person waits until the visitor writes again (which reopens).
+    handoff.hidden = ['waiting', 'human', 'closed'].includes(this.status);
     this.renderCsat();
+    if (stick) this.scrollToEnd();
     sub.textContent = {
       waiting: 'A person will join shortly',
       human: 'You\u2019re chatting with our team',

@@ -15,6 +15,25 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+// An icon drawn from path data: SVG renders everywhere, where emoji may show as empty boxes.
+function svgIcon(...paths) {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  const attrs = {
+    viewBox: '0 0 24 24', width: '16', height: '16', fill: 'none', stroke: 'currentColor',
+    'stroke-width': '2', 'stroke-linecap': 'round', 'stroke-linejoin': 'round',
+    'aria-hidden': 'true', focusable: 'false',
+  };
+  for (const [name, value] of Object.entries(attrs)) svg.setAttribute(name, value);
+  for (const d of paths) {
+    const path = document.createElementNS(SVG_NS, 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
+  }
+  return svg;
+}
+
 function uuid() {
   const c = window.crypto;
   if (c && typeof c.randomUUID === 'function') return c.randomUUID();

@@ -63,7 +63,10 @@ const withMessages = (Base) => class WidgetMessages extends Base {
     if (author === 'ai' && Array.isArray(message.citations) && message.citations.length) {
       el.append(this.renderCitations(message.citations));
     }
-    if (author === 'ai' && typeof message.seq === 'number' && !form) el.append(this.renderRating(message));
+    // Answers only: the handoff message, notices and forms are not rated.
+    if (author === 'ai' && typeof message.seq === 'number' && message.rateable === true) {
+      el.append(this.renderRating(message));
+    }
     this.setTimestamp(el, message.created_at);
     return el;
   }

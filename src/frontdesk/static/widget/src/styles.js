@@ -159,6 +159,8 @@ const STYLES = `
     background: var(--fd-surface); color: var(--fd-muted); font-size: 12.5px; line-height: 1.4;
   }
   .fd-rate button:hover:not(:disabled), .fd-csat-score:hover:not(:disabled) { border-color: var(--fd-accent); }
+  .fd-rate button { display: inline-grid; place-items: center; padding: 3px 9px; }
+  .fd-rate svg { display: block; width: 14px; height: 14px; }
   .fd-rate button[aria-pressed="true"], .fd-csat-score[aria-pressed="true"] {
     border-color: var(--fd-accent); background: var(--fd-accent); color: var(--fd-on-accent);
   }
