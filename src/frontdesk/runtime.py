@@ -16,11 +16,8 @@ from frontdesk.accounts.models import Workspace
 from frontdesk.accounts.service import get_or_create_workspace
 from frontdesk.agents.models import Agent
 from frontdesk.alerts.dispatcher import AlertDispatcher
-from frontdesk.answering.generators.anthropic_messages import AnthropicGenerator
 from frontdesk.answering.generators.base import Generator, GeneratorFailed
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
-from frontdesk.answering.generators.local import LocalGenerator
-from frontdesk.answering.generators.openai_chat import OpenAIChatGenerator
 from frontdesk.answering.generators.remote import Access, AccessFor
 from frontdesk.answering.pipeline import AnswerService
 from frontdesk.answering.replies import Replies
@@ -141,6 +138,12 @@ class Runtime:
         return ExtractiveGenerator()
 
     def generator_for(self, agent: Agent) -> Generator:
+        # Imported here: the SDKs and llama.cpp take seconds to load, and most commands
+        # (and agents on the extractive generator) never use them.
+        from frontdesk.answering.generators.anthropic_messages import AnthropicGenerator
+        from frontdesk.answering.generators.local import LocalGenerator
+        from frontdesk.answering.generators.openai_chat import OpenAIChatGenerator
+
         if agent.generator == "local":
             return LocalGenerator.from_config(agent.generator_config)
         if agent.generator == "anthropic":
