@@ -89,12 +89,10 @@ function tickClock(side, clock, zone) {
     clock.textContent = zone; // a zone this browser does not know: the name alone
     return;
   }
-  const show = () => {
-    if (!clock.isConnected && side.clockTimer) return clearInterval(side.clockTimer);
-    clock.textContent = `${format.format(new Date())} (${zone})`;
-  };
+  const show = () => { clock.textContent = `${format.format(new Date())} (${zone})`; };
   show();
-  side.clockTimer = setInterval(show, 15000);
+  const timer = setInterval(() => (clock.isConnected ? show() : clearInterval(timer)), 15000);
+  side.clockTimer = timer;
 }
 
 /** The visitor's other conversations (same email or phone in the lead card), as links. */
