@@ -138,20 +138,21 @@ class Runtime:
         return ExtractiveGenerator()
 
     def generator_for(self, agent: Agent) -> Generator:
-        # Imported here: the SDKs and llama.cpp take seconds to load, and most commands
-        # (and agents on the extractive generator) never use them.
-        from frontdesk.answering.generators.anthropic_messages import AnthropicGenerator
-        from frontdesk.answering.generators.local import LocalGenerator
-        from frontdesk.answering.generators.openai_chat import OpenAIChatGenerator
-
+        # Each imported when an agent uses it: the SDKs and llama.cpp take seconds to load.
         if agent.generator == "local":
+            from frontdesk.answering.generators.local import LocalGenerator
+
             return LocalGenerator.from_config(agent.generator_config)
         if agent.generator == "anthropic":
+            from frontdesk.answering.generators.anthropic_messages import AnthropicGenerator
+
             secret = agent.generator_config.get("api_key_secret")
             return AnthropicGenerator.from_config(
                 agent.generator_config, self.endpoint_access(agent.workspace_id, secret)
             )
         if agent.generator == "openai":
+            from frontdesk.answering.generators.openai_chat import OpenAIChatGenerator
+
             secret = agent.generator_config.get("api_key_secret")
             return OpenAIChatGenerator.from_config(
                 agent.generator_config, self.endpoint_access(agent.workspace_id, secret)
