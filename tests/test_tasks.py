@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from frontdesk.tasks import BackgroundTasks
+from frontdesk.tasks import BackgroundTasks, Coalescing
 
 log = logging.getLogger("tests.tasks")
 
@@ -67,3 +67,56 @@ async def test_drain_waits_for_tasks_started_while_draining() -> None:
     tasks.spawn(step(1))
     await tasks.drain()
     assert done == [1, 2, 3]
+
+
+async def test_coalescing_runs_one_task_per_key_and_then_only_the_newest_waiting_work() -> None:
+    tasks = BackgroundTasks(log)
+    runs = Coalescing(tasks, log)
+    release = asyncio.Event()
+    ran: list[str] = []
+    running: set[str] = set()
+    most = 0
+
+    def work(key: str, label: str):
+        async def run() -> None:
+            nonlocal most
+            running.add(label)
+            most = max(most, len([r for r in running if r.startswith(key)]))
+            ran.append(label)
+            await release.wait()
+            running.discard(label)
+
+        return run
+
+    for n in range(5):
+        runs.submit("conv_a", work("a", f"a{n}"))
+    runs.submit("conv_b", work("b", "b0"))
+    await asyncio.sleep(0)  # let the first tasks start
+    assert runs.running("conv_a") and sorted(ran) == ["a0", "b0"]
+    release.set()
+    await tasks.drain()
+    # The first ran at once, the last waited for it; the three between were replaced.
+    assert ran.count("a0") == 1 and "a4" in ran and not {"a1", "a2", "a3"} & set(ran)
+    assert most == 1 and not runs.running("conv_a")
+
+
+async def test_coalescing_goes_on_after_a_failure(caplog: pytest.LogCaptureFixture) -> None:
+    tasks = BackgroundTasks(log)
+    runs = Coalescing(tasks, log)
+    gate = asyncio.Event()
+    done: list[str] = []
+
+    async def broken() -> None:
+        await gate.wait()
+        raise RuntimeError("model down")
+
+    async def fine() -> None:
+        done.append("fine")
+
+    with caplog.at_level(logging.ERROR, logger="tests.tasks"):
+        runs.submit("summary-conv_1", broken)
+        runs.submit("summary-conv_1", fine)
+        gate.set()
+        await tasks.drain()
+    assert done == ["fine"]
+    assert [r.getMessage() for r in caplog.records] == ["summary-conv_1 failed"]

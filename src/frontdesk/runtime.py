@@ -16,11 +16,8 @@ from frontdesk.accounts.models import Workspace
 from frontdesk.accounts.service import get_or_create_workspace
 from frontdesk.agents.models import Agent
 from frontdesk.alerts.dispatcher import AlertDispatcher
-from frontdesk.answering.generators.anthropic_messages import AnthropicGenerator
 from frontdesk.answering.generators.base import Generator, GeneratorFailed
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
-from frontdesk.answering.generators.local import LocalGenerator
-from frontdesk.answering.generators.openai_chat import OpenAIChatGenerator
 from frontdesk.answering.generators.remote import Access, AccessFor
 from frontdesk.answering.pipeline import AnswerService
 from frontdesk.answering.replies import Replies
@@ -144,14 +141,21 @@ class Runtime:
         return ExtractiveGenerator()
 
     def generator_for(self, agent: Agent) -> Generator:
+        # Each imported when an agent uses it: the SDKs and llama.cpp take seconds to load.
         if agent.generator == "local":
+            from frontdesk.answering.generators.local import LocalGenerator
+
             return LocalGenerator.from_config(agent.generator_config)
         if agent.generator == "anthropic":
+            from frontdesk.answering.generators.anthropic_messages import AnthropicGenerator
+
             secret = agent.generator_config.get("api_key_secret")
             return AnthropicGenerator.from_config(
                 agent.generator_config, self.endpoint_access(agent.workspace_id, secret)
             )
         if agent.generator == "openai":
+            from frontdesk.answering.generators.openai_chat import OpenAIChatGenerator
+
             secret = agent.generator_config.get("api_key_secret")
             return OpenAIChatGenerator.from_config(
                 agent.generator_config, self.endpoint_access(agent.workspace_id, secret)

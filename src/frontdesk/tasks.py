@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 
@@ -46,3 +46,37 @@ class BackgroundTasks:
         error = task.exception()
         if error is not None:
             self._log.error("%s failed", task.get_name(), exc_info=error)
+
+
+class Coalescing:
+    """At most one task per key. Work submitted while its key's task runs replaces any work
+    already waiting, and runs once that task is done: a burst becomes at most two runs."""
+
+    def __init__(self, tasks: BackgroundTasks, log: logging.Logger):
+        self._tasks = tasks
+        self._log = log
+        # A key is present while its task runs; the value is the work waiting after it.
+        self._waiting: dict[str, Callable[[], Coroutine[Any, Any, None]] | None] = {}
+
+    def submit(self, key: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        if key in self._waiting:
+            self._waiting[key] = work
+            return
+        self._waiting[key] = None
+        self._tasks.spawn(self._run(key, work), name=f"{key}")
+
+    def running(self, key: str) -> bool:
+        return key in self._waiting
+
+    async def _run(self, key: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        try:
+            next_work: Callable[[], Coroutine[Any, Any, None]] | None = work
+            while next_work is not None:
+                try:
+                    await next_work()
+                except Exception:
+                    self._log.exception("%s failed", key)
+                next_work = self._waiting.get(key)
+                self._waiting[key] = None
+        finally:
+            self._waiting.pop(key, None)

@@ -100,7 +100,9 @@ async def test_chunk_vectors_and_search_survive_the_search_migration_both_ways(
 # PostgreSQL's generated tsvector and length columns and their indexes (GIN, HNSW, btree).
 UNDESCRIBED_TABLES = ("chunks_fts", "message_search", "lead_search")
 UNDESCRIBED_COLUMNS = {("chunks", "search"), ("chunks", "words")}
+UNDESCRIBED_COLUMNS |= {("messages", "search"), ("conversations", "lead_search")}
 UNDESCRIBED_INDEXES = {"ix_chunks_search", "ix_chunks_embedding_hnsw", "ix_chunks_agent_words"}
+UNDESCRIBED_INDEXES |= {"ix_messages_search", "ix_conversations_lead_search"}
 
 
 def _harmless(difference: object) -> bool:

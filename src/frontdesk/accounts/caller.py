@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from frontdesk.accounts.models import Role
+from frontdesk.accounts.roles import Role
 from frontdesk.errors import Forbidden
 
 _RANK = {"agent": 0, "admin": 1, "owner": 2}

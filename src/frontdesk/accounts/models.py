@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.db.base import Base, Timestamped, UtcDateTime, new_id, utcnow
-
-Role = Literal["owner", "admin", "agent"]
-ROLES: tuple[Role, ...] = ("owner", "admin", "agent")
 
 
 class Workspace(Timestamped, Base):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from frontdesk.accounts.models import Role
+from frontdesk.accounts.roles import Role
 from frontdesk.inputs import Input
 
 

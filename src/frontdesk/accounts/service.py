@@ -18,7 +18,8 @@ from frontdesk.accounts.credentials import (
     new_token,
     verify_password,
 )
-from frontdesk.accounts.models import ROLES, AuthSession, Member, Role, Workspace
+from frontdesk.accounts.models import AuthSession, Member, Workspace
+from frontdesk.accounts.roles import ROLES, Role
 from frontdesk.db.base import utcnow
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from rich.table import Table
 
-from frontdesk.accounts import apikeys as keys
-from frontdesk.accounts.caller import Caller
-from frontdesk.accounts.models import ROLES
-from frontdesk.accounts.service import create_member, list_members, reset_password
+from frontdesk.accounts.roles import ROLES
 from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
-from frontdesk.runtime import Runtime
+
+if TYPE_CHECKING:
+    from frontdesk.runtime import Runtime
 
 
 @click.group()
@@ -33,6 +34,7 @@ def users() -> None:
 @click.pass_context
 def create_user(ctx: click.Context, email: str, password: str, role: str, name: str | None) -> None:
     """Create a member of the workspace (the first one is usually the owner)."""
+    from frontdesk.accounts.service import create_member
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.transaction() as session:
@@ -61,6 +63,7 @@ def create_user(ctx: click.Context, email: str, password: str, role: str, name: 
 @click.pass_context
 def set_password(ctx: click.Context, email: str, password: str) -> None:
     """Set a member's password (a forgotten one); signs them out everywhere."""
+    from frontdesk.accounts.service import reset_password
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.transaction() as session:
@@ -78,6 +81,7 @@ def set_password(ctx: click.Context, email: str, password: str) -> None:
 @click.pass_context
 def list_users(ctx: click.Context) -> None:
     """List the workspace's members."""
+    from frontdesk.accounts.service import list_members
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.session() as session:
@@ -102,6 +106,7 @@ def apikeys() -> None:
 @click.pass_context
 def create_key(ctx: click.Context, name: str, as_json: bool) -> None:
     """Create an API key; it is shown this once and stored only as a hash."""
+    from frontdesk.accounts import apikeys as keys
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.transaction() as session:
@@ -120,6 +125,7 @@ def create_key(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.pass_context
 def list_keys(ctx: click.Context) -> None:
     """List API keys (names and prefixes only)."""
+    from frontdesk.accounts import apikeys as keys
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.session() as session:
@@ -144,6 +150,8 @@ def list_keys(ctx: click.Context) -> None:
 @click.pass_context
 def revoke_key(ctx: click.Context, key_id: str) -> None:
     """Revoke an API key by id."""
+    from frontdesk.accounts import apikeys as keys
+    from frontdesk.accounts.caller import Caller
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.transaction() as session:

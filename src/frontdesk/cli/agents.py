@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
-from frontdesk.agents import configfile, service
 from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
-from frontdesk.runtime import Runtime
+
+if TYPE_CHECKING:
+    from frontdesk.runtime import Runtime
 
 
 @click.group()
@@ -28,6 +30,7 @@ def create(
     ctx: click.Context, name: str, greeting: str | None, threshold: float | None, as_json: bool
 ) -> None:
     """Create an agent and print its id and public widget key."""
+    from frontdesk.agents import service
 
     async def work(runtime: Runtime, workspace_id: str) -> dict[str, str]:
         async with runtime.db.transaction() as session:
@@ -57,6 +60,7 @@ def create(
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
     """List the workspace's agents."""
+    from frontdesk.agents import service
 
     async def work(runtime: Runtime, workspace_id: str) -> list[dict[str, object]]:
         async with runtime.db.session() as session:
@@ -98,6 +102,7 @@ def delete(ctx: click.Context, name: str, yes: bool) -> None:
     """Delete an agent with all its sources and chunks."""
     if not yes:
         click.confirm(f"Delete agent '{name}' and all its knowledge?", abort=True)
+    from frontdesk.agents import service
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.transaction() as session:
@@ -114,6 +119,7 @@ def delete(ctx: click.Context, name: str, yes: bool) -> None:
 @click.pass_context
 def import_(ctx: click.Context, file: Path) -> None:
     """Create or update (by name) an agent from a YAML agent file."""
+    from frontdesk.agents import configfile
 
     async def work(runtime: Runtime, workspace_id: str) -> tuple[str, bool]:
         spec = configfile.read_agent_file(file)
@@ -134,6 +140,7 @@ def import_(ctx: click.Context, file: Path) -> None:
 @click.pass_context
 def export(ctx: click.Context, name: str, output: Path | None) -> None:
     """Print an agent (by name or id) as a YAML agent file."""
+    from frontdesk.agents import configfile, service
 
     async def work(runtime: Runtime, workspace_id: str) -> str:
         async with runtime.db.session() as session:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from frontdesk.agents import service
-from frontdesk.answering.schemas import AnswerOut
 from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
-from frontdesk.runtime import Runtime
+
+if TYPE_CHECKING:
+    from frontdesk.answering.schemas import AnswerOut
+    from frontdesk.runtime import Runtime
 
 
 @click.command()
@@ -18,6 +21,7 @@ from frontdesk.runtime import Runtime
 @click.pass_context
 def ask(ctx: click.Context, agent_name: str, question: str, as_json: bool) -> None:
     """Ask an agent a question, as a visitor would."""
+    from frontdesk.agents import service
 
     async def work(runtime: Runtime, workspace_id: str) -> AnswerOut:
         async with runtime.db.session() as session:

@@ -1,4 +1,8 @@
-"""Shared CLI plumbing: settings from options, a started runtime, errors as messages."""
+"""Shared CLI plumbing: settings from options, a started runtime, errors as messages.
+
+The command modules import the runtime and the domains inside their commands, so
+`frontdesk --help` starts without loading models, SDKs or the ORM (tests/cli/test_startup.py).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,16 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
 
 from frontdesk.errors import FrontdeskError
-from frontdesk.runtime import Runtime
-from frontdesk.settings import Settings
+
+if TYPE_CHECKING:
+    from frontdesk.runtime import Runtime
+    from frontdesk.settings import Settings
 
 T = TypeVar("T")
 
@@ -42,6 +48,8 @@ data_dir_option = click.option(
 
 
 def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
+    from frontdesk.settings import Settings
+
     values: dict[str, Any] = {}
     root = ctx.find_object(dict) or {}
     if root.get("data_dir") is not None:
@@ -54,6 +62,8 @@ def run_with_runtime(
     ctx: click.Context, work: Callable[[Runtime, str], Awaitable[T]], **overrides: Any
 ) -> T:
     """Start a runtime (migrate, default workspace), run ``work``, close it; errors exit 1."""
+
+    from frontdesk.runtime import Runtime
 
     async def main() -> T:
         runtime = Runtime(settings_from(ctx, **overrides))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import (
@@ -16,7 +17,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from frontdesk.agents import service
 from frontdesk.cli.common import (
     console,
     data_dir_option,
@@ -25,15 +25,17 @@ from frontdesk.cli.common import (
     run_with_runtime,
     settings_from,
 )
-from frontdesk.knowledge import repository
-from frontdesk.knowledge.loaders import is_supported
-from frontdesk.knowledge.models import Source
-from frontdesk.knowledge.service import IngestResult, UrlMode
-from frontdesk.runtime import Runtime
+
+if TYPE_CHECKING:
+    from frontdesk.knowledge.models import Source
+    from frontdesk.knowledge.service import IngestResult, UrlMode
+    from frontdesk.runtime import Runtime
 
 
 def _expand(targets: tuple[str, ...], data_dir: Path) -> tuple[list[Path], list[str], list[str]]:
     """Split targets into files (folders walked), URLs, and skipped names."""
+    from frontdesk.knowledge.loaders import is_supported
+
     data_dir = data_dir.resolve()
     files: list[Path] = []
     urls: list[str] = []
@@ -88,6 +90,8 @@ def ingest(
     max_depth: int | None,
 ) -> None:
     """Add files, folders and URLs to an agent's knowledge and process them now."""
+    from frontdesk.agents import service
+
     if crawl and sitemap:
         raise click.UsageError("Use either --crawl or --sitemap, not both.")
     files, urls, skipped = _expand(targets, settings_from(ctx).data_dir)
@@ -154,6 +158,8 @@ def sources() -> None:
 @click.pass_context
 def list_(ctx: click.Context, agent_name: str, as_json: bool) -> None:
     """List an agent's sources with status and chunk count."""
+    from frontdesk.agents import service
+    from frontdesk.knowledge import repository
 
     async def work(runtime: Runtime, workspace_id: str) -> list[dict[str, object]]:
         async with runtime.db.session() as session:

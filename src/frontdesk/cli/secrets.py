@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
 from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
 from frontdesk.errors import FrontdeskError
-from frontdesk.runtime import Runtime
-from frontdesk.vault import hosts, service
+
+if TYPE_CHECKING:
+    from frontdesk.runtime import Runtime
 
 
 def read_value(name: str) -> str:
@@ -34,6 +36,8 @@ def secrets() -> None:
 @click.pass_context
 def set_secret(ctx: click.Context, name: str) -> None:
     """Set NAME from stdin (printf %s value | frontdesk secrets set NAME) or a hidden prompt."""
+    from frontdesk.vault import service
+
     try:
         service.check_name(name)
     except FrontdeskError as exc:
@@ -56,6 +60,7 @@ def set_secret(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def list_secrets(ctx: click.Context, as_json: bool) -> None:
     """List secret names and when each was set (never the values)."""
+    from frontdesk.vault import service
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.session() as session:
@@ -78,6 +83,7 @@ def list_secrets(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def delete_secret(ctx: click.Context, name: str) -> None:
     """Delete a secret; actions that use it fail until it is set again."""
+    from frontdesk.vault import service
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.transaction() as session:
@@ -105,6 +111,7 @@ def _print_hosts(listed: list[str]) -> None:
 @click.pass_context
 def allow_host(ctx: click.Context, host: str) -> None:
     """Let outbound calls reach HOST[:PORT] though private or loopback (e.g. 10.0.0.5:8080)."""
+    from frontdesk.vault import hosts
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.transaction() as session:
@@ -119,6 +126,7 @@ def allow_host(ctx: click.Context, host: str) -> None:
 @click.pass_context
 def disallow_host(ctx: click.Context, host: str) -> None:
     """Remove HOST[:PORT] from the allowed hosts."""
+    from frontdesk.vault import hosts
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.transaction() as session:
@@ -133,6 +141,7 @@ def disallow_host(ctx: click.Context, host: str) -> None:
 @click.pass_context
 def list_hosts(ctx: click.Context, as_json: bool) -> None:
     """List the allowed hosts, one a line."""
+    from frontdesk.vault import hosts
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
         async with runtime.db.session() as session:

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import uvicorn
 
-from frontdesk.app import create_app
 from frontdesk.cli.common import console, err_console, settings_from
-from frontdesk.demo.seed import AGENT_NAME, DEMO_EMAIL, DEMO_PASSWORD, seed_demo
-from frontdesk.logs import configure_logging
-from frontdesk.runtime import Runtime
-from frontdesk.settings import Settings
-from frontdesk.web.bounded_http import bounded_httptools
+
+if TYPE_CHECKING:
+    from frontdesk.settings import Settings
 
 DEMO_DIR = Path("./frontdesk-demo")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -23,6 +19,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for ``frontdesk serve`` (the tests' servers run with them too)."""
+    from frontdesk.web.bounded_http import bounded_httptools
+
     return {
         "host": settings.host,
         "port": settings.port,
@@ -46,6 +44,11 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 
 def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from frontdesk.app import create_app
+    from frontdesk.logs import configure_logging
+
     configure_logging(settings)
     app = create_app(settings)
     uvicorn.run(app, **server_options(settings))
@@ -75,6 +78,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.pass_context
 def demo(ctx: click.Context, host: str | None, port: int | None, no_serve: bool) -> None:
     """Create a demo dealership agent with sample content and serve it."""
+    from frontdesk.demo.seed import AGENT_NAME, DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+    from frontdesk.runtime import Runtime
+
     root = ctx.find_object(dict) or {}
     data_dir = None if root.get("data_dir") else DEMO_DIR
     settings = settings_from(ctx, host=host, port=port, data_dir=data_dir, demo_agent=AGENT_NAME)

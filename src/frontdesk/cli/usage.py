@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from rich.markup import escape
 from rich.table import Column, Table
 
-from frontdesk.accounts.service import workspace_id_by_slug
 from frontdesk.cli.common import console, data_dir_option, print_json, run_with_runtime
-from frontdesk.runtime import Runtime
-from frontdesk.usage.meter import COUNTERS, MODEL_COUNTERS
-from frontdesk.usage.schemas import UsageReport
-from frontdesk.usage.service import usage_report
+
+if TYPE_CHECKING:
+    from frontdesk.runtime import Runtime
+    from frontdesk.usage.schemas import UsageReport
 
 
 @click.command()
@@ -26,6 +27,9 @@ def usage(
 ) -> None:
     """Conversations, visitor messages, AI answers and tokens per UTC month; then the AI
     answers and their prompt and completion tokens by generator and model."""
+    from frontdesk.accounts.service import workspace_id_by_slug
+    from frontdesk.usage.meter import COUNTERS, MODEL_COUNTERS
+    from frontdesk.usage.service import usage_report
 
     async def work(runtime: Runtime, default_workspace_id: str) -> UsageReport:
         async with runtime.db.session() as session:

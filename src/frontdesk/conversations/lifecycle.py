@@ -125,7 +125,13 @@ async def move(
 
 
 async def start_conversation(
-    session: AsyncSession, agent: Agent, page_url: str | None = None
+    session: AsyncSession,
+    agent: Agent,
+    page_url: str | None = None,
+    *,
+    referrer: str | None = None,
+    user_agent: str | None = None,
+    timezone: str | None = None,
 ) -> Started:
     token = new_token("vt")
     conversation = Conversation(
@@ -136,6 +142,9 @@ async def start_conversation(
         last_seq=0,
         visitor_token_hash=digest(token),
         page_url=page_url,
+        referrer=referrer or None,
+        user_agent=(user_agent or "")[:512] or None,
+        timezone=timezone,
     )
     session.add(conversation)
     await announce_created(session, conversation)

@@ -63,6 +63,10 @@ class Conversation(Timestamped, Base):
     priority: Mapped[str] = mapped_column(String(16), default="normal")
     visitor_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     page_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # What the widget reported when the conversation started (the visitor panel shows them).
+    referrer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     handoff_trigger: Mapped[str | None] = mapped_column(String(40), nullable=True)
     handoff_reason: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -14,7 +14,7 @@ from frontdesk.accounts.models import Member
 from frontdesk.actions.models import ActionRun
 from frontdesk.agents.models import Agent
 from frontdesk.answering.pipeline import Thread
-from frontdesk.conversations import naming
+from frontdesk.conversations import browser, naming
 from frontdesk.conversations.models import OPEN_STATUSES, Conversation, Message, ReadMark
 from frontdesk.conversations.schemas import (
     ConversationOut,
@@ -314,6 +314,9 @@ def _conversation_out(
         unread=unread.get(c.id, 0),
         visitor=VisitorInfo(
             page_url=c.page_url,
+            referrer=c.referrer,
+            browser=browser.describe(c.user_agent),
+            timezone=c.timezone,
             name=naming.display_name(c.id, c.lead),
             label=naming.visitor_label(c.id),
             email=naming.lead_email(c.lead),

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from frontdesk.answering.schemas import Citation
 from frontdesk.inputs import Input
+from frontdesk.rules.hours import is_time_zone
 
 StatusName = Literal["bot", "waiting", "human", "closed"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
@@ -31,6 +32,9 @@ class LastMessage(BaseModel):
 
 class VisitorInfo(BaseModel):
     page_url: str | None
+    referrer: str | None = Field(None, description="The page that led the visitor to the site.")
+    browser: str | None = Field(None, description='From the user agent: "Chrome 131 on Linux".')
+    timezone: str | None = Field(None, description="The visitor's IANA time zone.")
     name: str = Field(
         "",
         description="The name or email from the lead card, else a stable label (Visitor 4821).",
@@ -271,6 +275,17 @@ class ReadIn(Input):
 
 class NewConversationIn(Input):
     page_url: str | None = Field(None, max_length=2000)
+    referrer: str | None = Field(None, max_length=2000)
+    timezone: str | None = Field(
+        None, max_length=64, description="The visitor's IANA time zone; an unknown one is ignored."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        # Ignored rather than refused: a zone this server's tz database lacks must not stop a
+        # visitor from starting a chat.
+        return value if value and is_time_zone(value) else None
 
 
 class NewConversationOut(BaseModel):

@@ -16,7 +16,7 @@ from frontdesk.conversations import search_index
 from frontdesk.conversations.models import Conversation
 from frontdesk.errors import InvalidInput
 
-MIN_TERM = 3  # the trigram index cannot look for less
+MIN_TERM = 3  # SQLite's trigram index cannot look for less
 MAX_TERMS = 8
 MAX_QUERY = 200
 SNIPPET = 160
@@ -72,13 +72,21 @@ def parse(query: str) -> list[Term]:
     return list(terms.values())[:MAX_TERMS]
 
 
-def marks(text: str, terms: Sequence[Term]) -> list[tuple[int, int]]:
-    """Where any term occurs in ``text``, as sorted, merged [start, end) ranges."""
+def marks(
+    text: str, terms: Sequence[Term], found: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, int]]:
+    """Where any term occurs in ``text`` (and the index's own ``found`` marks: whole words
+    on PostgreSQL), as sorted, merged [start, end) ranges."""
     spans = sorted(
-        (m.start(), m.end())
-        for term in terms
-        for m in re.finditer(term.pattern(), text, re.IGNORECASE)
-        if m.end() > m.start()
+        [
+            *found,
+            *(
+                (m.start(), m.end())
+                for term in terms
+                for m in re.finditer(term.pattern(), text, re.IGNORECASE)
+                if m.end() > m.start()
+            ),
+        ]
     )
     merged: list[tuple[int, int]] = []
     for start, end in spans:
@@ -130,7 +138,7 @@ async def search(
     for m in matches.messages:
         entry = found.setdefault(m.conversation_id, Found(m.conversation_id))
         if len(entry.hits) < 3:
-            text, ranges = snippet(m.text, marks(m.text, terms))
+            text, ranges = snippet(m.text, marks(m.text, terms, m.marks))
             entry.hits.append(Hit("message", text, ranges, m.seq, m.author, m.private))
     for cid in matches.leads:
         found.setdefault(cid, Found(cid))

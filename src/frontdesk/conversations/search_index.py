@@ -1,14 +1,20 @@
-"""SQL for searching conversations: the full-text index over messages and lead cards.
+"""Where conversations are found by their words: one implementation per database.
 
-SQLite only for now (FTS5 tables of migration 0014); another database gets its own branch in
-``match`` (PostgreSQL: a tsvector or pg_trgm index over the same rows)."""
+Both look in the same rows: visitor and team messages (private notes included) and the fields
+of lead cards, a phone number also as its digits alone, so "2185550142" finds
+"(218) 555-0142". Every group of alternatives must match, any alternative of a group will do.
+SQLite's FTS5 trigram tables (migration 0014) find any part of a word; PostgreSQL's tsvector
+columns behind GIN indexes (migration 0018) find words by their beginning, and mark what
+matched with ``ts_headline``. The engine's dialect chooses (``conversation_index``).
+"""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.errors import FrontdeskError
@@ -26,6 +32,8 @@ class MessageMatch:
     author: str
     private: bool
     text: str
+    # [start, end) ranges of ``text`` the database's own highlighter marked, if it has one.
+    marks: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -34,40 +42,39 @@ class Matches:
     leads: list[str]  # conversation ids whose lead card matched
 
 
-def match_expression(alternatives: Sequence[Sequence[str]]) -> str:
-    """An FTS5 expression: every group must match, any string of a group will do."""
-    groups = []
-    for group in alternatives:
-        quoted = " OR ".join('"' + term.replace('"', '""') + '"' for term in group)
-        groups.append(f"({quoted})")
-    return " AND ".join(groups)
+class ConversationIndex(ABC):
+    @abstractmethod
+    async def match(
+        self,
+        session: AsyncSession,
+        workspace_id: str,
+        alternatives: Sequence[Sequence[str]],
+        limit: int,
+    ) -> Matches:
+        """Messages (newest first) and lead cards of the workspace containing every group."""
+
+
+def conversation_index(session: AsyncSession) -> ConversationIndex:
+    """The index of the database ``session`` is bound to."""
+    return _for_dialect(session.get_bind().dialect.name)
+
+
+@cache
+def _for_dialect(dialect: str) -> ConversationIndex:
+    # Imported here: both implementations import this module's base class.
+    from frontdesk.conversations.search_postgres import PostgresConversationIndex
+    from frontdesk.conversations.search_sqlite import SqliteConversationIndex
+
+    indexes: dict[str, type[ConversationIndex]] = {
+        "sqlite": SqliteConversationIndex,
+        "postgresql": PostgresConversationIndex,
+    }
+    if dialect not in indexes:
+        raise SearchUnavailable(f"Searching conversations is not available on {dialect}.")
+    return indexes[dialect]()
 
 
 async def match(
     session: AsyncSession, workspace_id: str, alternatives: Sequence[Sequence[str]], limit: int
 ) -> Matches:
-    """Messages (newest first) and lead cards of the workspace containing every group."""
-    if session.get_bind().dialect.name != "sqlite":
-        raise SearchUnavailable("Searching conversations needs the SQLite store for now.")
-    expression = match_expression(alternatives)
-    messages = await session.execute(
-        text(
-            "SELECT m.conversation_id, m.seq, m.author, m.private, m.text "
-            "FROM message_search AS s JOIN messages AS m ON m.rowid = s.rowid "
-            "WHERE message_search MATCH :match AND m.workspace_id = :workspace "
-            "ORDER BY m.created_at DESC, m.seq DESC LIMIT :limit"
-        ),
-        {"match": expression, "workspace": workspace_id, "limit": limit},
-    )
-    leads = await session.execute(
-        text(
-            "SELECT c.id FROM lead_search AS s JOIN conversations AS c ON c.rowid = s.rowid "
-            "WHERE lead_search MATCH :match AND c.workspace_id = :workspace "
-            "ORDER BY c.last_message_at DESC LIMIT :limit"
-        ),
-        {"match": expression, "workspace": workspace_id, "limit": limit},
-    )
-    return Matches(
-        messages=[MessageMatch(c, int(s), a, bool(p), t) for c, s, a, p, t in messages],
-        leads=[cid for (cid,) in leads],
-    )
+    return await conversation_index(session).match(session, workspace_id, alternatives, limit)

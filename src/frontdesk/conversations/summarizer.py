@@ -9,6 +9,12 @@ next to its extractive parts (what the visitor wants, what the AI answered). A n
 meanwhile wins; a model that fails leaves the extractive summary as it is. After a restart,
 the open conversations with a person whose agent has a model and whose summary is still
 extractive are summarized again.
+
+The summary stays current while the visitor waits: a visitor message in a waiting conversation
+has the extractive summary written again from the thread a moment later (a burst of messages
+is one rewrite), which is announced like a handoff's, so the model's note follows it. Per
+conversation at most one rewrite and one model call are in flight; what arrives meanwhile
+runs once after them, with the newest thread.
 """
 
 from __future__ import annotations
@@ -24,15 +30,15 @@ from sqlalchemy import select
 
 from frontdesk.agents.models import Agent
 from frontdesk.answering.generators.base import Chat, Generator, GeneratorFailed
-from frontdesk.conversations.models import Conversation
+from frontdesk.conversations.models import Conversation, Status
 from frontdesk.conversations.repository import thread_before
-from frontdesk.conversations.summary import clip, first_sentences
+from frontdesk.conversations.summary import clip, first_sentences, summarize
 from frontdesk.conversations.thread import announce_changes
 from frontdesk.db.engine import Database
 from frontdesk.events.broker import ALL_EVENTS, Broker, Subscription
 from frontdesk.events.store import changes
 from frontdesk.events.types import Event
-from frontdesk.tasks import BackgroundTasks
+from frontdesk.tasks import BackgroundTasks, Coalescing
 from frontdesk.usage import meter
 
 log = logging.getLogger(__name__)
@@ -45,6 +51,9 @@ MAX_TURN = 600
 MAX_THREAD = 6000
 # Summaries written at once: a burst of handoffs waits its turn instead of piling up.
 AT_ONCE = 2
+# Seconds between a waiting visitor's message and the summary's rewrite: the messages of a
+# burst land in one rewrite (and one model call) instead of one each.
+REFRESH_AFTER = 1.5
 # "Summary:", "The handoff note:" before the note itself.
 _LABEL = re.compile(r"^(?:the\s+)?(?:handoff\s+)?(?:note|summary)\s*:\s*", re.I)
 SPEAKERS = {"visitor": "Visitor", "ai": "Assistant", "member": "Team"}
@@ -86,6 +95,19 @@ def handed_off(event: Event) -> datetime | None:
     return _written(summary) if summary.get("by") == "extractive" else None
 
 
+def visitor_wrote(event: Event) -> bool:
+    """A visitor's message in a conversation waiting for a person, whose summary it changes."""
+    if event.type != "message.created":
+        return False
+    message = event.data.get("message") or {}
+    conversation = event.data.get("conversation") or {}
+    return (
+        message.get("author") == "visitor"
+        and not message.get("event")
+        and conversation.get("status") == Status.WAITING
+    )
+
+
 def _written(summary: dict[str, Any]) -> datetime | None:
     try:
         return datetime.fromisoformat(summary["at"])
@@ -101,12 +123,21 @@ def _still(summary: dict[str, Any] | None, at: datetime) -> bool:
 
 
 class Summarizer:
-    def __init__(self, db: Database, broker: Broker, generator_for: Callable[[Agent], Generator]):
+    def __init__(
+        self,
+        db: Database,
+        broker: Broker,
+        generator_for: Callable[[Agent], Generator],
+        refresh_after: float = REFRESH_AFTER,
+    ):
         self.db = db
         self.broker = broker
         self.generator_for = generator_for
+        self.refresh_after = refresh_after
         self._listening = BackgroundTasks(log)
         self._tasks = BackgroundTasks(log)
+        self._model_calls = Coalescing(self._tasks, log)
+        self._rewrites = Coalescing(self._tasks, log)
         self._turns = asyncio.Semaphore(AT_ONCE)
         self._subscription: Subscription | None = None
 
@@ -117,7 +148,35 @@ class Summarizer:
 
     def schedule(self, conversation_id: str, at: datetime) -> None:
         """Summarize a conversation whose extractive summary written at ``at`` committed."""
-        self._tasks.spawn(self.summarize(conversation_id, at), name=f"summary-{conversation_id}")
+        self._model_calls.submit(
+            f"summary-{conversation_id}", lambda: self.summarize(conversation_id, at)
+        )
+
+    def refresh_later(self, conversation_id: str) -> None:
+        """Rewrite a waiting conversation's extractive summary in a moment (bursts coalesce)."""
+
+        async def later() -> None:
+            await asyncio.sleep(self.refresh_after)
+            await self.refresh(conversation_id)
+
+        self._rewrites.submit(f"summary-refresh-{conversation_id}", later)
+
+    async def refresh(self, conversation_id: str) -> bool:
+        """Write the extractive summary again from the thread now, if the conversation still
+        waits and the visitor's side of it changed; True when it did."""
+        async with changes(self.db, self.broker) as session:
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is None or conversation.status != Status.WAITING:
+                return False
+            current = conversation.summary
+            if not current:
+                return False  # a handoff writes the first one
+            fresh = await summarize(session, conversation)
+            if all(current.get(key) == fresh[key] for key in ("wants", "answered")):
+                return False
+            conversation.summary = fresh
+            await announce_changes(session, conversation, ["summary"])
+            return True
 
     async def recover(self) -> int:
         """After a restart: summarize the open handoffs whose agent has a model again."""
@@ -192,3 +251,5 @@ class Summarizer:
                 self._subscription = self.broker.subscribe(ALL_EVENTS)
             elif event.conversation_id and (at := handed_off(event)) is not None:
                 self.schedule(event.conversation_id, at)
+            elif event.conversation_id and visitor_wrote(event):
+                self.refresh_later(event.conversation_id)

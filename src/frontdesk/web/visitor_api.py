@@ -107,8 +107,14 @@ async def start(
     check_origin(agent, request.headers.get("origin"), own_origin(request))
     async with runtime.changes() as session:
         agent = await agent_by_public_key(session, public_key)
+        body = body or NewConversationIn()
         started = await lifecycle.start_conversation(
-            session, agent, body.page_url if body else None
+            session,
+            agent,
+            body.page_url,
+            referrer=body.referrer,
+            user_agent=request.headers.get("user-agent"),
+            timezone=body.timezone,
         )
     return NewConversationOut(id=started.conversation.id, visitor_token=started.visitor_token)
 

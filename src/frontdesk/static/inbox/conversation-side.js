@@ -56,9 +56,43 @@ export function renderVisitor(side, conv) {
     rows.push(row('Page', pageUrl ? externalLink(pageUrl, pagePath(page), { class: 'subtle-link', title: page })
       : page, 'visitor-page'));
   }
+  const referrer = conv.visitor && conv.visitor.referrer;
+  if (referrer) {
+    const referrerUrl = safeUrl(referrer);
+    rows.push(row('Referrer', referrerUrl ? externalLink(referrerUrl, referrerLabel(referrerUrl), { class: 'subtle-link', title: referrer })
+      : referrer, 'visitor-referrer'));
+  }
+  if (conv.visitor && conv.visitor.browser) rows.push(row('Browser', conv.visitor.browser, 'visitor-browser'));
+  const zone = conv.visitor && conv.visitor.timezone;
+  const clock = zone ? h('span', { testid: 'visitor-local-time' }) : null;
+  if (clock) rows.push(row('Local time', clock, 'visitor-time'));
   rows.push(row('Started', fullTime(conv.created_at), 'visitor-started'));
   rows.push(row('Agent', conv.agent_name || '', 'visitor-agent'));
   side.visitor.replaceChildren(h('h3', { class: 'lead-title' }, 'Visitor'), h('dl', { class: 'lead-fields' }, rows));
+  tickClock(side, clock, zone);
+}
+
+/** The referring site and path without the query ("news.example.com/cars"). */
+function referrerLabel(url) {
+  const parsed = new URL(url);
+  return `${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+}
+
+/** The visitor's own time now ("14:32 (Europe/Berlin)"), kept current while shown. */
+function tickClock(side, clock, zone) {
+  clearInterval(side.clockTimer);
+  if (!clock) return;
+  let format;
+  try {
+    format = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone });
+  } catch {
+    clock.textContent = zone; // a zone this browser does not know: the name alone
+    return;
+  }
+  const show = () => { clock.textContent = `${format.format(new Date())} (${zone})`; };
+  show();
+  const timer = setInterval(() => (clock.isConnected ? show() : clearInterval(timer)), 15000);
+  side.clockTimer = timer;
 }
 
 /** The visitor's other conversations (same email or phone in the lead card), as links. */

@@ -45,7 +45,7 @@ const withConversation = (Base) => class WidgetConversation extends Base {
 
   async createConversation() {
     const data = await api('POST', `/${encodeURIComponent(this.key)}/conversations`,
-      { body: { page_url: location.href } });
+      { body: { page_url: location.href, referrer: document.referrer || null, timezone: visitorTimeZone() } });
     this.conv = { id: data.id, token: data.visitor_token, lastSeq: 0 };
     storage.save(this.conv);
     this.connect();
@@ -117,3 +117,12 @@ const withConversation = (Base) => class WidgetConversation extends Base {
     }
   }
 };
+
+// The visitor's IANA time zone ("Europe/Berlin"), so the team sees their local time.
+function visitorTimeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+  } catch {
+    return null;
+  }
+}
