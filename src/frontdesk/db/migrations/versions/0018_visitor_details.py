@@ -2,15 +2,15 @@
 
 Plain ADD COLUMN (nullable) on both databases: no table copy, triggers untouched.
 
-Revision ID: 0017_visitor_details
-Revises: 0016_postgres_search
+Revision ID: 0018_visitor_details
+Revises: 0017_handoff_wait
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_visitor_details"
-down_revision = "0016_postgres_search"
+revision = "0018_visitor_details"
+down_revision = "0017_handoff_wait"
 branch_labels = None
 depends_on = None
 

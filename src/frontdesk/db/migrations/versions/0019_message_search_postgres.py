@@ -5,14 +5,14 @@ The same rows as SQLite's: visitor and team messages (notes included) and the le
 field values, a phone number also as its digits alone. Hyphens and plus signs separate words
 (search_postgres.py cuts queries the same way). ``simple``: no stemming, no stop words.
 
-Revision ID: 0018_message_search_postgres
-Revises: 0017_visitor_details
+Revision ID: 0019_message_search_postgres
+Revises: 0018_visitor_details
 """
 
 from alembic import op
 
-revision = "0018_message_search_postgres"
-down_revision = "0017_visitor_details"
+revision = "0019_message_search_postgres"
+down_revision = "0018_visitor_details"
 branch_labels = None
 depends_on = None
 
