@@ -9,8 +9,9 @@ import json
 import logging
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
-from frontdesk.embedder.model import Embedder, vector_to_bytes
+from frontdesk.embedder.model import Embedder, EmbeddingError, vector_to_bytes
 from frontdesk.errors import (
     Conflict,
     FrontdeskError,
@@ -28,9 +29,11 @@ from frontdesk.errors import (
     SourceFailed,
     UnsupportedMedia,
 )
-from frontdesk.knowledge import repository
+from frontdesk.knowledge import claims, repository
 from frontdesk.knowledge.chunking import chunk_document, content_hash
+from frontdesk.knowledge.claims import Claim
 from frontdesk.knowledge.documents import ChunkDraft, Document
+from frontdesk.knowledge.fetcher import SiteUnavailable
 from frontdesk.knowledge.limits import Limits, check_text
 from frontdesk.knowledge.loaders import SUPPORTED_EXTENSIONS, is_supported, load_file
 from frontdesk.knowledge.loaders.qa import qa_documents
@@ -137,8 +140,7 @@ class KnowledgeService:
         path = folder / name
         await asyncio.to_thread(path.write_bytes, data)
         source.file_path = str(path)
-        source.status = "queued"
-        source.error = None
+        claims.queue(source)
         return source
 
     async def add_path(self, session: AsyncSession, agent: Owner, path: Path) -> Source:
@@ -157,8 +159,7 @@ class KnowledgeService:
             )
             session.add(source)
             await session.flush()
-        source.status = "queued"
-        source.error = None
+        claims.queue(source)
         return source
 
     async def check_url(self, workspace_id: str, url: str) -> None:
@@ -196,8 +197,7 @@ class KnowledgeService:
             "max_pages": max_pages or self.settings.crawl_max_pages,
             "max_depth": self.settings.crawl_max_depth if max_depth is None else max_depth,
         }
-        source.status = "queued"
-        source.error = None
+        claims.queue(source)
         return source
 
     async def add_qa(
@@ -226,8 +226,7 @@ class KnowledgeService:
             await session.flush()
         source.title = title
         source.options = {"pairs": [[q.strip(), a.strip()] for q, a in pairs]}
-        source.status = "queued"
-        source.error = None
+        claims.queue(source)
         return source
 
     # --- reading, re-sync, delete ---------------------------------------------------------
@@ -241,8 +240,7 @@ class KnowledgeService:
     async def mark_for_resync(self, workspace_id: str, source_id: str) -> Source:
         async with self.db.transaction() as session:
             source = await self.get(session, workspace_id, source_id)
-            source.status = "queued"
-            source.error = None
+            claims.queue(source)
             return source
 
     async def delete(self, workspace_id: str, source_id: str) -> None:
@@ -256,35 +254,120 @@ class KnowledgeService:
     # --- ingestion ------------------------------------------------------------------------
 
     async def ingest(self, source_id: str, progress: Progress | None = None) -> IngestResult:
-        """Turn a source into chunks and vectors; unchanged content does no work."""
-        async with self.db.transaction() as session:
+        """Turn a source into chunks and vectors now; unchanged content does no work."""
+        claim = await claims.take(self.db, source_id, self.settings.ingest_lease_s, job=False)
+        assert claim is not None
+        return await self._process(claim, progress)
+
+    async def ingest_queued(self, source_id: str) -> IngestResult | None:
+        """Ingest a queued source as its job; None when it is done, taken or not due.
+
+        A failure for a passing reason (a site or an endpoint not answering, a crash) queues
+        it again after the next of FRONTDESK_INGEST_RETRY_DELAYS_S; then it fails for good.
+        """
+        claim = await claims.take(self.db, source_id, self.settings.ingest_lease_s, job=True)
+        if claim is None:
+            return None
+        return await self._process(claim, retry_delays=self.settings.ingest_retry_delays_s)
+
+    async def sweep(self, *, everything: bool = False) -> list[str]:
+        """Queued sources whose job is due (sources of dead workers queued again first)."""
+        hours = self.settings.url_resync_hours
+        before = utcnow() - timedelta(hours=hours) if hours else None
+        retries = len(self.settings.ingest_retry_delays_s)
+        return await claims.sweep(self.db, retries, everything=everything, resync_before=before)
+
+    async def next_in_line(self, workspace_id: str) -> str | None:
+        return await claims.next_in_line(self.db, workspace_id)
+
+    async def _process(
+        self, claim: Claim, progress: Progress | None = None, retry_delays: Sequence[float] = ()
+    ) -> IngestResult:
+        renewing = asyncio.create_task(self._keep_lease(claim), name=f"lease-{claim.source_id}")
+        try:
+            return await self._work(claim, progress, retry_delays)
+        except asyncio.CancelledError:
+            # Shutting down: someone else can start it over now, not after the lease.
+            await asyncio.shield(claims.give_back(self.db, claim))
+            raise
+        finally:
+            renewing.cancel()
+
+    async def _keep_lease(self, claim: Claim) -> None:
+        lease = self.settings.ingest_lease_s
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                if not await claims.renew(self.db, claim, lease):
+                    return  # queued again or deleted meanwhile: the result will be dropped
+            except Exception:
+                log.warning("could not renew the lease on %s", claim.source_id, exc_info=True)
+
+    async def _work(
+        self, claim: Claim, progress: Progress | None, retry_delays: Sequence[float]
+    ) -> IngestResult:
+        source_id = claim.source_id
+        async with self.db.session() as session:
             source = await session.get(Source, source_id)
-            if source is None:
-                raise NotFound(f"No source with id '{source_id}'.")
-            await repository.set_status(session, source_id, "processing")
+        if source is None:
+            return await self._dropped(source_id)
         try:
             documents, digest = await self._load(source)
             if digest == source.content_hash and source.chunk_count > 0:
                 async with self.db.transaction() as session:
-                    await repository.set_status(session, source_id, "ready")
+                    fresh = await claims.holding(session, claim)
+                    if fresh is None:
+                        return await self._dropped(source_id)
+                    claims.settle(fresh, "ready")
+                    fresh.synced_at = utcnow()
                 return IngestResult(source_id, "ready", source.chunk_count, skipped=True)
             drafts = await asyncio.to_thread(self._chunk, documents)
             if not drafts:
                 raise SourceFailed("No text to learn from was found in this source.")
             vectors, embedded = await self._vectors_for(drafts, source.title, progress)
-            await self._store(source, documents, drafts, vectors, digest)
+            if not await self._store(claim, source, documents, drafts, vectors, digest):
+                return await self._dropped(source_id)
             return IngestResult(source_id, "ready", len(drafts), embedded=embedded)
+        except (SiteUnavailable, EmbeddingError) as exc:
+            return await self._fail(claim, exc.message, retry_delays)
         except FrontdeskError as exc:
-            return await self._fail(source_id, exc.message)
+            return await self._fail(claim, exc.message)
         except Exception as exc:
             log.exception("ingesting source %s failed", source_id)
-            return await self._fail(source_id, f"Unexpected error while processing: {exc}")
+            message = f"Unexpected error while processing: {exc}"
+            return await self._fail(claim, message, retry_delays)
 
-    async def _fail(self, source_id: str, message: str) -> IngestResult:
+    async def _fail(
+        self, claim: Claim, message: str, retry_delays: Sequence[float] = ()
+    ) -> IngestResult:
+        """Record a failure; a passing one with retries left is queued again for later."""
         async with self.db.transaction() as session:
-            await repository.set_status(session, source_id, "failed", message)
-            chunks = await repository.count_chunks(session, source_id)
-        return IngestResult(source_id, "failed", chunks, error=message)
+            source = await claims.holding(session, claim)
+            if source is None:
+                return await self._dropped(claim.source_id, session)
+            if claim.attempt <= len(retry_delays):
+                delay = retry_delays[claim.attempt - 1]
+                tries = f"attempt {claim.attempt} of {len(retry_delays) + 1}"
+                note = f"{message} (trying again in {delay:g} s; {tries})"
+                claims.retry_later(source, delay, note)
+            else:
+                if retry_delays:
+                    message = f"{message} (gave up after {claim.attempt} attempts)"
+                claims.settle(source, "failed", message)
+            status = source.status
+            chunks = await repository.count_chunks(session, claim.source_id)
+        return IngestResult(claim.source_id, status, chunks, error=message)
+
+    async def _dropped(self, source_id: str, session: AsyncSession | None = None) -> IngestResult:
+        """The result of work whose claim was taken back (re-queued, or the source deleted)."""
+        log.info("source %s changed while it was processed; that result is dropped", source_id)
+        async with contextlib.AsyncExitStack() as stack:
+            if session is None:
+                session = await stack.enter_async_context(self.db.session())
+            source = await session.get(Source, source_id)
+        if source is None:
+            return IngestResult(source_id, "deleted", 0, skipped=True)
+        return IngestResult(source_id, source.status, source.chunk_count, skipped=True)
 
     async def _load(self, source: Source) -> tuple[list[Document], str]:
         if source.kind == "file":
@@ -365,12 +448,14 @@ class KnowledgeService:
 
     async def _store(
         self,
+        claim: Claim,
         source: Source,
         documents: list[Document],
         drafts: list[ChunkDraft],
         vectors: list[bytes],
         digest: str,
-    ) -> None:
+    ) -> bool:
+        """Swap in the new chunks if ``claim`` still holds the source; whether it did."""
         chunks = [
             Chunk(
                 workspace_id=source.workspace_id,
@@ -387,14 +472,14 @@ class KnowledgeService:
             for i, draft in enumerate(drafts)
         ]
         async with self.db.transaction() as session:
-            fresh = await session.get(Source, source.id)
-            if fresh is None:  # deleted while we worked: nothing to store
-                return
+            fresh = await claims.holding(session, claim)
+            if fresh is None:  # deleted or queued again while we worked: not ours to store
+                return False
             await repository.replace_chunks(session, fresh, chunks)
-            fresh.status = "ready"
-            fresh.error = None
+            claims.settle(fresh, "ready")
             fresh.chunk_count = len(chunks)
             fresh.content_hash = digest
             fresh.synced_at = utcnow()
             if fresh.kind == "url" and documents and documents[0].title:
                 fresh.title = documents[0].title[:500]
+        return True
