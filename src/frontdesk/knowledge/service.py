@@ -348,8 +348,8 @@ class KnowledgeService:
             if claim.attempt <= len(retry_delays):
                 delay = retry_delays[claim.attempt - 1]
                 tries = f"attempt {claim.attempt} of {len(retry_delays) + 1}"
-                note = f"{message} (trying again in {delay:g} s; {tries})"
-                claims.retry_later(source, delay, note)
+                message = f"{message} (trying again in {delay:g} s; {tries})"
+                claims.retry_later(source, delay, message)
             else:
                 if retry_delays:
                     message = f"{message} (gave up after {claim.attempt} attempts)"
