@@ -44,6 +44,9 @@ def build_broker(settings: Settings) -> AsyncBroker:
         # "0": a group created after jobs were sent still gets them.
         consumer_id="0",
         idle_timeout=REDELIVER_MS,
+        # One job a read, read when a slot is free: a busy consumer leaves the next job to
+        # another one instead of holding a batch it cannot start.
+        xread_count=1,
         unacknowledged_lock_timeout=30,
     )
 
