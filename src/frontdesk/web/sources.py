@@ -8,8 +8,8 @@ from starlette.datastructures import UploadFile
 from frontdesk.agents.service import get_agent
 from frontdesk.errors import InvalidInput, PayloadTooLarge
 from frontdesk.knowledge import repository
+from frontdesk.knowledge.pipeline import qa_pairs
 from frontdesk.knowledge.schemas import QAPairOut, QAPairsOut, QASourceIn, SourceOut, UrlSourceIn
-from frontdesk.knowledge.service import qa_pairs
 from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, WorkspaceDep
 
 router = APIRouter(prefix="/api/v1", tags=["sources"])

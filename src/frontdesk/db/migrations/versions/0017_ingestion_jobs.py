@@ -13,19 +13,20 @@ branch_labels = None
 depends_on = None
 
 
+COLUMNS = ("claim", "lease_until", "attempts", "not_before")
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("sources") as batch:
-        batch.add_column(sa.Column("claim", sa.String(32), nullable=True))
-        batch.add_column(sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(
-            sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0"))
-        )
-        batch.add_column(sa.Column("not_before", sa.DateTime(timezone=True), nullable=True))
+    # Plain ADD COLUMN (no table rebuild): SQLite and PostgreSQL both add columns in place.
+    op.add_column("sources", sa.Column("claim", sa.String(32), nullable=True))
+    op.add_column("sources", sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "sources", sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0"))
+    )
+    op.add_column("sources", sa.Column("not_before", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sources") as batch:
-        batch.drop_column("not_before")
-        batch.drop_column("attempts")
-        batch.drop_column("lease_until")
-        batch.drop_column("claim")
+    # DROP COLUMN in place too (SQLite 3.35+): rebuilding `sources` would cascade into chunks.
+    for column in reversed(COLUMNS):
+        op.execute(f"ALTER TABLE sources DROP COLUMN {column}")
