@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from app_fixtures import Started, with_database
@@ -282,3 +283,9 @@ async def test_web_sources_are_read_again_on_schedule_and_unchanged_ones_skipped
     async with runtime.db.session() as session:
         texts = list(await session.scalars(select(Chunk.text).where(Chunk.source_id == source_id)))
     assert any("every day" in text for text in texts)
+
+
+def test_servers_that_run_no_jobs_need_redis_to_send_them_to() -> None:
+    with pytest.raises(ValidationError, match="run_jobs=false needs redis_url"):
+        Settings(run_jobs=False)
+    assert not Settings(run_jobs=False, redis_url="redis://127.0.0.1:6379/0").run_jobs
