@@ -116,7 +116,7 @@ class Pipeline:
                 async with self.db.transaction() as session:
                     fresh = await claims.holding(session, claim)
                     if fresh is None:
-                        return await self._dropped(source_id)
+                        return await self._dropped(source_id, session)
                     claims.settle(fresh, "ready")
                     fresh.synced_at = utcnow()
                 return IngestResult(source_id, "ready", source.chunk_count, skipped=True)
