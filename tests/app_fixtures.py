@@ -75,7 +75,11 @@ def with_database(settings: Settings, migrated: Path) -> Settings:
 
 @pytest.fixture
 def settings(tmp_path: Path, migrated_database: Path) -> Settings:
-    return with_database(Settings(data_dir=tmp_path / "data", max_upload_mb=1), migrated_database)
+    # A source that fails fails at once here; tests/knowledge/test_jobs.py retries.
+    return with_database(
+        Settings(data_dir=tmp_path / "data", max_upload_mb=1, ingest_retry_delays_s=[]),
+        migrated_database,
+    )
 
 
 @dataclass

@@ -19,7 +19,7 @@ ROOT = Path(frontdesk.__file__).parent
 LAYERS: list[set[str]] = [
     {"frontdesk", "errors", "settings", "inputs", "tasks", "metrics"},  # no domain knowledge
     {"db", "logs"},  # engine, base model, migration runner; log redaction
-    {"events", "net", "embedder"},  # the event log, the one egress check, the local model
+    {"events", "net", "embedder", "jobs"},  # event log, egress check, local model, job queue
     {"accounts", "tags.names"},  # workspaces, members, sessions, API keys; the tag-name rule
     {"vault", "usage"},  # secrets; usage counters
     {"knowledge", "rules"},  # sources, chunks and search; handoff rules and classifiers

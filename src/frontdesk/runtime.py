@@ -1,4 +1,4 @@
-"""Everything a process needs, built from Settings: database, embedder, services, worker."""
+"""Everything a process needs, built from Settings: database, embedder, services, jobs."""
 
 from __future__ import annotations
 
@@ -35,9 +35,10 @@ from frontdesk.errors import InvalidInput, NotFound
 from frontdesk.events.broker import Broker, InProcessBroker
 from frontdesk.events.store import changes
 from frontdesk.insights.titles import GapTitles
+from frontdesk.jobs.queue import Jobs
+from frontdesk.knowledge.ingestion import Ingestion
 from frontdesk.knowledge.search import HybridSearcher
 from frontdesk.knowledge.service import KnowledgeService
-from frontdesk.knowledge.worker import IngestionWorker
 from frontdesk.rules.engine import RulesEngine
 from frontdesk.settings import Settings
 from frontdesk.teams.presence import Presence
@@ -95,7 +96,9 @@ class Runtime:
         self.searcher = HybridSearcher(self.get_embedder)
         self.knowledge = KnowledgeService(self.db, settings, self.get_embedder)
         self.answers = AnswerService(self.db, self.searcher, self.get_embedder, self.generator_for)
-        self.worker = IngestionWorker(self.knowledge)
+        # Jobs run where settings say (serve, or `frontdesk worker`); started by whoever runs them.
+        self.jobs = Jobs(settings, concurrency=settings.ingest_workers)
+        self.ingestion = Ingestion(self.knowledge, self.jobs)
         self.broker: Broker = InProcessBroker()
         self.rules = RulesEngine(self.get_embedder)
         self.replies = Replies(self.answers, self.rules, self.get_embedder)
@@ -193,6 +196,7 @@ class Runtime:
         await self.summaries.close()
         await self.gap_titles.close()
         await self.actions.close()
-        await self.worker.stop()
+        await self.ingestion.stop()
+        await self.jobs.close()
         await self.broker.close()
         await self.db.dispose()

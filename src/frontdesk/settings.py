@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -236,6 +236,45 @@ class Settings(BaseSettings):
         "and workspaces take turns, so one huge source cannot hold up the others.",
     )
 
+    # Background jobs: taskiq, in this process by default, through Redis when it is set.
+    redis_url: SecretStr | None = Field(
+        None,
+        description="redis://host:port/db of the Redis that carries background jobs between "
+        "processes; unset: jobs run in the server process.",
+    )
+    run_jobs: bool = Field(
+        True,
+        description="Whether `frontdesk serve` runs background jobs itself; false (with "
+        "redis_url) leaves them to `frontdesk worker` processes.",
+    )
+    ingest_lease_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="Seconds a source being ingested stays claimed without a sign of life "
+        "(renewed every third of it); a killed worker's source is taken up again after it.",
+    )
+    ingest_retry_delays_s: list[float] = Field(
+        [30, 300, 1800],
+        max_length=10,
+        description="Seconds before each retry of an ingestion that failed for a passing "
+        "reason (a site or embeddings endpoint not answering; JSON list); then it fails.",
+    )
+    jobs_sweep_s: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="How often each job runner looks for sources whose worker died, whose "
+        "retry is due, or whose job was lost.",
+    )
+    url_resync_hours: float = Field(
+        0,
+        ge=0,
+        le=24 * 365,
+        description="Re-read URL, sitemap and crawl sources this often (0: only when asked); "
+        "unchanged content is skipped and only changed chunks are embedded again.",
+    )
+
     # Rendered text: a small file can render to far more text than it holds (a long column
     # name repeated in every row), so the text itself is capped while it is built.
     max_text_mb: int = Field(
@@ -248,12 +287,19 @@ class Settings(BaseSettings):
         "it fails before it costs the memory.",
     )
 
-    @field_validator("webhook_retry_delays_s", "email_retry_delays_s")
+    @field_validator("webhook_retry_delays_s", "email_retry_delays_s", "ingest_retry_delays_s")
     @classmethod
     def _delays(cls, value: list[float]) -> list[float]:
         if any(delay < 0 for delay in value):
             raise ValueError("retry delays cannot be negative")
         return value
+
+    @model_validator(mode="after")
+    def _someone_runs_jobs(self) -> Settings:
+        if not self.run_jobs and self.redis_url is None:
+            # Without Redis a job never leaves the process that sent it.
+            raise ValueError("run_jobs=false needs redis_url: `frontdesk worker` reads jobs there")
+        return self
 
     @field_validator("data_dir")
     @classmethod

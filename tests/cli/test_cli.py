@@ -181,3 +181,10 @@ def test_users_and_api_keys(run, tmp_path: Path) -> None:
     assert "zapier" in listed and key not in listed and key[:10] in listed
     revoked = run("apikeys", "revoke", "key_nope", ok=False)
     assert revoked.exit_code == 1 and "no API key" in revoked.output
+
+
+def test_worker_needs_redis_to_take_jobs_from(run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FRONTDESK_REDIS_URL", raising=False)
+    result = run("worker", ok=False)
+    assert result.exit_code == 2
+    assert "set FRONTDESK_REDIS_URL" in result.output

@@ -1,11 +1,11 @@
-"""The `frontdesk` command: serve, demo, agents, ingest, sources, ask, users, secrets, ..."""
+"""The `frontdesk` command: serve, worker, demo, agents, ingest, sources, ask, users, ..."""
 
 from __future__ import annotations
 
 import click
 
 from frontdesk import __version__
-from frontdesk.cli import accounts, agents, ask, knowledge, secrets, serve, transfer, usage
+from frontdesk.cli import accounts, agents, ask, knowledge, secrets, serve, transfer, usage, worker
 from frontdesk.cli.common import data_dir_option
 
 
@@ -18,6 +18,7 @@ def cli() -> None:
 
 cli.add_command(serve.serve)
 cli.add_command(serve.demo)
+cli.add_command(worker.worker)
 cli.add_command(agents.agents)
 cli.add_command(knowledge.ingest)
 cli.add_command(knowledge.sources)

@@ -28,7 +28,7 @@ from frontdesk.cli.common import (
 
 if TYPE_CHECKING:
     from frontdesk.knowledge.models import Source
-    from frontdesk.knowledge.service import IngestResult, UrlMode
+    from frontdesk.knowledge.pipeline import IngestResult, UrlMode
     from frontdesk.runtime import Runtime
 
 

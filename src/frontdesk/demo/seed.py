@@ -14,7 +14,7 @@ from frontdesk.agents.configfile import import_agent, parse_agent_file
 from frontdesk.agents.models import Agent
 from frontdesk.agents.settings import AgentIn
 from frontdesk.errors import NotFound
-from frontdesk.knowledge.service import IngestResult
+from frontdesk.knowledge.pipeline import IngestResult
 from frontdesk.runtime import Runtime
 from frontdesk.teams.schemas import TeamIn
 from frontdesk.teams.service import create_team, team_named

@@ -20,6 +20,11 @@ from frontdesk.knowledge.limits import DEFAULT_LIMITS, Limits
 from frontdesk.net.bodies import InvalidRedirect, UnreadableBody, read_capped, stream
 from frontdesk.net.egress import DestinationBlocked, Route, route
 
+
+class SiteUnavailable(SourceFailed):
+    """The site did not answer, or answered that it cannot now: worth trying again later."""
+
+
 USER_AGENT = "Frontdesk/0.1 (+knowledge-sync)"
 HEADERS = {"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,*/*"}
 MAX_REDIRECTS = 5
@@ -67,7 +72,7 @@ class Fetcher:
             async with self.limit, asyncio.timeout(self.timeout_s * DEADLINE_FACTOR):
                 return await self._follow(url)
         except TimeoutError as exc:
-            raise SourceFailed(self._timed_out(url)) from exc
+            raise SiteUnavailable(self._timed_out(url)) from exc
 
     async def _follow(self, url: str) -> Fetched:
         hop = url
@@ -108,13 +113,13 @@ class Fetcher:
         except (InvalidRedirect, UnreadableBody) as exc:
             raise SourceFailed(f"Could not fetch {hop}: {exc.message}.") from exc
         except httpx.ConnectTimeout as exc:
-            raise SourceFailed(_unreachable(hop)) from exc
+            raise SiteUnavailable(_unreachable(hop)) from exc
         except httpx.TimeoutException as exc:
-            raise SourceFailed(self._timed_out(hop)) from exc
+            raise SiteUnavailable(self._timed_out(hop)) from exc
         except httpx.TransportError as exc:
             if not connected:  # refused, reset, closed: one text for all (see module doc)
-                raise SourceFailed(_unreachable(hop)) from exc
-            raise SourceFailed(f"Could not fetch {hop}: the connection broke off.") from exc
+                raise SiteUnavailable(_unreachable(hop)) from exc
+            raise SiteUnavailable(f"Could not fetch {hop}: the connection broke off.") from exc
         except httpx.HTTPError as exc:
             raise SourceFailed(f"Could not fetch {hop}: {str(exc) or type(exc).__name__}.") from exc
 
@@ -128,7 +133,10 @@ class Fetcher:
                 ) from None
         if response.status_code >= 300:
             phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
-            raise SourceFailed(f"Could not fetch {hop}: HTTP {response.status_code}{phrase}.")
+            passing = response.status_code >= 500 or response.status_code == 429
+            raise (SiteUnavailable if passing else SourceFailed)(
+                f"Could not fetch {hop}: HTTP {response.status_code}{phrase}."
+            )
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise SourceFailed(self._too_large(hop))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from frontdesk.accounts.models import Workspace
 from frontdesk.knowledge.hits import Hit
@@ -77,9 +79,107 @@ async def list_sources(session: AsyncSession, agent_id: str) -> list[Source]:
     return list(result)
 
 
-async def pending_source_ids(session: AsyncSession) -> list[str]:
+PENDING = ("queued", "processing")
+WEB_KINDS = ("url", "sitemap", "crawl")
+
+
+async def lock_pending(session: AsyncSession, workspace_id: str) -> None:
+    """Lock the workspace's pending sources (PostgreSQL): its claims then take turns.
+
+    In id order, so two claimants never hold each other's rows. SQLite has nothing to lock:
+    its one writer already runs write transactions one at a time.
+    """
+    await session.execute(
+        select(Source.id)
+        .where(Source.workspace_id == workspace_id, Source.status.in_(PENDING))
+        .order_by(Source.id)
+        .with_for_update()
+    )
+
+
+async def source_for_update(session: AsyncSession, source_id: str) -> Source | None:
+    return await session.scalar(
+        select(Source)
+        .where(Source.id == source_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _live(now: datetime) -> ColumnElement[bool]:
+    return (Source.status == "processing") & (Source.lease_until > now)
+
+
+async def workspace_busy(
+    session: AsyncSession, workspace_id: str, source_id: str, now: datetime
+) -> bool:
+    """Whether another source of the workspace is being ingested under a live lease."""
+    found = await session.scalar(
+        select(Source.id)
+        .where(Source.workspace_id == workspace_id, Source.id != source_id, _live(now))
+        .limit(1)
+    )
+    return found is not None
+
+
+async def renew_lease(session: AsyncSession, source_id: str, claim: str, until: datetime) -> bool:
+    result = await session.execute(
+        update(Source)
+        .where(Source.id == source_id, Source.claim == claim, Source.status == "processing")
+        .values(lease_until=until)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def expired_claims(session: AsyncSession, now: datetime) -> list[Source]:
+    """Sources whose claimant stopped renewing its lease (it died), locked for the sweeper."""
     result = await session.scalars(
-        select(Source.id).where(Source.status.in_(("queued", "processing"))).order_by(Source.id)
+        select(Source)
+        .where(
+            Source.status == "processing",
+            or_(Source.lease_until.is_(None), Source.lease_until <= now),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    return list(result)
+
+
+async def due_sources(
+    session: AsyncSession, now: datetime, workspace_id: str | None = None, everything: bool = False
+) -> list[Source]:
+    """Queued sources whose job is due (a retry's time, or a job presumed lost), oldest first.
+
+    Only in workspaces with nothing being ingested: a busy workspace's next source is sent
+    when its current one finishes. ``everything``: whether due or not (jobs held in a
+    process that is gone).
+    """
+    other = aliased(Source)
+    busy = select(other.workspace_id).where(other.status == "processing", other.lease_until > now)
+    query = select(Source).where(
+        Source.status == "queued",
+        or_(Source.not_before.is_(None), Source.not_before <= now),
+        Source.workspace_id.not_in(busy),
+    )
+    if not everything:
+        query = query.where(or_(Source.lease_until.is_(None), Source.lease_until <= now))
+    if workspace_id is not None:
+        query = query.where(Source.workspace_id == workspace_id)
+    result = await session.scalars(
+        query.order_by(Source.created_at, Source.id).with_for_update(skip_locked=True, of=Source)
+    )
+    return list(result)
+
+
+async def stale_web_sources(session: AsyncSession, before: datetime) -> list[Source]:
+    """Web sources last settled before ``before`` (ready or failed), due a scheduled re-sync."""
+    result = await session.scalars(
+        select(Source)
+        .where(
+            Source.kind.in_(WEB_KINDS),
+            Source.status.in_(("ready", "failed")),
+            Source.updated_at < before,
+        )
+        .with_for_update(skip_locked=True)
     )
     return list(result)
 

@@ -4,45 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
-from frontdesk.embedder.model import Embedder, vector_to_bytes
+from frontdesk.embedder.model import Embedder
 from frontdesk.errors import (
-    Conflict,
-    FrontdeskError,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
-    SourceFailed,
     UnsupportedMedia,
 )
-from frontdesk.knowledge import repository
-from frontdesk.knowledge.chunking import chunk_document, content_hash
-from frontdesk.knowledge.documents import ChunkDraft, Document
-from frontdesk.knowledge.limits import Limits, check_text
-from frontdesk.knowledge.loaders import SUPPORTED_EXTENSIONS, is_supported, load_file
-from frontdesk.knowledge.loaders.qa import qa_documents
-from frontdesk.knowledge.models import Chunk, Source
-from frontdesk.knowledge.web import fetch_documents
+from frontdesk.knowledge import claims, repository
+from frontdesk.knowledge.limits import Limits
+from frontdesk.knowledge.loaders import SUPPORTED_EXTENSIONS, is_supported
+from frontdesk.knowledge.models import Source
+from frontdesk.knowledge.pipeline import IngestResult, Pipeline, Progress, UrlMode
 from frontdesk.net.egress import HostNotFound, check_destination
 from frontdesk.settings import Settings
 
 log = logging.getLogger(__name__)
-
-UrlMode = Literal["page", "sitemap", "crawl"]
-Progress = Callable[[str, int, int], None]
 
 
 class Owner(Protocol):
@@ -53,23 +42,6 @@ class Owner(Protocol):
 
     @property
     def workspace_id(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    source_id: str
-    status: str
-    chunks: int
-    skipped: bool = False
-    embedded: int = 0
-    error: str | None = None
-
-
-def qa_pairs(source: Source) -> list[tuple[str, str]]:
-    """The question/answer pairs a Q&A source was written with, to read or edit them."""
-    if source.kind != "qa":
-        raise Conflict(f"'{source.title}' is not a Q&A set; only Q&A sets have pairs.")
-    return [(q, a) for q, a in source.options.get("pairs", [])]
 
 
 def _web_address(url: str) -> str:
@@ -92,6 +64,7 @@ class KnowledgeService:
         self.settings = settings
         self._embedder = embedder
         self.limits = Limits.from_settings(settings)
+        self.pipeline = Pipeline(db, settings, embedder, self.limits, self.check_upload)
 
     @property
     def embedder(self) -> Embedder:
@@ -137,8 +110,7 @@ class KnowledgeService:
         path = folder / name
         await asyncio.to_thread(path.write_bytes, data)
         source.file_path = str(path)
-        source.status = "queued"
-        source.error = None
+        claims.queue(source)
         return source
 
     async def add_path(self, session: AsyncSession, agent: Owner, path: Path) -> Source:
@@ -157,8 +129,7 @@ class KnowledgeService:
             )
             session.add(source)
             await session.flush()
-        source.status = "queued"
-        source.error = None
+        claims.queue(source)
         return source
 
     async def check_url(self, workspace_id: str, url: str) -> None:
@@ -196,8 +167,7 @@ class KnowledgeService:
             "max_pages": max_pages or self.settings.crawl_max_pages,
             "max_depth": self.settings.crawl_max_depth if max_depth is None else max_depth,
         }
-        source.status = "queued"
-        source.error = None
+        claims.queue(source)
         return source
 
     async def add_qa(
@@ -226,8 +196,7 @@ class KnowledgeService:
             await session.flush()
         source.title = title
         source.options = {"pairs": [[q.strip(), a.strip()] for q, a in pairs]}
-        source.status = "queued"
-        source.error = None
+        claims.queue(source)
         return source
 
     # --- reading, re-sync, delete ---------------------------------------------------------
@@ -241,8 +210,7 @@ class KnowledgeService:
     async def mark_for_resync(self, workspace_id: str, source_id: str) -> Source:
         async with self.db.transaction() as session:
             source = await self.get(session, workspace_id, source_id)
-            source.status = "queued"
-            source.error = None
+            claims.queue(source)
             return source
 
     async def delete(self, workspace_id: str, source_id: str) -> None:
@@ -256,145 +224,28 @@ class KnowledgeService:
     # --- ingestion ------------------------------------------------------------------------
 
     async def ingest(self, source_id: str, progress: Progress | None = None) -> IngestResult:
-        """Turn a source into chunks and vectors; unchanged content does no work."""
-        async with self.db.transaction() as session:
-            source = await session.get(Source, source_id)
-            if source is None:
-                raise NotFound(f"No source with id '{source_id}'.")
-            await repository.set_status(session, source_id, "processing")
-        try:
-            documents, digest = await self._load(source)
-            if digest == source.content_hash and source.chunk_count > 0:
-                async with self.db.transaction() as session:
-                    await repository.set_status(session, source_id, "ready")
-                return IngestResult(source_id, "ready", source.chunk_count, skipped=True)
-            drafts = await asyncio.to_thread(self._chunk, documents)
-            if not drafts:
-                raise SourceFailed("No text to learn from was found in this source.")
-            vectors, embedded = await self._vectors_for(drafts, source.title, progress)
-            await self._store(source, documents, drafts, vectors, digest)
-            return IngestResult(source_id, "ready", len(drafts), embedded=embedded)
-        except FrontdeskError as exc:
-            return await self._fail(source_id, exc.message)
-        except Exception as exc:
-            log.exception("ingesting source %s failed", source_id)
-            return await self._fail(source_id, f"Unexpected error while processing: {exc}")
+        """Turn a source into chunks and vectors now; unchanged content does no work."""
+        claim = await claims.take(self.db, source_id, self.settings.ingest_lease_s, job=False)
+        assert claim is not None
+        return await self.pipeline.run(claim, progress)
 
-    async def _fail(self, source_id: str, message: str) -> IngestResult:
-        async with self.db.transaction() as session:
-            await repository.set_status(session, source_id, "failed", message)
-            chunks = await repository.count_chunks(session, source_id)
-        return IngestResult(source_id, "failed", chunks, error=message)
+    async def ingest_queued(self, source_id: str) -> IngestResult | None:
+        """Ingest a queued source as its job; None when it is done, taken or not due.
 
-    async def _load(self, source: Source) -> tuple[list[Document], str]:
-        if source.kind == "file":
-            path = Path(source.file_path or source.uri)
-            if not path.exists():
-                raise SourceFailed(f"The file '{source.title}' is no longer at {path}.")
-            data = await asyncio.to_thread(path.read_bytes)
-            self.check_upload(path.name, len(data))
-            documents = await asyncio.to_thread(load_file, data, source.title, limits=self.limits)
-            return documents, hashlib.sha256(data).hexdigest()
-        if source.kind == "qa":
-            documents = qa_documents(qa_pairs(source), source.title)
-        else:
-            mode: UrlMode = "page" if source.kind == "url" else source.kind  # type: ignore[assignment]
-            async with self.db.session() as session:
-                allowed = await repository.allowed_hosts(session, source.workspace_id)
-            documents = await fetch_documents(
-                source.uri,
-                mode,
-                max_pages=int(source.options.get("max_pages", self.settings.crawl_max_pages)),
-                max_depth=int(source.options.get("max_depth", self.settings.crawl_max_depth)),
-                timeout_s=self.settings.fetch_timeout_s,
-                max_bytes=self.settings.fetch_max_mb * 1024 * 1024,
-                allowed_hosts=allowed,
-                limits=self.limits,
-            )
-        canonical = json.dumps(
-            [
-                [d.title, d.url, [[s.heading, s.location, s.text] for s in d.sections]]
-                for d in documents
-            ],
-            ensure_ascii=False,
-        )
-        return documents, hashlib.sha256(canonical.encode()).hexdigest()
+        A failure for a passing reason (a site or an endpoint not answering, a crash) queues
+        it again after the next of FRONTDESK_INGEST_RETRY_DELAYS_S; then it fails for good.
+        """
+        claim = await claims.take(self.db, source_id, self.settings.ingest_lease_s, job=True)
+        if claim is None:
+            return None
+        return await self.pipeline.run(claim, retry_delays=self.settings.ingest_retry_delays_s)
 
-    def _chunk(self, documents: list[Document]) -> list[ChunkDraft]:
-        # Loaders stop where their text multiplies; this catches the rest (a long crawl).
-        check_text(documents, self.limits)
-        drafts: list[ChunkDraft] = []
-        most = self.limits.max_chunks
-        for document in documents:
-            drafts.extend(chunk_document(document, self.settings.chunk_words))
-            if len(drafts) > most:
-                # Failing beats hours of embedding that hold a worker slot.
-                raise SourceFailed(
-                    f"This source makes more than {most:,} chunks, the most one source may "
-                    "(setting FRONTDESK_MAX_CHUNKS); split it into smaller sources."
-                )
-        return drafts
+    async def sweep(self, *, everything: bool = False) -> list[str]:
+        """Queued sources whose job is due (sources of dead workers queued again first)."""
+        hours = self.settings.url_resync_hours
+        before = utcnow() - timedelta(hours=hours) if hours else None
+        retries = len(self.settings.ingest_retry_delays_s)
+        return await claims.sweep(self.db, retries, everything=everything, resync_before=before)
 
-    async def _vectors_for(
-        self, drafts: list[ChunkDraft], label: str, progress: Progress | None
-    ) -> tuple[list[bytes], int]:
-        embedder = self.embedder
-        inputs = [f"{d.title}\n{d.text}" for d in drafts]
-        hashes = [content_hash(text) for text in inputs]
-        async with self.db.session() as session:
-            cached = await repository.cached_vectors(session, embedder.model_id, hashes)
-        todo = list(dict.fromkeys(h for h in hashes if h not in cached))
-        text_by_hash = dict(zip(hashes, inputs, strict=True))
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress:
-                progress(label, done, len(todo))
-
-        if todo:
-            matrix = await asyncio.to_thread(embedder.embed, [text_by_hash[h] for h in todo], tick)
-            fresh = {h: vector_to_bytes(matrix[i]) for i, h in enumerate(todo)}
-            async with self.db.transaction() as session:
-                await repository.store_vectors(session, embedder.model_id, fresh)
-            cached.update(fresh)
-        elif progress:
-            progress(label, 0, 0)
-        return [cached[h] for h in hashes], len(todo)
-
-    async def _store(
-        self,
-        source: Source,
-        documents: list[Document],
-        drafts: list[ChunkDraft],
-        vectors: list[bytes],
-        digest: str,
-    ) -> None:
-        chunks = [
-            Chunk(
-                workspace_id=source.workspace_id,
-                agent_id=source.agent_id,
-                source_id=source.id,
-                ordinal=i,
-                title=draft.title,
-                location=draft.location,
-                url=draft.url,
-                text=draft.text,
-                content_hash=content_hash(draft.text),
-                embedding=vectors[i],
-            )
-            for i, draft in enumerate(drafts)
-        ]
-        async with self.db.transaction() as session:
-            fresh = await session.get(Source, source.id)
-            if fresh is None:  # deleted while we worked: nothing to store
-                return
-            await repository.replace_chunks(session, fresh, chunks)
-            fresh.status = "ready"
-            fresh.error = None
-            fresh.chunk_count = len(chunks)
-            fresh.content_hash = digest
-            fresh.synced_at = utcnow()
-            if fresh.kind == "url" and documents and documents[0].title:
-                fresh.title = documents[0].title[:500]
+    async def next_in_line(self, workspace_id: str) -> str | None:
+        return await claims.next_in_line(self.db, workspace_id)

@@ -105,7 +105,7 @@ async def answer_gap(
     source, agent = await service.answer_gap(
         runtime.db, runtime.knowledge, workspace, body.agent_id, body.question, body.answer
     )
-    runtime.worker.enqueue(source.id)
+    await runtime.ingestion.enqueue(source.id)
     return GapAnswerOut(
         source_id=source.id,
         status=source.status,

@@ -8,8 +8,8 @@ from starlette.datastructures import UploadFile
 from frontdesk.agents.service import get_agent
 from frontdesk.errors import InvalidInput, PayloadTooLarge
 from frontdesk.knowledge import repository
+from frontdesk.knowledge.pipeline import qa_pairs
 from frontdesk.knowledge.schemas import QAPairOut, QAPairsOut, QASourceIn, SourceOut, UrlSourceIn
-from frontdesk.knowledge.service import qa_pairs
 from frontdesk.web.deps import AdminWorkspaceDep, RuntimeDep, WorkspaceDep
 
 router = APIRouter(prefix="/api/v1", tags=["sources"])
@@ -96,7 +96,7 @@ async def upload_files(
     async with runtime.changes() as session:
         sources = [await runtime.knowledge.add_upload(session, agent, n, d) for n, d in files]
     for source in sources:
-        runtime.worker.enqueue(source.id)
+        await runtime.ingestion.enqueue(source.id)
     return [SourceOut.model_validate(s) for s in sources]
 
 
@@ -111,7 +111,7 @@ async def add_url(
         source = await runtime.knowledge.add_url(
             session, agent, str(body.url), body.mode, body.max_pages, body.max_depth
         )
-    runtime.worker.enqueue(source.id)
+    await runtime.ingestion.enqueue(source.id)
     return SourceOut.model_validate(source)
 
 
@@ -124,7 +124,7 @@ async def add_qa(
     async with runtime.changes() as session:
         agent = await get_agent(session, workspace, agent_id)
         source = await runtime.knowledge.add_qa(session, agent, body.title, pairs)
-    runtime.worker.enqueue(source.id)
+    await runtime.ingestion.enqueue(source.id)
     return SourceOut.model_validate(source)
 
 
@@ -148,7 +148,7 @@ async def resync_source(
     source_id: str, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> SourceOut:
     source = await runtime.knowledge.mark_for_resync(workspace, source_id)
-    runtime.worker.enqueue(source.id)
+    await runtime.ingestion.enqueue(source.id)
     return SourceOut.model_validate(source)
 
 

@@ -1,0 +1,1 @@
+"""Background jobs on taskiq: in this process by default, through Redis for several processes."""

@@ -1,0 +1,118 @@
+"""Named jobs sent through a taskiq broker, and the consumer that runs them.
+
+A job carries ids only; what to do is read from the database when it runs, so a job that is
+delivered twice, or sent again by a sweep, finds its work done (or taken) and does nothing.
+Without Redis the broker is taskiq's InMemoryBroker: ``send`` starts the job in this process.
+With Redis it is a Redis stream with one consumer group: every process may send, and each
+job goes to one consumer (a server with run_jobs, or `frontdesk worker`); one that is never
+acknowledged (its consumer died) is delivered again after a while.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from taskiq import AsyncBroker, InMemoryBroker
+from taskiq.api import run_receiver_task
+
+from frontdesk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., Awaitable[None]]
+
+STREAM = "frontdesk:jobs"
+GROUP = "frontdesk"
+# A job whose consumer took it and never acknowledged it (killed) goes to another one after
+# this long; the database sweeps usually take the work up sooner.
+REDELIVER_MS = 10 * 60 * 1000
+
+
+def build_broker(settings: Settings) -> AsyncBroker:
+    if settings.redis_url is None:
+        return InMemoryBroker()
+    from taskiq_redis import RedisStreamBroker  # the `redis` extra
+
+    return RedisStreamBroker(
+        settings.redis_url.get_secret_value(),
+        queue_name=STREAM,
+        consumer_group_name=GROUP,
+        # "0": a group created after jobs were sent still gets them.
+        consumer_id="0",
+        idle_timeout=REDELIVER_MS,
+        # One job a read, read when a slot is free: a busy consumer leaves the next job to
+        # another one instead of holding a batch it cannot start.
+        xread_count=1,
+        unacknowledged_lock_timeout=30,
+    )
+
+
+class Jobs:
+    def __init__(self, settings: Settings, concurrency: int):
+        self.broker = build_broker(settings)
+        self.in_process = isinstance(self.broker, InMemoryBroker)
+        self.concurrency = concurrency
+        self._running: set[asyncio.Task[Any]] = set()
+        self._consumer: asyncio.Task[None] | None = None
+        self._started = False
+
+    def register(self, name: str, handler: Handler) -> None:
+        async def run(*args: Any) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await handler(*args)
+            finally:
+                self._running.discard(task)
+
+        self.broker.register_task(run, task_name=name)
+
+    async def start(self, consume: bool) -> None:
+        """Connect; with ``consume``, also take jobs from Redis (in-process jobs always run)."""
+        if not self._started:
+            await self.broker.startup()
+            self._started = True
+        if consume and not self.in_process and self._consumer is None:
+            self._consumer = asyncio.create_task(
+                run_receiver_task(
+                    self.broker, max_async_tasks=self.concurrency, propagate_exceptions=False
+                ),
+                name="frontdesk-jobs",
+            )
+
+    async def send(self, name: str, *args: Any) -> None:
+        if not self._started:
+            await self.start(consume=False)
+        task = self.broker.find_task(name)
+        if task is None:
+            raise LookupError(f"no job named {name!r} is registered")
+        await task.kiq(*args)
+
+    async def drain(self) -> None:
+        """Wait until no in-process job is left, including jobs those jobs sent."""
+        if not isinstance(self.broker, InMemoryBroker):
+            return
+        while self.broker._running_tasks or self._running:  # taskiq keeps no public count
+            await self.broker.wait_all()
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    async def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consumer
+            self._consumer = None
+        running = list(self._running)
+        if isinstance(self.broker, InMemoryBroker):  # sent, not started yet: taskiq's own set
+            running += list(self.broker._running_tasks)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        if self._started:
+            await self.broker.shutdown()
+            self._started = False
