@@ -8,6 +8,7 @@ from frontdesk.conversations.models import Conversation, Message, Rating
 from frontdesk.conversations.repository import message_by_seq
 from frontdesk.conversations.thread import announce_changes, announce_message_updated
 from frontdesk.db.base import utcnow
+from frontdesk.db.locks import lock
 from frontdesk.errors import Conflict, NotFound
 
 
@@ -36,6 +37,7 @@ async def do_rate_conversation(
     session: AsyncSession, conversation: Conversation, score: int, comment: str | None
 ) -> None:
     """Store the CSAT of a closed conversation; a second answer replaces the first."""
+    await lock(session, conversation)
     if conversation.status != "closed":
         raise Conflict("Satisfaction can be rated once the conversation is closed.")
     conversation.csat_score = score
