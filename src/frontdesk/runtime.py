@@ -79,8 +79,9 @@ def _refuse_dml(state: ORMExecuteState) -> None:
 
 @asynccontextmanager
 async def reads(db: Database) -> AsyncIterator[AsyncSession]:
-    """A session that takes no write lock and refuses to write (it never commits either)."""
-    async with db.session() as session:
+    """A session that takes no write lock and refuses to write (it never commits either);
+    every read in it sees the same moment."""
+    async with db.snapshot() as session:
         event.listen(session.sync_session, "before_flush", _refuse_write)
         event.listen(session.sync_session, "do_orm_execute", _refuse_dml)
         yield session

@@ -129,7 +129,9 @@ async def test_a_cursor_never_created_starts_after_the_newest_event(tmp_path: Pa
 async def test_the_alert_dispatcher_handles_each_event_once_across_the_upgrade(
     tmp_path: Path,
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+    # The upgrade of an SQLite file, whichever database the other tests run on.
+    data = tmp_path / "data"
+    settings = Settings(data_dir=data, database_url=f"sqlite+aiosqlite:///{data / 'frontdesk.db'}")
     file = database_file(settings)
     assert file is not None
     file.parent.mkdir(parents=True)

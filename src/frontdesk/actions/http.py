@@ -292,6 +292,13 @@ async def _run(
     return Outcome("failed", attempt, described, last.status, error=error)
 
 
+def longest_s(action: HttpAction) -> float:
+    """How long :func:`run_http_action` may take at most: every attempt timing out, with the
+    waits between them (name resolution aside)."""
+    waits = action.backoff_s * (2**action.retries - 1)
+    return (action.retries + 1) * action.timeout_s + waits
+
+
 async def run_http_action(
     action: HttpAction,
     variables: Variables,

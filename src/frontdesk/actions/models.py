@@ -36,3 +36,5 @@ class ActionRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # How long the call took, retries included (HTTP and tools).
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A running HTTP run is being sent by whoever claimed it until then (then it is free).
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

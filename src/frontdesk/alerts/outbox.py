@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.alerts.models import Delivery, DeliveryAttempt
 from frontdesk.db.base import utcnow
+from frontdesk.db.locks import lock
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,9 @@ async def claim_due(session: AsyncSession, lease_s: float, limit: int) -> list[D
     """Pending deliveries that are due, leased so no other sender takes them meanwhile.
 
     A sender that dies mid-attempt leaves the lease to run out; the delivery is then due
-    again and is sent with the same id (receivers de-duplicate on webhook-id).
+    again and is sent with the same id (receivers de-duplicate on webhook-id). Senders in
+    other processes pass over the rows this one is claiming (``SKIP LOCKED``) and, once it
+    committed, see them leased.
     """
     now = utcnow()
     rows = list(
@@ -83,6 +86,7 @@ async def claim_due(session: AsyncSession, lease_s: float, limit: int) -> list[D
             .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
     for delivery in rows:
@@ -98,6 +102,7 @@ async def record(
     delivery = await session.get(Delivery, delivery_id)
     if delivery is None:  # its webhook was deleted meanwhile
         return None
+    await lock(session, delivery)  # a resend may be changing it
     now = utcnow()
     delivery.attempts += 1
     session.add(

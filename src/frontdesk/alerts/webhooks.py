@@ -14,6 +14,7 @@ from frontdesk.alerts.events import TEST_EVENT, body
 from frontdesk.alerts.models import Delivery, Webhook
 from frontdesk.alerts.signing import new_secret
 from frontdesk.db.base import new_id, utcnow
+from frontdesk.db.locks import lock
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.net.egress import split_destination
@@ -137,6 +138,7 @@ async def resend(
     delivery = await session.get(Delivery, delivery_id)
     if delivery is None or delivery.webhook_id != webhook.id:
         raise NotFound(f"There is no delivery '{delivery_id}' for this webhook.")
+    await lock(session, delivery)  # its sender may be recording an attempt
     if delivery.status == "pending":
         raise Conflict("This delivery is still being retried; wait for it to finish.")
     outbox.start_round(delivery)

@@ -9,6 +9,7 @@ from frontdesk.conversations.repository import message_by_seq
 from frontdesk.conversations.thread import announce_changes, announce_message_updated
 from frontdesk.conversations.visitor_view import is_rateable
 from frontdesk.db.base import utcnow
+from frontdesk.db.locks import lock
 from frontdesk.errors import Conflict, NotFound
 
 
@@ -37,6 +38,7 @@ async def do_rate_conversation(
     session: AsyncSession, conversation: Conversation, score: int, comment: str | None
 ) -> None:
     """Store the CSAT of a closed conversation; a second answer replaces the first."""
+    await lock(session, conversation)
     if conversation.status != "closed":
         raise Conflict("Satisfaction can be rated once the conversation is closed.")
     conversation.csat_score = score

@@ -25,6 +25,7 @@ from frontdesk.conversations.thread import (
     announce_changes,
     system_note,
 )
+from frontdesk.db.locks import lock
 from frontdesk.errors import Conflict, NotFound
 
 
@@ -91,6 +92,7 @@ async def submit_form(
 ) -> Submitted:
     """Validate the answers (InvalidFields per field), store them as the lead card."""
     form = find_form(agent, name)
+    await lock(session, conversation)
     if conversation.status == "closed":
         raise Conflict("This conversation is closed.")
     pending = conversation.pending_form
@@ -153,6 +155,7 @@ async def submit_form(
 async def skip_form(
     session: AsyncSession, agent: Agent, conversation: Conversation, name: str
 ) -> None:
+    await lock(session, conversation)
     pending = conversation.pending_form
     if pending is None or pending.get("action") != name:
         raise Conflict(f"The {name!r} form is not waiting for an answer.")
@@ -175,6 +178,7 @@ async def skip_form(
 
 async def release_handoff(session: AsyncSession, conversation: Conversation) -> None:
     """The visitor wrote instead of filling in the form: the team takes it from here."""
+    await lock(session, conversation)
     pending = conversation.pending_form
     if not pending or not pending.get("handoff"):
         return

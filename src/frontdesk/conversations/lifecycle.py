@@ -5,6 +5,10 @@ keeps the fields that follow the status, writes the system note, marks the conve
 changed (one event at commit) and moves the queues (round-robin of the team, room freed for
 the previous assignee). A person and the AI never both own a conversation: every move to
 ``human`` stops the AI.
+
+Each function here first locks the conversation (db/locks.py) and decides on it as committed:
+on PostgreSQL a take-over and an assignment, or the AI's reply, cannot both act on the state
+from before the other. Round-robin locks the team, so two assignments take turns.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from frontdesk.conversations.thread import (
     system_note,
 )
 from frontdesk.db.base import utcnow
+from frontdesk.db.locks import lock, locked
 from frontdesk.errors import Conflict, Forbidden, InvalidInput
 from frontdesk.metrics import HANDOFFS
 from frontdesk.teams import service as teams
@@ -82,6 +87,7 @@ async def move(
     conversation left waiting for nobody is offered to its team's round-robin; either way the
     previous assignee's teams may hand them the next one.
     """
+    await lock(session, conversation)
     before, previous = conversation.status, conversation.assignee_id
     to = status or before
     if before == CLOSED and not reopen:
@@ -161,6 +167,7 @@ async def hand_off(
 
     The conversation goes to its team (see :mod:`frontdesk.conversations.routing`), gets a
     summary for whoever picks it up, and is assigned at once when the team auto-assigns."""
+    await lock(session, conversation)
     if conversation.status in (WAITING, HUMAN):
         return False
     conversation.summary = await summarize(session, conversation)
@@ -184,6 +191,7 @@ async def hand_off(
 async def take_over(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
     if caller.member_id is None:
         raise Forbidden("Taking over needs a signed-in member; assign a member instead.")
+    await lock(session, conversation)
     _open(conversation)
     if conversation.status == HUMAN and conversation.assignee_id == caller.member_id:
         return
@@ -203,6 +211,7 @@ async def claim(session: AsyncSession, caller: Caller, conversation: Conversatio
 async def assign(
     session: AsyncSession, caller: Caller, conversation: Conversation, member_id: str | None
 ) -> None:
+    await lock(session, conversation)
     _open(conversation)
     if member_id == conversation.assignee_id:
         return
@@ -229,8 +238,11 @@ async def remove_member(session: AsyncSession, caller: Caller, member_id: str) -
                 Conversation.status.in_((HUMAN, WAITING)),
             )
             .order_by(Conversation.created_at, Conversation.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     )
+    locked(session, held)
     name = member.name
     # Gone before routing, so round-robin cannot hand a conversation straight back.
     await accounts.remove_member(session, caller, member_id)
@@ -242,6 +254,7 @@ async def remove_member(session: AsyncSession, caller: Caller, member_id: str) -
 
 
 async def hand_back(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
+    await lock(session, conversation)
     if conversation.status == BOT:
         raise Conflict("The AI already handles this conversation.")
     conversation.failed_attempts = 0
@@ -250,12 +263,14 @@ async def hand_back(session: AsyncSession, caller: Caller, conversation: Convers
 
 
 async def close(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
+    await lock(session, conversation)
     if conversation.status == CLOSED:
         raise Conflict("This conversation is already closed.")
     await move(session, conversation, CLOSED, note=Note("closed", f"Closed by {actor(caller)}"))
 
 
 async def reopen(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
+    await lock(session, conversation)
     if conversation.status != CLOSED:
         raise Conflict("Only a closed conversation can be reopened.")
     status = HUMAN if conversation.assignee_id else WAITING
@@ -273,6 +288,7 @@ async def move_to_team(
     session: AsyncSession, caller: Caller, conversation: Conversation, team: Team | None
 ) -> None:
     """Send a conversation to another team (None: to nobody in particular)."""
+    await lock(session, conversation)
     _open(conversation)
     if conversation.team_id == (team.id if team else None):
         return
@@ -284,6 +300,7 @@ async def move_to_team(
 async def note_rule_team(session: AsyncSession, conversation: Conversation, name: str) -> None:
     """A rule named a team: the conversation goes there when it is handed off (the first
     rule to name one wins; an unknown name is ignored, the conversation then routes by tag)."""
+    await lock(session, conversation)
     if conversation.team_id is not None or not name.strip():
         return
     team = await teams.team_named(session, conversation.workspace_id, name)
@@ -294,6 +311,7 @@ async def note_rule_team(session: AsyncSession, conversation: Conversation, name
 async def set_priority(session: AsyncSession, conversation: Conversation, priority: str) -> None:
     if priority not in PRIORITIES:
         raise InvalidInput("Priority must be low, normal, high or urgent.", field="priority")
+    await lock(session, conversation)
     if conversation.priority == priority:
         return
     conversation.priority = priority
@@ -302,7 +320,12 @@ async def set_priority(session: AsyncSession, conversation: Conversation, priori
 
 async def auto_assign(session: AsyncSession, conversation: Conversation, team: Team) -> bool:
     """Give a waiting, unassigned conversation to the team's next member, if it auto-assigns."""
+    await lock(session, conversation)
     if not team.auto_assign or conversation.status != WAITING or conversation.assignee_id:
+        return False
+    # Who was assigned last and who has room, as the previous assignment left them.
+    await lock(session, team)
+    if not team.auto_assign:
         return False
     member = await routing.next_assignee(session, team)
     if member is None:
@@ -319,19 +342,27 @@ async def auto_assign(session: AsyncSession, conversation: Conversation, team: T
 
 async def fill(session: AsyncSession, team: Team, skip: str | None = None) -> int:
     """Assign the team's waiting conversations (most urgent, then longest waiting first)
-    while someone online has room; returns how many were assigned."""
+    while someone online has room; returns how many were assigned.
+
+    A conversation another transaction holds is left to it (``SKIP LOCKED``): this one may
+    have recorded events already, and waiting for a conversation then could deadlock."""
     if not team.auto_assign:
         return 0
-    rows = await session.scalars(
-        select(Conversation)
-        .where(
-            Conversation.team_id == team.id,
-            Conversation.status == WAITING,
-            Conversation.assignee_id.is_(None),
-            Conversation.id != (skip or ""),
+    rows = list(
+        await session.scalars(
+            select(Conversation)
+            .where(
+                Conversation.team_id == team.id,
+                Conversation.status == WAITING,
+                Conversation.assignee_id.is_(None),
+                Conversation.id != (skip or ""),
+            )
+            .order_by(Conversation.waiting_since, Conversation.id)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
         )
-        .order_by(Conversation.waiting_since, Conversation.id)
     )
+    locked(session, rows)
     queue = sorted(rows, key=lambda c: -PRIORITIES.index(c.priority))
     assigned = 0
     for conversation in queue:
@@ -348,7 +379,7 @@ async def fill_teams_of(
     queues of their auto-assigning teams may move."""
     if member_id is None:
         return
-    for team_id in await teams.teams_of(session, member_id):
+    for team_id in sorted(await teams.teams_of(session, member_id)):
         await fill(session, await teams.get_team(session, workspace_id, team_id), skip)
 
 

@@ -21,6 +21,7 @@ from frontdesk.conversations.tagging import add_rule_tags
 from frontdesk.conversations.thread import add_message, system_note
 from frontdesk.conversations.waiting import acknowledge_wait
 from frontdesk.db.base import utcnow
+from frontdesk.db.locks import lock
 from frontdesk.errors import Conflict, InvalidInput
 from frontdesk.rules.config import RulesConfig
 from frontdesk.rules.hours import BusinessHours
@@ -65,6 +66,7 @@ async def post_visitor_message(
     limit raises there, so retries of a stored message are never refused.
     """
     text = check_text(text, limit)
+    await lock(session, conversation)  # a retry sent meanwhile is seen, not stored twice
     if client_id:
         existing = await message_by_client_id(session, conversation.id, client_id)
         if existing is not None:
@@ -88,6 +90,7 @@ async def post_member_message(
     limit: int,
 ) -> Message:
     text = check_text(text, limit)
+    await lock(session, conversation)
     if not private:
         if conversation.status == "closed":
             raise Conflict("This conversation is closed; reopen it to reply.")
@@ -109,6 +112,8 @@ async def post_ai_answer(
     session: AsyncSession, agent: Agent, conversation: Conversation, answer: AnswerOut
 ) -> Message | None:
     """Store the AI's reply, unless a person took the conversation while it was thinking."""
+    # Locked: a take-over committing meanwhile is waited for and seen, never written over.
+    await lock(session, conversation)
     if conversation.status != "bot":
         return None
     message = await add_message(
@@ -210,6 +215,7 @@ async def escalate(
 
 async def request_person(session: AsyncSession, agent: Agent, conversation: Conversation) -> None:
     """The visitor pressed "Talk to a person"."""
+    await lock(session, conversation)
     if conversation.status in ("waiting", "human"):
         return
     pending = conversation.pending_form

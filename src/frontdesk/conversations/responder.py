@@ -28,6 +28,7 @@ from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.repository import count_visitor_messages, thread_before
 from frontdesk.conversations.thread import add_message, system_note
 from frontdesk.db.engine import Database
+from frontdesk.db.locks import lock
 from frontdesk.events.broker import Broker, Subscription
 from frontdesk.events.store import changes
 from frontdesk.events.types import Event
@@ -94,7 +95,10 @@ class Responder:
     async def _interrupted(self, conversation_id: str, seq: int) -> None:
         async with changes(self.db, self.broker) as session:
             conversation = await session.get(Conversation, conversation_id)
-            if conversation is None or conversation.status != "bot":
+            if conversation is None:
+                return
+            await lock(session, conversation)
+            if conversation.status != "bot":
                 return
             if conversation.last_seq != seq:  # the visitor wrote again meanwhile
                 return

@@ -89,6 +89,15 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A session whose reads all see one moment, as SQLite's read transaction does:
+        PostgreSQL's READ COMMITTED would show each commit as it lands (REPEATABLE READ)."""
+        async with self.sessions() as session:
+            if self.dialect != "sqlite":
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session, self.transaction_of(session):
             yield session

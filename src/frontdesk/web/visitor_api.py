@@ -30,6 +30,7 @@ from frontdesk.conversations.schemas import (
 )
 from frontdesk.conversations.visitor_view import for_visitor
 from frontdesk.db.base import utcnow
+from frontdesk.db.locks import locked
 from frontdesk.errors import NotFound
 from frontdesk.runtime import Runtime
 from frontdesk.visitors.service import agent_by_public_key, check_origin, conversation_for_token
@@ -64,16 +65,19 @@ async def _admit(
 
 
 async def _reload(session: AsyncSession, admitted: Conversation) -> tuple[Conversation, Agent]:
-    """The admitted conversation and its agent as they are now, inside the write (one query)."""
+    """The admitted conversation (locked, see db/locks.py) and its agent as they are now,
+    inside the write (one query)."""
     row = (
         await session.execute(
             select(Conversation, Agent)
             .join(Agent, Agent.id == Conversation.agent_id)
             .where(Conversation.id == admitted.id)
+            .with_for_update(of=Conversation)
         )
     ).one_or_none()
     if row is None:  # deleted with its agent between the check and the write
         raise NotFound(f"There is no conversation '{admitted.id}'.")
+    locked(session, [row[0]])
     return row[0], row[1]
 
 

@@ -1,0 +1,309 @@
+"""Two transactions at once on PostgreSQL, where nothing serialises writers: the one that
+decides second decides on what the first committed (db/locks.py).
+
+Each test holds one transaction open after its change, starts the competing work, waits until
+that work waits for the open transaction's locks (or is done), then commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from app_fixtures import Started
+from frontdesk.accounts.caller import Caller
+from frontdesk.accounts.models import Member, Workspace
+from frontdesk.accounts.service import create_member
+from frontdesk.actions.models import ActionRun
+from frontdesk.agents.models import Agent
+from frontdesk.conversations import actions, lifecycle
+from frontdesk.conversations.messages import post_visitor_message
+from frontdesk.conversations.models import Conversation, Message
+from frontdesk.conversations.repository import get_conversation, messages_after
+from frontdesk.errors import Conflict
+from frontdesk.runtime import Runtime
+from frontdesk.teams.models import Team
+from frontdesk.teams.schemas import TeamIn
+from frontdesk.teams.service import create_team
+from receiver import Receiver, Reply
+from row_locks import wait_behind
+
+pytestmark = pytest.mark.postgres
+
+FAQ = b'[{"question": "Do you offer financing?", "answer": "Yes, through Summit Credit Union."}]'
+
+
+async def _people(started: Started, *names: str) -> list[Caller]:
+    callers = []
+    async with started.runtime.db.transaction() as session:
+        for name in names:
+            member = await create_member(
+                session,
+                started.workspace_id,
+                f"{name.lower()}@x.test",
+                "long password 1",
+                name=name,
+            )
+            callers.append(Caller(started.workspace_id, "agent", "session", member.id, name))
+    return callers
+
+
+async def _online(runtime: Runtime, *people: Caller) -> None:
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(Member)
+            .where(Member.id.in_([p.member_id for p in people]))
+            .values(presence="online")
+        )
+
+
+async def _finance(runtime: Runtime, workspace_id: str, *members: Caller) -> Team:
+    """An auto-assigning team with room for two conversations each."""
+    async with runtime.db.transaction() as session:
+        ids = [m.member_id for m in members if m.member_id]
+        body = TeamIn(name="Finance", members=ids, auto_assign=True, max_open=2)
+        return await create_team(session, workspace_id, body)
+
+
+async def _conversation(runtime: Runtime, agent: Agent, team: Team | None = None) -> str:
+    """A conversation with one visitor message, routed to ``team`` when handed off."""
+    async with runtime.changes() as session:
+        conversation = (await lifecycle.start_conversation(session, agent)).conversation
+        conversation.team_id = team.id if team else None
+        await post_visitor_message(session, conversation, "I need a loan", None, 4000)
+        return conversation.id
+
+
+async def _state(runtime: Runtime, conversation_id: str) -> tuple[str, str | None, list[str]]:
+    """Status, assignee and the system notes (by event) of a conversation."""
+    async with runtime.db.session() as session:
+        conversation = await session.get(Conversation, conversation_id)
+        assert conversation is not None
+        notes = await session.scalars(
+            select(Message.event)
+            .where(Message.conversation_id == conversation_id, Message.author == "system")
+            .order_by(Message.seq)
+        )
+        return conversation.status, conversation.assignee_id, [str(n) for n in notes]
+
+
+async def test_the_ai_never_posts_after_a_person_took_over(
+    started: Started, tmp_path: Path
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    faq = tmp_path / "faq.json"
+    faq.write_bytes(FAQ)
+    await started.ingest_file(agent, faq)
+    [ann] = await _people(started, "Ann")
+    async with runtime.changes() as session:
+        conversation = (await lifecycle.start_conversation(session, agent)).conversation
+        asked = await post_visitor_message(
+            session, conversation, "Do you offer financing?", None, 4000
+        )
+
+    # Ann takes over; before that commits, the AI has its answer ready and comes to post it.
+    async with runtime.changes() as session:
+        current = await get_conversation(session, started.workspace_id, conversation.id)
+        await lifecycle.take_over(session, ann, current)
+        replying = asyncio.create_task(runtime.responder.reply(conversation.id, asked.message.seq))
+        await wait_behind(runtime.db, session, replying)
+    await replying
+
+    async with runtime.db.session() as session:
+        messages = await messages_after(session, conversation.id)
+    assert [(m.author, m.event) for m in messages] == [("visitor", None), ("system", "takeover")]
+
+
+async def test_a_handoff_assigning_round_robin_does_not_take_a_conversation_a_person_took(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    ann, bob = await _people(started, "Ann", "Bob")
+    finance = await _finance(runtime, started.workspace_id, bob)
+    await _online(runtime, bob)
+    conversation_id = await _conversation(runtime, agent, finance)
+
+    # Ann takes over while the visitor asks for a person (which would go to Bob).
+    async with runtime.changes() as session:
+        current = await get_conversation(session, started.workspace_id, conversation_id)
+        await lifecycle.take_over(session, ann, current)
+        handing_off = asyncio.create_task(_hand_off(runtime, conversation_id))
+        await wait_behind(runtime.db, session, handing_off)
+    assert await handing_off is False
+
+    assert await _state(runtime, conversation_id) == ("human", ann.member_id, ["takeover"])
+
+
+async def _hand_off(runtime: Runtime, conversation_id: str) -> bool:
+    async with runtime.changes() as session:
+        conversation = await session.get(Conversation, conversation_id)
+        assert conversation is not None
+        return await lifecycle.hand_off(session, conversation, "button", "The visitor asked.")
+
+
+async def test_a_member_coming_online_does_not_take_a_conversation_a_person_took(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    ann, bob = await _people(started, "Ann", "Bob")
+    await _finance(runtime, started.workspace_id, bob)
+    conversation_id = await _conversation(runtime, agent)
+    async with runtime.changes() as session:
+        conversation = await session.get(Conversation, conversation_id)
+        assert conversation is not None
+        await lifecycle.move_to_team(session, ann, conversation, await _team(session))
+        await lifecycle.hand_off(session, conversation, "button", "The visitor asked.")
+    assert (await _state(runtime, conversation_id))[:2] == ("waiting", None)  # Bob is offline
+
+    # Ann takes the waiting conversation while Bob comes online, which fills Finance's queue.
+    async with runtime.changes() as session:
+        current = await get_conversation(session, started.workspace_id, conversation_id)
+        await lifecycle.take_over(session, ann, current)
+        filling = asyncio.create_task(_come_online(runtime, bob))
+        await wait_behind(runtime.db, session, filling)
+    await filling
+
+    status, assignee, notes = await _state(runtime, conversation_id)
+    assert (status, assignee, notes[-1]) == ("human", ann.member_id, "takeover")
+    assert "assigned" not in notes
+
+
+async def _team(session: object) -> Team:
+    team = await session.scalar(select(Team))  # type: ignore[attr-defined]
+    assert isinstance(team, Team)
+    return team
+
+
+async def _come_online(runtime: Runtime, member: Caller) -> None:
+    """What presence does when a member's first inbox opens."""
+    assert member.member_id is not None
+    async with runtime.changes() as session:
+        await session.execute(
+            update(Member).where(Member.id == member.member_id).values(presence="online")
+        )
+        await lifecycle.fill_teams_of(session, member.workspace_id, member.member_id)
+
+
+async def test_two_handoffs_at_once_are_assigned_round_robin(started: Started) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    ann, bob = await _people(started, "Ann", "Bob")
+    finance = await _finance(runtime, started.workspace_id, ann, bob)
+    await _online(runtime, ann, bob)
+    first = await _conversation(runtime, agent, finance)
+    second = await _conversation(runtime, agent, finance)
+
+    async with runtime.changes() as session:
+        conversation = await session.get(Conversation, first)
+        assert conversation is not None
+        await lifecycle.hand_off(session, conversation, "button", "The visitor asked.")
+        assert conversation.assignee_id == ann.member_id
+        handing_off = asyncio.create_task(_hand_off(runtime, second))
+        await wait_behind(runtime.db, session, handing_off)
+    assert await handing_off is True
+
+    assert (await _state(runtime, first))[:2] == ("human", ann.member_id)
+    assert (await _state(runtime, second))[:2] == ("human", bob.member_id)
+
+
+async def test_an_assignment_never_reopens_a_conversation_closed_meanwhile(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    ann, bob = await _people(started, "Ann", "Bob")
+    conversation_id = await _conversation(runtime, agent)
+
+    async with runtime.changes() as session:
+        current = await get_conversation(session, started.workspace_id, conversation_id)
+        await lifecycle.close(session, ann, current)
+        assigning = asyncio.create_task(_assign(runtime, ann, conversation_id, bob))
+        await wait_behind(runtime.db, session, assigning)
+    with pytest.raises(Conflict):
+        await assigning
+
+    assert await _state(runtime, conversation_id) == ("closed", None, ["closed"])
+
+
+async def _assign(runtime: Runtime, caller: Caller, conversation_id: str, to: Caller) -> None:
+    async with runtime.changes() as session:
+        current = await get_conversation(session, caller.workspace_id, conversation_id)
+        await lifecycle.assign(session, caller, current, to.member_id)
+
+
+async def test_an_http_action_run_claimed_by_another_process_is_not_sent_again(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    with Receiver(Reply(201, {"id": "T-7"})) as helpdesk:
+        run_id = await _running_run(started, helpdesk)
+
+        # Another process claims the run; before that commits, this one comes to send it.
+        async with runtime.db.transaction() as session:
+            run = await session.get(ActionRun, run_id)
+            assert run is not None
+            assert await actions.claim(session, run, lease_s=3600)
+            sending = asyncio.create_task(runtime.actions.run(run_id))
+            await wait_behind(runtime.db, session, sending)
+        await sending
+        await runtime.actions.close()  # stops the wait for the other process's lease
+
+        assert helpdesk.requests == []
+    async with runtime.db.session() as session:
+        run = await session.get(ActionRun, run_id)
+        assert run is not None and run.status == "running"
+
+
+async def test_an_http_action_run_whose_sender_died_is_sent_when_its_lease_ends(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    with Receiver(Reply(201, {"id": "T-7"})) as helpdesk:
+        run_id = await _running_run(started, helpdesk)
+        async with runtime.db.transaction() as session:  # claimed by a process that then died
+            run = await session.get(ActionRun, run_id)
+            assert run is not None
+            assert await actions.claim(session, run, lease_s=0.2)
+        assert await runtime.actions.recover() == 1
+        await runtime.actions.drain()
+        [request] = helpdesk.wait_for(1)
+        assert request.json() == {"ok": True}
+    async with runtime.db.session() as session:
+        run = await session.get(ActionRun, run_id)
+        assert run is not None and (run.status, run.result) == ("succeeded", {"id": "T-7"})
+
+
+async def _running_run(started: Started, helpdesk: Receiver) -> str:
+    """A form's HTTP follow-up, written with the submission and not sent yet."""
+    ticket = {
+        "name": "ticket",
+        "kind": "http",
+        "url": helpdesk.url("/tickets"),
+        "body": {"ok": True},
+        "result_fields": ["id"],
+    }
+    agent = await started.agent("Ridgeline", actions=[ticket])
+    async with started.runtime.changes() as session:
+        await session.execute(
+            update(Workspace)
+            .where(Workspace.id == started.workspace_id)
+            .values(allowed_hosts=[helpdesk.host])
+        )
+        conversation = (await lifecycle.start_conversation(session, agent)).conversation
+        await session.flush()
+        run = ActionRun(
+            workspace_id=started.workspace_id,
+            conversation_id=conversation.id,
+            action="ticket",
+            kind="http",
+            status="running",
+        )
+        session.add(run)
+        await session.flush()
+        return run.id
