@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        await runtime.broker.start()
         await runtime.presence.reset()
         await runtime.alerts.start()
         await runtime.worker.start()

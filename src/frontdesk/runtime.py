@@ -69,6 +69,28 @@ def build_embedder(settings: Settings) -> Embedder:
     return OnnxMiniLM(batch_size=settings.embedding_batch_size, threads=settings.embedding_threads)
 
 
+def redis_url(settings: Settings) -> str | None:
+    """FRONTDESK_REDIS_URL, checked; None runs everything in this process."""
+    if settings.redis_url is None:
+        return None
+    url = settings.redis_url.get_secret_value()
+    if url.partition("://")[0] not in ("redis", "rediss", "unix"):
+        raise InvalidInput(
+            "FRONTDESK_REDIS_URL must start with redis://, rediss:// or unix://.",
+            field="redis_url",
+        )
+    return url
+
+
+def build_broker(settings: Settings) -> Broker:
+    url = redis_url(settings)
+    if url is None:
+        return InProcessBroker()
+    from frontdesk.events.redis_broker import RedisBroker  # the [redis] extra
+
+    return RedisBroker(url)
+
+
 def _refuse_write(*_: Any) -> None:
     raise RuntimeError("A read session does not write: open runtime.changes() for that.")
 
@@ -98,7 +120,7 @@ class Runtime:
         self.knowledge = KnowledgeService(self.db, settings, self.get_embedder)
         self.answers = AnswerService(self.db, self.searcher, self.get_embedder, self.generator_for)
         self.worker = IngestionWorker(self.knowledge)
-        self.broker: Broker = InProcessBroker()
+        self.broker = build_broker(settings)
         self.rules = RulesEngine(self.get_embedder)
         self.replies = Replies(self.answers, self.rules, self.get_embedder)
         self.actions = ActionRunner(self.db, self.broker, lambda: self.cipher, settings.inbox_link)

@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     demo_agent: str | None = Field(
         None, description="Agent whose widget the sample page at / embeds (set by `demo`)."
     )
+    redis_url: SecretStr | None = Field(
+        None,
+        description="redis:// (or rediss://, unix://) URL shared by several server processes: "
+        "events wake the other processes' sockets, presence and rate limits are shared. "
+        "Unset: one process, all in memory. May carry a password; never logged.",
+    )
+
     event_replay_limit: int = Field(
         5000, ge=100, description="Most events a reconnecting inbox may replay before a reset."
     )

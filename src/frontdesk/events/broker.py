@@ -68,6 +68,13 @@ class Broker(ABC):
     async def publish(self, events: Sequence[Event]) -> None:
         """Deliver events to every subscriber of every process sharing this broker."""
 
+    async def start(self) -> None:  # noqa: B027 (most brokers have nothing to start)
+        """Begin hearing other processes (the server's lifespan; commands only publish)."""
+
+    async def healthy(self) -> bool:
+        """Whether events published elsewhere reach this process now (for /readyz)."""
+        return True
+
     def subscribe(self, topic: str) -> Subscription:
         subscription = Subscription(self, topic)
         self._topics.setdefault(topic, set()).add(subscription)
@@ -79,6 +86,12 @@ class Broker(ABC):
             listeners.discard(subscription)
             if not listeners:
                 del self._topics[subscription.topic]
+
+    def resume_everyone(self) -> None:
+        """Cut off every subscription, as when it falls behind: each resumes from the log."""
+        for listeners in list(self._topics.values()):
+            for subscription in list(listeners):
+                subscription.stop()
 
     def deliver_locally(self, events: Sequence[Event]) -> None:
         for event in events:
