@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,9 +47,14 @@ from frontdesk.vault.cipher import Cipher, load_key
 from frontdesk.vault.hosts import allowed_hosts
 from frontdesk.vault.service import resolve
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
 log = logging.getLogger(__name__)
 
 GENERATORS = ("extractive", "local", "openai", "anthropic")
+# Rate limits and presence wait this long for Redis at most, then go on without it.
+SHARED_TIMEOUT_S = 2.0
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -82,15 +87,6 @@ def redis_url(settings: Settings) -> str | None:
     return url
 
 
-def build_broker(settings: Settings) -> Broker:
-    url = redis_url(settings)
-    if url is None:
-        return InProcessBroker()
-    from frontdesk.events.redis_broker import RedisBroker  # the [redis] extra
-
-    return RedisBroker(url)
-
-
 def _refuse_write(*_: Any) -> None:
     raise RuntimeError("A read session does not write: open runtime.changes() for that.")
 
@@ -120,7 +116,15 @@ class Runtime:
         self.knowledge = KnowledgeService(self.db, settings, self.get_embedder)
         self.answers = AnswerService(self.db, self.searcher, self.get_embedder, self.generator_for)
         self.worker = IngestionWorker(self.knowledge)
-        self.broker = build_broker(settings)
+        # Several server processes share Redis: events wake each other, presence and rate
+        # limits are counted once. Without it, all of that lives in this process.
+        self.redis: Redis | None = None
+        self.broker: Broker = InProcessBroker()
+        if (url := redis_url(settings)) is not None:
+            from frontdesk.events.redis_broker import RedisBroker, connect  # the [redis] extra
+
+            self.redis = connect(url, retries=1, socket_timeout=SHARED_TIMEOUT_S)
+            self.broker = RedisBroker(url)
         self.rules = RulesEngine(self.get_embedder)
         self.replies = Replies(self.answers, self.rules, self.get_embedder)
         self.actions = ActionRunner(self.db, self.broker, lambda: self.cipher, settings.inbox_link)
@@ -209,4 +213,6 @@ class Runtime:
         await self.actions.close()
         await self.worker.stop()
         await self.broker.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.db.dispose()

@@ -29,7 +29,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError, RedisError, TimeoutError
 
 from frontdesk.events.broker import Broker
 from frontdesk.events.types import Event
@@ -86,11 +86,13 @@ def decode(payload: bytes | str) -> tuple[str, list[Event]]:
     return str(body["origin"]), events
 
 
-def connect(url: str, **options: Any) -> Redis:
-    """A client for ``url`` whose errors surface (the callers decide how to retry)."""
+def connect(url: str, retries: int = 0, **options: Any) -> Redis:
+    """A client for ``url`` that retries a command ``retries`` times (once is enough to get
+    past a pooled connection that died with a restarted Redis), then lets errors surface."""
     return Redis.from_url(
         url,
-        retry=Retry(NoBackoff(), 0),
+        retry=Retry(NoBackoff(), retries),
+        retry_on_error=[ConnectionError, TimeoutError] if retries else None,
         socket_connect_timeout=CONNECT_TIMEOUT_S,
         **options,
     )
