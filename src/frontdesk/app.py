@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         await runtime.broker.start()
-        await runtime.presence.reset()
+        await runtime.presence.start()
         await runtime.alerts.start()
         await runtime.worker.start()
         await runtime.responder.recover()

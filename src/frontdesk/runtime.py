@@ -43,6 +43,7 @@ from frontdesk.knowledge.worker import IngestionWorker
 from frontdesk.rules.engine import RulesEngine
 from frontdesk.settings import Settings
 from frontdesk.teams.presence import Presence
+from frontdesk.teams.sockets import SharedSockets, Sockets
 from frontdesk.vault.cipher import Cipher, load_key
 from frontdesk.vault.hosts import allowed_hosts
 from frontdesk.vault.service import resolve
@@ -138,7 +139,8 @@ class Runtime:
         self.gap_titles = GapTitles(self.db, self.generator_for)
         # Started by the server only (app lifespan); CLI commands never send alerts.
         self.alerts = AlertDispatcher(self.db, self.broker, settings, lambda: self.cipher)
-        self.presence = Presence(self.db, self.changes, lifecycle.fill_teams_of)
+        sockets = SharedSockets(self.redis, settings.presence_expiry_s) if self.redis else Sockets()
+        self.presence = Presence(self.db, self.changes, lifecycle.fill_teams_of, sockets)
 
     def changes(self) -> AbstractAsyncContextManager[AsyncSession]:
         """The one way to write: a transaction whose events are published once it commits.
@@ -207,6 +209,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.alerts.stop()
+        await self.presence.close()
         await self.responder.close()
         await self.summaries.close()
         await self.gap_titles.close()

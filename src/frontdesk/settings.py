@@ -84,6 +84,13 @@ class Settings(BaseSettings):
         "events wake the other processes' sockets, presence and rate limits are shared. "
         "Unset: one process, all in memory. May carry a password; never logged.",
     )
+    presence_expiry_s: float = Field(
+        30.0,
+        ge=0.3,
+        le=3600,
+        description="With Redis: seconds after which the inbox sockets of a server process "
+        "that stopped without closing them (killed, lost) no longer keep members online.",
+    )
 
     event_replay_limit: int = Field(
         5000, ge=100, description="Most events a reconnecting inbox may replay before a reset."
