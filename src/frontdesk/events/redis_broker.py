@@ -29,7 +29,9 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError, RedisError, TimeoutError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from frontdesk.events.broker import Broker
 from frontdesk.events.types import Event
@@ -92,7 +94,7 @@ def connect(url: str, retries: int = 0, **options: Any) -> Redis:
     return Redis.from_url(
         url,
         retry=Retry(NoBackoff(), retries),
-        retry_on_error=[ConnectionError, TimeoutError] if retries else None,
+        retry_on_error=[RedisConnectionError, RedisTimeoutError] if retries else [],
         socket_connect_timeout=CONNECT_TIMEOUT_S,
         **options,
     )
@@ -105,7 +107,7 @@ class RedisBroker(Broker):
         super().__init__()
         self._url = url
         self._channel = channel
-        self._client = connect(url)
+        self._client = connect(url, retries=1)
         self._origin = uuid.uuid4().hex
         self._outbox: deque[str] = deque(maxlen=OUTBOX_SIZE)
         self._pending = asyncio.Event()
@@ -163,7 +165,7 @@ class RedisBroker(Broker):
                         for payload in batch:
                             pipe.publish(self._channel, payload)
                         await pipe.execute()
-                except (RedisError, OSError) as exc:
+                except Exception as exc:  # whatever it is, the next attempt may succeed
                     log.warning("publishing to Redis failed (%s); retrying", type(exc).__name__)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, RETRY_MAX_S)
@@ -193,6 +195,8 @@ class RedisBroker(Broker):
             except (RedisError, OSError, TimeoutError) as exc:
                 if self.connected or not tried.is_set():
                     log.warning("Redis listener disconnected (%s); reconnecting", exc)
+            except Exception:
+                log.exception("Redis listener failed; reconnecting")
             finally:
                 self.connected = False
                 tried.set()
