@@ -58,6 +58,7 @@ async def test_events_published_on_one_process_reach_the_other_once_in_order(
             a.subscribe("ws_ridgeline") as on_a,
             b.subscribe("cv_1") as on_b,
             b.subscribe(ALL_EVENTS) as everything_b,
+            b.subscribe(ALL_EVENTS, own_only=True) as b_own,
         ):
             await a.publish([_event(1), _event(2)])
             await a.publish([_event(3, conversation_id="cv_2")])
@@ -69,7 +70,9 @@ async def test_events_published_on_one_process_reach_the_other_once_in_order(
             await b.publish([_event(4)])
             assert (await _next(on_a)).seq == 4  # type: ignore[union-attr]
             assert (await _next(on_b)).seq == 4  # type: ignore[union-attr]
-            for subscription in (on_a, on_b):
+            # Work done once per event by the process that wrote it hears only its own.
+            assert (await _next(b_own)).seq == 4  # type: ignore[union-attr]
+            for subscription in (on_a, on_b, b_own):
                 subscription.stop()
                 assert await _next(subscription) is None  # nothing more was queued
     finally:
@@ -84,7 +87,10 @@ async def test_after_redis_comes_back_every_subscription_resumes_and_delivery_go
     await a.start()
     await b.start()
     try:
-        with b.subscribe("ws_ridgeline") as before:
+        with (
+            b.subscribe("ws_ridgeline") as before,
+            b.subscribe(ALL_EVENTS, own_only=True) as own,
+        ):
             own_redis_server.kill()
             await _until(lambda: not b.connected, "the listener to notice")
             assert not await b.healthy()
@@ -94,6 +100,7 @@ async def test_after_redis_comes_back_every_subscription_resumes_and_delivery_go
             await _until(lambda: a.connected and b.connected, "both to reconnect")
             # Cut off: whatever Redis dropped meanwhile is read from the log.
             assert await _next(before) is None
+            assert not own.overflowed  # its events never travel through Redis
         with b.subscribe("ws_ridgeline") as after:
             await a.publish([_event(2)])
             got = [(await _next(after)).seq]  # type: ignore[union-attr]

@@ -234,4 +234,4 @@ class RedisBroker(Broker):
                 log.warning("ignored a malformed event payload on %s", self._channel)
                 continue
             if origin != self._origin:  # this process delivered its own at publish
-                self.deliver_locally(events)
+                self.deliver_locally(events, remote=True)
