@@ -39,7 +39,7 @@ from frontdesk.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "frontdesk:events"
+CHANNEL = "frontdesk:events"  # + ":<database number>"
 OUTBOX_SIZE = 10_000
 BATCH = 200  # payloads sent in one pipeline
 RETRY_FIRST_S = 0.05
@@ -106,12 +106,15 @@ class RedisBroker(Broker):
     def __init__(self, url: str, channel: str = CHANNEL):
         super().__init__()
         self._url = url
-        self._channel = channel
         self._client = connect(url, retries=1)
+        # Pub/sub ignores the database number: the channel carries it, so two deployments
+        # on one Redis (databases 0 and 1) do not hear each other.
+        self._channel = f"{channel}:{self._client.connection_pool.connection_kwargs.get('db', 0)}"
         self._origin = uuid.uuid4().hex
         self._outbox: deque[str] = deque(maxlen=OUTBOX_SIZE)
         self._pending = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
+        self._dropping = False
         self._tasks = BackgroundTasks(log)
         self.connected = False
         # Times the listener (re)subscribed: every local subscription resumed each time.
@@ -125,8 +128,9 @@ class RedisBroker(Broker):
 
     async def publish(self, events: Sequence[Event]) -> None:
         self.deliver_locally(events)
-        if len(self._outbox) == self._outbox.maxlen:
-            log.warning("Redis unreachable: the oldest unsent event payload is dropped")
+        if len(self._outbox) == self._outbox.maxlen and not self._dropping:
+            self._dropping = True  # logged once until a send succeeds
+            log.warning("Redis outbox full: the oldest unsent events are dropped")
         self._outbox.append(encode(self._origin, events))
         self._pending.set()
         if self._sender is None:
@@ -166,11 +170,13 @@ class RedisBroker(Broker):
                             pipe.publish(self._channel, payload)
                         await pipe.execute()
                 except Exception as exc:  # whatever it is, the next attempt may succeed
-                    log.warning("publishing to Redis failed (%s); retrying", type(exc).__name__)
+                    if delay == RETRY_FIRST_S:  # once per outage, not once per attempt
+                        log.warning("publishing to Redis failed (%s); retrying", exc)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, RETRY_MAX_S)
                     continue
                 delay = RETRY_FIRST_S
+                self._dropping = False
                 for _ in batch:
                     # Never more than were sent: a full outbox may have dropped some meanwhile.
                     if self._outbox:
