@@ -117,8 +117,6 @@ class RedisBroker(Broker):
         self._dropping = False
         self._tasks = BackgroundTasks(log)
         self.connected = False
-        # Times the listener (re)subscribed: every local subscription resumed each time.
-        self.subscribed = 0
 
     async def start(self) -> None:
         """Listen to the other processes; returns after the first attempt to connect."""
@@ -191,7 +189,6 @@ class RedisBroker(Broker):
                 await pubsub.subscribe(self._channel)
                 await self._confirmed(pubsub)
                 self.connected = True
-                self.subscribed += 1
                 delay = RETRY_FIRST_S
                 # Whatever was published while this process was not listening is in the log
                 # only: every subscription re-reads it (sockets close with "resume").
