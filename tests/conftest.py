@@ -44,6 +44,7 @@ from chat_fixtures import agent, member, visitors  # noqa: E402
 from databases import database, postgres_server, pytest_generate_tests  # noqa: E402
 from llm_fixtures import local_generator, model_file, packaged_model  # noqa: E402
 from openai_server import openai_server, openai_server_thread  # noqa: E402
+from redis_server import own_redis_server, redis_server, redis_session  # noqa: E402
 
 __all__ = [
     "accounts",
@@ -58,9 +59,12 @@ __all__ = [
     "model_file",
     "openai_server",
     "openai_server_thread",
+    "own_redis_server",
     "packaged_model",
     "postgres_server",
     "pytest_generate_tests",
+    "redis_server",
+    "redis_session",
     "server",
     "settings",
     "started",

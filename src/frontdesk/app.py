@@ -40,7 +40,7 @@ from frontdesk.web.clientip import ClientAddress
 from frontdesk.web.cors import WidgetCors
 from frontdesk.web.headers import SecurityHeaders
 from frontdesk.web.metrics import RequestMetrics
-from frontdesk.web.ratelimit import RateLimiter
+from frontdesk.web.ratelimit import RateLimiter, window_for
 from frontdesk.web.throttle import GuessThrottle
 
 
@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
-        await runtime.presence.reset()
+        await runtime.broker.start()
+        await runtime.presence.start()
         await runtime.alerts.start()
         await runtime.ingestion.start(consume=settings.run_jobs)
         await runtime.responder.recover()
@@ -79,14 +80,23 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.state.guess_throttle = GuessThrottle(settings)
+    redis = runtime.redis  # None: limits are counted in this process
+    app.state.guess_throttle = GuessThrottle(settings, redis)
     app.state.visitor_limiter = RateLimiter(
-        settings.visitor_messages_per_minute, 60, "messages from this visitor"
+        window_for("visitor-messages", redis),
+        settings.visitor_messages_per_minute,
+        60,
+        "messages from this visitor",
     )
     # Thumbs toggle freely, but each change is an event the whole team's inbox receives.
-    app.state.feedback_limiter = RateLimiter(30, 60, "ratings from this visitor")
+    app.state.feedback_limiter = RateLimiter(
+        window_for("visitor-ratings", redis), 30, 60, "ratings from this visitor"
+    )
     app.state.start_limiter = RateLimiter(
-        settings.conversations_per_minute, 60, "new conversations from this address"
+        window_for("conversation-starts", redis),
+        settings.conversations_per_minute,
+        60,
+        "new conversations from this address",
     )
     errors.install(app)
     openapi.install(app)

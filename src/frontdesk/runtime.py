@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,13 +42,19 @@ from frontdesk.knowledge.service import KnowledgeService
 from frontdesk.rules.engine import RulesEngine
 from frontdesk.settings import Settings
 from frontdesk.teams.presence import Presence
+from frontdesk.teams.sockets import SharedSockets, Sockets
 from frontdesk.vault.cipher import Cipher, load_key
 from frontdesk.vault.hosts import allowed_hosts
 from frontdesk.vault.service import resolve
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
 log = logging.getLogger(__name__)
 
 GENERATORS = ("extractive", "local", "openai", "anthropic")
+# Rate limits and presence wait this long for Redis at most, then go on without it.
+SHARED_TIMEOUT_S = 2.0
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -66,6 +72,19 @@ def build_embedder(settings: Settings) -> Embedder:
             batch_size=settings.embedding_batch_size,
         )
     return OnnxMiniLM(batch_size=settings.embedding_batch_size, threads=settings.embedding_threads)
+
+
+def redis_url(settings: Settings) -> str | None:
+    """FRONTDESK_REDIS_URL, checked; None runs everything in this process."""
+    if settings.redis_url is None:
+        return None
+    url = settings.redis_url.get_secret_value()
+    if url.partition("://")[0] not in ("redis", "rediss", "unix"):
+        raise InvalidInput(
+            "FRONTDESK_REDIS_URL must start with redis://, rediss:// or unix://.",
+            field="redis_url",
+        )
+    return url
 
 
 def _refuse_write(*_: Any) -> None:
@@ -100,7 +119,15 @@ class Runtime:
         # Jobs run where settings say (serve, or `frontdesk worker`); started by whoever runs them.
         self.jobs = Jobs(settings, concurrency=settings.ingest_workers)
         self.ingestion = Ingestion(self.knowledge, self.jobs)
+        # Several server processes share Redis: events wake each other, presence and rate
+        # limits are counted once. Without it, all of that lives in this process.
+        self.redis: Redis | None = None
         self.broker: Broker = InProcessBroker()
+        if (url := redis_url(settings)) is not None:
+            from frontdesk.events.redis_broker import RedisBroker, connect  # the [redis] extra
+
+            self.redis = connect(url, retries=1, socket_timeout=SHARED_TIMEOUT_S)
+            self.broker = RedisBroker(url)
         self.rules = RulesEngine(self.get_embedder)
         self.replies = Replies(self.answers, self.rules, self.get_embedder)
         self.actions = ActionRunner(self.db, self.broker, lambda: self.cipher, settings.inbox_link)
@@ -116,7 +143,8 @@ class Runtime:
         self.alerts = AlertDispatcher(self.db, self.broker, settings, lambda: self.cipher)
         # Started by the server only: offers the offline form when a wait for a person runs out.
         self.waits = WaitWatcher(self.reads, self.changes, self.broker)
-        self.presence = Presence(self.db, self.changes, lifecycle.fill_teams_of)
+        sockets = SharedSockets(self.redis, settings.presence_expiry_s) if self.redis else Sockets()
+        self.presence = Presence(self.db, self.changes, lifecycle.fill_teams_of, sockets)
 
     def changes(self) -> AbstractAsyncContextManager[AsyncSession]:
         """The one way to write: a transaction whose events are published once it commits.
@@ -193,6 +221,7 @@ class Runtime:
     async def close(self) -> None:
         await self.alerts.stop()
         await self.waits.stop()
+        await self.presence.close()
         await self.responder.close()
         await self.summaries.close()
         await self.gap_titles.close()
@@ -200,4 +229,6 @@ class Runtime:
         await self.ingestion.stop()
         await self.jobs.close()
         await self.broker.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.db.dispose()

@@ -78,6 +78,21 @@ class Settings(BaseSettings):
     demo_agent: str | None = Field(
         None, description="Agent whose widget the sample page at / embeds (set by `demo`)."
     )
+    redis_url: SecretStr | None = Field(
+        None,
+        description="redis:// (or rediss://, unix://) URL shared by several server processes: "
+        "events wake the other processes' sockets, presence and rate limits are shared, "
+        "background jobs go through a Redis stream (`frontdesk worker`). Unset: one process, "
+        "all in memory. May carry a password; never logged.",
+    )
+    presence_expiry_s: float = Field(
+        30.0,
+        ge=0.3,
+        le=3600,
+        description="With Redis: seconds after which the inbox sockets of a server process "
+        "that stopped without closing them (killed, lost) no longer keep members online.",
+    )
+
     event_replay_limit: int = Field(
         5000, ge=100, description="Most events a reconnecting inbox may replay before a reset."
     )
@@ -236,12 +251,7 @@ class Settings(BaseSettings):
         "and workspaces take turns, so one huge source cannot hold up the others.",
     )
 
-    # Background jobs: taskiq, in this process by default, through Redis when it is set.
-    redis_url: SecretStr | None = Field(
-        None,
-        description="redis://host:port/db of the Redis that carries background jobs between "
-        "processes; unset: jobs run in the server process.",
-    )
+    # Background jobs: taskiq, in this process by default, through Redis (redis_url).
     run_jobs: bool = Field(
         True,
         description="Whether `frontdesk serve` runs background jobs itself; false (with "

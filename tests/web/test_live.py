@@ -14,6 +14,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from app_fixtures import Accounts, with_database
 from frontdesk.app import create_app
+from frontdesk.conversations.models import Conversation
+from frontdesk.conversations.thread import add_message
 from frontdesk.db.engine import Database
 from frontdesk.events import store
 from frontdesk.events.types import Event
@@ -308,3 +310,40 @@ def test_inbox_sockets_only_see_their_own_workspace(
         assert frame["conversation_id"] == started.json()["id"]
     with pytest.raises(InvalidStatus):
         connect(_ws_url(server, "/api/v1/nowhere"))
+
+
+def test_a_message_another_process_wrote_reaches_the_widget_in_order_once(
+    server: ServerThread, settings: Settings, visitors, client
+) -> None:
+    visitor = visitors()
+    visitor.handoff()
+    with _visitor_socket(server, visitor.token) as socket:
+        _next(socket, "form")  # after the backlog
+        # Written by another process whose wake-up never arrived here (Redis pub/sub loses
+        # what a disconnected listener misses): this process hears of it only when a later
+        # message of the conversation arrives.
+        elsewhere = _reply_elsewhere(settings, visitor.id, "from elsewhere")
+        client.post(f"/api/v1/conversations/{visitor.id}/messages", json={"text": "from here"})
+        frames = [_next(socket, "message")["message"] for _ in range(2)]
+        assert [m["text"] for m in frames] == ["from elsewhere", "from here"]
+        assert elsewhere == frames[0]["seq"] < frames[1]["seq"]
+        client.post(f"/api/v1/conversations/{visitor.id}/messages", json={"text": "again"})
+        again = _next(socket, "message")["message"]  # none twice
+        assert (again["text"], again["seq"]) == ("again", frames[1]["seq"] + 1)
+
+
+def _reply_elsewhere(settings: Settings, conversation_id: str, text: str) -> int:
+    """A team reply committed by another process, published only there; its seq."""
+
+    async def main() -> int:
+        runtime = Runtime(settings)
+        try:
+            async with runtime.changes() as session:
+                conversation = await session.get(Conversation, conversation_id)
+                assert conversation is not None
+                message = await add_message(session, conversation, "member", text)
+                return message.seq
+        finally:
+            await runtime.close()
+
+    return asyncio.run(main())

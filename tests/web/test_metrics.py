@@ -104,7 +104,8 @@ def test_answers_handoffs_sockets_and_queues(
 def test_ready_once_started(server: ServerThread) -> None:
     response = httpx.get(f"{server.url}/readyz")
     assert response.status_code == 200
-    assert response.json() == {"ready": True, "checks": {"database": "ok", "background": "ok"}}
+    checks = {"database": "ok", "broker": "ok", "background": "ok"}
+    assert response.json() == {"ready": True, "checks": checks}
 
 
 async def test_metrics_are_off_without_a_token(tmp_path: Path, migrated_database: Path) -> None:

@@ -5,8 +5,9 @@ deliveries). Streams are numbered in commit order without holes, so reading afte
 position never misses an event another process commits later; the position moves in the
 transaction that queues the deliveries, so none is queued twice.
 
-Woken by the broker when events are published in this process, and every
-``alerts_poll_s`` otherwise (events from other processes, retries coming due). Sending never
+Woken by the broker when events are published (in this process, or in any process sharing
+Redis), and every ``alerts_poll_s`` otherwise (events whose wake-up was lost, retries coming
+due). Sending never
 holds a database transaction, so a slow or failing endpoint cannot hold up conversations.
 """
 

@@ -142,8 +142,9 @@ class Summarizer:
         self._subscription: Subscription | None = None
 
     async def start(self) -> None:
-        """Listen for handoffs (the server only: CLI commands write no model summaries)."""
-        self._subscription = self.broker.subscribe(ALL_EVENTS)
+        """Listen for handoffs (the server only: CLI commands write no model summaries), the
+        ones this process writes: each process summarizes its own, so none is paid twice."""
+        self._subscription = self.broker.subscribe(ALL_EVENTS, own_only=True)
         self._listening.spawn(self._listen(), name="summaries-listen")
 
     def schedule(self, conversation_id: str, at: datetime) -> None:
@@ -248,7 +249,7 @@ class Summarizer:
                 # Fell behind: listen afresh. A handoff missed keeps its extractive summary
                 # until the next restart recovers it.
                 self._subscription.close()
-                self._subscription = self.broker.subscribe(ALL_EVENTS)
+                self._subscription = self.broker.subscribe(ALL_EVENTS, own_only=True)
             elif event.conversation_id and (at := handed_off(event)) is not None:
                 self.schedule(event.conversation_id, at)
             elif event.conversation_id and visitor_wrote(event):

@@ -17,9 +17,11 @@ ALL_EVENTS = "*"
 class Subscription:
     """One listener's queue; a listener that falls too far behind is cut off and resumes."""
 
-    def __init__(self, broker: Broker, topic: str, size: int = QUEUE_SIZE):
+    def __init__(self, broker: Broker, topic: str, size: int = QUEUE_SIZE, own_only: bool = False):
         self._broker = broker
         self.topic = topic
+        # Hears only what this process publishes (work that one process does per event).
+        self.own_only = own_only
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue(size)
         self.overflowed = False
 
@@ -68,8 +70,15 @@ class Broker(ABC):
     async def publish(self, events: Sequence[Event]) -> None:
         """Deliver events to every subscriber of every process sharing this broker."""
 
-    def subscribe(self, topic: str) -> Subscription:
-        subscription = Subscription(self, topic)
+    async def start(self) -> None:  # noqa: B027 (most brokers have nothing to start)
+        """Begin hearing other processes (the server's lifespan; commands only publish)."""
+
+    async def healthy(self) -> bool:
+        """Whether events published elsewhere reach this process now (for /readyz)."""
+        return True
+
+    def subscribe(self, topic: str, *, own_only: bool = False) -> Subscription:
+        subscription = Subscription(self, topic, own_only=own_only)
         self._topics.setdefault(topic, set()).add(subscription)
         return subscription
 
@@ -80,11 +89,21 @@ class Broker(ABC):
             if not listeners:
                 del self._topics[subscription.topic]
 
-    def deliver_locally(self, events: Sequence[Event]) -> None:
+    def resume_everyone(self) -> None:
+        """Cut off every subscription to other processes' events, as when it falls behind:
+        each resumes from the log."""
+        for listeners in list(self._topics.values()):
+            for subscription in list(listeners):
+                if not subscription.own_only:
+                    subscription.stop()
+
+    def deliver_locally(self, events: Sequence[Event], *, remote: bool = False) -> None:
+        """Hand events to this process's subscribers; ``remote``: another process's."""
         for event in events:
             for topic in (event.workspace_id, event.conversation_id, ALL_EVENTS):
                 for subscription in list(self._topics.get(topic or "", ())):
-                    subscription.offer(event)
+                    if not (remote and subscription.own_only):
+                        subscription.offer(event)
 
     async def close(self) -> None:
         self._topics.clear()

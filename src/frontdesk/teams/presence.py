@@ -1,7 +1,8 @@
 """Member presence: online or away while an inbox is open, offline when none is.
 
-Each process counts the inbox sockets of each member; the first one to open makes the member
-what they chose (online or away), the last one to close makes them offline. Every change is a
+Inbox sockets are counted per member (teams/sockets.py: in this process, or across every
+process sharing Redis); the first one to open makes the member what they chose (online or
+away), the last one to close anywhere makes them offline. Every change is a
 ``member.presence`` event, so every inbox shows it live. A member coming online picks up the
 waiting conversations of their auto-assigning teams.
 """
@@ -9,17 +10,17 @@ waiting conversations of their auto-assigning teams.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Member
 from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
 from frontdesk.events.store import record
+from frontdesk.teams.sockets import Sockets
 
 Changes = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 # A member came online (workspace, member): their teams' queues may move (routing.fill_teams_of).
@@ -28,40 +29,53 @@ log = logging.getLogger(__name__)
 
 
 class Presence:
-    def __init__(self, db: Database, changes: Changes, came_online: CameOnline):
+    def __init__(self, db: Database, changes: Changes, came_online: CameOnline, sockets: Sockets):
         self._db = db
         self._changes = changes
         self._came_online = came_online
-        self._sockets: Counter[str] = Counter()
+        self._sockets = sockets
 
-    async def reset(self) -> None:
-        """At start-up no socket is open in this process: nobody is online through it."""
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(Member).where(Member.presence != "offline").values(presence="offline")
-            )
+    async def start(self) -> None:
+        """At start-up: nobody is online through this process's sockets, none being open."""
+        if self._sockets.shared:
+            # Other processes may hold sockets: only who is shown present but is not changes.
+            await self.sweep()
+        else:
+            async with self._db.transaction() as session:
+                await session.execute(
+                    update(Member).where(Member.presence != "offline").values(presence="offline")
+                )
+        await self._sockets.start(self.sweep)
+
+    async def close(self) -> None:
+        await self._sockets.close()
+
+    async def sweep(self) -> None:
+        """Make offline whoever is shown present with no socket open any more (a server that
+        was killed with their inbox open)."""
+        async with self._db.session() as session:
+            present = select(Member.id).where(Member.presence != "offline")
+            shown = list(await session.scalars(present))
+        for member_id in shown:
+            if not await self._sockets.any_open(member_id):
+                await self.refresh(member_id)
 
     @asynccontextmanager
     async def connected(self, member_id: str) -> AsyncIterator[None]:
         """Hold while a member's inbox socket is open."""
-        self._sockets[member_id] += 1
+        first = await self._sockets.opened(member_id)
         try:
-            if self._sockets[member_id] == 1:
+            if first:
                 await self.refresh(member_id)
             yield
         finally:
-            self._sockets[member_id] -= 1
-            if self._sockets[member_id] <= 0:
-                del self._sockets[member_id]
+            if await self._sockets.closed(member_id):
                 try:
                     await self.refresh(member_id)
                 except Exception:
                     # Retried once: a member left "online" would keep getting chats.
                     log.warning("presence of %s not updated; retrying", member_id, exc_info=True)
                     await self.refresh(member_id)
-
-    def is_connected(self, member_id: str) -> bool:
-        return self._sockets[member_id] > 0
 
     async def choose(self, member_id: str, choice: str) -> Member:
         async with self._changes() as session:
@@ -78,7 +92,8 @@ class Presence:
                 await self._apply(session, member)
 
     async def _apply(self, session: AsyncSession, member: Member) -> None:
-        presence = member.presence_choice if self.is_connected(member.id) else "offline"
+        connected = await self._sockets.any_open(member.id)
+        presence = member.presence_choice if connected else "offline"
         if presence == member.presence:
             return
         member.presence = presence

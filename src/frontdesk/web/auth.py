@@ -93,9 +93,11 @@ async def login(
     Failed attempts are budgeted per client address, per email and per both (429 with
     Retry-After once spent; see FRONTDESK_LOGIN_*).
     """
-    with _throttle(request).guess(client_ip(request), body.email, wrong=(Unauthorized,)):
-        async with runtime.reads() as session:
-            member = await authenticate(session, body.email, body.password)
+    async with (
+        _throttle(request).guess(client_ip(request), body.email, wrong=(Unauthorized,)),
+        runtime.reads() as session,
+    ):
+        member = await authenticate(session, body.email, body.password)
     return await _sign_in(request, response, runtime, member)
 
 
@@ -128,7 +130,7 @@ async def password(
         raise Unauthorized("An API key is not a signed-in member.")
     async with runtime.reads() as session:
         member = await get_member(session, caller.workspace_id, caller.member_id)
-    with _throttle(request).guess(client_ip(request), member.email, wrong=(WrongPassword,)):
+    async with _throttle(request).guess(client_ip(request), member.email, wrong=(WrongPassword,)):
         change = await check_password_change(member, body.current_password, body.new_password)
         async with runtime.changes() as session:
             await change_password(session, caller, change)
@@ -158,9 +160,11 @@ async def _describe(caller: Caller, runtime: RuntimeDep) -> SessionOut:
 @router.get("/invites/{token}")
 async def preview_invite(token: str, request: Request, runtime: RuntimeDep) -> InvitePreview:
     # Unknown tokens use the address's sign-in budget: guessing one is guessing a password.
-    with _throttle(request).guess(client_ip(request), None, wrong=(NotFound,)):
-        async with runtime.reads() as session:
-            invite, workspace = await invites.find_invite(session, token)
+    async with (
+        _throttle(request).guess(client_ip(request), None, wrong=(NotFound,)),
+        runtime.reads() as session,
+    ):
+        invite, workspace = await invites.find_invite(session, token)
     return InvitePreview(email=invite.email, role=invite.role, workspace=workspace.name)
 
 
@@ -169,7 +173,7 @@ async def accept_invite(
     token: str, body: AcceptInviteIn, request: Request, response: Response, runtime: RuntimeDep
 ) -> SessionOut:
     """Set a name and password from an invite link; signs the new member in."""
-    with _throttle(request).guess(client_ip(request), None, wrong=(NotFound,)):
+    async with _throttle(request).guess(client_ip(request), None, wrong=(NotFound,)):
         async with runtime.reads() as session:
             await invites.find_invite(session, token)  # a wrong token never takes the write lock
         async with runtime.changes() as session:

@@ -2,10 +2,12 @@
 
 Both resume: the widget from the last message ``seq`` it saw, the inbox from the last event
 id (the event's ``seq`` in its workspace's stream). A socket subscribes before it reads the
-backlog and drops what it already sent. An inbox socket sends the event after the last one it
-sent straight away; one further on (written by another process, whose earlier events have not
-arrived here yet) makes it read what lies between from the log first, so it sends each event
-once and in order whichever process wrote it.
+backlog and drops what it already sent. A socket sends the event (the message) after the last
+one it sent straight away; one further on (written by another process, whose earlier ones
+have not arrived here yet, or never will: Redis pub/sub drops what a disconnected listener
+misses) makes it read what lies between from the log first, so it sends each once and in
+order whichever process wrote it. The widget's status and form follow only changes newer than
+the last one shown.
 """
 
 from __future__ import annotations
@@ -150,6 +152,8 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
     last = max(after, 0)
     with runtime.broker.subscribe(conversation.id) as subscription:
         async with runtime.reads() as session:
+            # Read first: the state read next already shows every event up to this one.
+            shown = await store.latest_seq(session, conversation.workspace_id)
             backlog = await repository.messages_after(session, conversation.id, last)
             current = await session.get(type(conversation), conversation.id)
         for message in backlog:
@@ -165,18 +169,38 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
             {"type": "form", "pending_form": pending["action"] if pending else None}
         )
 
-        async def on_event(event: Event) -> None:
+        async def catch_up(upto: int) -> None:
+            """Send the messages after ``last`` from the log: another process wrote them."""
             nonlocal last
+            async with runtime.reads() as session:
+                missed = await repository.messages_after(session, conversation.id, last)
+            for message in missed:
+                if (seen := for_visitor(message)) is not None:
+                    await websocket.send_json(_message_frame(seen))
+                last = message.seq
+            if last < upto:  # too many, or not readable yet: resume later
+                await websocket.close(code=RESUME)
+                raise WebSocketDisconnect(RESUME)
+
+        async def on_event(event: Event) -> None:
+            nonlocal last, shown
             if event.conversation_id != conversation.id:
                 return
             if event.type == "message.created":
                 message = event.data["message"]
                 if message["seq"] <= last:
                     return
+                if message["seq"] > last + 1:  # one before it has not arrived here (yet)
+                    await catch_up(message["seq"])
+                    return
                 last = message["seq"]
                 if (seen := for_visitor(MessageOut.model_validate(message))) is not None:
                     await websocket.send_json(_message_frame(seen))
             elif event.type == "conversation.updated":
+                # From several processes, an older change can arrive after a newer one.
+                if event.seq is not None and event.seq <= shown:
+                    return
+                shown = event.seq or shown
                 changed, view = event.data["changes"], event.data["conversation"]
                 if "status" in changed:
                     await websocket.send_json({"type": "status", "status": view["status"]})

@@ -2,8 +2,9 @@
 
 ``/metrics`` answers only a scraper holding ``FRONTDESK_METRICS_TOKEN`` as its bearer token
 (route names and counts are nobody else's business); without the setting it is off (404).
-``/readyz`` says whether this process can serve: its database answers and its background
-work runs; ``/healthz`` only that the process is up.
+``/readyz`` says whether this process can serve: its database answers, its broker (Redis,
+when several processes share one) too, and its background work runs; ``/healthz`` only
+that the process is up.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ async def readyz(request: Request, runtime: RuntimeDep) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:  # whatever the driver raises: not ready, and why
         checks["database"] = f"failed: {type(exc).__name__}"
+    # Events from other server processes reach this one (always so with one process).
+    checks["broker"] = "ok" if await runtime.broker.healthy() else "unreachable"
     # Set once the background work started (app.py's lifespan), unset when shutting down.
     started = getattr(request.app.state, "ready", False)
     checks["background"] = "ok" if started else "not running"

@@ -105,7 +105,7 @@ async def start(
     public_key: str, request: Request, runtime: RuntimeDep, body: NewConversationIn | None = None
 ) -> NewConversationOut:
     """Open a conversation; the visitor token returned opens exactly this one."""
-    _limiter(request, "start_limiter").hit(client_ip(request))
+    await _limiter(request, "start_limiter").hit(client_ip(request))
     async with runtime.reads() as session:
         agent = await agent_by_public_key(session, public_key)
     check_origin(agent, request.headers.get("origin"), own_origin(request))
@@ -148,7 +148,7 @@ async def send(
         seen = for_visitor(stored)
         assert seen is not None  # a visitor's own message
         return seen
-    _limiter(request, "visitor_limiter").hit(conversation.id)
+    await _limiter(request, "visitor_limiter").hit(conversation.id)
     async with runtime.changes() as session:
         conversation, _ = await _reload(session, conversation)
         # Two retries racing past the check above: the second finds the first stored here.
@@ -210,7 +210,7 @@ async def submit_form(
 ) -> FormResult:
     """Answer an offered form; 422 lists each field that needs fixing (then send again)."""
     admitted = await _admit(runtime, request, token, conversation_id)
-    _limiter(request, "visitor_limiter").hit(admitted.id)
+    await _limiter(request, "visitor_limiter").hit(admitted.id)
     async with runtime.changes() as session:
         conversation, agent = await _reload(session, admitted)
         submitted = await forms.submit_form(
@@ -249,7 +249,7 @@ async def rate_message(
 ) -> FeedbackOut:
     """Thumbs up or down on an AI answer; a new rating replaces the old, null clears it."""
     admitted = await _admit(runtime, request, token, conversation_id)
-    _limiter(request, "feedback_limiter").hit(admitted.id)
+    await _limiter(request, "feedback_limiter").hit(admitted.id)
     async with runtime.changes() as session:
         conversation, _ = await _reload(session, admitted)
         message = await feedback.do_rate_message(session, conversation, seq, body.rating)
@@ -267,7 +267,7 @@ async def rate_conversation(
 ) -> CsatOut:
     """How did we do? 1–5 once the conversation is closed (409 before); resending replaces."""
     admitted = await _admit(runtime, request, token, conversation_id)
-    _limiter(request, "feedback_limiter").hit(admitted.id)
+    await _limiter(request, "feedback_limiter").hit(admitted.id)
     async with runtime.changes() as session:
         conversation, _ = await _reload(session, admitted)
         await feedback.do_rate_conversation(session, conversation, body.score, body.comment)
