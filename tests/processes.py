@@ -29,11 +29,17 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 90) -> ServerProcess:
+    def launch(self) -> ServerProcess:
+        """Start it without waiting (several started together load at the same time)."""
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [str(FRONTDESK), "serve"], env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
+        return self
+
+    def start(self, timeout: float = 120) -> ServerProcess:
+        """Start it and wait until it is ready."""
+        self.launch()
         wait_until(self.ready, timeout=timeout, what=f"frontdesk serve on {self.url}")
         return self
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from support import free_port, wait_until
 
@@ -73,6 +74,10 @@ class RedisServer:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
             self.process = None
+
+    def client(self) -> redis.Redis:
+        """A plain client, to look at what the product left in Redis."""
+        return redis.Redis(host="127.0.0.1", port=self.port)
 
     def flush(self) -> None:
         with socket.create_connection(("127.0.0.1", self.port), timeout=5) as conn:

@@ -27,7 +27,7 @@ from frontdesk.app import create_app
 from frontdesk.jobs.queue import GROUP, STREAM, Jobs
 from frontdesk.knowledge.ingestion import JOB
 from frontdesk.settings import Settings
-from redis_jobs_server import RedisServer
+from redis_server import RedisServer
 from slow_embeddings import SlowEmbeddings
 from support import ServerThread, wait_for_source, wait_until
 
@@ -71,7 +71,7 @@ def embeddings() -> Iterator[SlowEmbeddings]:
 
 @pytest.fixture
 def settings(
-    tmp_path: Path, migrated_database: Path, redis_jobs: RedisServer, embeddings: SlowEmbeddings
+    tmp_path: Path, migrated_database: Path, redis_server: RedisServer, embeddings: SlowEmbeddings
 ) -> Settings:
     """A server's settings: jobs go to Redis and it runs none of them."""
     return with_database(
@@ -80,7 +80,7 @@ def settings(
             embedder="openai",
             embedding_url=embeddings.url,
             embedding_model="slow-embed",
-            redis_url=redis_jobs.url,
+            redis_url=redis_server.url,
             run_jobs=False,
             ingest_retry_delays_s=[],
         ),
@@ -136,7 +136,7 @@ def _start(workers: list[Worker], env: dict[str, str], tmp_path: Path) -> Worker
 
 
 def _group(redis: RedisServer) -> dict[str, Any]:
-    groups = redis.client.xinfo_groups(STREAM)
+    groups = redis.client().xinfo_groups(STREAM)
     (group,) = [g for g in groups if g["name"].decode() == GROUP]
     return dict(group)
 
@@ -181,7 +181,7 @@ def _finished(worker: Worker, source_id: str) -> int:
 
 def test_a_server_that_only_sends_jobs_leaves_ingestion_to_a_worker(
     http: httpx.Client,
-    redis_jobs: RedisServer,
+    redis_server: RedisServer,
     workers: list[Worker],
     worker_env: dict[str, str],
     tmp_path: Path,
@@ -190,13 +190,13 @@ def test_a_server_that_only_sends_jobs_leaves_ingestion_to_a_worker(
     source = _upload(http, agent, "hours.md", b"# Hours\n\nOpen 8:00 to 17:30, Monday to Saturday.")
     # The job waits in Redis; the server reads none.
     assert http.get(f"/api/v1/sources/{source}").json()["status"] == "queued"
-    assert redis_jobs.client.xlen(STREAM) == 1
-    assert _group(redis_jobs)["last-delivered-id"] == b"0-0"  # nobody has read it
+    assert redis_server.client().xlen(STREAM) == 1
+    assert _group(redis_server)["last-delivered-id"] == b"0-0"  # nobody has read it
 
     worker = _start(workers, worker_env, tmp_path)
     final = wait_for_source(http, source, timeout=STARTUP_S)
     assert (final["status"], final["chunk_count"], final["error"]) == ("ready", 1, None)
-    assert wait_until(lambda: _settled(redis_jobs, 1), timeout=30, what="the job acknowledged")
+    assert wait_until(lambda: _settled(redis_server, 1), timeout=30, what="the job acknowledged")
     assert _finished(worker, source) == 1
     assert worker.stop() == 0  # SIGTERM: a clean stop
 
@@ -204,7 +204,7 @@ def test_a_server_that_only_sends_jobs_leaves_ingestion_to_a_worker(
 def test_a_duplicate_job_taken_by_a_second_worker_finds_the_source_taken(
     http: httpx.Client,
     settings: Settings,
-    redis_jobs: RedisServer,
+    redis_server: RedisServer,
     embeddings: SlowEmbeddings,
     workers: list[Worker],
     worker_env: dict[str, str],
@@ -217,13 +217,13 @@ def test_a_duplicate_job_taken_by_a_second_worker_finds_the_source_taken(
     assert wait_until(embeddings.holding.is_set, timeout=STARTUP_S, what="a worker embedding it")
     # One worker holds the source and has no free slot; the duplicate goes to the other.
     _send_again(settings, source)
-    assert wait_until(lambda: _settled_but_one(redis_jobs), timeout=30, what="the duplicate")
+    assert wait_until(lambda: _settled_but_one(redis_server), timeout=30, what="the duplicate")
     assert http.get(f"/api/v1/sources/{source}").json()["status"] == "processing"
 
     embeddings.release()
     final = wait_for_source(http, source, timeout=STARTUP_S)
     assert (final["status"], final["chunk_count"]) == ("ready", ROWS)
-    assert wait_until(lambda: _settled(redis_jobs, 2), timeout=30, what="both jobs acknowledged")
+    assert wait_until(lambda: _settled(redis_server, 2), timeout=30, what="both jobs acknowledged")
     assert _finished(first, source) + _finished(second, source) == 1
 
 
@@ -235,7 +235,7 @@ def _settled_but_one(redis: RedisServer) -> bool:
 
 def test_a_killed_workers_source_is_taken_up_by_another(
     http: httpx.Client,
-    redis_jobs: RedisServer,
+    redis_server: RedisServer,
     embeddings: SlowEmbeddings,
     workers: list[Worker],
     worker_env: dict[str, str],

@@ -8,15 +8,11 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
-import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from websockets.sync.client import connect
 
@@ -24,52 +20,19 @@ from app_fixtures import Accounts, api_client, new_agent, sign_in, with_database
 from chat_fixtures import Visitor
 from frontdesk.settings import Settings
 from live_support import member_socket, next_frame
+from processes import ServerProcess
 from redis_server import RedisServer
-from support import free_port, wait_until
+from support import wait_until
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 EXPIRY_S = 1.5
 
 
-@dataclass
-class Process:
-    """A `frontdesk serve` subprocess; ``url`` as a ServerThread's."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def ready(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"server exited: {self.log.read_text()[-3000:]}")
-        try:
-            return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-
-def _start(env: dict[str, str], folder: Path, name: str) -> Process:
-    port = free_port()
-    log = folder / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from frontdesk.cli import main; main()", "serve"],
-            env={**env, "FRONTDESK_PORT": str(port)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return Process(process, port, log)
-
-
 @pytest.fixture
 def processes(
     settings: Settings, redis_server: RedisServer, migrated_database: Path, tmp_path: Path
-) -> Iterator[tuple[Process, Process, Settings]]:
+) -> Iterator[tuple[ServerProcess, ServerProcess, Settings]]:
     with_database(settings, migrated_database)
     env = {
         **os.environ,
@@ -81,17 +44,15 @@ def processes(
         "FRONTDESK_SECRET_KEY": base64.b64encode(os.urandom(32)).decode(),
         "FRONTDESK_LOG_LEVEL": "warning",
     }
-    started: list[Process] = []
+    started: list[ServerProcess] = []
     try:
-        started += [_start(env, tmp_path, "a"), _start(env, tmp_path, "b")]
+        started += [ServerProcess(env, tmp_path / f"{name}.log").launch() for name in "ab"]
         for server in started:  # started together: each takes a while to import and load
             wait_until(server.ready, timeout=120, what=f"{server.log.stem} to be ready")
         yield started[0], started[1], settings
     finally:
         for server in started:
-            if server.process.poll() is None:
-                server.process.terminate()
-                server.process.wait(timeout=30)
+            server.stop()
 
 
 def _messages(socket: Any, until: str) -> list[dict[str, Any]]:
@@ -103,20 +64,20 @@ def _messages(socket: Any, until: str) -> list[dict[str, Any]]:
     return seen
 
 
-def _widget(server: Process, token: str, after: int = 0) -> Any:
+def _widget(server: ServerProcess, token: str, after: int = 0) -> Any:
     return connect(
         server.url.replace("http://", "ws://") + f"/api/v1/widget/ws?token={token}&after={after}"
     )
 
 
-def _presence(server: Process, accounts: Accounts, member_id: str) -> str:
+def _presence(server: ServerProcess, accounts: Accounts, member_id: str) -> str:
     with api_client(server, accounts) as http:
         members = http.get("/api/v1/members").json()["members"]
     return str(next(m["presence"] for m in members if m["id"] == member_id))
 
 
 def test_a_conversation_flows_across_two_processes_and_survives_one_being_killed(
-    processes: tuple[Process, Process, Settings],
+    processes: tuple[ServerProcess, ServerProcess, Settings],
 ) -> None:
     a, b, settings = processes
     accounts = Accounts(settings)
@@ -157,8 +118,7 @@ def test_a_conversation_flows_across_two_processes_and_survives_one_being_killed
             last = seen[-1]["seq"]
 
             # A dies without a word: its sockets drop, nothing of it is left to close them.
-            a.process.send_signal(signal.SIGKILL)
-            a.process.wait(timeout=30)
+            a.kill()
         for text in ("Still there?", "I reserved one for you."):
             assert on_b.post(path, json={"text": text}).status_code == 201
         # The visitor's widget reconnects to B from the last message it saw.
