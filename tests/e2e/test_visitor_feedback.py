@@ -37,16 +37,16 @@ async def test_thumbs_and_csat_reach_the_inbox(
     conversation_id = await widget.conversation_id()
     await inbox.open(conversation_id)
     badge = inbox.by("ai").get_by_test_id("message-feedback")
-    await expect(badge).to_have_text("👎")
+    await expect(badge).to_have_text("Not helpful")
     await expect(badge).to_have_attribute("data-feedback", "down")
 
     # Changing one's mind reaches the open conversation live.
     await helpful.click()
     await expect(helpful).to_have_attribute("aria-pressed", "true")
     await expect(not_helpful).to_have_attribute("aria-pressed", "false")
-    await expect(badge).to_have_text("👍")
+    await expect(badge).to_have_text("Helpful")
     await not_helpful.click()
-    await expect(badge).to_have_text("👎")
+    await expect(badge).to_have_text("Not helpful")
 
     await inbox.view.get_by_test_id("close").click()
     await expect(inbox.status).to_have_text("Closed", ignore_case=True)

@@ -30,7 +30,8 @@ function renderCitations(citations) {
     h('ol', { class: 'citation-list' }, items));
 }
 
-const FEEDBACK = { up: ['👍', 'The visitor found this helpful'], down: ['👎', 'The visitor found this not helpful'] };
+// Words, not emoji: Debian's Chromium (no emoji font) draws 👍 as an empty box.
+const FEEDBACK = { up: ['Helpful', 'The visitor found this helpful'], down: ['Not helpful', 'The visitor found this not helpful'] };
 
 /** The visitor's thumbs on an AI answer, or null. */
 function feedbackBadge(msg) {
