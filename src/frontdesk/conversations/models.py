@@ -68,6 +68,9 @@ class Conversation(Timestamped, Base):
     user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # The last visitor message the AI replied to: a second process (or a recovery after a
+    # restart) that answered the same message too never posts its reply.
+    ai_answered_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     handoff_trigger: Mapped[str | None] = mapped_column(String(40), nullable=True)
     handoff_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     waiting_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -98,10 +98,11 @@ class Responder:
             if conversation is None:
                 return
             await lock(session, conversation)
-            if conversation.status != "bot":
+            if conversation.status != "bot" or conversation.ai_answered_seq >= seq:
                 return
             if conversation.last_seq != seq:  # the visitor wrote again meanwhile
                 return
+            conversation.ai_answered_seq = seq
             agent = await session.get(Agent, conversation.agent_id)
             await add_message(
                 session,
@@ -142,6 +143,8 @@ class Responder:
                 )
                 if conversation is None or message is None or conversation.status != "bot":
                     return
+                if conversation.ai_answered_seq >= seq:  # another process replied to it
+                    return
                 agent = await session.get(Agent, conversation.agent_id)
                 visitor_messages = await count_visitor_messages(session, conversation_id, seq)
                 thread = await thread_before(session, conversation_id, seq)
@@ -167,9 +170,14 @@ class Responder:
                     current = await session.get(Conversation, conversation_id)
                     if current is None:
                         return
+                    await lock(session, current)
+                    if current.ai_answered_seq >= seq:  # replied meanwhile by another process
+                        return
                     posted = None
                     if answer is not None:
                         posted = await post_ai_answer(session, agent, current, answer)
+                    if posted is not None:
+                        current.ai_answered_seq = seq
                     if posted is None and draft.text:
                         await system_note(session, current, "ai_reply_discarded", DISCARDED)
                 _measure(agent, answer if posted is not None else None, started)
