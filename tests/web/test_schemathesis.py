@@ -61,7 +61,7 @@ CONFIG = SchemathesisConfig.from_dict(
         # Hypothesis's health checks judge how fast data is generated, not the API: on a busy
         # CI machine the large agent bodies would trip them.
         "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
-        "generation": {"max-examples": 20, "deterministic": True, "database": "none"},
+        "generation": {"max-examples": 12, "deterministic": True, "database": "none"},
         "checks": {
             # Valid by the document is not valid by the business (a time zone that does not
             # exist, a team not yet created): such input is refused with 422, rightly.
