@@ -14,6 +14,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.live)
+        # schemathesis gives each operation's item the bare function's node id; pytest-xdist
+        # schedules by node id, so all but one operation would silently never run.
+        if item.name != getattr(item, "originalname", item.name) and "[" not in item.nodeid:
+            # (pytest 9 keeps the id parsed, in a private attribute.)
+            item._id = type(item._id).parse(item.nodeid + item.name.removeprefix(item.originalname))
 
 
 # --- Web -------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ class ServerThread:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=30)
+        # A server that outlives its test keeps running beside the next ones.
+        assert not self.thread.is_alive(), "the server thread did not stop within 30 s"
 
 
 def wait_until(check: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:

@@ -148,6 +148,7 @@ def test_the_extractive_agent_holds_against_every_attempt(
 
 
 @pytest.mark.live
+@pytest.mark.slow  # the packaged model answers 32 attempts: about three minutes on two cores
 def test_the_local_model_agent_holds_against_every_attempt(
     server: ServerThread,
     client: httpx.Client,

@@ -10,6 +10,7 @@ when the test says).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -20,11 +21,12 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from app_fixtures import Accounts, api_client, new_agent, with_database
 from factories import make_csv
 from frontdesk.app import create_app
-from frontdesk.jobs.queue import GROUP, STREAM, Jobs
+from frontdesk.jobs.queue import GROUP, LISTEN_RETRY_S, STREAM, Jobs
 from frontdesk.knowledge.ingestion import JOB
 from frontdesk.settings import Settings
 from redis_server import RedisServer
@@ -253,3 +255,29 @@ def test_a_killed_workers_source_is_taken_up_by_another(
     final = wait_for_source(http, source, timeout=STARTUP_S)
     assert (final["status"], final["chunk_count"], final["error"]) == ("ready", ROWS, None)
     assert _finished(rescuer, source) == 1
+
+
+def test_a_consumer_whose_redis_is_down_waits_between_attempts(
+    settings: Settings, own_redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """taskiq's receiver would retry at once, a busy loop writing a traceback each turn."""
+    connected = settings.model_copy(update={"redis_url": SecretStr(own_redis_server.url)})
+
+    def attempts() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.message.startswith("Exception found while listen")]
+
+    async def consume_while_down() -> list[float]:
+        jobs = Jobs(connected, concurrency=1)
+        jobs.register(JOB, _never_here)
+        await jobs.start(consume=True)
+        own_redis_server.kill()
+        try:
+            while len(attempts()) < 3:
+                await asyncio.sleep(0.05)
+        finally:
+            await jobs.close()
+        return [record.created for record in attempts()]
+
+    with caplog.at_level(logging.WARNING, logger="taskiq.receiver"):
+        first, second, third = asyncio.run(consume_while_down())[:3]
+    assert second - first >= LISTEN_RETRY_S * 0.9 and third - second >= LISTEN_RETRY_S * 0.9

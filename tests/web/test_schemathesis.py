@@ -3,8 +3,9 @@
 schemathesis sends generated requests, valid and invalid, to every operation of a real
 server and fails on any 5xx, any status the document does not list, any body or content type
 that does not match it, invalid input that is accepted, and a 405 without `Allow`. The seed
-is fixed and the examples per operation are bounded, so a run is repeatable and takes about
-a minute and a half (`pytest -m "not slow"` leaves it out).
+is fixed and each operation gets 12 examples (CONFIG), so a run is repeatable: 91 operations
+in about a minute and a half on two busy cores (`pytest -m "not slow"` leaves it
+out).
 """
 
 from __future__ import annotations

@@ -95,7 +95,7 @@ async def send(settings: Settings, email: Email) -> Outcome:
     started = time.monotonic()
 
     def took() -> int:
-        return int((time.monotonic() - started) * 1000)
+        return round((time.monotonic() - started) * 1000)
 
     try:
         await asyncio.to_thread(_send_sync, settings, _message(settings, email))

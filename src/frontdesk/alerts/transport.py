@@ -47,7 +47,7 @@ async def post(
     started = time.monotonic()
 
     def took() -> int:
-        return int((time.monotonic() - started) * 1000)
+        return round((time.monotonic() - started) * 1000)
 
     try:
         # The whole attempt, reading included, has one deadline: a receiver that trickles

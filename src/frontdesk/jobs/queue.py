@@ -18,6 +18,7 @@ from typing import Any
 
 from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.api import run_receiver_task
+from taskiq.receiver import Receiver
 
 from frontdesk.settings import Settings
 
@@ -30,6 +31,18 @@ GROUP = "frontdesk"
 # A job whose consumer took it and never acknowledged it (killed) goes to another one after
 # this long; the database sweeps usually take the work up sooner.
 REDELIVER_MS = 10 * 60 * 1000
+# taskiq's receiver loop starts listening again at once after an error; while Redis is down
+# that is a busy loop writing a traceback each turn. Wait this long before each new attempt.
+LISTEN_RETRY_S = 2.0
+
+
+class _PatientReceiver(Receiver):
+    async def listen(self, finish_event: asyncio.Event) -> None:
+        try:
+            await super().listen(finish_event)
+        except Exception:
+            await asyncio.sleep(LISTEN_RETRY_S)
+            raise
 
 
 def build_broker(settings: Settings) -> AsyncBroker:
@@ -80,7 +93,10 @@ class Jobs:
         if consume and not self.in_process and self._consumer is None:
             self._consumer = asyncio.create_task(
                 run_receiver_task(
-                    self.broker, max_async_tasks=self.concurrency, propagate_exceptions=False
+                    self.broker,
+                    receiver_cls=_PatientReceiver,
+                    max_async_tasks=self.concurrency,
+                    propagate_exceptions=False,
                 ),
                 name="frontdesk-jobs",
             )
