@@ -79,21 +79,34 @@ def summary(values: list[float]) -> dict[str, float]:
 
 @dataclass
 class Server:
-    url: str
+    """The server processes under test: one, or several sharing a database and Redis."""
+
+    urls: list[str]
     api_key: str
     public_key: str
-    process: subprocess.Popen[bytes] | None = None
-    log_path: Path | None = None
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    log_paths: list[Path] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.urls[0]
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self.processes[0] if self.processes else None
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU of the server process we started (None for an external one)."""
-        if self.process is None:
+        """User + system CPU of the server processes we started (None for an external one)."""
+        if not self.processes:
             return None
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for process in self.processes:
+            try:
+                stat = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
 
 def machine_cpu() -> tuple[float, float] | None:
@@ -141,70 +154,122 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def cli_json(data_dir: Path, *args: str) -> dict[str, Any]:
+def cli_json(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     out = subprocess.run(
         [*frontdesk_command(), "--data-dir", str(data_dir), *args],
         check=True,
         capture_output=True,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     result: dict[str, Any] = json.loads(out.stdout)
     return result
 
 
-def start_server(data_dir: Path, port: int, log_level: str) -> Server:
-    agent = cli_json(data_dir, "agents", "create", "Bench", "--json")
-    key = cli_json(data_dir, "apikeys", "create", "--name", "bench", "--json")
+def start_server(
+    data_dir: Path,
+    port: int,
+    log_level: str,
+    processes: int = 1,
+    env: dict[str, str] | None = None,
+) -> Server:
+    """``processes`` servers (on ``port``, then free ports) sharing ``env``'s database and Redis."""
+    agent = cli_json(data_dir, "agents", "create", "Bench", "--json", env=env)
+    key = cli_json(data_dir, "apikeys", "create", "--name", "bench", "--json", env=env)
     env = {
         **os.environ,
+        **(env or {}),
         "FRONTDESK_CONVERSATIONS_PER_MINUTE": "1000000",
         "FRONTDESK_VISITOR_MESSAGES_PER_MINUTE": "1000000",
         "FRONTDESK_LOG_LEVEL": log_level,
     }
-    log_path = data_dir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*frontdesk_command(), "--data-dir", str(data_dir), "serve", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    server = Server(f"http://127.0.0.1:{port}", key["key"], agent["public_key"], process, log_path)
-    deadline = time.monotonic() + 60
+    server = Server([], key["key"], agent["public_key"])
+    for n in range(processes):
+        listen = port if n == 0 else free_port()
+        log_path = data_dir / f"server-{n}.log"
+        with log_path.open("wb") as log:
+            server.processes.append(
+                subprocess.Popen(
+                    [
+                        *frontdesk_command(),
+                        "--data-dir",
+                        str(data_dir),
+                        "serve",
+                        "--port",
+                        f"{listen}",
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                )
+            )
+        server.urls.append(f"http://127.0.0.1:{listen}")
+        server.log_paths.append(log_path)
+    for process, url, log_path in zip(server.processes, server.urls, server.log_paths, strict=True):
+        _wait_healthy(process, url, log_path)
+    return server
+
+
+def start_services(
+    args: argparse.Namespace, folder: Path, stack: contextlib.ExitStack
+) -> dict[str, str]:
+    """PostgreSQL and Redis as asked (the test suite's throwaway servers); their settings."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    env: dict[str, str] = {}
+    if args.postgres:
+        from postgres_server import EmbeddedPostgres
+
+        postgres = EmbeddedPostgres(folder / "postgres")
+        stack.callback(postgres.stop)
+        env["FRONTDESK_DATABASE_URL"] = postgres.url(postgres.create())
+    if args.redis:
+        from redis_server import RedisServer
+
+        redis = RedisServer(folder / "redis").start()
+        stack.callback(redis.kill)
+        env["FRONTDESK_REDIS_URL"] = redis.url
+    return env
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + 120
     while True:
         if process.poll() is not None:
             sys.exit(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
         try:
-            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                return server
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:
             process.kill()
-            sys.exit(f"the server did not answer /healthz in 60 s:\n{log_path.read_text()}")
+            sys.exit(f"the server did not answer /healthz in 120 s:\n{log_path.read_text()}")
         time.sleep(0.1)
 
 
 def stop_server(server: Server) -> None:
-    if server.process is None or server.process.poll() is not None:
-        return
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+    for process in server.processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in server.processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def server_log_findings(server: Server) -> dict[str, Any]:
-    """Status counts from the access log, and the server's errors grouped by exception."""
-    if server.log_path is None or not server.log_path.exists():
+    """Status counts from the access logs, and the servers' errors grouped by exception."""
+    logs = [path for path in server.log_paths if path.exists()]
+    if not logs:
         return {}
     statuses: Counter[str] = Counter()
     exceptions: Counter[str] = Counter()
     error_lines = 0
     in_traceback = False
-    for line in server.log_path.read_text(errors="replace").splitlines():
+    lines = [line for path in logs for line in path.read_text(errors="replace").splitlines()]
+    for line in lines:
         if '" ' in line and "HTTP/1.1" in line:
             statuses[line.rsplit('" ', 1)[1].split(" ", 1)[0]] += 1
         if line.startswith(("ERROR", "CRITICAL")):
@@ -445,14 +510,26 @@ class Bench:
     def __init__(self, args: argparse.Namespace, server: Server):
         self.args = args
         self.server = server
-        self.ws_url = server.url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+        self.ws_urls = [
+            url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+            for url in server.urls
+        ]
         # Several clients, each with its own pool: one pool's bookkeeping grows with the
         # requests waiting in it, which would make the client the bottleneck under overload.
         per_pool = max(1, args.http_connections // args.http_clients)
         limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
+        # Pools alternate between the servers: a conversation's sends go to one of them,
+        # its widget socket to the next one, and inbox sockets alternate too, so with several
+        # servers most deliveries cross from one process to another.
+        clients = max(args.http_clients, len(server.urls))
+        clients -= clients % len(server.urls)
         self.pool = [
-            httpx.AsyncClient(base_url=server.url, limits=limits, timeout=httpx.Timeout(120.0))
-            for _ in range(args.http_clients)
+            httpx.AsyncClient(
+                base_url=server.urls[n % len(server.urls)],
+                limits=limits,
+                timeout=httpx.Timeout(120.0),
+            )
+            for n in range(clients)
         ]
         self.auth = {"Authorization": f"Bearer {server.api_key}"}
         self.tracker = Tracker(0)
@@ -506,7 +583,9 @@ class Bench:
 
     async def open_inbox(self, index: int, sockets: Sockets) -> None:
         ws = await connect(
-            f"{self.ws_url}/api/v1/inbox/ws", additional_headers=self.auth, **self._ws_options()
+            f"{self.ws_urls[index % len(self.ws_urls)]}/api/v1/inbox/ws",
+            additional_headers=self.auth,
+            **self._ws_options(),
         )
         first = json.loads(await ws.recv())
         if first.get("type") != "ready":
@@ -539,7 +618,8 @@ class Bench:
             sockets.closed_by_server["inbox 1000"] += 1
 
     async def open_widget(self, conversation: Conversation, sockets: Sockets) -> None:
-        url = f"{self.ws_url}/api/v1/widget/ws?token={quote(conversation.token)}&after=0"
+        ws_url = self.ws_urls[(conversation.index + 1) % len(self.ws_urls)]
+        url = f"{ws_url}/api/v1/widget/ws?token={quote(conversation.token)}&after=0"
         ws = await connect(url, **self._ws_options())
         conversation.ws = ws
         reader = asyncio.create_task(self.widget_reader(conversation, sockets))
@@ -862,6 +942,7 @@ async def run_bench(args: argparse.Namespace, server: Server) -> dict[str, Any]:
         "inbox": args.inbox,
         "messages_per_widget": args.messages,
         "cores": os.cpu_count(),
+        "server_processes": len(server.urls),
     }
     try:
         base = await bench.baseline()
@@ -917,6 +998,7 @@ def print_summary(report: dict[str, Any]) -> None:
     report["target_met"] = met
     print(
         f"\nsummary ({report['widgets']} widget sockets, {report['inbox']} inbox sockets, "
+        f"{report['server_processes']} server process(es), "
         f"{report['cores']} cores shared by server and client)"
     )
     print("  round trip send -> inbox   unloaded     loaded    ratio")
@@ -965,6 +1047,15 @@ def main() -> None:
         help="no permessage-deflate on the sockets (browsers negotiate it)",
     )
     parser.add_argument("--port", type=int, default=0, help="for the started server (0: free)")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="server processes started (more need --redis)"
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="start an embedded PostgreSQL 18 + pgvector (fsync off) instead of SQLite",
+    )
+    parser.add_argument("--redis", action="store_true", help="start a redis-server and use it")
     parser.add_argument("--server-log-level", default="info", help="FRONTDESK_LOG_LEVEL")
     parser.add_argument("--server-url", help="use a running server instead of starting one")
     parser.add_argument("--api-key", help="with --server-url")
@@ -978,6 +1069,8 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress when piped
     if args.server_url and not (args.api_key and args.public_key):
         parser.error("--server-url needs --api-key and --public-key")
+    if args.processes > 1 and not args.redis:
+        parser.error("--processes above 1 needs --redis: only a broker wakes the other processes")
 
     # Each socket is a file descriptor on both ends; the server inherits the raised limit.
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -990,14 +1083,21 @@ def main() -> None:
         args.trace.write_text("")
     temp: Path | None = None
     server: Server | None = None
+    services = contextlib.ExitStack()
     try:
         if args.server_url:
-            server = Server(args.server_url.rstrip("/"), args.api_key, args.public_key)
+            server = Server([args.server_url.rstrip("/")], args.api_key, args.public_key)
         else:
             temp = Path(tempfile.mkdtemp(prefix="frontdesk-live-"))
-            server = start_server(temp, args.port or free_port(), args.server_log_level)
+            env = start_services(args, temp, services)
+            server = start_server(
+                temp, args.port or free_port(), args.server_log_level, args.processes, env
+            )
         print(
-            f"server {server.url} ({'started here' if server.process else 'external'}); "
+            f"server {' '.join(server.urls)} "
+            f"({'started here' if server.process else 'external'}: "
+            f"{'PostgreSQL' if args.postgres else 'SQLite'}"
+            f"{' + Redis' if args.redis else ''}); "
             f"client: one asyncio process ({sys.version.split()[0]}); "
             f"load average before: {load_average()}"
         )
@@ -1021,14 +1121,15 @@ def main() -> None:
             print(f"  server log ERROR lines: {findings['error_lines']}")
             for line, count in findings["exceptions"].items():
                 print(f"    {count} x {line}")
-        if args.server_log and server.log_path is not None and server.log_path.exists():
-            shutil.copyfile(server.log_path, args.server_log)
+        if args.server_log and server.log_paths and server.log_paths[0].exists():
+            shutil.copyfile(server.log_paths[0], args.server_log)
         if args.json:
             args.json.write_text(json.dumps(report, indent=2))
         print(json.dumps(report))
     finally:
         if server is not None:
             stop_server(server)
+        services.close()
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
 
