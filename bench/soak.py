@@ -90,10 +90,9 @@ class Soak:
                 await asyncio.sleep(rng.uniform(0, 10))
                 while self.running():
                     path = f"/api/v1/widget/conversations/{conversation['id']}"
+                    body = {"text": rng.choice(QUESTIONS), "client_id": f"soak-{rng.random()}"}
                     began = time.monotonic()
-                    sent = await http.post(
-                        f"{path}/messages", json={"text": rng.choice(QUESTIONS)}, headers=token
-                    )
+                    sent = await self._post(http, f"{path}/messages", json=body, headers=token)
                     self._count(sent, "visitor_messages")
                     if sent.status_code in (200, 201):
                         self.latencies[self.minute()].append(time.monotonic() - began)
@@ -141,6 +140,18 @@ class Soak:
             self.samples.append({"t": time.monotonic() - self.start, **_process(pid)})
             await asyncio.sleep(SAMPLE_S)
         self.samples.append({"t": time.monotonic() - self.start, **_process(pid)})
+
+    async def _post(self, http: httpx.AsyncClient, path: str, **options: Any) -> httpx.Response:
+        """As the widget does: a send whose connection broke is sent again (same client_id).
+
+        A pooled keep-alive connection can be closed by the server just as it is reused; such
+        breaks are counted, and a second one in a row is a failure.
+        """
+        try:
+            return await http.post(path, **options)
+        except httpx.TransportError:
+            self.counts["connection_breaks"] += 1
+        return await http.post(path, **options)
 
     def _count(self, response: httpx.Response, what: str) -> None:
         self.counts[what] += 1

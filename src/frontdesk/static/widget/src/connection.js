@@ -81,6 +81,13 @@ const withConnection = (Base) => class WidgetConnection extends Base {
   revive() {
     for (const wake of [...this.wakers]) wake();
     if (!this.conv) return;
+    if (this.socket && !this.socketOpenedAt) {
+      // An attempt begun while offline fails and then waits out the backoff: start afresh.
+      const stale = this.socket;
+      this.socket = null;
+      stale.onclose = null;
+      stale.close();
+    }
     if (!this.socket) {
       this.reconnectAttempt = 0;
       this.connect();
