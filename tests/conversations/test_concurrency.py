@@ -8,10 +8,12 @@ that work waits for the open transaction's locks (or is done), then commits.
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app_fixtures import Started
 from frontdesk.accounts.caller import Caller
@@ -146,6 +148,14 @@ async def _hand_off(runtime: Runtime, conversation_id: str) -> bool:
         return await lifecycle.hand_off(session, conversation, "button", "The visitor asked.")
 
 
+async def _handed_off(session: AsyncSession, conversation_id: str) -> Conversation:
+    """The conversation, handed off in ``session``'s transaction."""
+    conversation = await session.get(Conversation, conversation_id)
+    assert conversation is not None
+    assert await lifecycle.hand_off(session, conversation, "button", "The visitor asked.")
+    return conversation
+
+
 async def test_a_member_coming_online_does_not_take_a_conversation_a_person_took(
     started: Started,
 ) -> None:
@@ -200,9 +210,7 @@ async def test_two_handoffs_at_once_are_assigned_round_robin(started: Started) -
     second = await _conversation(runtime, agent, finance)
 
     async with runtime.changes() as session:
-        conversation = await session.get(Conversation, first)
-        assert conversation is not None
-        await lifecycle.hand_off(session, conversation, "button", "The visitor asked.")
+        conversation = await _handed_off(session, first)
         assert conversation.assignee_id == ann.member_id
         handing_off = asyncio.create_task(_hand_off(runtime, second))
         await wait_behind(runtime.db, session, handing_off)
@@ -210,6 +218,92 @@ async def test_two_handoffs_at_once_are_assigned_round_robin(started: Started) -
 
     assert (await _state(runtime, first))[:2] == ("human", ann.member_id)
     assert (await _state(runtime, second))[:2] == ("human", bob.member_id)
+
+
+EDITS = {
+    "rename": {"name": "Loans"},
+    "members": "both",  # Ann joins Bob
+    "max_open": {"max_open": 3},
+    "route_tags": {"route_tags": ["loan"]},
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+async def test_editing_a_team_while_a_handoff_goes_to_it_does_not_deadlock(
+    started: Started, edit: str
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    ann, bob = await _people(started, "Ann", "Bob")
+    finance = await _finance(runtime, started.workspace_id, bob)
+    await _online(runtime, bob)
+    asking = await _conversation(runtime, agent, finance)
+    changes = EDITS[edit] if edit != "members" else {"members": [ann.member_id, bob.member_id]}
+
+    # The admin's edit holds the team; the visitor asks for a person before it commits.
+    async with runtime.changes() as session:
+        team = await session.get(Team, finance.id)
+        assert team is not None
+        await lifecycle.update_team(session, team, dict(changes))
+        handing_off = asyncio.create_task(_hand_off(runtime, asking))
+        await wait_behind(runtime.db, session, handing_off)
+    assert await handing_off is True
+    assert (await _state(runtime, asking))[:2] == ("human", bob.member_id)
+
+
+async def test_a_member_opening_the_inbox_as_a_handoff_finds_nobody_gets_the_conversation(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    [bob] = await _people(started, "Bob")
+    assert bob.member_id is not None
+    finance = await _finance(runtime, started.workspace_id, bob)
+    asking = await _conversation(runtime, agent, finance)
+
+    # The handoff finds Bob offline and leaves the conversation waiting; before it commits,
+    # Bob opens his inbox, which records his presence and fills Finance's queue.
+    async with AsyncExitStack() as inbox:
+        async with runtime.changes() as session:
+            conversation = await _handed_off(session, asking)
+            assert conversation.assignee_id is None
+            opening = asyncio.create_task(
+                inbox.enter_async_context(runtime.presence.connected(bob.member_id))
+            )
+            await wait_behind(runtime.db, session, opening)
+        await opening
+        assert (await _state(runtime, asking))[:2] == ("human", bob.member_id)
+
+
+async def test_two_teams_assigning_at_once_keep_a_member_within_max_open(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    [bob] = await _people(started, "Bob")
+    async with runtime.db.transaction() as session:
+        ids = [str(bob.member_id)]
+        teams = [
+            await create_team(
+                session,
+                started.workspace_id,
+                TeamIn(name=name, members=ids, auto_assign=True, max_open=1),
+            )
+            for name in ("Sales", "Service")
+        ]
+    await _online(runtime, bob)
+    sales, service = [await _conversation(runtime, agent, team) for team in teams]
+
+    # Sales gives Bob his one conversation; before that commits, Service hands one off too.
+    async with runtime.changes() as session:
+        conversation = await _handed_off(session, sales)
+        assert conversation.assignee_id == bob.member_id
+        handing_off = asyncio.create_task(_hand_off(runtime, service))
+        await wait_behind(runtime.db, session, handing_off)
+    assert await handing_off is True
+
+    assert (await _state(runtime, sales))[:2] == ("human", bob.member_id)
+    assert (await _state(runtime, service))[:2] == ("waiting", None)  # Bob is full
 
 
 async def test_an_assignment_never_reopens_a_conversation_closed_meanwhile(

@@ -7,10 +7,13 @@ rest on a state another transaction is changing: :func:`lock` the row first, whi
 that transaction and reads the row as it committed it. Claims of work (deliveries, runs) lock
 with ``SKIP LOCKED`` instead, so claimers never wait for each other.
 
-Locks are taken in one order so that two transactions never wait for each other: a
-conversation, then (with the first event recorded) the workspace's event counter
-(events/store.py), then a team. A transaction that already recorded an event and wants more
-conversations takes them with ``SKIP LOCKED``.
+Locks are taken in one order so that two transactions never wait for each other:
+conversations (several at once in the order of their ids), then the workspace's event counter
+(events/store.py: with the first event recorded, or earlier with ``hold``), then a team. A
+transaction that holds the counter and wants more conversations takes them with
+``SKIP LOCKED``; one that will lock a team after changing something that records an event at
+commit holds the counter first (round-robin, editing a team). Member rows are not locked for
+decisions: round-robin decisions of a workspace take turns on its counter instead.
 """
 
 from __future__ import annotations
