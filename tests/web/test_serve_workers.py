@@ -1,4 +1,5 @@
-"""`frontdesk serve --workers 2`: two server processes on one port, one PostgreSQL, one Redis.
+"""`frontdesk serve --workers 2`: two server processes on one port and one Redis, on SQLite
+(the processes take turns at its one writer) and on PostgreSQL.
 
 Which process holds a connection is read from /proc (tests/processes.py), so the test knows
 that both serve, that a visitor's message written through one reaches the inbox socket held by
@@ -14,6 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from processes import ServerProcess
 from redis_server import RedisServer
 from support import wait_until
 
-pytestmark = [pytest.mark.live, pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 QUESTIONS = ("Is the bike in stock?", "Can I pick it up Saturday?", "Do you take trade-ins?")
 REPLY = "Yes to all three."
@@ -77,14 +79,16 @@ class Inbox:
             status = frame["data"]["conversation"]["status"]
 
 
-def _inbox_on_each(server: ServerProcess, member: httpx.Client) -> dict[int, Inbox]:
+def _inbox_on_each(
+    server: ServerProcess, member: httpx.Client, sockets: ExitStack
+) -> dict[int, Inbox]:
     """Inbox sockets opened until each server process holds one (the kernel hands a new
     connection to whichever process accepts first; one still starting accepts none)."""
     held: dict[int, Inbox] = {}
     spare: list[ClientConnection] = []
 
     def one_more() -> bool:
-        socket = member_socket(server, member)
+        socket = sockets.enter_context(member_socket(server, member))
         next_frame(socket, "ready")
         pid = server.serving(socket.local_address[1])
         if pid is None or pid in held:
@@ -124,7 +128,8 @@ def test_two_processes_on_one_port_serve_together_and_one_killed_loses_nothing(
     with api_client(server, accounts) as api:
         public_key = api.get(f"/api/v1/agents/{new_agent(api)}").json()["public_key"]
     sam = sign_in(server, "sam@ridgeline.test")
-    inboxes = _inbox_on_each(server, sam)
+    sockets = ExitStack()
+    inboxes = _inbox_on_each(server, sam, sockets)
     assert sorted(inboxes) == server.workers()  # both processes serve, each a socket
 
     visitor = Visitor(server, public_key)
@@ -167,7 +172,6 @@ def test_two_processes_on_one_port_serve_together_and_one_killed_loses_nothing(
         what="a new server process in place of the killed one",
     )
     assert json.loads(httpx.get(f"{server.url}/readyz", timeout=30).text)["ready"] is True
-    for inbox in inboxes.values():
-        inbox.socket.close()
+    sockets.close()
     visitor.close()
     sam.close()
