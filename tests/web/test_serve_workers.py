@@ -4,7 +4,8 @@
 Which process holds a connection is read from /proc (tests/processes.py), so the test knows
 that both serve, that a visitor's message written through one reaches the inbox socket held by
 the other, and which one to kill: killed with SIGKILL right after acknowledging messages, it
-loses none of them, and uvicorn's supervisor starts a process in its place.
+loses none of them, and uvicorn's supervisor starts a process in its place. Both processes
+run the alert dispatcher, and each webhook still goes out once.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from chat_fixtures import Visitor
 from frontdesk.settings import Settings
 from live_support import member_socket, next_frame
 from processes import ServerProcess
+from receiver import Receiver
 from redis_server import RedisServer
 from support import wait_until
 
@@ -175,3 +177,38 @@ def test_two_processes_on_one_port_serve_together_and_one_killed_loses_nothing(
     sockets.close()
     visitor.close()
     sam.close()
+
+
+def test_each_webhook_is_delivered_once_while_both_processes_send(
+    served: tuple[ServerProcess, Settings],
+) -> None:
+    """Every process runs the alert dispatcher: both hear each event (through Redis), one
+    queues it (the stored position is locked) and one sends it (claimed with a lease)."""
+    server, settings = served
+    accounts = Accounts(settings)
+    with Receiver() as receiver, api_client(server, accounts) as api:
+        allowed = api.put("/api/v1/workspace/allowed-hosts", json={"hosts": [receiver.host]})
+        assert allowed.status_code == 200, allowed.text
+        hook = api.post(
+            "/api/v1/webhooks",
+            json={"url": receiver.url("/hook"), "events": ["conversation.waiting"]},
+        )
+        assert hook.status_code == 201, hook.text
+        public_key = api.get(f"/api/v1/agents/{new_agent(api)}").json()["public_key"]
+        handoffs = 8
+        for _ in range(handoffs):
+            visitor = Visitor(server, public_key)  # a connection each: either process
+            assert visitor.handoff().status_code < 300
+            visitor.close()
+
+        def all_delivered() -> list[dict[str, Any]] | None:
+            path = f"/api/v1/webhooks/{hook.json()['id']}/deliveries"
+            listed: list[dict[str, Any]] = api.get(path).json()["deliveries"]
+            done = len(listed) == handoffs and all(d["status"] == "delivered" for d in listed)
+            return listed if done else None
+
+        deliveries = wait_until(all_delivered, timeout=60, what="every handoff delivered")
+        # Recorded as delivered after it was sent: nothing is on its way any more.
+        sent = [request.headers["webhook-id"] for request in receiver.requests]
+        assert sorted(sent) == sorted(d["id"] for d in deliveries)
+        assert all(d["attempts"] == 1 for d in deliveries)
