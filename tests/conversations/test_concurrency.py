@@ -21,7 +21,7 @@ from frontdesk.accounts.models import Member, Workspace
 from frontdesk.accounts.service import create_member
 from frontdesk.actions.models import ActionRun
 from frontdesk.agents.models import Agent
-from frontdesk.conversations import actions, lifecycle
+from frontdesk.conversations import actions, lifecycle, tagging
 from frontdesk.conversations.messages import post_visitor_message
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.repository import get_conversation, messages_after
@@ -220,15 +220,7 @@ async def test_two_handoffs_at_once_are_assigned_round_robin(started: Started) -
     assert (await _state(runtime, second))[:2] == ("human", bob.member_id)
 
 
-EDITS = {
-    "rename": {"name": "Loans"},
-    "members": "both",  # Ann joins Bob
-    "max_open": {"max_open": 3},
-    "route_tags": {"route_tags": ["loan"]},
-}
-
-
-@pytest.mark.parametrize("edit", sorted(EDITS))
+@pytest.mark.parametrize("edit", ["rename", "rename, routed by tag", "members", "max_open"])
 async def test_editing_a_team_while_a_handoff_goes_to_it_does_not_deadlock(
     started: Started, edit: str
 ) -> None:
@@ -236,9 +228,34 @@ async def test_editing_a_team_while_a_handoff_goes_to_it_does_not_deadlock(
     agent = await started.agent("Dealer")
     ann, bob = await _people(started, "Ann", "Bob")
     finance = await _finance(runtime, started.workspace_id, bob)
-    await _online(runtime, bob)
-    asking = await _conversation(runtime, agent, finance)
-    changes = EDITS[edit] if edit != "members" else {"members": [ann.member_id, bob.member_id]}
+    await _online(runtime, ann, bob)
+    for _ in range(2):  # Bob's room
+        async with runtime.changes() as session:
+            await _handed_off(session, await _conversation(runtime, agent, finance))
+    # A conversation waits in the queue for the edits that move it (assigning it holds the
+    # workspace's event stream anyway); a new name moves nothing.
+    queued = []
+    if not edit.startswith("rename"):
+        queued.append(await _conversation(runtime, agent, finance))
+        async with runtime.changes() as session:
+            await _handed_off(session, queued[0])
+    tagged = edit == "rename, routed by tag"  # not one of the team's conversations yet
+    asking = await _conversation(runtime, agent, None if tagged else finance)
+    async with runtime.changes() as session:
+        await session.execute(update(Team).values(route_tags=["loan"]))
+        if tagged:
+            conversation = await session.get(Conversation, asking)
+            assert conversation is not None
+            await tagging.add_rule_tags(session, conversation, ["loan"])
+    # What the edit changes, and who then gets the queued conversation and the new one: a
+    # new name is announced to the team's conversations; a member who joins or room made
+    # assigns the queued one at once.
+    changes, gets = {
+        "rename": ({"name": "Loans"}, None),
+        "rename, routed by tag": ({"name": "Loans"}, None),
+        "members": ({"members": [ann.member_id, bob.member_id]}, ann.member_id),
+        "max_open": ({"max_open": 4}, bob.member_id),
+    }[edit]
 
     # The admin's edit holds the team; the visitor asks for a person before it commits.
     async with runtime.changes() as session:
@@ -248,7 +265,10 @@ async def test_editing_a_team_while_a_handoff_goes_to_it_does_not_deadlock(
         handing_off = asyncio.create_task(_hand_off(runtime, asking))
         await wait_behind(runtime.db, session, handing_off)
     assert await handing_off is True
-    assert (await _state(runtime, asking))[:2] == ("human", bob.member_id)
+
+    for conversation_id in (*queued, asking):
+        status, assignee, _ = await _state(runtime, conversation_id)
+        assert (status, assignee) == ("human" if gets else "waiting", gets)
 
 
 async def test_a_member_opening_the_inbox_as_a_handoff_finds_nobody_gets_the_conversation(
