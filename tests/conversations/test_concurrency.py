@@ -220,6 +220,15 @@ async def test_two_handoffs_at_once_are_assigned_round_robin(started: Started) -
     assert (await _state(runtime, second))[:2] == ("human", bob.member_id)
 
 
+async def _routed_by_tag(runtime: Runtime, conversation_id: str) -> None:
+    """Tag the conversation 'loan', the tag that routes to every team."""
+    async with runtime.changes() as session:
+        await session.execute(update(Team).values(route_tags=["loan"]))
+        conversation = await session.get(Conversation, conversation_id)
+        assert conversation is not None
+        await tagging.add_rule_tags(session, conversation, ["loan"])
+
+
 @pytest.mark.parametrize("edit", ["rename", "rename, routed by tag", "members", "max_open"])
 async def test_editing_a_team_while_a_handoff_goes_to_it_does_not_deadlock(
     started: Started, edit: str
@@ -241,12 +250,8 @@ async def test_editing_a_team_while_a_handoff_goes_to_it_does_not_deadlock(
             await _handed_off(session, queued[0])
     tagged = edit == "rename, routed by tag"  # not one of the team's conversations yet
     asking = await _conversation(runtime, agent, None if tagged else finance)
-    async with runtime.changes() as session:
-        await session.execute(update(Team).values(route_tags=["loan"]))
-        if tagged:
-            conversation = await session.get(Conversation, asking)
-            assert conversation is not None
-            await tagging.add_rule_tags(session, conversation, ["loan"])
+    if tagged:
+        await _routed_by_tag(runtime, asking)
     # What the edit changes, and who then gets the queued conversation and the new one: a
     # new name is announced to the team's conversations; a member who joins or room made
     # assigns the queued one at once.
@@ -269,6 +274,32 @@ async def test_editing_a_team_while_a_handoff_goes_to_it_does_not_deadlock(
     for conversation_id in (*queued, asking):
         status, assignee, _ = await _state(runtime, conversation_id)
         assert (status, assignee) == ("human" if gets else "waiting", gets)
+
+
+async def test_a_handoff_to_a_team_deleted_meanwhile_waits_without_a_team(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    [bob] = await _people(started, "Bob")
+    finance = await _finance(runtime, started.workspace_id, bob)
+    await _online(runtime, bob)
+    asking = await _conversation(runtime, agent)
+    await _routed_by_tag(runtime, asking)
+
+    # The admin deletes Finance; before that commits, the visitor asks for a person.
+    async with runtime.changes() as session:
+        team = await session.get(Team, finance.id)
+        assert team is not None
+        await lifecycle.delete_team(session, team)
+        handing_off = asyncio.create_task(_hand_off(runtime, asking))
+        await wait_behind(runtime.db, session, handing_off)
+    assert await handing_off is True
+
+    assert await _state(runtime, asking) == ("waiting", None, ["handoff"])
+    async with runtime.db.session() as session:
+        conversation = await session.get(Conversation, asking)
+        assert conversation is not None and conversation.team_id is None
 
 
 async def test_a_member_opening_the_inbox_as_a_handoff_finds_nobody_gets_the_conversation(

@@ -37,7 +37,7 @@ from frontdesk.conversations.thread import (
     system_note,
 )
 from frontdesk.db.base import utcnow
-from frontdesk.db.locks import lock, locked
+from frontdesk.db.locks import lock, lock_if_present, locked
 from frontdesk.errors import Conflict, Forbidden, InvalidInput
 from frontdesk.events.store import hold
 from frontdesk.metrics import HANDOFFS
@@ -176,7 +176,7 @@ async def hand_off(
     conversation.summary = await summarize(session, conversation)
     conversation.handoff_trigger = trigger
     conversation.handoff_reason = reason
-    team = await routing.team_for(session, conversation)
+    team = await _locked_team(session, conversation)
     short = reason.rstrip(".")
     note = Note(
         "handoff",
@@ -189,6 +189,17 @@ async def hand_off(
     await move(session, conversation, WAITING, note=note, team=team, changes=changes, reopen=True)
     HANDOFFS.labels(trigger=trigger).inc()
     return True
+
+
+async def _locked_team(session: AsyncSession, conversation: Conversation) -> Team | None:
+    """The team a handoff goes to, locked (after the workspace's event stream, the order of
+    db/locks.py); one deleted meanwhile is passed over."""
+    while (team := await routing.team_for(session, conversation)) is not None:
+        await hold(session, conversation.workspace_id)
+        if await lock_if_present(session, team):
+            return team
+        session.expunge(team)  # deleted: ask again, without it
+    return None
 
 
 async def take_over(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
@@ -331,8 +342,7 @@ async def auto_assign(session: AsyncSession, conversation: Conversation, team: T
     # Holding the workspace's event stream, taken before the team, makes round-robin
     # decisions of the workspace take turns.
     await hold(session, conversation.workspace_id)
-    await lock(session, team)
-    if not team.auto_assign:
+    if not await lock_if_present(session, team) or not team.auto_assign:
         return False
     member = await routing.next_assignee(session, team)
     if member is None:

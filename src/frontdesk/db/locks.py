@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _HELD = "frontdesk.locked_rows"
@@ -44,6 +44,30 @@ async def lock(session: AsyncSession, row: Any) -> None:
     await session.flush()
     await session.refresh(row, with_for_update=True)
     held.add(inspect(row).identity_key)
+
+
+async def lock_if_present(session: AsyncSession, row: Any) -> bool:
+    """:func:`lock` for a row another transaction may delete meanwhile (a team): False when
+    it is gone once that transaction committed."""
+    if not locks_rows(session):
+        return True
+    held = _held(session)
+    state = inspect(row)
+    if state.identity_key in held:
+        return True
+    await session.flush()
+    mapper = state.mapper
+    key = mapper.primary_key_from_instance(row)
+    query = (
+        select(mapper)
+        .where(*(column == value for column, value in zip(mapper.primary_key, key, strict=True)))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if await session.scalar(query) is None:
+        return False
+    held.add(state.identity_key)
+    return True
 
 
 def locked(session: AsyncSession, rows: Iterable[Any]) -> None:
