@@ -12,8 +12,9 @@ conversations (several at once in the order of their ids), then the workspace's 
 (events/store.py: with the first event recorded, or earlier with ``hold``), then a team. A
 transaction that holds the counter and wants more conversations takes them with
 ``SKIP LOCKED``; one that will lock a team after changing something that records an event at
-commit holds the counter first (a handoff, round-robin, editing or deleting a team). Member rows are not locked for
-decisions: round-robin decisions of a workspace take turns on its counter instead.
+commit holds the counter first (a handoff, round-robin, editing or deleting a team). Member
+rows are not locked for decisions: round-robin decisions of a workspace take turns on its
+counter instead.
 """
 
 from __future__ import annotations
