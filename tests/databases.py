@@ -34,6 +34,7 @@ POSTGRES_READY = ("knowledge", "db", "events")
 POSTGRES_READY_FILES = (
     "conversations/test_answer_once.py",
     "conversations/test_search_backends.py",
+    "web/test_serve_workers.py",
 )
 # These pass on PostgreSQL as well but stay out of the default run, which must finish well
 # under 30 minutes on two cores: FRONTDESK_TEST_DATABASE=postgres pytest tests/conversations

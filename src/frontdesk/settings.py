@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Interface the HTTP server binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port the HTTP server listens on.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server processes `frontdesk serve` runs on its port (uvicorn's workers); "
+        "more than one needs redis_url, so that what one process writes reaches the sockets "
+        "of the others.",
+    )
     embedder: Literal["local", "openai"] = Field(
         "local", description="'local' runs MiniLM in onnxruntime; 'openai' calls an endpoint."
     )

@@ -188,3 +188,29 @@ def test_worker_needs_redis_to_take_jobs_from(run, monkeypatch: pytest.MonkeyPat
     result = run("worker", ok=False)
     assert result.exit_code == 2
     assert "set FRONTDESK_REDIS_URL" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "env"), [(["--workers", "2"], {}), ([], {"FRONTDESK_WORKERS": "3"})], ids=str
+)
+def test_serve_refuses_several_processes_without_redis(
+    tmp_path: Path, args: list[str], env: dict[str, str]
+) -> None:
+    """Each process would hear only its own events: the command says so and starts nothing."""
+    environment = {k: v for k, v in os.environ.items() if k != "FRONTDESK_REDIS_URL"}
+    environment.update(env, FRONTDESK_DATA_DIR=str(tmp_path / "data"))
+    exe = Path(sys.executable).with_name("frontdesk")
+    done = subprocess.run(
+        [str(exe), "serve", *args], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    message = " ".join(done.stderr.split())
+    assert "needs FRONTDESK_REDIS_URL" in message
+    assert "would not reach inbox and widget sockets connected to another" in message
+    assert not (tmp_path / "data").exists()
+
+
+def test_serve_help_tells_what_several_processes_need(run) -> None:
+    text = " ".join(run("serve", "--help").output.split())
+    assert "--workers INTEGER RANGE Server processes sharing the port" in text
+    assert "More than one needs FRONTDESK_REDIS_URL" in text

@@ -8,10 +8,12 @@ that work waits for the open transaction's locks (or is done), then commits.
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app_fixtures import Started
 from frontdesk.accounts.caller import Caller
@@ -19,7 +21,7 @@ from frontdesk.accounts.models import Member, Workspace
 from frontdesk.accounts.service import create_member
 from frontdesk.actions.models import ActionRun
 from frontdesk.agents.models import Agent
-from frontdesk.conversations import actions, lifecycle
+from frontdesk.conversations import actions, lifecycle, tagging
 from frontdesk.conversations.messages import post_visitor_message
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.repository import get_conversation, messages_after
@@ -146,6 +148,14 @@ async def _hand_off(runtime: Runtime, conversation_id: str) -> bool:
         return await lifecycle.hand_off(session, conversation, "button", "The visitor asked.")
 
 
+async def _handed_off(session: AsyncSession, conversation_id: str) -> Conversation:
+    """The conversation, handed off in ``session``'s transaction."""
+    conversation = await session.get(Conversation, conversation_id)
+    assert conversation is not None
+    assert await lifecycle.hand_off(session, conversation, "button", "The visitor asked.")
+    return conversation
+
+
 async def test_a_member_coming_online_does_not_take_a_conversation_a_person_took(
     started: Started,
 ) -> None:
@@ -200,9 +210,7 @@ async def test_two_handoffs_at_once_are_assigned_round_robin(started: Started) -
     second = await _conversation(runtime, agent, finance)
 
     async with runtime.changes() as session:
-        conversation = await session.get(Conversation, first)
-        assert conversation is not None
-        await lifecycle.hand_off(session, conversation, "button", "The visitor asked.")
+        conversation = await _handed_off(session, first)
         assert conversation.assignee_id == ann.member_id
         handing_off = asyncio.create_task(_hand_off(runtime, second))
         await wait_behind(runtime.db, session, handing_off)
@@ -210,6 +218,143 @@ async def test_two_handoffs_at_once_are_assigned_round_robin(started: Started) -
 
     assert (await _state(runtime, first))[:2] == ("human", ann.member_id)
     assert (await _state(runtime, second))[:2] == ("human", bob.member_id)
+
+
+async def _routed_by_tag(runtime: Runtime, conversation_id: str) -> None:
+    """Tag the conversation 'loan', the tag that routes to every team."""
+    async with runtime.changes() as session:
+        await session.execute(update(Team).values(route_tags=["loan"]))
+        conversation = await session.get(Conversation, conversation_id)
+        assert conversation is not None
+        await tagging.add_rule_tags(session, conversation, ["loan"])
+
+
+@pytest.mark.parametrize("edit", ["rename", "rename, routed by tag", "members", "max_open"])
+async def test_editing_a_team_while_a_handoff_goes_to_it_does_not_deadlock(
+    started: Started, edit: str
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    ann, bob = await _people(started, "Ann", "Bob")
+    finance = await _finance(runtime, started.workspace_id, bob)
+    await _online(runtime, ann, bob)
+    for _ in range(2):  # Bob's room
+        async with runtime.changes() as session:
+            await _handed_off(session, await _conversation(runtime, agent, finance))
+    # A conversation waits in the queue for the edits that move it (assigning it holds the
+    # workspace's event stream anyway); a new name moves nothing.
+    queued = []
+    if not edit.startswith("rename"):
+        queued.append(await _conversation(runtime, agent, finance))
+        async with runtime.changes() as session:
+            await _handed_off(session, queued[0])
+    tagged = edit == "rename, routed by tag"  # not one of the team's conversations yet
+    asking = await _conversation(runtime, agent, None if tagged else finance)
+    if tagged:
+        await _routed_by_tag(runtime, asking)
+    # What the edit changes, and who then gets the queued conversation and the new one: a
+    # new name is announced to the team's conversations; a member who joins or room made
+    # assigns the queued one at once.
+    changes, gets = {
+        "rename": ({"name": "Loans"}, None),
+        "rename, routed by tag": ({"name": "Loans"}, None),
+        "members": ({"members": [ann.member_id, bob.member_id]}, ann.member_id),
+        "max_open": ({"max_open": 4}, bob.member_id),
+    }[edit]
+
+    # The admin's edit holds the team; the visitor asks for a person before it commits.
+    async with runtime.changes() as session:
+        team = await session.get(Team, finance.id)
+        assert team is not None
+        await lifecycle.update_team(session, team, dict(changes))
+        handing_off = asyncio.create_task(_hand_off(runtime, asking))
+        await wait_behind(runtime.db, session, handing_off)
+    assert await handing_off is True
+
+    for conversation_id in (*queued, asking):
+        status, assignee, _ = await _state(runtime, conversation_id)
+        assert (status, assignee) == ("human" if gets else "waiting", gets)
+
+
+async def test_a_handoff_to_a_team_deleted_meanwhile_waits_without_a_team(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    [bob] = await _people(started, "Bob")
+    finance = await _finance(runtime, started.workspace_id, bob)
+    await _online(runtime, bob)
+    asking = await _conversation(runtime, agent)
+    await _routed_by_tag(runtime, asking)
+
+    # The admin deletes Finance; before that commits, the visitor asks for a person.
+    async with runtime.changes() as session:
+        team = await session.get(Team, finance.id)
+        assert team is not None
+        await lifecycle.delete_team(session, team)
+        handing_off = asyncio.create_task(_hand_off(runtime, asking))
+        await wait_behind(runtime.db, session, handing_off)
+    assert await handing_off is True
+
+    assert await _state(runtime, asking) == ("waiting", None, ["handoff"])
+    async with runtime.db.session() as session:
+        conversation = await session.get(Conversation, asking)
+        assert conversation is not None and conversation.team_id is None
+
+
+async def test_a_member_opening_the_inbox_as_a_handoff_finds_nobody_gets_the_conversation(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    [bob] = await _people(started, "Bob")
+    assert bob.member_id is not None
+    finance = await _finance(runtime, started.workspace_id, bob)
+    asking = await _conversation(runtime, agent, finance)
+
+    # The handoff finds Bob offline and leaves the conversation waiting; before it commits,
+    # Bob opens his inbox, which records his presence and fills Finance's queue.
+    async with AsyncExitStack() as inbox:
+        async with runtime.changes() as session:
+            conversation = await _handed_off(session, asking)
+            assert conversation.assignee_id is None
+            opening = asyncio.create_task(
+                inbox.enter_async_context(runtime.presence.connected(bob.member_id))
+            )
+            await wait_behind(runtime.db, session, opening)
+        await opening
+        assert (await _state(runtime, asking))[:2] == ("human", bob.member_id)
+
+
+async def test_two_teams_assigning_at_once_keep_a_member_within_max_open(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    [bob] = await _people(started, "Bob")
+    async with runtime.db.transaction() as session:
+        ids = [str(bob.member_id)]
+        teams = [
+            await create_team(
+                session,
+                started.workspace_id,
+                TeamIn(name=name, members=ids, auto_assign=True, max_open=1),
+            )
+            for name in ("Sales", "Service")
+        ]
+    await _online(runtime, bob)
+    sales, service = [await _conversation(runtime, agent, team) for team in teams]
+
+    # Sales gives Bob his one conversation; before that commits, Service hands one off too.
+    async with runtime.changes() as session:
+        conversation = await _handed_off(session, sales)
+        assert conversation.assignee_id == bob.member_id
+        handing_off = asyncio.create_task(_hand_off(runtime, service))
+        await wait_behind(runtime.db, session, handing_off)
+    assert await handing_off is True
+
+    assert (await _state(runtime, sales))[:2] == ("human", bob.member_id)
+    assert (await _state(runtime, service))[:2] == ("waiting", None)  # Bob is full
 
 
 async def test_an_assignment_never_reopens_a_conversation_closed_meanwhile(

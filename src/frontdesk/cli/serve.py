@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,8 @@ import click
 from frontdesk.cli.common import console, err_console, settings_from
 
 if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
     from frontdesk.settings import Settings
 
 DEMO_DIR = Path("./frontdesk-demo")
@@ -50,8 +53,60 @@ def _serve(settings: Settings) -> None:
     from frontdesk.logs import configure_logging
 
     configure_logging(settings)
+    if settings.workers > 1:
+        _serve_processes(settings)
+        return
     app = create_app(settings)
     uvicorn.run(app, **server_options(settings))
+
+
+def _serve_processes(settings: Settings) -> None:
+    """``settings.workers`` server processes on one port: uvicorn's supervisor binds it,
+    starts each process (each runs the whole app, background work included: what several
+    processes might do twice is claimed in the database) and starts a new one when one dies."""
+    import uvicorn
+
+    from frontdesk.runtime import Runtime
+
+    async def prepare() -> None:
+        # Migrated and given its workspace once, before the processes start side by side.
+        runtime = Runtime(settings)
+        try:
+            await runtime.start()
+        finally:
+            await runtime.close()
+
+    asyncio.run(prepare())
+    # Each process reads its settings from the environment (worker_app), as this one did;
+    # what the command line set goes there too.
+    os.environ["FRONTDESK_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["FRONTDESK_HOST"] = settings.host
+    os.environ["FRONTDESK_PORT"] = str(settings.port)
+    uvicorn.run(
+        f"{__name__}:worker_app",
+        factory=True,
+        workers=settings.workers,
+        **server_options(settings),
+    )
+
+
+def worker_app() -> ASGIApp:
+    """The app of one of `frontdesk serve --workers N`'s processes."""
+    from frontdesk.app import create_app
+    from frontdesk.logs import configure_logging
+    from frontdesk.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(settings)
+
+
+WORKERS_NEED_REDIS = (
+    "--workers {n} needs FRONTDESK_REDIS_URL. Without Redis each process hears only its own "
+    "events, so a message written through one would not reach inbox and widget sockets "
+    "connected to another, and presence and rate limits would be counted per process. Set "
+    "FRONTDESK_REDIS_URL (every process then shares one Redis), or run one process."
+)
 
 
 @click.command()
@@ -59,12 +114,23 @@ def _serve(settings: Settings) -> None:
 @click.option(
     "--port", type=click.IntRange(1, 65535), help="Port [env FRONTDESK_PORT; default 8000]."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port [env FRONTDESK_WORKERS; default 1]. More than "
+    "one needs FRONTDESK_REDIS_URL; on SQLite they take turns at its one writer, so use "
+    "PostgreSQL to scale writes.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the HTTP server (inbox at /inbox, widget at /widget.js, API docs at /docs)."""
-    settings = settings_from(ctx, host=host, port=port)
+    settings = settings_from(ctx, host=host, port=port, workers=workers)
+    if settings.workers > 1 and settings.redis_url is None:
+        raise click.UsageError(WORKERS_NEED_REDIS.format(n=settings.workers))
+    processes = f", {settings.workers} processes" if settings.workers > 1 else ""
     console.print(
-        f"Frontdesk on http://{settings.host}:{settings.port}  (data: {settings.data_dir})"
+        f"Frontdesk on http://{settings.host}:{settings.port}  "
+        f"(data: {settings.data_dir}{processes})"
     )
     _serve(settings)
 

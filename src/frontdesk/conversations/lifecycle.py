@@ -8,7 +8,9 @@ the previous assignee). A person and the AI never both own a conversation: every
 
 Each function here first locks the conversation (db/locks.py) and decides on it as committed:
 on PostgreSQL a take-over and an assignment, or the AI's reply, cannot both act on the state
-from before the other. Round-robin locks the team, so two assignments take turns.
+from before the other. Round-robin holds the workspace's event stream, then locks the team, so
+two assignments take turns, in one team or in two sharing a member (whose open conversations
+both count).
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from frontdesk.conversations.thread import (
     system_note,
 )
 from frontdesk.db.base import utcnow
-from frontdesk.db.locks import lock, locked
+from frontdesk.db.locks import lock, lock_if_present, locked
 from frontdesk.errors import Conflict, Forbidden, InvalidInput
+from frontdesk.events.store import hold
 from frontdesk.metrics import HANDOFFS
 from frontdesk.teams import service as teams
 from frontdesk.teams.models import Team
@@ -173,7 +176,7 @@ async def hand_off(
     conversation.summary = await summarize(session, conversation)
     conversation.handoff_trigger = trigger
     conversation.handoff_reason = reason
-    team = await routing.team_for(session, conversation)
+    team = await _locked_team(session, conversation)
     short = reason.rstrip(".")
     note = Note(
         "handoff",
@@ -186,6 +189,17 @@ async def hand_off(
     await move(session, conversation, WAITING, note=note, team=team, changes=changes, reopen=True)
     HANDOFFS.labels(trigger=trigger).inc()
     return True
+
+
+async def _locked_team(session: AsyncSession, conversation: Conversation) -> Team | None:
+    """The team a handoff goes to, locked (after the workspace's event stream, the order of
+    db/locks.py); one deleted meanwhile is passed over."""
+    while (team := await routing.team_for(session, conversation)) is not None:
+        await hold(session, conversation.workspace_id)
+        if await lock_if_present(session, team):
+            return team
+        session.expunge(team)  # deleted: ask again, without it
+    return None
 
 
 async def take_over(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
@@ -323,9 +337,12 @@ async def auto_assign(session: AsyncSession, conversation: Conversation, team: T
     await lock(session, conversation)
     if not team.auto_assign or conversation.status != WAITING or conversation.assignee_id:
         return False
-    # Who was assigned last and who has room, as the previous assignment left them.
-    await lock(session, team)
-    if not team.auto_assign:
+    # Who was assigned last and who has room, as the previous assignment left them: in this
+    # team, and in the member's other teams (their open conversations count in every team).
+    # Holding the workspace's event stream, taken before the team, makes round-robin
+    # decisions of the workspace take turns.
+    await hold(session, conversation.workspace_id)
+    if not await lock_if_present(session, team) or not team.auto_assign:
         return False
     member = await routing.next_assignee(session, team)
     if member is None:
@@ -384,18 +401,27 @@ async def fill_teams_of(
 
 
 async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]) -> Team:
-    """Change a team; its conversations show a new name, and its queue may move."""
+    """Change a team; its conversations show a new name, and its queue may move.
+
+    Locks in the order of db/locks.py: the conversations a new name is announced to, the
+    workspace's event stream, then the team (a handoff holds its conversation and takes the
+    team after the stream)."""
+    renamed = changes.get("name") is not None
+    routed = await routing.routed_to(session, team, lock=True) if renamed else []
+    await hold(session, team.workspace_id)
+    await lock(session, team)
     name = team.name
     await teams.update_team(session, team, changes)
     if team.name != name:
-        await announce_many(session, await routing.routed_to(session, team), ["team"])
+        await announce_many(session, routed, ["team"])
     await fill(session, team)
     return team
 
 
 async def delete_team(session: AsyncSession, team: Team) -> None:
     """Its conversations stay where they are, without a team (everyone sees them)."""
-    routed = await routing.routed_to(session, team)
+    routed = await routing.routed_to(session, team, lock=True)
+    await hold(session, team.workspace_id)
     for conversation in routed:
         conversation.team_id = None
     await session.delete(team)

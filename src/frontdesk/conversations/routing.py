@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Member
 from frontdesk.conversations.models import Conversation, Status
+from frontdesk.db.locks import locked
 from frontdesk.tags.queries import tags_of
 from frontdesk.teams.models import Team
 from frontdesk.teams.service import list_teams, member_ids
@@ -86,7 +87,13 @@ async def open_counts(session: AsyncSession, member_ids: Sequence[str]) -> dict[
     return {m: counts.get(m, 0) for m in member_ids}
 
 
-async def routed_to(session: AsyncSession, team: Team) -> list[Conversation]:
-    """The conversations sent to the team."""
-    rows = await session.scalars(select(Conversation).where(Conversation.team_id == team.id))
-    return list(rows)
+async def routed_to(session: AsyncSession, team: Team, lock: bool = False) -> list[Conversation]:
+    """The conversations sent to the team; with ``lock``, locked (in the order of their ids,
+    so two transactions locking several take them in the same order) and read as committed."""
+    query = select(Conversation).where(Conversation.team_id == team.id)
+    if not lock:
+        return list(await session.scalars(query))
+    query = query.order_by(Conversation.id).with_for_update()
+    rows = list(await session.scalars(query.execution_options(populate_existing=True)))
+    locked(session, rows)
+    return rows

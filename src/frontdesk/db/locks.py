@@ -7,10 +7,14 @@ rest on a state another transaction is changing: :func:`lock` the row first, whi
 that transaction and reads the row as it committed it. Claims of work (deliveries, runs) lock
 with ``SKIP LOCKED`` instead, so claimers never wait for each other.
 
-Locks are taken in one order so that two transactions never wait for each other: a
-conversation, then (with the first event recorded) the workspace's event counter
-(events/store.py), then a team. A transaction that already recorded an event and wants more
-conversations takes them with ``SKIP LOCKED``.
+Locks are taken in one order so that two transactions never wait for each other:
+conversations (several at once in the order of their ids), then the workspace's event counter
+(events/store.py: with the first event recorded, or earlier with ``hold``), then a team. A
+transaction that holds the counter and wants more conversations takes them with
+``SKIP LOCKED``; one that will lock a team after changing something that records an event at
+commit holds the counter first (a handoff, round-robin, editing or deleting a team). Member
+rows are not locked for decisions: round-robin decisions of a workspace take turns on its
+counter instead.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _HELD = "frontdesk.locked_rows"
@@ -41,6 +45,30 @@ async def lock(session: AsyncSession, row: Any) -> None:
     await session.flush()
     await session.refresh(row, with_for_update=True)
     held.add(inspect(row).identity_key)
+
+
+async def lock_if_present(session: AsyncSession, row: Any) -> bool:
+    """:func:`lock` for a row another transaction may delete meanwhile (a team): False when
+    it is gone once that transaction committed."""
+    if not locks_rows(session):
+        return True
+    held = _held(session)
+    state = inspect(row)
+    if state.identity_key in held:
+        return True
+    await session.flush()
+    mapper = state.mapper
+    key = mapper.primary_key_from_instance(row)
+    query = (
+        select(mapper)
+        .where(*(column == value for column, value in zip(mapper.primary_key, key, strict=True)))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if await session.scalar(query) is None:
+        return False
+    held.add(state.identity_key)
+    return True
 
 
 def locked(session: AsyncSession, rows: Iterable[Any]) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.db.base import Base, UtcDateTime, utcnow
 from frontdesk.db.engine import Database
+from frontdesk.db.locks import locks_rows
 from frontdesk.events.broker import Broker
 from frontdesk.events.types import Event, EventType
 
@@ -84,6 +85,18 @@ async def _take(session: AsyncSession, workspace_id: str, count: int) -> int:
         set_={"last_seq": EventCounter.last_seq + upsert.excluded.last_seq},
     )
     return int(await session.scalar(upsert.returning(EventCounter.last_seq)) or 0)
+
+
+async def hold(session: AsyncSession, workspace_id: str) -> None:
+    """Take the workspace's stream now rather than with the first event: until this
+    transaction ends, no other records an event in the workspace (nothing to do on SQLite,
+    whose one writer excludes the rest).
+
+    A decision that other writers of the workspace must not make at the same time (who is
+    next in round-robin, across every team) holds it, and so takes it before the team it
+    reads: the order of db/locks.py."""
+    if locks_rows(session):
+        await _take(session, workspace_id, 0)
 
 
 async def record(

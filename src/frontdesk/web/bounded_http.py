@@ -10,6 +10,7 @@ judged by :class:`HeadLimit` (431), for either parser.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from typing import Any
 
@@ -45,9 +46,27 @@ class _BoundedHttpTools(HttpToolsProtocol):
         super().on_headers_complete()
 
 
+_PREFIX = "BoundedHttpTools"
+
+
+@functools.cache
 def bounded_httptools(max_head_bytes: int) -> type[asyncio.Protocol]:
-    """The httptools protocol class refusing request heads larger than ``max_head_bytes``."""
-    return type("BoundedHttpTools", (_BoundedHttpTools,), {"max_head_bytes": max_head_bytes})
+    """The httptools protocol class refusing request heads larger than ``max_head_bytes``.
+
+    One class per limit, named after it and found by that name in this module (see
+    ``__getattr__``), so it pickles: `frontdesk serve --workers N` hands it to each process."""
+    name = f"{_PREFIX}{max_head_bytes}"
+    made = type(name, (_BoundedHttpTools,), {"max_head_bytes": max_head_bytes})
+    made.__module__ = __name__
+    return made
+
+
+def __getattr__(name: str) -> Any:
+    """``BoundedHttpTools<bytes>``: the class :func:`bounded_httptools` makes for that limit."""
+    size = name.removeprefix(_PREFIX)
+    if name.startswith(_PREFIX) and size.isdigit():
+        return bounded_httptools(int(size))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class HeadLimit:
