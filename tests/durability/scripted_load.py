@@ -84,11 +84,15 @@ def prove_nothing_lost(
             accounts.allow_hosts(receiver.host)
             rng = random.Random(seed)
             load, inbox = open_desk(cluster, rng, accounts.api_key(), receiver)
+            phases = {"start": time.monotonic() - began}
             kill_again_and_again(load, cluster, rng, kills)
+            phases["kills"] = time.monotonic() - began - sum(phases.values())
             settle(load)
+            phases["settling"] = time.monotonic() - began - sum(phases.values())
             check(load, receiver, inbox)
+            phases["checks"] = time.monotonic() - began - sum(phases.values())
             with capsys.disabled():
-                print(summary(load, inbox, kills, began))
+                print(summary(load, inbox, receiver, kills, phases))
     finally:
         cluster.stop()
 
@@ -254,6 +258,7 @@ class InboxWatch:
         self.home = home
         self.start: int | None = None  # the stream's last id when it first connected
         self.ids: list[int] = []
+        self.messages: dict[str, list[int]] = defaultdict(list)  # conversation: seqs seen
         self.problems: list[str] = []
         self.connections = 0
         self._stop = threading.Event()
@@ -299,6 +304,9 @@ class InboxWatch:
             self.problems.append(f"reset instead of a resume: {frame}")
         elif isinstance(frame.get("id"), int):
             self.ids.append(frame["id"])
+            if frame["type"] == "message.created":
+                message = frame["data"]["message"]
+                self.messages[message["conversation_id"]].append(message["seq"])
 
 
 def open_desk(
@@ -317,13 +325,14 @@ def open_desk(
     assert hook.status_code == 201, hook.text
     count = len(cluster.servers)
     member = sign_in(cluster.servers[-1], "sam@ridgeline.test")  # type: ignore[arg-type]
+    inbox = InboxWatch(cluster, member, count - 1).begin()  # before the first message
     load = Load(rng, cluster, api, member)
     load.agent_id = agent["id"]
     load.visitors = [
         Visitor(cluster.servers[n % count], agent["public_key"])  # type: ignore[arg-type]
         for n in range(VISITORS)
     ]
-    return load, InboxWatch(cluster, member, count - 1).begin()
+    return load, inbox
 
 
 def kill_again_and_again(load: Load, cluster: Cluster, rng: random.Random, kills: int) -> None:
@@ -407,8 +416,9 @@ def settle(load: Load) -> None:
 def check(load: Load, receiver: Receiver, inbox: InboxWatch) -> None:
     api = load.api
     stored_ids: set[str] = set()
+    details = {visitor.id: _conversation(api, visitor) for visitor in load.visitors}
     for visitor in load.visitors:
-        detail = _conversation(api, visitor)
+        detail = details[visitor.id]
         messages = detail["messages"]
         seqs = [m["seq"] for m in messages]
         assert seqs == sorted(set(seqs)), f"{visitor.id}: seqs out of order or repeated"
@@ -434,8 +444,13 @@ def check(load: Load, receiver: Receiver, inbox: InboxWatch) -> None:
         conversation = detail["conversation"]
         assert conversation["status"] in STATUSES
         assert conversation["last_seq"] == seqs[-1]
+        # The owner and the queue agree with the status.
         if conversation["status"] == "human":
             assert conversation["assignee_id"], "a person owns it, but nobody is assigned"
+        if conversation["status"] == "bot":
+            assert conversation["assignee_id"] is None, "the AI owns it, and a person too"
+        waits = conversation["waiting_since"] is not None
+        assert waits == (conversation["status"] == "waiting"), conversation
 
     sources = [api.get(f"/api/v1/sources/{s}").json() for s in load.uploads]
     assert all(source["status"] in ("ready", "failed") for source in sources), sources
@@ -464,12 +479,13 @@ def check(load: Load, receiver: Receiver, inbox: InboxWatch) -> None:
         ids_by_message[message_id].add(request.headers["webhook-id"])
     repeated = {m: ids for m, ids in ids_by_message.items() if len(ids) > 1}
     assert not repeated, f"a message's webhook was sent under several ids: {repeated}"
-    _check_inbox(load, inbox)
+    _check_inbox(load, inbox, details)
 
 
-def _check_inbox(load: Load, inbox: InboxWatch) -> None:
+def _check_inbox(load: Load, inbox: InboxWatch, details: dict[str, dict[str, Any]]) -> None:
     """The socket saw every event after the one it started from, once each, in order,
-    whichever process wrote it and whichever it was connected to."""
+    whichever process wrote it and whichever it was connected to: so every message of the
+    conversations (all begun after it opened), once each, in order."""
     server = load.cluster.server_for(0)
     assert server is not None
     with member_socket(server, load.member) as socket:  # type: ignore[arg-type]
@@ -483,6 +499,10 @@ def _check_inbox(load: Load, inbox: InboxWatch) -> None:
     expected = list(range(inbox.start + 1, inbox.start + 1 + len(inbox.ids)))
     assert inbox.ids == expected, _first_difference(inbox.ids, expected)
     assert inbox.ids[-1] >= latest
+    for conversation_id, detail in details.items():
+        stored = [m["seq"] for m in detail["messages"]]
+        seen = inbox.messages[conversation_id]
+        assert seen == stored, f"{conversation_id}: the inbox saw {seen}, stored: {stored}"
 
 
 def _first_difference(seen: list[int], expected: list[int]) -> str:
@@ -492,14 +512,18 @@ def _first_difference(seen: list[int], expected: list[int]) -> str:
     return f"{len(seen)} events seen, {len(expected)} expected"
 
 
-def summary(load: Load, inbox: InboxWatch, kills: int, began: float) -> str:
+def summary(
+    load: Load, inbox: InboxWatch, receiver: Receiver, kills: int, phases: dict[str, float]
+) -> str:
     """The figures of a run: kills, messages acknowledged (and resent), the inbox's resumes."""
     acknowledged = sum(1 for s in load.sent if s.seq is not None)
     resent = sum(1 for s in load.sent if s.tries > 1)
     return (
-        f"{kills} kills survived in {time.monotonic() - began:.0f} s (restarts "
-        f"{load.cluster.restarting_s:.0f} s of it): {acknowledged} visitor "
+        f"{kills} kills survived in {sum(phases.values()):.0f} s ("
+        + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in phases.items())
+        + f"; restarts {load.cluster.restarting_s:.0f} s of the kills): {acknowledged} visitor "
         f"messages acknowledged ({resent} resent after a cut), {len(load.replies)} member "
         f"replies, {len(load.uploads)} uploads, {len(inbox.ids)} inbox events over "
-        f"{inbox.connections} socket connections; none lost or doubled"
+        f"{inbox.connections} socket connections, {len(receiver.requests)} webhooks received "
+        f"({receiver.cut} more cut off by a kill); none lost or doubled"
     )
