@@ -11,11 +11,15 @@ from websockets.sync.client import ClientConnection, connect
 from support import ServerThread
 
 
-def member_socket(server: ServerThread, member: httpx.Client) -> ClientConnection:
-    """The inbox socket a signed-in member's browser opens (their session cookie)."""
+def member_socket(
+    server: ServerThread, member: httpx.Client, last_event_id: int | None = None
+) -> ClientConnection:
+    """The inbox socket a signed-in member's browser opens (their session cookie), resuming
+    after ``last_event_id`` when given."""
     cookie = member.cookies.get("fd_session")
+    resume = "" if last_event_id is None else f"?last_event_id={last_event_id}"
     return connect(
-        server.url.replace("http://", "ws://") + "/api/v1/inbox/ws",
+        server.url.replace("http://", "ws://") + "/api/v1/inbox/ws" + resume,
         additional_headers={"Cookie": f"fd_session={cookie}"},
         origin=server.url,
     )

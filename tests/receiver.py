@@ -36,6 +36,7 @@ class Receiver:
     def __init__(self, *script: Reply) -> None:
         self.script: list[Reply] = list(script) or [Reply()]
         self.requests: list[Received] = []
+        self.cut = 0  # requests whose body broke off (not in ``requests``)
         self._changed = threading.Condition()
         self._released = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -81,6 +82,9 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if len(body) < length:
+                receiver.cut += 1  # the sender died mid-request (kill -9): nothing arrived
+                return
             reply = receiver._next_reply(
                 Received(
                     self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
