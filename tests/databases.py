@@ -30,16 +30,10 @@ if TYPE_CHECKING:
 TESTS = Path(__file__).resolve().parent
 
 # Test directories the default run repeats on PostgreSQL, and single files of other ones.
-POSTGRES_READY = ("knowledge", "db", "events")
-POSTGRES_READY_FILES = (
-    "conversations/test_answer_once.py",
-    "conversations/test_search_backends.py",
-    "web/test_serve_workers.py",
-)
-# These pass on PostgreSQL as well but stay out of the default run, which must finish well
-# under 30 minutes on two cores: FRONTDESK_TEST_DATABASE=postgres pytest tests/conversations
-# tests/teams tests/alerts runs them there (the PostgreSQL-only race tests always run).
-POSTGRES_ON_REQUEST = ("conversations", "teams", "alerts")
+# The rest (web, e2e, accounts, agents, answering, ...) runs there with
+# FRONTDESK_TEST_DATABASE=postgres; the default run must stay well under 30 minutes.
+POSTGRES_READY = ("knowledge", "db", "events", "conversations", "teams", "alerts")
+POSTGRES_READY_FILES = ("web/test_serve_workers.py",)
 # Files in those directories that do not pass there yet, and why.
 POSTGRES_NOT_YET = {
     "conversations/test_inbox_search.py": (
