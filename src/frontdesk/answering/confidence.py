@@ -38,17 +38,17 @@ from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 # Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
 WEIGHTS = {
-    "similarity": 0.783,
-    "rerank": 0.539,
-    "coverage": 0.785,
-    "answer_coverage": 1.060,
-    "missing": -0.201,
-    "answer_similarity": 1.581,
-    "type_match": 0.154,
-    "unit_similarity": 1.224,
-    "names": 0.259,
+    "similarity": 0.916,
+    "rerank": 0.571,
+    "coverage": 0.867,
+    "answer_coverage": 1.280,
+    "missing": -0.088,
+    "answer_similarity": 1.702,
+    "type_match": 0.223,
+    "unit_similarity": 1.266,
+    "names": 0.158,
 }
-BIAS = -2.717
+BIAS = -3.137
 
 
 @dataclass(frozen=True)
