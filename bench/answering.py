@@ -413,6 +413,9 @@ def main() -> None:
         "--fit", action="store_true", help="print the weights fitted on every business"
     )
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument(
+        "--rows", type=Path, help="write every answered row, with its held-out confidence, here"
+    )
     _generators.add_arguments(parser, PACKAGED_MODEL)
     args = parser.parse_args()
     names = businesses(set(filter(None, args.only.split(","))) or None)
@@ -435,6 +438,16 @@ def main() -> None:
             old,
             np.array([r["answered"] for r in old], dtype=bool),
         )
+        # Its confidence refitted the same way (its re-ranker stays the one it shipped).
+        old_scores, old_thresholds, _ = cross_validate(old)
+        table(
+            f"previous pipeline ({args.compare}), its confidence cross-validated by business",
+            old,
+            np.array(
+                [s >= old_thresholds[r["business"]] for s, r in zip(old_scores, old, strict=True)]
+            ),
+        )
+        risk_coverage(old, old_scores)
     table(
         "this pipeline, shipped confidence and threshold (not cross-validated)",
         rows,
@@ -450,6 +463,9 @@ def main() -> None:
         answered,
     )
     print("  thresholds: " + ", ".join(f"{b} {t:.2f}" for b, t in thresholds.items()))
+    if args.rows:
+        held_out = [{**r, "held_out": float(s)} for r, s in zip(rows, scores, strict=True)]
+        args.rows.write_text(json.dumps(held_out, indent=1))
     risk_coverage(rows, scores)
     ms = np.array([r["ms"] for r in rows])
     print(

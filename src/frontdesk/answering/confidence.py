@@ -16,7 +16,13 @@ cross-validated by business, fitted on the others and measured on the one left o
 - ``answer_similarity``: the cosine between the question and the reply itself — a passage
   can be on topic while the sentences taken from it answer something else;
 - ``type_match``: +1 when the question asks for a kind of answer (a price, a time, a
-  duration, a number, a date) and the reply holds one, -1 when it does not, 0 otherwise.
+  duration, a number, a date) and the reply holds one, -1 when it does not, 0 otherwise;
+- ``unit_similarity``: the cosine between the question and the passage units the reply was
+  taken from, as the generator measured it (the extractive generator embeds a few units per
+  passage); the reply's own cosine when the generator measured none;
+- ``names``: +1 when every name the question uses (a word with a digit, or capitalised past
+  the start) is in the reply or its titles, -1 when one is missing, 0 when it names none —
+  the reply about the "Arlo 1" is no answer for the "Arlo 4".
 """
 
 from __future__ import annotations
@@ -26,20 +32,23 @@ import re
 from dataclasses import asdict, dataclass
 
 from frontdesk.knowledge.hits import Hit
-from frontdesk.knowledge.text import stems
+from frontdesk.knowledge.rerank import question_names
+from frontdesk.knowledge.text import stems, words
 from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 # Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
 WEIGHTS = {
-    "similarity": 0.983,
-    "rerank": 0.719,
-    "coverage": 0.945,
-    "answer_coverage": 1.013,
-    "missing": -0.321,
-    "answer_similarity": 1.933,
-    "type_match": 0.621,
+    "similarity": 0.916,
+    "rerank": 0.571,
+    "coverage": 0.867,
+    "answer_coverage": 1.280,
+    "missing": -0.088,
+    "answer_similarity": 1.702,
+    "type_match": 0.223,
+    "unit_similarity": 1.266,
+    "names": 0.158,
 }
-BIAS = -2.567
+BIAS = -3.137
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,8 @@ class Evidence:
     missing: float = 0.0
     answer_similarity: float = 0.0
     type_match: float = 0.0
+    unit_similarity: float = 0.0
+    names: float = 0.0
 
 
 _NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty)"
@@ -80,12 +91,21 @@ _ANSWER_TYPES = tuple(
 )
 
 
-def type_match(question: str, answer: str) -> float:
-    """+1: the reply holds the kind of answer asked for; -1: it does not; 0: none asked."""
-    expected = [holds for asks, holds in _ANSWER_TYPES if asks.search(question)]
+def answer_kinds(question: str) -> list[re.Pattern[str]]:
+    """What a reply holding the kind of answer asked for looks like (none: no kind asked)."""
+    return [holds for asks, holds in _ANSWER_TYPES if asks.search(question)]
+
+
+def holds_kind(expected: list[re.Pattern[str]], text: str) -> float:
+    """+1: ``text`` holds one of the ``expected`` kinds; -1: it does not; 0: none expected."""
     if not expected:
         return 0.0
-    return 1.0 if any(holds.search(answer) for holds in expected) else -1.0
+    return 1.0 if any(holds.search(text) for holds in expected) else -1.0
+
+
+def type_match(question: str, answer: str) -> float:
+    """+1: the reply holds the kind of answer asked for; -1: it does not; 0: none asked."""
+    return holds_kind(answer_kinds(question), answer)
 
 
 def coverage(question: str, passage: str, terms: TermStats | None = None) -> float:
@@ -110,6 +130,17 @@ def missing(wanted: set[str], passage: str, terms: TermStats | None) -> float:
     return max(weight(s) for s in absent) / top
 
 
+def names_said(question: str, answer: str) -> float:
+    """+1 when every name of the question (a word with a digit, or capitalised past the
+    start: "Arlo 4", "Glacier") is in the reply or its titles, -1 when one is not, 0 when
+    the question names nothing: a reply about the Arlo 1 does not answer for the Arlo 4."""
+    names = question_names(question)
+    if not names:
+        return 0.0
+    said = set(words(answer))
+    return 1.0 if names <= said else -1.0
+
+
 def evidence(
     question: str,
     hits: list[Hit],
@@ -117,6 +148,7 @@ def evidence(
     answer: str = "",
     terms: TermStats | None = None,
     answer_similarity: float = 0.0,
+    unit_similarity: float | None = None,
 ) -> Evidence:
     if not hits:
         return Evidence()
@@ -132,6 +164,8 @@ def evidence(
         missing=missing(wanted, text, terms),
         answer_similarity=answer_similarity,
         type_match=type_match(question, answer),
+        unit_similarity=answer_similarity if unit_similarity is None else unit_similarity,
+        names=names_said(question, f"{titles} {answer}"),
     )
 
 

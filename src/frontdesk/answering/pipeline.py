@@ -172,6 +172,7 @@ class AnswerService:
                 terms=terms,
                 history=thread.history if thread else (),
                 tools=toolbox,
+                embed=self._embed,
             )
             # What the visitor watches is checked as it grows, as the reply is when done.
             guarded = None
@@ -203,7 +204,8 @@ class AnswerService:
         if answer:
             vector = await asyncio.to_thread(self._embedder().embed, [answer])
             similarity = float(vector[0] @ query_vector)
-        found = evidence(question, hits, cited, answer, terms, similarity)
+        measured = generation.similarity if generation is not None else None
+        found = evidence(question, hits, cited, answer, terms, similarity, measured)
         form = toolbox.form if toolbox is not None else None
         return Draft(
             hits,
@@ -216,6 +218,9 @@ class AnswerService:
             generator.model,
             form,
         )
+
+    async def _embed(self, texts: list[str]) -> np.ndarray:
+        return await asyncio.to_thread(self._embedder().embed, texts)
 
     def _tools(
         self, agent: Agent, generator: Generator, runner: ToolRunner | None, passages: int

@@ -34,6 +34,9 @@ class GenerationRequest:
     history: tuple[tuple[str, str], ...] = ()
     # What the model may call while it writes (only given to a generator that ``calls_tools``).
     tools: Tools | None = None
+    # Embeds short texts with the retrieval model (as ``query_vector`` was), off the event
+    # loop: a generator may compare the passages' sentences with the question by meaning.
+    embed: Callable[[list[str]], Awaitable[np.ndarray]] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class Generation:
     # Which model wrote it, as the agent names it (a GGUF file's name for the local one);
     # "" when no model did.
     model: str = ""
+    # The cosine between the question and the passage text the reply was taken from, when
+    # the generator measured it (the extractive one does); None otherwise.
+    similarity: float | None = None
 
     @property
     def tokens(self) -> int:

@@ -1,10 +1,13 @@
 """The default generator: no model; it answers with the passages' own words, written plainly.
 
-Retrieval already did the semantic work at passage level (hybrid search); here the units of
-the top passages (sentences, lists, table rows: prose.py) are scored by how much of the
-question they contain — each word weighted by its rarity in the agent's knowledge (IDF),
-read together with the passage's title and heading — and by their passage's rank and
-meaning score. No model runs at this step, which keeps an answer within a few milliseconds.
+Retrieval did the semantic work at passage level (hybrid search); here the units of the top
+passages (sentences, lists, table rows: prose.py) are scored by how much of the question they
+contain — each word weighted by its rarity in the agent's knowledge (IDF), read together with
+the passage's title and heading — by whether they hold the kind of answer asked for (a price,
+a time, a duration), and by their meaning: the best three units by those word signals are
+embedded with the retrieval model and compared with the question, so "Are pets
+allowed?" finds "Leashed dogs are welcome" though no word is shared. No language model runs:
+the embeddings of a few short units cost a few milliseconds.
 
 The best unit decides the shape of the reply, one to three plain sentences with the answer
 first: a spreadsheet row is written as a sentence about the rows the question names
@@ -20,7 +23,7 @@ from typing import Literal
 
 import numpy as np
 
-from frontdesk.answering.confidence import share_present
+from frontdesk.answering.confidence import answer_kinds, holds_kind, share_present
 from frontdesk.answering.generators.base import Generation, GenerationRequest, Generator
 from frontdesk.answering.generators.prose import (
     Unit,
@@ -46,9 +49,23 @@ MAX_PASSAGES = 4
 MAX_CANDIDATES = 60
 MAX_WORDS = 90
 MAX_SENTENCES = 3
+# Units compared with the question by meaning: an embedding each, per ask, of at most
+# EMBEDDED_WORDS words (the cost of an ask grows with the words embedded).
+EMBEDDED = 3
+EMBEDDED_WORDS = 25
 # A Q&A pair's question shares this much of the visitor's, both ways, to be the same one.
 SAME_QUESTION = 0.8
 QA = re.compile(r"^Q:\s*(?P<q>.+?)\s*\nA:\s*(?P<a>.+)$", re.S)
+# Text that speaks to a model rather than to a visitor (an injection planted in a document):
+# never said, however close to the question it reads.
+TO_A_MODEL = re.compile(
+    r"\b(?:ignore|disregard)\s+(?:(?:all|any|of|the|your)\s+)*"
+    r"(?:previous|prior|above|earlier|your)\s+(?:instructions|rules|prompts?)\b"
+    r"|\bsystem\s+(?:prompt|instructions?)\b"
+    r"|\b(?:instructions?|notes?|messages?)\s+(?:to|for)\s+(?:the\s+)?(?:ai|assistant|model)s?\b"
+    r"|\bfor\s+ai\s+assistants\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +99,7 @@ def _candidates(passages: list[Hit]) -> list[Candidate]:
                 Candidate(p, i, "prose", f"{hit.title} {u.context}: {u.text}", unit=u)
                 for i, u in enumerate(units(hit.text))
             )
-    return out[:MAX_CANDIDATES]
+    return [c for c in out if not TO_A_MODEL.search(c.text)][:MAX_CANDIDATES]
 
 
 class ExtractiveGenerator(Generator):
@@ -99,7 +116,15 @@ class ExtractiveGenerator(Generator):
         meaning = np.array([passages[c.passage].vector_score for c in candidates])
         rank_prior = np.array([1.0 / (1 + c.passage) for c in candidates])
         short = np.array([len(c.text.split()) < 6 for c in candidates])
-        score = 0.55 * overlap + 0.25 * meaning + 0.2 * rank_prior - 0.1 * short
+        kinds = answer_kinds(request.question)
+        typed = np.array([holds_kind(kinds, c.text) for c in candidates])
+        score = 0.55 * overlap + 0.25 * meaning + 0.2 * rank_prior - 0.1 * short + 0.1 * typed
+        similarity = await self._similarity(request, candidates, score)
+        if similarity is not None:
+            # Said by meaning: a paraphrase shares no word with the sentence that answers it.
+            # Weights from a small grid on the development bank, cross-validated by business:
+            # the best unit holds the answer for 257 of 369 answerable questions, 243 before.
+            score = 0.3 * overlap + 0.05 * rank_prior - 0.1 * short + 0.1 * typed + 1.0 * similarity
         # An item said apart from its list answers only with a word of the question in it.
         for i, c in enumerate(candidates):
             if c.unit is not None and c.unit.own and not wanted & set(stems(c.unit.own)):
@@ -132,7 +157,23 @@ class ExtractiveGenerator(Generator):
             text = _compose([candidates[i] for i in chosen], question)
         # Cited in the order the reply says them.
         cited = list(dict.fromkeys(candidates[i].passage for i in chosen))
-        return Generation(text=text, cited=cited)
+        measured = None if similarity is None else float(max(similarity[i] for i in chosen))
+        return Generation(text=text, cited=cited, similarity=measured)
+
+    async def _similarity(
+        self, request: GenerationRequest, candidates: list[Candidate], score: np.ndarray
+    ) -> np.ndarray | None:
+        """Each candidate's cosine to the question, for the best few by ``score`` (the others
+        get the lowest measured); None without an embedder."""
+        if request.embed is None or request.query_vector is None:
+            return None
+        picked = [int(i) for i in np.argsort(-score, kind="stable")[:EMBEDDED]]
+        texts = [" ".join(_meaning_text(candidates[i]).split()[:EMBEDDED_WORDS]) for i in picked]
+        vectors = await request.embed(texts)
+        measured = vectors @ request.query_vector
+        out = np.full(len(candidates), float(measured.min()))
+        out[picked] = measured
+        return out
 
     def _rows(
         self,
@@ -213,6 +254,14 @@ class ExtractiveGenerator(Generator):
     @staticmethod
     def _atoms(candidate: Candidate) -> frozenset[int]:
         return candidate.unit.atoms if candidate.unit is not None else frozenset()
+
+
+def _meaning_text(candidate: Candidate) -> str:
+    """What is embedded: the unit under its heading, a row or a Q&A answer as it stands."""
+    if candidate.unit is not None:
+        context = candidate.unit.context
+        return f"{context}: {candidate.unit.text}" if context else candidate.unit.text
+    return candidate.answer or candidate.text
 
 
 def _compose(chosen: list[Candidate], question: Question) -> str:
