@@ -60,8 +60,9 @@ async def test_the_visitor_panel_and_a_summary_that_follows_the_visitor(
     widget = Widget(tab, agent["public_key"])
     await expect(widget.launcher).to_be_visible()
     await widget.open()
+    # Nothing in the agent's content answers this: the AI says so and hands off by itself
+    # (a click on "Talk to a person" would race that handoff).
     await widget.ask(FIRST)
-    await widget.handoff.click()
     await expect(widget.status).to_have_text("Connecting you with a person…")
     conversation_id = await widget.conversation_id()
 
