@@ -33,7 +33,7 @@ TESTS = Path(__file__).resolve().parent
 # The rest (web, e2e, accounts, agents, answering, ...) runs there with
 # FRONTDESK_TEST_DATABASE=postgres; the default run must stay well under 30 minutes.
 POSTGRES_READY = ("knowledge", "db", "events", "conversations", "teams", "alerts")
-POSTGRES_READY_FILES = ("web/test_serve_workers.py",)
+POSTGRES_READY_FILES = ("web/test_serve_workers.py", "web/test_isolation_matrix.py")
 # Files in those directories that do not pass there yet, and why.
 POSTGRES_NOT_YET = {
     "conversations/test_inbox_search.py": (
