@@ -4,12 +4,21 @@ Defined once here, at the bottom of the layers, so whichever part of the product
 thing counts it. Labels are bounded sets (a route's template, never its URL; a generator's
 name; a handoff trigger), so a visitor cannot grow the series. Queue depths are read from the
 database when scraped (web/metrics.py); everything else is counted as it happens. With
-several server processes, set ``PROMETHEUS_MULTIPROC_DIR`` as prometheus-client documents.
+several server processes (`frontdesk serve --workers N` sets it up) each process writes its
+values under ``PROMETHEUS_MULTIPROC_DIR`` and a scrape of any of them adds them all up.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import os
+import re
+from pathlib import Path
+
+from prometheus_client import Counter, Gauge, Histogram, generate_latest
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# The files of the gauges that count only live processes (open sockets), by process id.
+_LIVE_GAUGE_FILE = re.compile(r"^gauge_live\w*?_(\d+)\.db$")
 
 # Seconds: API calls are milliseconds, AI answers seconds (a local model tens of seconds).
 _REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -55,3 +64,36 @@ QUEUE_DEPTH = Gauge(
     ["queue"],
     multiprocess_mode="max",
 )
+
+
+def exposition() -> bytes:
+    """What a scrape gets: this process's metrics, or with several processes all of theirs."""
+    folder = os.environ.get(MULTIPROCESS_DIR)
+    if not folder:
+        return generate_latest()
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    _forget_dead_processes(folder)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=folder)
+    return generate_latest(registry)
+
+
+def _forget_dead_processes(folder: str) -> None:
+    """A killed process's open sockets are closed: drop its live gauges (its counts stay)."""
+    from prometheus_client import multiprocess
+
+    for path in Path(folder).iterdir():
+        found = _LIVE_GAUGE_FILE.match(path.name)
+        if found and not _alive(int(found.group(1))):
+            multiprocess.mark_process_dead(int(found.group(1)), folder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import ClientConnection
 
 from app_fixtures import Accounts, api_client, new_agent, sign_in, with_database
@@ -38,6 +39,7 @@ pytestmark = [pytest.mark.live, pytest.mark.slow]
 QUESTIONS = ("Is the bike in stock?", "Can I pick it up Saturday?", "Do you take trade-ins?")
 REPLY = "Yes to all three."
 PEOPLE = ("visitor", "member")  # what the visitor and the team wrote (not the AI, not notes)
+METRICS_TOKEN = "scrape-me-please"
 
 
 @pytest.fixture
@@ -51,6 +53,7 @@ def served(
         "FRONTDESK_REDIS_URL": redis_server.url,
         "FRONTDESK_SECRET_KEY": base64.b64encode(os.urandom(32)).decode(),
         "FRONTDESK_LOG_LEVEL": "warning",
+        "FRONTDESK_METRICS_TOKEN": METRICS_TOKEN,
     }
     server = ServerProcess(env, tmp_path / "serve.log", args=("serve", "--workers", "2"))
     try:
@@ -212,3 +215,41 @@ def test_each_webhook_is_delivered_once_while_both_processes_send(
         sent = [request.headers["webhook-id"] for request in receiver.requests]
         assert sorted(sent) == sorted(d["id"] for d in deliveries)
         assert all(d["attempts"] == 1 for d in deliveries)
+
+
+def _requests_counted(exposition: str, route: str) -> float:
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            wanted = {"method": "GET", "route": route, "status": "200"}
+            if sample.name == "frontdesk_http_requests_total" and sample.labels == wanted:
+                return sample.value
+    return 0.0
+
+
+def test_a_scrape_of_either_process_counts_the_requests_of_both(
+    served: tuple[ServerProcess, Settings],
+) -> None:
+    server, settings = served
+    auth = {"Authorization": f"Bearer {Accounts(settings).api_key()}"}
+    answered: dict[int, int] = {}
+
+    def one_more_request() -> bool:
+        with httpx.Client(base_url=server.url, headers=auth, timeout=30) as http:  # a new
+            response = http.get("/api/v1/agents")  # connection: either process takes it
+            assert response.status_code == 200, response.text
+            pid = _writer(server, response)
+        answered[pid] = answered.get(pid, 0) + 1
+        return len(answered) == 2
+
+    wait_until(one_more_request, timeout=120, what="requests answered by each process")
+    scraped: set[int] = set()
+
+    def one_more_scrape() -> bool:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            response = http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+            assert response.status_code == 200, response.text
+            scraped.add(_writer(server, response))
+        assert _requests_counted(response.text, "/api/v1/agents") == sum(answered.values())
+        return len(scraped) == 2
+
+    wait_until(one_more_scrape, timeout=120, what="a scrape answered by each process")

@@ -77,6 +77,7 @@ def _serve_processes(settings: Settings) -> None:
             await runtime.close()
 
     asyncio.run(prepare())
+    _shared_metrics(settings)
     # Each process reads its settings from the environment (worker_app), as this one did;
     # what the command line set goes there too.
     os.environ["FRONTDESK_DATA_DIR"] = str(settings.data_dir.resolve())
@@ -88,6 +89,18 @@ def _serve_processes(settings: Settings) -> None:
         workers=settings.workers,
         **server_options(settings),
     )
+
+
+def _shared_metrics(settings: Settings) -> None:
+    """Each process writes its metrics into one folder, emptied first, that every scrape
+    adds up (prometheus-client's multiprocess mode); an operator's own folder is used as is."""
+    from frontdesk.metrics import MULTIPROCESS_DIR
+
+    folder = Path(os.environ.get(MULTIPROCESS_DIR) or settings.data_dir.resolve() / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):  # a previous run's processes
+        old.unlink()
+    os.environ[MULTIPROCESS_DIR] = str(folder)
 
 
 def worker_app() -> ASGIApp:

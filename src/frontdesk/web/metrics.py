@@ -14,7 +14,7 @@ import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,7 +22,7 @@ from frontdesk.actions.models import ActionRun
 from frontdesk.alerts.models import Delivery
 from frontdesk.errors import NotFound, Unauthorized
 from frontdesk.knowledge.models import Source
-from frontdesk.metrics import HTTP_LATENCY, HTTP_REQUESTS, QUEUE_DEPTH
+from frontdesk.metrics import HTTP_LATENCY, HTTP_REQUESTS, QUEUE_DEPTH, exposition
 from frontdesk.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -47,7 +47,7 @@ async def metrics(request: Request, runtime: RuntimeDep) -> Response:
         for name, table, condition in QUEUES:
             depth = await session.scalar(select(func.count()).select_from(table).where(condition))
             QUEUE_DEPTH.labels(queue=name).set(depth or 0)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/readyz")
