@@ -209,15 +209,21 @@ async def test_two_handoffs_at_once_are_assigned_round_robin(started: Started) -
     first = await _conversation(runtime, agent, finance)
     second = await _conversation(runtime, agent, finance)
 
-    async with runtime.changes() as session:
-        conversation = await _handed_off(session, first)
-        assert conversation.assignee_id == ann.member_id
-        handing_off = asyncio.create_task(_hand_off(runtime, second))
-        await wait_behind(runtime.db, session, handing_off)
-    assert await handing_off is True
+    assert await _hand_off_behind(runtime, first, second) == ann.member_id
 
     assert (await _state(runtime, first))[:2] == ("human", ann.member_id)
     assert (await _state(runtime, second))[:2] == ("human", bob.member_id)
+
+
+async def _hand_off_behind(runtime: Runtime, first: str, second: str) -> str | None:
+    """Hand ``first`` off and, before that commits, ``second`` in another transaction, which
+    must wait for it and then succeed; who got ``first``."""
+    async with runtime.changes() as session:
+        assignee = (await _handed_off(session, first)).assignee_id
+        handing_off = asyncio.create_task(_hand_off(runtime, second))
+        await wait_behind(runtime.db, session, handing_off)
+    assert await handing_off is True
+    return assignee
 
 
 async def _routed_by_tag(runtime: Runtime, conversation_id: str) -> None:
@@ -346,12 +352,7 @@ async def test_two_teams_assigning_at_once_keep_a_member_within_max_open(
     sales, service = [await _conversation(runtime, agent, team) for team in teams]
 
     # Sales gives Bob his one conversation; before that commits, Service hands one off too.
-    async with runtime.changes() as session:
-        conversation = await _handed_off(session, sales)
-        assert conversation.assignee_id == bob.member_id
-        handing_off = asyncio.create_task(_hand_off(runtime, service))
-        await wait_behind(runtime.db, session, handing_off)
-    assert await handing_off is True
+    assert await _hand_off_behind(runtime, sales, service) == bob.member_id
 
     assert (await _state(runtime, sales))[:2] == ("human", bob.member_id)
     assert (await _state(runtime, service))[:2] == ("waiting", None)  # Bob is full
