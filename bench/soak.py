@@ -1,6 +1,6 @@
 """Soak: a mixed load on the default (one process, SQLite) for minutes, watching for growth.
 
-    python bench/soak.py [--minutes 10] [--visitors 200] [--members 20] [--json FILE]
+    python bench/soak.py [--minutes 10] [--visitors 200] [--members 20] [--pause 5 15] [--json FILE]
 
 Starts `frontdesk serve` on a fresh data dir (an agent with a little Q&A content). Visitors
 (each with a widget socket) ask questions every few seconds, some ask for a person; members
@@ -98,7 +98,7 @@ class Soak:
                         self.latencies[self.minute()].append(time.monotonic() - began)
                     if rng.random() < 0.05:
                         self._count(await http.post(f"{path}/handoff", headers=token), "handoffs")
-                    await asyncio.sleep(rng.uniform(5, 15))
+                    await asyncio.sleep(rng.uniform(*self.args.pause))
             finally:
                 drain.cancel()
 
@@ -181,6 +181,7 @@ class Soak:
             "minutes": self.args.minutes,
             "visitors": self.args.visitors,
             "members": self.args.members,
+            "pause_s": list(self.args.pause),
             "counts": dict(self.counts),
             "per_minute": per_minute,
             "rss_mb": {
@@ -245,6 +246,14 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument(
+        "--pause",
+        type=float,
+        nargs=2,
+        default=(5.0, 15.0),
+        metavar=("LOW", "HIGH"),
+        help="seconds a visitor waits between questions (uniform; default 5 15)",
+    )
     parser.add_argument("--visitors", type=int, default=200)
     parser.add_argument("--members", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)

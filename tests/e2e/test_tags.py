@@ -3,13 +3,14 @@ filters the list by tag; a tag added elsewhere shows up live."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from e2e_support import Inbox, OpenTab
-from playwright.async_api import expect
+from playwright.async_api import Route, expect
 
 from app_fixtures import Accounts
 from support import ServerThread, wait_until
@@ -80,6 +81,40 @@ async def test_a_member_tags_untags_and_filters_by_tag(
     await expect(inbox.items).to_have_count(2)
     await tag_filter.select_option("")
     await expect(inbox.items).to_have_count(3)
+    assert inbox.tab.errors == []
+
+
+async def test_a_tag_typed_while_the_last_is_saving_is_neither_lost_nor_wiped(
+    open_tab: OpenTab, server: ServerThread, member: httpx.Client, visitors
+) -> None:
+    """Enter pressed while the previous tag is still being saved adds that tag too (in order),
+    and the answer to the first does not wipe what was typed since."""
+    walk_in = visitors()
+    assert walk_in.handoff().status_code == 200
+    inbox = await Inbox.sign_in(open_tab, server, MEMBER_EMAIL)
+    await inbox.open(walk_in.id)
+    view = inbox.view
+    tag_input = view.get_by_role("combobox", name="Add tag")
+
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_first(route: Route) -> None:
+        if route.request.method == "POST" and not held.is_set():
+            held.set()
+            await release.wait()
+        await route.continue_()
+
+    await inbox.page.route(f"**/api/v1/conversations/{walk_in.id}/tags", hold_first)
+    await tag_input.fill("trade-in")
+    await tag_input.press("Enter")
+    await asyncio.wait_for(held.wait(), 20)  # the first tag's request is on its way, held
+    await tag_input.fill("vip")
+    await tag_input.press("Enter")
+    await tag_input.fill("half-typ")
+    release.set()
+
+    await expect(view.get_by_test_id("tag-name")).to_have_text(["trade-in", "vip"])
+    await expect(tag_input).to_have_value("half-typ")
     assert inbox.tab.errors == []
 
 

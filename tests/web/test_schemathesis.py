@@ -5,13 +5,15 @@ server and fails on any 5xx, any status the document does not list, any body or 
 that does not match it, invalid input that is accepted, and a 405 without `Allow`. The seed
 is fixed and each operation gets 12 examples (CONFIG), so a run is repeatable: 91 operations
 in about a minute and a half on two busy cores (`pytest -m "not slow"` leaves it
-out).
+out). The server counts the requests it answered; the total is written to
+`<artifacts>/schemathesis-requests.json` (the README's "requests fuzzed").
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.live]
 # Parameters that name real objects: their example is a placeholder the test swaps for the
 # id of an object it created, so the examples reach past the 404 into the handlers. Deletions
 # get no placeholder (generated ids), so those objects live through the whole run.
+REPO = Path(__file__).resolve().parents[2]
 REAL = ("agent_id", "public_key", "source_id", "conversation_id", "X-Visitor-Token")
 # How invalid input may be refused: schemathesis's list, plus 413 (refused for its size).
 REFUSALS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
@@ -85,14 +88,43 @@ def site() -> Iterator[LocalSite]:
         local.close()
 
 
+class Counted:
+    """An ASGI app behind a count of the HTTP requests it was sent, per operation tried."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests = 0
+        self.per_operation: dict[str, int] = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.requests += 1
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def fuzzed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("schemathesis"), max_upload_mb=1)
+
+
+@pytest.fixture(scope="module")
+def counted(embedder: OnnxMiniLM, fuzzed_settings: Settings) -> Iterator[Counted]:
+    """The app; when the module is done, the requests it answered go to the artifacts."""
+    app = Counted(create_app(fuzzed_settings, Runtime(fuzzed_settings, embedder=embedder)))
+    yield app
+    folder = Path(os.environ.get("FRONTDESK_ARTIFACTS") or REPO / "test-artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    report = {"requests": app.requests, "per_operation": app.per_operation}
+    (folder / "schemathesis-requests.json").write_text(json.dumps(report, indent=1))
+
+
 @pytest.fixture(scope="module")
 def served(
-    tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM, site: LocalSite
+    counted: Counted, fuzzed_settings: Settings, site: LocalSite
 ) -> Iterator[tuple[ServerThread, str]]:
     """A server of its own (the run changes its data) and an API key of its workspace."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("schemathesis"), max_upload_mb=1)
-    with ServerThread(create_app(settings, Runtime(settings, embedder=embedder))) as server:
-        accounts = Accounts(settings)
+    with ServerThread(counted) as server:
+        accounts = Accounts(fuzzed_settings)
         accounts.allow_hosts(site.host)
         yield server, accounts.api_key()
 
@@ -136,7 +168,11 @@ def _offline(value: Any, url: str) -> Any:
 
 @schema.parametrize()
 def test_api_matches_its_schema(
-    case: Case, served: tuple[ServerThread, str], real: dict[str, str], site: LocalSite
+    case: Case,
+    served: tuple[ServerThread, str],
+    real: dict[str, str],
+    site: LocalSite,
+    counted: Counted,
 ) -> None:
     server, key = served
     for values in (case.path_parameters, case.query, case.headers):
@@ -149,4 +185,9 @@ def test_api_matches_its_schema(
         offline = _offline(case.body, site.url("/"))
         if offline != case.body:
             case.body = offline
+    before = counted.requests
     case.call_and_validate(base_url=server.url, headers={"Authorization": f"Bearer {key}"})
+    operation = f"{case.method} {case.path}"
+    counted.per_operation[operation] = counted.per_operation.get(operation, 0) + (
+        counted.requests - before
+    )

@@ -36,25 +36,28 @@ export function buildTagEditor(error, view) {
   }
   input.addEventListener('focus', loadSuggestions);
   input.addEventListener('input', () => error.set(''));
-  form.addEventListener('submit', async (event) => {
+  // Submissions run one after another: a name typed while the previous one is still being
+  // saved is neither dropped (a disabled submit button would swallow Enter) nor wiped when the
+  // previous answer arrives.
+  let queue = Promise.resolve();
+  async function addName(name, current) {
+    try {
+      const conv = await api.addTag(current.id, name);
+      if (view.current() !== current) return;
+      if (input.value.trim() === name) input.value = '';
+      view.applyConversation(conv);
+      loadSuggestions();
+    } catch (err) {
+      if (view.current() === current) error.set(err.message);
+    }
+  }
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
     const name = input.value.trim();
     const current = view.current();
     if (!name || !current) return;
     error.set('');
-    add.disabled = true;
-    try {
-      const conv = await api.addTag(current.id, name);
-      if (view.current() === current) {
-        input.value = '';
-        view.applyConversation(conv);
-        loadSuggestions();
-      }
-    } catch (err) {
-      if (view.current() === current) error.set(err.message);
-    } finally {
-      add.disabled = false;
-    }
+    queue = queue.then(() => addName(name, current));
   });
   list.addEventListener('click', async (event) => {
     const button = event.target.closest('button[data-tag]');
