@@ -1,10 +1,12 @@
-"""Which database a test runs on: SQLite, and PostgreSQL for the directories ready for it.
+"""Which database a test runs on: SQLite, and PostgreSQL again for all but a few.
 
-By default every test runs on SQLite and the tests under ``POSTGRES_READY`` run again on
-PostgreSQL (ids ending ``[sqlite]`` and ``[postgres]``; the latter marked ``postgres``).
+By default every test runs on SQLite and again on PostgreSQL, except those under
+``SQLITE_BY_DEFAULT`` (ids ending ``[sqlite]`` and ``[postgres]``; the latter marked ``postgres``).
 ``FRONTDESK_TEST_DATABASE=sqlite`` or ``=postgres`` runs every collected test on that one. A
 test marked ``postgres`` itself is about PostgreSQL (row locks between transactions, say): it
-runs there only, wherever it lives, and is skipped when only SQLite is asked for.
+runs there only, wherever it lives, and is skipped when only SQLite is asked for. A test
+marked ``sqlite`` is about SQLite itself (its file on disk, its one writer): it runs there
+only, and is skipped when only PostgreSQL is asked for.
 
 On PostgreSQL one embedded server (tests/postgres_server.py) serves the whole session; each
 test gets a database of its own, copied from a migrated template, and
@@ -29,12 +31,20 @@ if TYPE_CHECKING:
 
 TESTS = Path(__file__).resolve().parent
 
-# Test directories the default run repeats on PostgreSQL, and single files of other ones.
-# The rest (web, e2e, accounts, agents, answering, ...) runs there with
-# FRONTDESK_TEST_DATABASE=postgres; the default run must stay well under 30 minutes.
-POSTGRES_READY = ("knowledge", "db", "events", "conversations", "teams", "alerts")
-POSTGRES_READY_FILES = ("web/test_serve_workers.py", "web/test_isolation_matrix.py")
-# Files in those directories that do not pass there yet, and why.
+# The default run repeats every test that has a database on PostgreSQL, except these (a
+# directory or a file, and why); FRONTDESK_TEST_DATABASE=postgres runs them there too.
+SQLITE_BY_DEFAULT = {
+    "e2e": "the browser drives the API that the tests below run on PostgreSQL (about 6 minutes)",
+    "embedder": "no database",
+    "net": "no database",
+    "durability/test_kill9.py": "the default's own; test_kill9_two_processes.py: PostgreSQL",
+    "web/test_schemathesis.py": "fuzzes the HTTP layer's validation (90 operations, 90 s a run)",
+    "answering/test_prompt_injection.py": "what generators say; the local model takes a minute",
+    "test_bench_soak.py": "a soak of the default, SQLite",
+    "test_fuzz_loaders.py": "document loaders; no database",
+    "test_layers.py": "reads the imports",
+}
+# Files that do not pass on PostgreSQL yet, and why.
 POSTGRES_NOT_YET = {
     "conversations/test_inbox_search.py": (
         "it finds parts of words (FTS5 trigram); PostgreSQL matches word beginnings "
@@ -45,29 +55,34 @@ POSTGRES_NOT_YET = {
 BACKENDS = ("sqlite", "postgres")
 
 
-def backends_for(path: Path, postgres_only: bool = False) -> list[str]:
+def backends_for(path: Path, only: str | None = None) -> list[str]:
+    """The backends a test at ``path`` runs on; ``only``: the one its marker names."""
     chosen = os.environ.get("FRONTDESK_TEST_DATABASE", "")
     if chosen:
         if chosen not in BACKENDS:
             raise pytest.UsageError(f"FRONTDESK_TEST_DATABASE must be one of {BACKENDS}")
-        return [chosen] if chosen == "postgres" or not postgres_only else []
-    if postgres_only:
-        return ["postgres"]
+        return [chosen] if only in (None, chosen) else []
+    if only is not None:
+        return [only]
     relative = path.resolve().relative_to(TESTS)
     if relative.as_posix() in POSTGRES_NOT_YET:
         return ["sqlite"]
-    ready = relative.parts[0] in POSTGRES_READY or relative.as_posix() in POSTGRES_READY_FILES
-    return list(BACKENDS) if ready else ["sqlite"]
+    if relative.parts[0] in SQLITE_BY_DEFAULT or relative.as_posix() in SQLITE_BY_DEFAULT:
+        return ["sqlite"]
+    return list(BACKENDS)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database" not in metafunc.fixturenames:
         return
-    postgres_only = metafunc.definition.get_closest_marker("postgres") is not None
-    backends = backends_for(metafunc.definition.path, postgres_only)
+    marked = [b for b in BACKENDS if metafunc.definition.get_closest_marker(b) is not None]
+    only = marked[0] if marked else None
+    backends = backends_for(metafunc.definition.path, only)
     if not backends:
-        skip = pytest.mark.skip(reason="a PostgreSQL test; FRONTDESK_TEST_DATABASE=sqlite")
-        metafunc.parametrize("database", [pytest.param("postgres", marks=skip)], indirect=True)
+        assert only is not None
+        chosen = os.environ.get("FRONTDESK_TEST_DATABASE")
+        skip = pytest.mark.skip(reason=f"a test of {only} alone; FRONTDESK_TEST_DATABASE={chosen}")
+        metafunc.parametrize("database", [pytest.param(only, marks=skip)], indirect=True)
         return
     if backends == ["sqlite"]:
         return  # the default: no parameter, the test ids stay as they were

@@ -11,6 +11,7 @@ from app_fixtures import Started
 from frontdesk.accounts.models import Workspace
 
 
+@pytest.mark.sqlite  # SQLite's one write lock
 async def test_a_read_session_refuses_to_write_and_takes_no_write_lock(started: Started) -> None:
     runtime = started.runtime
     statements: list[str] = []

@@ -54,6 +54,34 @@ async def test_close_cancels_pending_tasks_and_waits_until_they_stopped(
     assert caplog.records == []  # a cancelled task is not a failure
 
 
+async def test_close_stops_a_loop_that_swallowed_its_cancellation(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tasks = BackgroundTasks(log)
+    turns: list[int] = []
+    swallowed: list[bool] = []
+
+    async def heartbeat() -> None:
+        while True:
+            turns.append(len(turns))
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                if swallowed:
+                    raise
+                swallowed.append(True)  # as a library deep in the turn might, once
+
+    tasks.spawn(heartbeat(), name="heartbeat")
+    while len(turns) < 2:
+        await asyncio.sleep(0.01)
+    with caplog.at_level(logging.WARNING, logger="tests.tasks"):
+        await asyncio.wait_for(tasks.close(), timeout=30)
+    assert len(tasks) == 0 and swallowed
+    assert [r.getMessage() for r in caplog.records][:1] == [
+        "cancelling again, still running: heartbeat"
+    ]
+
+
 async def test_drain_waits_for_tasks_started_while_draining() -> None:
     tasks = BackgroundTasks(log)
     done: list[int] = []

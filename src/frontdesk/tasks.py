@@ -11,6 +11,9 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+# How long close() waits for cancelled tasks before cancelling the ones still running again.
+CANCEL_AGAIN_S = 1.0
+
 
 class BackgroundTasks:
     def __init__(self, log: logging.Logger):
@@ -33,11 +36,23 @@ class BackgroundTasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
-        """Cancel every task and wait until they have all stopped."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        """Cancel every task and wait until they have all stopped.
+
+        Something a task awaits may swallow a cancellation: the presence heartbeat on
+        PostgreSQL + Redis was seen going on to its next sleep, "cancelling" but running, and a
+        server never finished shutting down. A task still running after CANCEL_AGAIN_S is
+        cancelled again, so a loop in it cannot keep the process from stopping.
+        """
+        pending = set(self._tasks)
+        cancels = 0
+        while pending:
+            if cancels:
+                names = sorted(task.get_name() for task in pending)
+                self._log.warning("cancelling again, still running: %s", ", ".join(names))
+            for task in pending:
+                task.cancel()
+            cancels += 1
+            _, pending = await asyncio.wait(pending, timeout=CANCEL_AGAIN_S)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

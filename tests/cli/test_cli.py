@@ -120,6 +120,7 @@ def test_unknown_agent_is_a_clear_error(run) -> None:
     assert result.exit_code == 1 and "No agent named 'Nobody'" in result.output
 
 
+@pytest.mark.sqlite  # the data directory holds the SQLite file
 def test_console_script_and_env_data_dir(tmp_path: Path) -> None:
     env = {**os.environ, "FRONTDESK_DATA_DIR": str(tmp_path / "envdata")}
     exe = Path(sys.executable).with_name("frontdesk")

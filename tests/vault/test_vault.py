@@ -51,6 +51,7 @@ async def resolve(runtime: Runtime, workspace: str, *names: str) -> dict[str, st
         return await service.resolve(session, runtime.cipher, workspace, names)
 
 
+@pytest.mark.sqlite  # reads the SQLite file's bytes
 async def test_values_are_encrypted_in_the_database_file(
     runtime: Runtime, settings: Settings
 ) -> None:

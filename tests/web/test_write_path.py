@@ -83,6 +83,7 @@ def _call(
     return http.request(method, url, headers=headers, **kwargs)
 
 
+@pytest.mark.sqlite  # SQLite's one write lock
 def test_refused_requests_never_take_the_write_lock(served: Served) -> None:
     key = served.accounts.api_key()
     admin = served.client(headers={"Authorization": f"Bearer {key}"})
