@@ -3,6 +3,7 @@ with the match marked, and triage with the keyboard alone. Screenshots at 1400x9
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from e2e_support import Inbox, OpenTab
-from playwright.async_api import expect
+from playwright.async_api import Route, expect
 
 from app_fixtures import Accounts
 from support import ServerThread, wait_until
@@ -200,6 +201,33 @@ async def test_keyboard_only_triage_of_three_conversations(
         detail = member.get(f"/api/v1/conversations/{visitor.id}").json()
         assert detail["conversation"]["status"] == "closed"
     assert inbox.tab.dialogs == [] and inbox.tab.errors == []
+
+
+async def test_what_a_member_types_while_a_reply_is_sending_stays(
+    open_tab: OpenTab, server: ServerThread, member: httpx.Client, visitors
+) -> None:
+    walk_in = visitors()
+    assert walk_in.handoff().status_code == 200
+    inbox = await _sign_in(open_tab, server)
+    await inbox.open(walk_in.id)
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_first(route: Route) -> None:
+        if route.request.method == "POST" and not held.is_set():
+            held.set()
+            await release.wait()
+        await route.continue_()
+
+    await inbox.page.route(f"**/api/v1/conversations/{walk_in.id}/messages", hold_first)
+    await inbox.composer.fill("Hi, Sam here.")
+    await inbox.composer.press("Enter")
+    await asyncio.wait_for(held.wait(), 20)  # the reply is on its way, held
+    await inbox.composer.fill("The Glacier 850 is in st")
+    release.set()
+
+    await expect(inbox.text_of("member")).to_have_text(["Hi, Sam here."])
+    await expect(inbox.composer).to_have_value("The Glacier 850 is in st")
+    assert inbox.tab.errors == []
 
 
 async def test_a_saved_reply_is_inserted_by_its_shortcut(

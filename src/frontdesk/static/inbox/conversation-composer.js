@@ -110,7 +110,8 @@ async function submit(composer, view) {
   try {
     const msg = await api.sendMessage(current.id, text, composer.isPrivate);
     if (view.current() === current) {
-      composer.input.value = '';
+      // What the member typed while it was being sent stays.
+      if (composer.input.value.trim() === text) composer.input.value = '';
       view.sent(msg);
     }
   } catch (err) {
