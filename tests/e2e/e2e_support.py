@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -9,12 +10,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import BrowserContext, Locator, Page, expect
+from playwright.async_api import BrowserContext, Locator, Page, Route, expect
 
 from app_fixtures import PASSWORD
 from support import ServerThread
 
 SEQ = re.compile(r"^[1-9][0-9]*$")  # a message the server has stored
+
+
+class HeldPost:
+    """Holds the page's first POST to ``url`` on the network until ``release()``: what the
+    page does while a save is still on its way."""
+
+    def __init__(self) -> None:
+        self.sent, self._release = asyncio.Event(), asyncio.Event()
+
+    @classmethod
+    async def on(cls, page: Page, url: str) -> HeldPost:
+        held = cls()
+        await page.route(url, held._route)
+        return held
+
+    async def _route(self, route: Route) -> None:
+        if route.request.method == "POST" and not self.sent.is_set():
+            self.sent.set()
+            await self._release.wait()
+        await route.continue_()
+
+    async def wait_sent(self) -> None:
+        await asyncio.wait_for(self.sent.wait(), 20)
+
+    def release(self) -> None:
+        self._release.set()
+
 
 # An init script that keeps every WebSocket the page opens, so a test can cut them: going
 # offline (BrowserContext.set_offline) stops new connections but leaves open sockets up.

@@ -3,15 +3,14 @@ with the match marked, and triage with the keyboard alone. Screenshots at 1400x9
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from e2e_support import Inbox, OpenTab
-from playwright.async_api import Route, expect
+from e2e_support import HeldPost, Inbox, OpenTab
+from playwright.async_api import expect
 
 from app_fixtures import Accounts
 from support import ServerThread, wait_until
@@ -210,20 +209,12 @@ async def test_what_a_member_types_while_a_reply_is_sending_stays(
     assert walk_in.handoff().status_code == 200
     inbox = await _sign_in(open_tab, server)
     await inbox.open(walk_in.id)
-    held, release = asyncio.Event(), asyncio.Event()
-
-    async def hold_first(route: Route) -> None:
-        if route.request.method == "POST" and not held.is_set():
-            held.set()
-            await release.wait()
-        await route.continue_()
-
-    await inbox.page.route(f"**/api/v1/conversations/{walk_in.id}/messages", hold_first)
+    held = await HeldPost.on(inbox.page, f"**/api/v1/conversations/{walk_in.id}/messages")
     await inbox.composer.fill("Hi, Sam here.")
     await inbox.composer.press("Enter")
-    await asyncio.wait_for(held.wait(), 20)  # the reply is on its way, held
+    await held.wait_sent()  # the reply is on its way, held
     await inbox.composer.fill("The Glacier 850 is in st")
-    release.set()
+    held.release()
 
     await expect(inbox.text_of("member")).to_have_text(["Hi, Sam here."])
     await expect(inbox.composer).to_have_value("The Glacier 850 is in st")

@@ -3,14 +3,13 @@ filters the list by tag; a tag added elsewhere shows up live."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from e2e_support import Inbox, OpenTab
-from playwright.async_api import Route, expect
+from e2e_support import HeldPost, Inbox, OpenTab
+from playwright.async_api import expect
 
 from app_fixtures import Accounts
 from support import ServerThread, wait_until
@@ -96,22 +95,14 @@ async def test_a_tag_typed_while_the_last_is_saving_is_neither_lost_nor_wiped(
     view = inbox.view
     tag_input = view.get_by_role("combobox", name="Add tag")
 
-    held, release = asyncio.Event(), asyncio.Event()
-
-    async def hold_first(route: Route) -> None:
-        if route.request.method == "POST" and not held.is_set():
-            held.set()
-            await release.wait()
-        await route.continue_()
-
-    await inbox.page.route(f"**/api/v1/conversations/{walk_in.id}/tags", hold_first)
+    held = await HeldPost.on(inbox.page, f"**/api/v1/conversations/{walk_in.id}/tags")
     await tag_input.fill("trade-in")
     await tag_input.press("Enter")
-    await asyncio.wait_for(held.wait(), 20)  # the first tag's request is on its way, held
+    await held.wait_sent()  # the first tag's request is on its way, held
     await tag_input.fill("vip")
     await tag_input.press("Enter")
     await tag_input.fill("half-typ")
-    release.set()
+    held.release()
 
     await expect(view.get_by_test_id("tag-name")).to_have_text(["trade-in", "vip"])
     await expect(tag_input).to_have_value("half-typ")
