@@ -39,7 +39,8 @@ SQLITE_BY_DEFAULT = {
     "net": "no database",
     "durability/test_kill9.py": "the default's own; test_kill9_two_processes.py: PostgreSQL",
     "web/test_schemathesis.py": "fuzzes the HTTP layer's validation (90 operations, 90 s a run)",
-    "answering/test_prompt_injection.py": "what generators say; the local model takes a minute",
+    "answering": "the generators and the answer pipeline (the chat path that stores answers "
+    "runs on PostgreSQL in conversations/); about 3 minutes of the 30 CI may take",
     "test_bench_soak.py": "a soak of the default, SQLite",
     "test_fuzz_loaders.py": "document loaders; no database",
     "test_layers.py": "reads the imports",
