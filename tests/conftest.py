@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.name != getattr(item, "originalname", item.name) and "[" not in item.nodeid:
             # (pytest 9 keeps the id parsed, in a private attribute.)
             item._id = type(item._id).parse(item.nodeid + item.name.removeprefix(item.originalname))
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where screenshots and reports go: $FRONTDESK_ARTIFACTS, else <repo>/test-artifacts/."""
+    repo = Path(__file__).resolve().parent.parent
+    folder = Path(os.environ.get("FRONTDESK_ARTIFACTS") or repo / "test-artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 # --- Web -------------------------------------------------------------------------------

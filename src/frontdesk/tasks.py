@@ -44,15 +44,15 @@ class BackgroundTasks:
         cancelled again, so a loop in it cannot keep the process from stopping.
         """
         pending = set(self._tasks)
-        cancels = 0
+        for task in pending:
+            task.cancel()
         while pending:
-            if cancels:
+            _, pending = await asyncio.wait(pending, timeout=CANCEL_AGAIN_S)
+            if pending:
                 names = sorted(task.get_name() for task in pending)
                 self._log.warning("cancelling again, still running: %s", ", ".join(names))
-            for task in pending:
-                task.cancel()
-            cancels += 1
-            _, pending = await asyncio.wait(pending, timeout=CANCEL_AGAIN_S)
+                for task in pending:
+                    task.cancel()
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

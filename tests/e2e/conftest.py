@@ -9,7 +9,6 @@ later ``asyncio.run()`` in that thread fails (``Accounts`` creates API keys and 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,6 @@ from support import ServerThread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-REPO = Path(__file__).resolve().parents[2]
 E2E = Path(__file__).resolve().parent
 
 
@@ -100,14 +98,6 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
-
-
-@pytest.fixture(scope="session")
-def artifacts() -> Path:
-    """Where screenshots go: $FRONTDESK_ARTIFACTS, else <repo>/test-artifacts/."""
-    folder = Path(os.environ.get("FRONTDESK_ARTIFACTS") or REPO / "test-artifacts")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture

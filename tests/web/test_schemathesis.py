@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.live]
 # Parameters that name real objects: their example is a placeholder the test swaps for the
 # id of an object it created, so the examples reach past the 404 into the handlers. Deletions
 # get no placeholder (generated ids), so those objects live through the whole run.
-REPO = Path(__file__).resolve().parents[2]
 REAL = ("agent_id", "public_key", "source_id", "conversation_id", "X-Visitor-Token")
 # How invalid input may be refused: schemathesis's list, plus 413 (refused for its size).
 REFUSALS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
@@ -108,14 +106,12 @@ def fuzzed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def counted(embedder: OnnxMiniLM, fuzzed_settings: Settings) -> Iterator[Counted]:
+def counted(embedder: OnnxMiniLM, fuzzed_settings: Settings, artifacts: Path) -> Iterator[Counted]:
     """The app; when the module is done, the requests it answered go to the artifacts."""
     app = Counted(create_app(fuzzed_settings, Runtime(fuzzed_settings, embedder=embedder)))
     yield app
-    folder = Path(os.environ.get("FRONTDESK_ARTIFACTS") or REPO / "test-artifacts")
-    folder.mkdir(parents=True, exist_ok=True)
     report = {"requests": app.requests, "per_operation": app.per_operation}
-    (folder / "schemathesis-requests.json").write_text(json.dumps(report, indent=1))
+    (artifacts / "schemathesis-requests.json").write_text(json.dumps(report, indent=1))
 
 
 @pytest.fixture(scope="module")
