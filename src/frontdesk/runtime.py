@@ -146,13 +146,14 @@ class Runtime:
         sockets = SharedSockets(self.redis, settings.presence_expiry_s) if self.redis else Sockets()
         self.presence = Presence(self.db, self.changes, lifecycle.fill_teams_of, sockets)
 
-    def changes(self) -> AbstractAsyncContextManager[AsyncSession]:
+    def changes(self, *, bulk: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
         """The one way to write: a transaction whose events are published once it commits.
 
         On SQLite it holds the database's only write lock from the start, so whatever can be
         checked before (authentication, origin, rate limits, input) is checked before.
+        ``bulk``: it may write or delete thousands of rows (Database.transaction_of).
         """
-        return changes(self.db, self.broker)
+        return changes(self.db, self.broker, bulk=bulk)
 
     def reads(self) -> AbstractAsyncContextManager[AsyncSession]:
         """The one way to read: a session with no write lock that refuses to write."""

@@ -105,7 +105,7 @@ def delete(ctx: click.Context, name: str, yes: bool) -> None:
     from frontdesk.agents import service
 
     async def work(runtime: Runtime, workspace_id: str) -> None:
-        async with runtime.db.transaction() as session:
+        async with runtime.db.transaction(bulk=True) as session:
             agent = await service.find_agent(session, workspace_id, name)
             await service.delete_agent(session, agent, runtime.settings.uploads_dir)
 

@@ -142,15 +142,18 @@ async def record_many(
 
 
 @asynccontextmanager
-async def changes(db: Database, broker: Broker) -> AsyncIterator[AsyncSession]:
+async def changes(
+    db: Database, broker: Broker, *, bulk: bool = False
+) -> AsyncIterator[AsyncSession]:
     """A transaction whose recorded events are published after it commits (never before).
 
     Commits and publishes happen under one lock, so this process publishes in commit order.
+    ``bulk``: see Database.transaction_of.
     """
     async with db.sessions() as session:
         locked = False
         try:
-            async with db.transaction_of(session):
+            async with db.transaction_of(session, bulk=bulk):
                 yield session
                 await db.finish(session)  # what it records is published with the rest
                 pending: list[Event] = session.info.pop(_PENDING, [])

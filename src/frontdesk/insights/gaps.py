@@ -76,11 +76,13 @@ def group_questions(
     for group in average_linkage(similarity, threshold):
         in_group = {keys[i] for i in group}
         # The representative: the phrasing closest to every question asked (repeats
-        # weigh), then the most asked.
+        # weigh), then the most asked, then the first. Closeness is rounded: in a group of
+        # two both are equally close, and float noise (which differs between CPUs) must not
+        # pick one.
         weights = np.array([counts[keys[j]] for j in group], dtype=np.float64)
         central = max(
             group,
-            key=lambda i: (float(similarity[i, group] @ weights), counts[keys[i]], -i),
+            key=lambda i: (round(float(similarity[i, group] @ weights), 4), counts[keys[i]], -i),
         )
         questions = [item for item in asked if normalised(item.text) in in_group]
         shown = next(item.text for item in questions if normalised(item.text) == keys[central])

@@ -238,7 +238,7 @@ class Pipeline:
         if todo:
             matrix = await asyncio.to_thread(embedder.embed, [text_by_hash[h] for h in todo], tick)
             fresh = {h: vector_to_bytes(matrix[i]) for i, h in enumerate(todo)}
-            async with self.db.transaction() as session:
+            async with self.db.transaction(bulk=True) as session:
                 await repository.store_vectors(session, embedder.model_id, fresh)
             cached.update(fresh)
         elif progress:
@@ -270,7 +270,7 @@ class Pipeline:
             )
             for i, draft in enumerate(drafts)
         ]
-        async with self.db.transaction() as session:
+        async with self.db.transaction(bulk=True) as session:
             fresh = await claims.holding(session, claim)
             if fresh is None:  # deleted or queued again while we worked: not ours to store
                 return False

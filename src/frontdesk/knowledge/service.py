@@ -214,7 +214,7 @@ class KnowledgeService:
             return source
 
     async def delete(self, workspace_id: str, source_id: str) -> None:
-        async with self.db.transaction() as session:
+        async with self.db.transaction(bulk=True) as session:
             source = await self.get(session, workspace_id, source_id)
             upload_dir = self.settings.uploads_dir / source.workspace_id / source.id
             await repository.delete_source(session, source)

@@ -76,7 +76,7 @@ async def import_workspace(
         await upgrade(db)
         written: list[Path] = []
         try:
-            async with db.transaction() as session:
+            async with db.transaction(bulk=True) as session:
                 replaced = await _make_room(session, planned, reader.workspace)
                 files = _write_files(reader, uploads_dir, written)
                 rows = await _insert_all(session, reader, entries, planned, files)

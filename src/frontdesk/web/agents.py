@@ -109,7 +109,7 @@ async def update_agent(
 async def delete_agent(
     agent_id: str, workspace: AdminWorkspaceDep, runtime: RuntimeDep
 ) -> Response:
-    async with runtime.changes() as session:
+    async with runtime.changes(bulk=True) as session:  # its sources' chunks go with it
         agent = await service.get_agent(session, workspace, agent_id)
         await service.delete_agent(session, agent, runtime.settings.uploads_dir)
     return Response(status_code=204)

@@ -1,0 +1,133 @@
+"""SQLite's one write lock is held for as short a time as the transaction's own work.
+
+Counted in turns of the event loop, not in time: a ticker task counts how often the loop
+ran it while a write transaction held the lock. Each turn is one chance for the rest of the
+server (sockets, other requests) to run while every other writer waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from frontdesk.db.engine import Database
+
+pytestmark = pytest.mark.sqlite  # SQLite's one writer; PostgreSQL has no such lock
+
+STATEMENTS = 30
+
+
+class Ticker:
+    """Counts the event loop's turns: one tick per turn while it runs."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            self.ticks += 1
+            await asyncio.sleep(0)
+
+    def __enter__(self) -> Ticker:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'lock.db'}")
+    async with database.transaction() as session:
+        await session.execute(text("CREATE TABLE notes (n INTEGER)"))
+    yield database
+    await database.dispose()
+
+
+async def turns_while_writing(db: Database, *, bulk: bool = False) -> int:
+    """Loop turns from the first to the last statement of ``STATEMENTS`` writes."""
+    with Ticker() as ticker:
+        await asyncio.sleep(0)
+        async with db.transaction(bulk=bulk) as session:
+            first = ticker.ticks
+            for n in range(STATEMENTS):
+                await session.execute(text("INSERT INTO notes VALUES (:n)"), {"n": n})
+            statements = ticker.ticks - first
+    return statements
+
+
+async def test_a_write_transaction_does_not_wait_for_the_loop_between_statements(
+    db: Database,
+) -> None:
+    # The statements run one after another without letting the loop turn (COMMIT, which may
+    # write the WAL back to the database file, runs on the connection's thread).
+    assert await turns_while_writing(db) == 0
+    async with db.session() as session:
+        assert await session.scalar(text("SELECT count(*) FROM notes")) == STATEMENTS
+
+
+async def test_a_bulk_transaction_lets_the_loop_run_between_statements(db: Database) -> None:
+    assert await turns_while_writing(db, bulk=True) >= STATEMENTS
+
+
+async def assert_reads_let_the_loop_run(db: Database) -> None:
+    async with db.session() as session:
+        await session.execute(text("SELECT 1"))  # connected
+        with Ticker() as ticker:
+            await asyncio.sleep(0)
+            before = ticker.ticks
+            await session.execute(text("SELECT count(*) FROM notes"))
+            assert ticker.ticks > before
+
+
+async def test_reads_run_on_the_connection_thread(db: Database) -> None:
+    """A read is not run on the loop: the loop turns while it runs (a long report must not
+    stop the sockets)."""
+    await assert_reads_let_the_loop_run(db)
+
+
+async def test_an_error_inside_leaves_the_connection_as_it_found_it(db: Database) -> None:
+    """A failed write transaction rolls back, and the connection's next users (reads) run on
+    its thread again."""
+    with pytest.raises(OperationalError):
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO notes VALUES (1)"))
+            await session.execute(text("INSERT INTO missing VALUES (1)"))
+    async with db.session() as session:
+        assert await session.scalar(text("SELECT count(*) FROM notes")) == 0
+    await assert_reads_let_the_loop_run(db)
+
+
+async def test_waiting_for_another_process_s_write_lock_keeps_the_loop_running(
+    db: Database, tmp_path: Path
+) -> None:
+    """Taking the lock may wait (another program writes the file): that wait is on the
+    connection's thread, so the server keeps serving meanwhile."""
+    other = sqlite3.connect(tmp_path / "lock.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with Ticker() as ticker:
+
+            async def write() -> None:
+                async with db.transaction() as session:
+                    await session.execute(text("INSERT INTO notes VALUES (7)"))
+
+            writing = asyncio.create_task(write())
+            while ticker.ticks < 1000:
+                await asyncio.sleep(0)
+            assert not writing.done()  # still waiting for the other program's lock
+            other.execute("COMMIT")
+            await asyncio.wait_for(writing, 30)
+    finally:
+        other.close()
+    async with db.session() as session:
+        assert await session.scalar(text("SELECT n FROM notes")) == 7
