@@ -17,7 +17,7 @@ from frontdesk.accounts.service import get_or_create_workspace
 from frontdesk.agents.models import Agent
 from frontdesk.alerts.dispatcher import AlertDispatcher
 from frontdesk.answering.generators.base import Generator, GeneratorFailed
-from frontdesk.answering.generators.extractive import ExtractiveGenerator
+from frontdesk.answering.generators.extractive import ExtractiveGenerator, unit_texts
 from frontdesk.answering.generators.remote import Access, AccessFor
 from frontdesk.answering.pipeline import AnswerService
 from frontdesk.answering.replies import Replies
@@ -114,7 +114,7 @@ class Runtime:
         self.db.before_commit.append(record_touched)
         self._embedder = embedder
         self.searcher = HybridSearcher(self.get_embedder)
-        self.knowledge = KnowledgeService(self.db, settings, self.get_embedder)
+        self.knowledge = KnowledgeService(self.db, settings, self.get_embedder, unit_texts)
         self.answers = AnswerService(self.db, self.searcher, self.get_embedder, self.generator_for)
         # Jobs run where settings say (serve, or `frontdesk worker`); started by whoever runs them.
         self.jobs = Jobs(settings, concurrency=settings.ingest_workers)

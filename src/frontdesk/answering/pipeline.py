@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,8 +27,10 @@ from frontdesk.answering.schemas import AnswerOut, Citation, Handoff
 from frontdesk.db.engine import Database
 from frontdesk.embedder.model import Embedder
 from frontdesk.errors import InvalidInput
+from frontdesk.knowledge import repository
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.search import HybridSearcher
+from frontdesk.knowledge.units import stored_vectors, unit_key
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +163,7 @@ class AnswerService:
         toolbox = self._tools(agent, generator, tools, len(hits))
         generation = None
         fallback = ""
+        vectors = self._unit_vectors(hits)
         # A question no passage matches may still be one a tool answers (an order's status).
         if hits or toolbox is not None:
             request = GenerationRequest(
@@ -172,7 +175,7 @@ class AnswerService:
                 terms=terms,
                 history=thread.history if thread else (),
                 tools=toolbox,
-                embed=self._embed,
+                embed=vectors,
             )
             # What the visitor watches is checked as it grows, as the reply is when done.
             guarded = None
@@ -199,10 +202,11 @@ class AnswerService:
                 hits = hits + await self._scored(toolbox.passages, query_vector)
         cited = [hits[i] for i in generation.cited if 0 <= i < len(hits)] if generation else []
         answer = generation.text if generation else ""
-        # The reply's own closeness to the question: one short embedding, off the loop.
+        # The reply's own closeness to the question: one short embedding, off the loop; none
+        # when the reply is a unit said as it was embedded at ingestion.
         similarity = 0.0
         if answer:
-            vector = await asyncio.to_thread(self._embedder().embed, [answer])
+            vector = await vectors([answer])
             similarity = float(vector[0] @ query_vector)
         measured = generation.similarity if generation is not None else None
         found = evidence(question, hits, cited, answer, terms, similarity, measured)
@@ -219,8 +223,28 @@ class AnswerService:
             form,
         )
 
-    async def _embed(self, texts: list[str]) -> np.ndarray:
-        return await asyncio.to_thread(self._embedder().embed, texts)
+    def _unit_vectors(self, hits: list[Hit]) -> Callable[[list[str]], Awaitable[np.ndarray]]:
+        """Vectors of texts from the passages' units: those stored at ingestion (read once),
+        the others embedded."""
+        chunk_ids = [hit.chunk_id for hit in hits if hit.chunk_id > 0]
+        loaded: dict[bytes, np.ndarray] | None = None
+
+        async def vectors(texts: list[str]) -> np.ndarray:
+            nonlocal loaded
+            embedder = self._embedder()
+            keys = [unit_key(embedder.model_id, text) for text in texts]
+            if loaded is None:
+                async with self.db.session() as session:
+                    loaded = stored_vectors(await repository.unit_vectors(session, chunk_ids))
+            stored = loaded
+            pairs = zip(keys, texts, strict=True)
+            missing = {key: text for key, text in pairs if key not in stored}
+            if missing:
+                fresh = await asyncio.to_thread(embedder.embed, list(missing.values()))
+                stored = {**stored, **dict(zip(missing, fresh, strict=True))}
+            return np.array([stored[key] for key in keys], dtype=np.float32)
+
+        return vectors
 
     def _tools(
         self, agent: Agent, generator: Generator, runner: ToolRunner | None, passages: int

@@ -109,6 +109,8 @@ class Chunk(Base):
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     embedding: Mapped[bytes | None] = mapped_column(Embedding, nullable=True)
+    # Its units' vectors (knowledge/units.py), read only by answering; NULL: stored before them.
+    unit_vectors: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
 
 class EmbeddingCache(Base):

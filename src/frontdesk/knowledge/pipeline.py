@@ -1,7 +1,9 @@
 """One claimed source turned into chunks and vectors: load, hash, chunk, embed, store.
 
 Unchanged content does no work: a source whose content hash is unchanged is only marked
-ready, and chunks whose text is in the embedding cache are not embedded again. Every write
+ready, and chunks whose text is in the embedding cache are not embedded again. Each chunk's
+units (knowledge/units.py) are embedded too, those the source's previous chunks had reused;
+an unchanged source whose chunks predate unit vectors gets them filled in. Every write
 goes through the claim (knowledge/claims.py): the new chunks replace the old in one
 transaction, so search sees the old chunks or the new, never half, and only while the claim
 still holds. The claim's lease is renewed while the work runs.
@@ -34,6 +36,7 @@ from frontdesk.knowledge.limits import Limits, check_text
 from frontdesk.knowledge.loaders import load_file
 from frontdesk.knowledge.loaders.qa import qa_documents
 from frontdesk.knowledge.models import Chunk, Source
+from frontdesk.knowledge.units import UnitTexts, embed_units, stored_vectors
 from frontdesk.knowledge.web import fetch_documents
 from frontdesk.settings import Settings
 
@@ -68,12 +71,14 @@ class Pipeline:
         embedder: Callable[[], Embedder],
         limits: Limits,
         check_upload: Callable[[str, int], None],
+        unit_texts: UnitTexts,
     ):
         self.db = db
         self.settings = settings
         self._embedder = embedder
         self.limits = limits
         self.check_upload = check_upload
+        self.unit_texts = unit_texts
 
     @property
     def embedder(self) -> Embedder:
@@ -113,10 +118,12 @@ class Pipeline:
         try:
             documents, digest = await self._load(source)
             if digest == source.content_hash and source.chunk_count > 0:
+                filled = await self._missing_units(source_id)
                 async with self.db.transaction() as session:
                     fresh = await claims.holding(session, claim)
                     if fresh is None:
                         return await self._dropped(source_id, session)
+                    await repository.set_unit_vectors(session, filled)
                     claims.settle(fresh, "ready")
                     fresh.synced_at = utcnow()
                 return IngestResult(source_id, "ready", source.chunk_count, skipped=True)
@@ -124,7 +131,8 @@ class Pipeline:
             if not drafts:
                 raise SourceFailed("No text to learn from was found in this source.")
             vectors, embedded = await self._vectors_for(drafts, source.title, progress)
-            if not await self._store(claim, source, documents, drafts, vectors, digest):
+            units = await self._units_for(source_id, drafts)
+            if not await self._store(claim, source, documents, drafts, vectors, units, digest):
                 return await self._dropped(source_id)
             return IngestResult(source_id, "ready", len(drafts), embedded=embedded)
         except (SiteUnavailable, EmbeddingError) as exc:
@@ -245,6 +253,23 @@ class Pipeline:
             progress(label, 0, 0)
         return [cached[h] for h in hashes], len(todo)
 
+    async def _units_for(self, source_id: str, drafts: list[ChunkDraft]) -> list[bytes]:
+        """Each draft's packed unit vectors, reusing those of the chunks it replaces."""
+        async with self.db.session() as session:
+            known = stored_vectors(await repository.source_unit_vectors(session, source_id))
+        chunks = [(d.title, d.location, d.text) for d in drafts]
+        return await asyncio.to_thread(embed_units, self.embedder, chunks, self.unit_texts, known)
+
+    async def _missing_units(self, source_id: str) -> dict[int, bytes]:
+        """Unit vectors for the source's chunks stored before them, by chunk id."""
+        async with self.db.session() as session:
+            rows = await repository.chunks_without_units(session, source_id)
+        if not rows:
+            return {}
+        chunks = [(title, location, text) for _, title, location, text in rows]
+        blobs = await asyncio.to_thread(embed_units, self.embedder, chunks, self.unit_texts, {})
+        return {cid: blob for (cid, *_), blob in zip(rows, blobs, strict=True)}
+
     async def _store(
         self,
         claim: Claim,
@@ -252,6 +277,7 @@ class Pipeline:
         documents: list[Document],
         drafts: list[ChunkDraft],
         vectors: list[bytes],
+        units: list[bytes],
         digest: str,
     ) -> bool:
         """Swap in the new chunks if ``claim`` still holds the source; whether it did."""
@@ -267,6 +293,7 @@ class Pipeline:
                 text=draft.text,
                 content_hash=content_hash(draft.text),
                 embedding=vectors[i],
+                unit_vectors=units[i],
             )
             for i, draft in enumerate(drafts)
         ]

@@ -203,6 +203,34 @@ async def delete_source(session: AsyncSession, source: Source) -> None:
     await session.delete(source)
 
 
+async def unit_vectors(session: AsyncSession, chunk_ids: Sequence[int]) -> list[bytes | None]:
+    """The packed unit vectors of these chunks (knowledge/units.py); None for a chunk without."""
+    rows = await session.scalars(select(Chunk.unit_vectors).where(Chunk.id.in_(list(chunk_ids))))
+    return list(rows)
+
+
+async def source_unit_vectors(session: AsyncSession, source_id: str) -> list[bytes | None]:
+    rows = await session.scalars(select(Chunk.unit_vectors).where(Chunk.source_id == source_id))
+    return list(rows)
+
+
+async def chunks_without_units(
+    session: AsyncSession, source_id: str
+) -> list[tuple[int, str, str, str]]:
+    """(id, title, location, text) of the source's chunks stored before unit vectors were."""
+    rows = await session.execute(
+        select(Chunk.id, Chunk.title, Chunk.location, Chunk.text)
+        .where(Chunk.source_id == source_id, Chunk.unit_vectors.is_(None))
+        .order_by(Chunk.id)
+    )
+    return [(int(cid), title, location, body) for cid, title, location, body in rows]
+
+
+async def set_unit_vectors(session: AsyncSession, blobs: dict[int, bytes]) -> None:
+    for chunk_id, blob in blobs.items():
+        await session.execute(update(Chunk).where(Chunk.id == chunk_id).values(unit_vectors=blob))
+
+
 async def count_chunks(session: AsyncSession, source_id: str) -> int:
     return int(
         await session.scalar(select(func.count(Chunk.id)).where(Chunk.source_id == source_id)) or 0

@@ -28,6 +28,7 @@ from frontdesk.knowledge.limits import Limits
 from frontdesk.knowledge.loaders import SUPPORTED_EXTENSIONS, is_supported
 from frontdesk.knowledge.models import Source
 from frontdesk.knowledge.pipeline import IngestResult, Pipeline, Progress, UrlMode
+from frontdesk.knowledge.units import UnitTexts
 from frontdesk.net.egress import HostNotFound, check_destination
 from frontdesk.settings import Settings
 
@@ -59,12 +60,19 @@ def _safe_filename(name: str) -> str:
 
 
 class KnowledgeService:
-    def __init__(self, db: Database, settings: Settings, embedder: Callable[[], Embedder]):
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        embedder: Callable[[], Embedder],
+        unit_texts: UnitTexts,
+    ):
+        """``unit_texts``: what a chunk's units are embedded as at ingestion."""
         self.db = db
         self.settings = settings
         self._embedder = embedder
         self.limits = Limits.from_settings(settings)
-        self.pipeline = Pipeline(db, settings, embedder, self.limits, self.check_upload)
+        self.pipeline = Pipeline(db, settings, embedder, self.limits, self.check_upload, unit_texts)
 
     @property
     def embedder(self) -> Embedder:

@@ -5,9 +5,10 @@ passages (sentences, lists, table rows: prose.py) are scored by how much of the 
 contain — each word weighted by its rarity in the agent's knowledge (IDF), read together with
 the passage's title and heading — by whether they hold the kind of answer asked for (a price,
 a time, a duration), and by their meaning: the best three units by those word signals are
-embedded with the retrieval model and compared with the question, so "Are pets
-allowed?" finds "Leashed dogs are welcome" though no word is shared. No language model runs:
-the embeddings of a few short units cost a few milliseconds.
+compared with the question through the retrieval model's vectors, so "Are pets allowed?"
+finds "Leashed dogs are welcome" though no word is shared. No language model runs: the
+units' vectors were stored at ingestion (knowledge/units.py; ``unit_texts`` says what is
+embedded), and a unit without one is embedded at the ask.
 
 The best unit decides the shape of the reply, one to three plain sentences with the answer
 first: a spreadsheet row is written as a sentence about the rows the question names
@@ -49,8 +50,8 @@ MAX_PASSAGES = 4
 MAX_CANDIDATES = 60
 MAX_WORDS = 90
 MAX_SENTENCES = 3
-# Units compared with the question by meaning: an embedding each, per ask, of at most
-# EMBEDDED_WORDS words (the cost of an ask grows with the words embedded).
+# Units compared with the question by meaning: a vector each, of at most EMBEDDED_WORDS
+# words (stored at ingestion; embedded at the ask when not, which costs by the word).
 EMBEDDED = 3
 EMBEDDED_WORDS = 25
 # A Q&A pair's question shares this much of the visitor's, both ways, to be the same one.
@@ -80,26 +81,37 @@ class Candidate:
     answer: str = ""  # a Q&A pair's answer
 
 
-def _is_record(hit: Hit) -> bool:
-    return hit.location.startswith("row ") or " row " in hit.location
+def _is_record(location: str) -> bool:
+    return location.startswith("row ") or " row " in location
 
 
 def _candidates(passages: list[Hit]) -> list[Candidate]:
     out: list[Candidate] = []
     for p, hit in enumerate(passages[:MAX_PASSAGES]):
-        qa = QA.match(hit.text)
-        row = parse_row(hit.text) if _is_record(hit) else None
-        if qa:
-            asked, answer = qa["q"].strip(), qa["a"].strip()
-            out.append(Candidate(p, 0, "qa", f"{hit.title}: {answer}", asked=asked, answer=answer))
-        elif row is not None:
-            out.append(Candidate(p, 0, "row", f"{hit.title}: {hit.text}", row=row))
-        else:
-            out.extend(
-                Candidate(p, i, "prose", f"{hit.title} {u.context}: {u.text}", unit=u)
-                for i, u in enumerate(units(hit.text))
-            )
-    return [c for c in out if not TO_A_MODEL.search(c.text)][:MAX_CANDIDATES]
+        out.extend(_passage_candidates(p, hit.title, hit.location, hit.text))
+    return out[:MAX_CANDIDATES]
+
+
+def _passage_candidates(p: int, title: str, location: str, text: str) -> list[Candidate]:
+    qa = QA.match(text)
+    row = parse_row(text) if _is_record(location) else None
+    if qa:
+        asked, answer = qa["q"].strip(), qa["a"].strip()
+        out = [Candidate(p, 0, "qa", f"{title}: {answer}", asked=asked, answer=answer)]
+    elif row is not None:
+        out = [Candidate(p, 0, "row", f"{title}: {text}", row=row)]
+    else:
+        out = [
+            Candidate(p, i, "prose", f"{title} {u.context}: {u.text}", unit=u)
+            for i, u in enumerate(units(text))
+        ]
+    return [c for c in out if not TO_A_MODEL.search(c.text)]
+
+
+def unit_texts(title: str, location: str, text: str) -> list[str]:
+    """What each unit of a passage is embedded as when compared with a question by meaning
+    (knowledge/units.py embeds them at ingestion)."""
+    return [_embedded(c) for c in _passage_candidates(0, title, location, text)]
 
 
 class ExtractiveGenerator(Generator):
@@ -168,7 +180,7 @@ class ExtractiveGenerator(Generator):
         if request.embed is None or request.query_vector is None:
             return None
         picked = [int(i) for i in np.argsort(-score, kind="stable")[:EMBEDDED]]
-        texts = [" ".join(_meaning_text(candidates[i]).split()[:EMBEDDED_WORDS]) for i in picked]
+        texts = [_embedded(candidates[i]) for i in picked]
         vectors = await request.embed(texts)
         measured = vectors @ request.query_vector
         out = np.full(len(candidates), float(measured.min()))
@@ -256,12 +268,15 @@ class ExtractiveGenerator(Generator):
         return candidate.unit.atoms if candidate.unit is not None else frozenset()
 
 
-def _meaning_text(candidate: Candidate) -> str:
-    """What is embedded: the unit under its heading, a row or a Q&A answer as it stands."""
+def _embedded(candidate: Candidate) -> str:
+    """What is embedded: the unit under its heading, a row or a Q&A answer as it stands,
+    cut to its first EMBEDDED_WORDS words."""
     if candidate.unit is not None:
         context = candidate.unit.context
-        return f"{context}: {candidate.unit.text}" if context else candidate.unit.text
-    return candidate.answer or candidate.text
+        text = f"{context}: {candidate.unit.text}" if context else candidate.unit.text
+    else:
+        text = candidate.answer or candidate.text
+    return " ".join(text.split()[:EMBEDDED_WORDS])
 
 
 def _compose(chosen: list[Candidate], question: Question) -> str:

@@ -1,0 +1,157 @@
+"""Unit vectors embedded at ingestion and read at ask time (knowledge/units.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import undefer
+
+from app_fixtures import Started
+from frontdesk.agents.models import Agent
+from frontdesk.answering.generators.extractive import unit_texts
+from frontdesk.embedder.model import Embedder, OnnxMiniLM
+from frontdesk.knowledge.models import Chunk
+from frontdesk.knowledge.units import unit_key, unpack
+
+SERVICE = """# Service department
+
+## Hours
+The service department is open Tuesday to Friday from 8:00 to 17:30 and on Saturday
+from 9:00 to 14:00. It is closed on Sunday and Monday.
+
+## Prices
+A snowmobile tune-up costs $189. An ATV oil change costs $79.
+
+## Booking
+Book service by phone or through the online form; we confirm within one business day.
+"""
+QUESTION = "is the service department open on saturdays?"
+
+
+class Counting(Embedder):
+    """The local model, recording every text it is asked to embed (the runtime of
+    ``started`` embeds through it)."""
+
+    def __init__(self, model: OnnxMiniLM):
+        self.model = model
+        self.model_id = model.model_id
+        self.dimension = model.dimension
+        self.batch_size = model.batch_size
+        self.texts: list[str] = []
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        return self.model.embed_batch(texts)
+
+
+@pytest.fixture
+def embedder(embedder: OnnxMiniLM) -> Counting:
+    return Counting(embedder)
+
+
+async def _chunks(started: Started, source_id: str) -> list[Chunk]:
+    async with started.runtime.db.session() as session:
+        rows = await session.scalars(
+            select(Chunk)
+            .where(Chunk.source_id == source_id)
+            .options(undefer(Chunk.unit_vectors))
+            .order_by(Chunk.id)
+        )
+        return list(rows)
+
+
+def _expected(chunk: Chunk, model_id: str) -> dict[bytes, str]:
+    return {unit_key(model_id, t): t for t in unit_texts(chunk.title, chunk.location, chunk.text)}
+
+
+async def _service(started: Started, tmp_path: Path, body: str = SERVICE) -> tuple[Agent, str]:
+    agent = await started.agent("Dealer")
+    path = tmp_path / "service.md"
+    path.write_text(body)
+    return agent, await started.ingest_file(agent, path)
+
+
+async def test_ingestion_stores_the_vector_of_every_unit(
+    started: Started, embedder: Counting, tmp_path: Path
+) -> None:
+    _, source_id = await _service(started, tmp_path)
+    chunks = await _chunks(started, source_id)
+    assert chunks
+    for chunk in chunks:
+        assert chunk.unit_vectors is not None
+        stored = unpack(chunk.unit_vectors)
+        expected = _expected(chunk, embedder.model_id)
+        assert set(stored) == set(expected) and expected
+        for key, text in expected.items():
+            # The vector of exactly the text the reply compares with the question.
+            assert float(stored[key] @ embedder.model.embed([text])[0]) > 0.99
+
+
+async def test_an_ask_reads_the_units_vectors_instead_of_embedding_them(
+    started: Started, embedder: Counting, tmp_path: Path
+) -> None:
+    agent, source_id = await _service(started, tmp_path)
+    units = {t for c in await _chunks(started, source_id) for t in _expected(c, "").values()}
+    embedder.texts.clear()
+    answer = await started.runtime.answers.ask(agent, QUESTION)
+    assert answer.answered and "9:00" in answer.answer
+    # The question alone: the units compared were stored, and so was the reply, a unit said
+    # as it stands.
+    assert answer.answer in units
+    assert embedder.texts == [QUESTION]
+
+
+async def test_chunks_stored_before_unit_vectors_answer_the_same_and_a_sync_fills_them_in(
+    started: Started, embedder: Counting, tmp_path: Path
+) -> None:
+    agent, source_id = await _service(started, tmp_path)
+    with_vectors = await started.runtime.answers.ask(agent, QUESTION)
+    async with started.runtime.db.transaction() as session:  # as migration 0023 left them
+        await session.execute(
+            update(Chunk).where(Chunk.source_id == source_id).values(unit_vectors=None)
+        )
+    embedder.texts.clear()
+    without = await started.runtime.answers.ask(agent, QUESTION)
+    assert without.answer == with_vectors.answer
+    assert abs(without.confidence - with_vectors.confidence) < 0.01
+    assert len(embedder.texts) > 2  # the units compared were embedded at the ask
+
+    result = await started.runtime.knowledge.ingest(source_id)  # unchanged: only filled in
+    assert result.skipped and result.embedded == 0
+    for chunk in await _chunks(started, source_id):
+        assert chunk.unit_vectors is not None
+        assert set(unpack(chunk.unit_vectors)) == set(_expected(chunk, embedder.model_id))
+    embedder.texts.clear()
+    again = await started.runtime.answers.ask(agent, QUESTION)
+    assert again.answer == with_vectors.answer and embedder.texts == [QUESTION]
+
+
+async def test_a_resync_replaces_the_units_vectors_and_embeds_only_new_units(
+    started: Started, embedder: Counting, tmp_path: Path
+) -> None:
+    agent, source_id = await _service(started, tmp_path)
+    before = {t for c in await _chunks(started, source_id) for t in _expected(c, "").values()}
+    (tmp_path / "service.md").write_text(SERVICE.replace("$189", "$205"))
+    await started.runtime.knowledge.mark_for_resync(started.workspace_id, source_id)
+    embedder.texts.clear()
+    result = await started.runtime.knowledge.ingest(source_id)
+    assert result.status == "ready" and not result.skipped
+    chunks = await _chunks(started, source_id)
+    after = {t for c in chunks for t in _expected(c, "").values()}
+    for chunk in chunks:
+        assert chunk.unit_vectors is not None
+        assert set(unpack(chunk.unit_vectors)) == set(_expected(chunk, embedder.model_id))
+    changed = after - before
+    assert changed and all("$205" in t for t in changed)
+    # What the old chunks had was reused: only the changed unit was embedded again.
+    embedded_units = set(embedder.texts) & after
+    assert embedded_units == changed
+
+    await started.runtime.knowledge.delete(started.workspace_id, source_id)
+    async with started.runtime.db.session() as session:
+        left = await session.scalars(select(Chunk.unit_vectors).where(Chunk.agent_id == agent.id))
+        assert list(left) == []
