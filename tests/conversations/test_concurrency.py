@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from frontdesk.conversations import actions, lifecycle, tagging
 from frontdesk.conversations.messages import post_visitor_message
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.repository import get_conversation, messages_after
+from frontdesk.db.base import set_clock, utcnow
 from frontdesk.errors import Conflict
 from frontdesk.runtime import Runtime
 from frontdesk.teams.models import Team
@@ -398,7 +400,6 @@ async def test_an_http_action_run_claimed_by_another_process_is_not_sent_again(
             sending = asyncio.create_task(runtime.actions.run(run_id))
             await wait_behind(runtime.db, session, sending)
         await sending
-        await runtime.actions.close()  # stops the wait for the other process's lease
 
         assert helpdesk.requests == []
     async with runtime.db.session() as session:
@@ -415,9 +416,15 @@ async def test_an_http_action_run_whose_sender_died_is_sent_when_its_lease_ends(
         async with runtime.db.transaction() as session:  # claimed by a process that then died
             run = await session.get(ActionRun, run_id)
             assert run is not None
-            assert await actions.claim(session, run, lease_s=0.2)
-        assert await runtime.actions.recover() == 1
-        await runtime.actions.drain()
+            assert await actions.claim(session, run, lease_s=600)
+        assert await runtime.actions.sweep(everything=True) == 0  # held until the lease ends
+        later = utcnow() + timedelta(seconds=601)
+        set_clock(lambda: later)
+        try:
+            assert await runtime.actions.sweep() == 1
+            await runtime.actions.drain()
+        finally:
+            set_clock(None)
         [request] = helpdesk.wait_for(1)
         assert request.json() == {"ok": True}
     async with runtime.db.session() as session:
