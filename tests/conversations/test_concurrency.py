@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app_fixtures import Started
+from app_fixtures import Started, running_http_run
 from frontdesk.accounts.caller import Caller
-from frontdesk.accounts.models import Member, Workspace
+from frontdesk.accounts.models import Member
 from frontdesk.accounts.service import create_member
 from frontdesk.actions.models import ActionRun
 from frontdesk.agents.models import Agent
@@ -390,7 +390,7 @@ async def test_an_http_action_run_claimed_by_another_process_is_not_sent_again(
 ) -> None:
     runtime = started.runtime
     with Receiver(Reply(201, {"id": "T-7"})) as helpdesk:
-        run_id = await _running_run(started, helpdesk)
+        run_id = await running_http_run(started, helpdesk)
 
         # Another process claims the run; before that commits, this one comes to send it.
         async with runtime.db.transaction() as session:
@@ -412,7 +412,7 @@ async def test_an_http_action_run_whose_sender_died_is_sent_when_its_lease_ends(
 ) -> None:
     runtime = started.runtime
     with Receiver(Reply(201, {"id": "T-7"})) as helpdesk:
-        run_id = await _running_run(started, helpdesk)
+        run_id = await running_http_run(started, helpdesk)
         async with runtime.db.transaction() as session:  # claimed by a process that then died
             run = await session.get(ActionRun, run_id)
             assert run is not None
@@ -430,33 +430,3 @@ async def test_an_http_action_run_whose_sender_died_is_sent_when_its_lease_ends(
     async with runtime.db.session() as session:
         run = await session.get(ActionRun, run_id)
         assert run is not None and (run.status, run.result) == ("succeeded", {"id": "T-7"})
-
-
-async def _running_run(started: Started, helpdesk: Receiver) -> str:
-    """A form's HTTP follow-up, written with the submission and not sent yet."""
-    ticket = {
-        "name": "ticket",
-        "kind": "http",
-        "url": helpdesk.url("/tickets"),
-        "body": {"ok": True},
-        "result_fields": ["id"],
-    }
-    agent = await started.agent("Ridgeline", actions=[ticket])
-    async with started.runtime.changes() as session:
-        await session.execute(
-            update(Workspace)
-            .where(Workspace.id == started.workspace_id)
-            .values(allowed_hosts=[helpdesk.host])
-        )
-        conversation = (await lifecycle.start_conversation(session, agent)).conversation
-        await session.flush()
-        run = ActionRun(
-            workspace_id=started.workspace_id,
-            conversation_id=conversation.id,
-            action="ticket",
-            kind="http",
-            status="running",
-        )
-        session.add(run)
-        await session.flush()
-        return run.id
