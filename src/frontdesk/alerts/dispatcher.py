@@ -197,10 +197,12 @@ class AlertDispatcher:
 
     async def send_due(self) -> float:
         """Send the jobs of due deliveries; returns seconds until the next one is due."""
-        everything, self._resend_all = self._resend_all, False
+        # After a restart in-process jobs sent by the last process are lost: all before now.
+        lost_before = utcnow() if self._resend_all else None
+        self._resend_all = False
         while True:
             async with self.db.transaction() as session:
-                due = await outbox.mark_due(session, BATCH, everything=everything)
+                due = await outbox.mark_due(session, BATCH, lost_before)
             for number, delivery_id in enumerate(due):
                 try:
                     await self.jobs.send(JOB, delivery_id)

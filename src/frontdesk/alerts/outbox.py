@@ -83,23 +83,26 @@ async def prune(session: AsyncSession, before: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def mark_due(session: AsyncSession, limit: int, *, everything: bool = False) -> list[str]:
+async def mark_due(
+    session: AsyncSession, limit: int, lost_before: datetime | None = None
+) -> list[str]:
     """Due deliveries whose job is to be sent now, marked as sent; their ids.
 
-    A job sent more than ``RESEND_AFTER`` ago that nobody took was lost (Redis was down, or
-    its consumer died holding it) and is sent again; ``everything``: every due delivery (the
-    jobs were held in a process that is gone). Other processes marking at the same time pass
-    over the rows this one is marking (``SKIP LOCKED``).
+    A job sent before ``lost_before`` (by default ``RESEND_AFTER`` ago) that nobody took was
+    lost (Redis was down, or the process holding it died) and is sent again. Other processes
+    marking at the same time pass over the rows this one is marking (``SKIP LOCKED``).
     """
     now = utcnow()
-    query = select(Delivery).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
-    if not everything:
-        query = query.where(
-            or_(Delivery.job_sent_at.is_(None), Delivery.job_sent_at <= now - RESEND_AFTER)
-        )
+    lost = lost_before if lost_before is not None else now - RESEND_AFTER
     rows = list(
         await session.scalars(
-            query.order_by(Delivery.next_attempt_at, Delivery.id)
+            select(Delivery)
+            .where(
+                Delivery.status == "pending",
+                Delivery.next_attempt_at <= now,
+                or_(Delivery.job_sent_at.is_(None), Delivery.job_sent_at < lost),
+            )
+            .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
