@@ -1,26 +1,33 @@
 """Deliveries as jobs through Redis: two processes consume them, and every job is sent twice
-(once by each). Each delivery still reaches its receiver once."""
+(once by each); each delivery still reaches its receiver once. A server that runs no jobs
+leaves its deliveries, retries included, to `frontdesk worker`."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from alert_support import create_webhook, finished, wait_for_log
 from pydantic import SecretStr
 from sqlalchemy import select, update
 
-from app_fixtures import with_database
+from app_fixtures import Accounts, api_client, with_database
 from frontdesk.accounts.models import Workspace
-from frontdesk.alerts import dispatcher, outbox
+from frontdesk.alerts import dispatcher, outbox, webhooks
 from frontdesk.alerts.models import Delivery
-from frontdesk.alerts.webhooks import create_webhook
+from frontdesk.app import create_app
 from frontdesk.jobs.queue import GROUP, OUTBOUND
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
 from receiver import Receiver, Reply
 from redis_server import RedisServer
+from support import ServerThread, wait_until
 
 DELIVERIES = 24
 
@@ -54,7 +61,7 @@ async def _queue(runtime: Runtime, receiver: Receiver) -> list[str]:
             .where(Workspace.id == workspace.id)
             .values(allowed_hosts=[receiver.host])
         )
-        issued = await create_webhook(
+        issued = await webhooks.create_webhook(
             session, runtime.cipher, workspace.id, receiver.url("/in"), ["message.created"]
         )
         deliveries = [
@@ -105,3 +112,49 @@ def _settled(redis: RedisServer) -> bool:
     if group is None:
         return False
     return bool(group["entries-read"] == client.xlen(OUTBOUND) and group["pending"] == 0)
+
+
+@pytest.mark.slow
+def test_a_server_that_runs_no_jobs_leaves_its_webhooks_to_a_worker(
+    settings: Settings,
+    migrated_database: Path,
+    redis_server: RedisServer,
+    receivers: Callable[..., Receiver],
+    tmp_path: Path,
+) -> None:
+    receiver = receivers(Reply(503), Reply(200))
+    served = with_database(
+        settings.model_copy(update={"redis_url": SecretStr(redis_server.url), "run_jobs": False}),
+        migrated_database,
+    )
+    env = {
+        **os.environ,
+        "FRONTDESK_DATA_DIR": str(served.data_dir),  # the same database and server key
+        "FRONTDESK_REDIS_URL": redis_server.url,
+        "FRONTDESK_WEBHOOK_RETRY_DELAYS_S": "[0.05]",
+    }
+    log = tmp_path / "worker.log"
+    with ServerThread(create_app(served)) as server, log.open("wb") as out:
+        accounts = Accounts(served)
+        accounts.allow_hosts(receiver.host)
+        with api_client(server, accounts) as http:
+            hook = create_webhook(http, receiver.url("/in"), ["message.created"])
+            assert http.post(f"/api/v1/webhooks/{hook['id']}/test").status_code == 202
+            # The job waits in Redis: the server sends jobs and runs none.
+            wait_until(lambda: redis_server.client().exists(OUTBOUND), what="the job sent")
+            assert receiver.requests == []
+            worker = subprocess.Popen(
+                [str(Path(sys.executable).with_name("frontdesk")), "worker"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                # A worker imports the whole product before it listens: slow on a loaded machine.
+                failed, delivered = receiver.wait_for(2, timeout=240)
+                [logged] = wait_for_log(http, hook["id"], finished(1), "the delivery logged")
+            finally:
+                worker.send_signal(signal.SIGTERM)
+                assert worker.wait(timeout=60) == 0, log.read_text(errors="replace")
+    assert failed.headers["webhook-id"] == delivered.headers["webhook-id"] == logged["id"]
+    assert (logged["status"], logged["attempts"]) == ("delivered", 2)
