@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,6 +16,9 @@ from frontdesk.alerts.models import Delivery
 from frontdesk.db.engine import Database
 from frontdesk.settings import Settings
 from row_locks import wait_behind
+
+# Jobs sent before this are lost; none of the tests' are.
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 pytestmark = pytest.mark.postgres
 
@@ -60,7 +64,7 @@ async def _queue(db: Database, count: int) -> list[str]:
 
 async def _mark(db: Database, limit: int) -> list[str]:
     async with db.transaction() as session:
-        return await outbox.mark_due(session, limit)
+        return await outbox.mark_due(session, limit, LONG_AGO)
 
 
 async def _claim(db: Database, delivery_id: str) -> str | None:
@@ -75,7 +79,7 @@ async def test_the_job_of_a_due_delivery_is_sent_by_one_process_only(
     queued = await _queue(db, 3)
     # One process marks two; before it commits, another asks for all that is due.
     async with db.transaction() as session:
-        first = await outbox.mark_due(session, 2)
+        first = await outbox.mark_due(session, 2, LONG_AGO)
         other = asyncio.create_task(_mark(other_process, 10))
         await wait_behind(db, session, other)
         waited = not other.done()

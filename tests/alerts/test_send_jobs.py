@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -23,6 +23,9 @@ from frontdesk.alerts.webhooks import create_webhook, send_test
 from frontdesk.conversations import actions
 from frontdesk.db.base import set_clock, utcnow
 from receiver import Receiver, Reply
+
+# Jobs sent before this are lost; none of the tests' are.
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 Receivers = Callable[..., Receiver]
 
@@ -145,10 +148,31 @@ async def test_a_lost_job_is_sent_again_by_the_next_process(
     receiver = receivers(Reply(200))
     delivery_id = await _test_delivery(started, receiver)
     async with started.runtime.db.transaction() as session:
-        assert await outbox.mark_due(session, 10) == [delivery_id]  # and then the process died
+        # Marked by a process that then died, its in-process job with it.
+        assert await outbox.mark_due(session, 10, LONG_AGO) == [delivery_id]
 
     await started.runtime.alerts.send_due()  # this process's first round
     await started.runtime.outbound.drain()
+    assert [r.headers["webhook-id"] for r in receiver.requests] == [delivery_id]
+
+
+async def test_a_job_nobody_took_within_a_lease_is_sent_again(
+    started: Started, receivers: Receivers, frozen: list[datetime]
+) -> None:
+    """Through Redis, a job read by a process that was then killed is never taken."""
+    runtime = started.runtime
+    await runtime.alerts.send_due()  # this process's first round (nothing is due)
+    receiver = receivers(Reply(200))
+    delivery_id = await _test_delivery(started, receiver)
+    async with runtime.db.transaction() as session:
+        assert await outbox.mark_due(session, 10, LONG_AGO) == [delivery_id]  # and lost
+
+    await runtime.alerts.send_due()
+    await runtime.outbound.drain()
+    assert receiver.requests == []  # the job may still be on its way
+    frozen[0] += timedelta(seconds=runtime.alerts.lease_s + 1)
+    await runtime.alerts.send_due()
+    await runtime.outbound.drain()
     assert [r.headers["webhook-id"] for r in receiver.requests] == [delivery_id]
 
 

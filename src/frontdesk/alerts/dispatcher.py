@@ -77,7 +77,7 @@ class AlertDispatcher:
         self._resend_all = jobs.in_process
         self._subscription: Subscription | None = None
         self._client: httpx.AsyncClient | None = None
-        self._lease_s = max(settings.webhook_timeout_s, settings.smtp_timeout_s * 2) + 30
+        self.lease_s = max(settings.webhook_timeout_s, settings.smtp_timeout_s * 2) + 30
 
     async def start(self) -> None:
         """Fan out events and send the jobs of due deliveries (the jobs run where jobs run)."""
@@ -197,8 +197,9 @@ class AlertDispatcher:
 
     async def send_due(self) -> float:
         """Send the jobs of due deliveries; returns seconds until the next one is due."""
-        # After a restart in-process jobs sent by the last process are lost: all before now.
-        lost_before = utcnow() if self._resend_all else None
+        # A job not taken within a lease is lost (its process was killed, Redis was down);
+        # after a restart in-process, every job the last process sent is.
+        lost_before = utcnow() - timedelta(seconds=0 if self._resend_all else self.lease_s)
         self._resend_all = False
         while True:
             async with self.db.transaction() as session:
@@ -221,7 +222,7 @@ class AlertDispatcher:
     async def deliver(self, delivery_id: str) -> None:
         """The job: make the due attempt of this delivery, unless it is done or taken."""
         async with self.db.transaction() as session:
-            delivery = await outbox.claim(session, delivery_id, self._lease_s)
+            delivery = await outbox.claim(session, delivery_id, self.lease_s)
         if delivery is None:
             return
         self._in_flight.add(delivery.id)

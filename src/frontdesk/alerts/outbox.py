@@ -20,9 +20,6 @@ from frontdesk.alerts.models import Delivery, DeliveryAttempt
 from frontdesk.db.base import utcnow
 from frontdesk.db.locks import lock
 
-# A delivery whose job nobody took this long after it was sent gets its job sent again.
-RESEND_AFTER = timedelta(minutes=10)
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -83,17 +80,16 @@ async def prune(session: AsyncSession, before: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def mark_due(
-    session: AsyncSession, limit: int, lost_before: datetime | None = None
-) -> list[str]:
+async def mark_due(session: AsyncSession, limit: int, lost_before: datetime) -> list[str]:
     """Due deliveries whose job is to be sent now, marked as sent; their ids.
 
-    A job sent before ``lost_before`` (by default ``RESEND_AFTER`` ago) that nobody took was
-    lost (Redis was down, or the process holding it died) and is sent again. Other processes
-    marking at the same time pass over the rows this one is marking (``SKIP LOCKED``).
+    A job sent before ``lost_before`` that nobody took is taken as lost (Redis was down, or
+    the process that read it was killed) and is sent again; a duplicate finds the delivery
+    taken and does nothing. Other processes marking at the same time pass over the rows this
+    one is marking (``SKIP LOCKED``).
     """
     now = utcnow()
-    lost = lost_before if lost_before is not None else now - RESEND_AFTER
+    lost = lost_before
     rows = list(
         await session.scalars(
             select(Delivery)

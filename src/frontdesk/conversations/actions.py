@@ -49,8 +49,9 @@ log = logging.getLogger(__name__)
 JOB = "actions.run"
 # Beyond the longest the call may take: reading the run before, recording it after.
 LEASE_MARGIN_S = 60.0
-# A running run whose job nobody took this long after it was sent gets its job sent again.
-RESEND_AFTER = timedelta(minutes=10)
+# A running run whose job nobody took this long after it was sent gets its job sent again
+# (Redis lost it, or the process that read it was killed); a duplicate finds it taken.
+RESEND_AFTER = timedelta(minutes=1)
 
 
 class ActionRunner:
