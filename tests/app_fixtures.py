@@ -11,21 +11,25 @@ from typing import TypeVar
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.apikeys import create_api_key
 from frontdesk.accounts.models import Member, Workspace
 from frontdesk.accounts.service import create_member, create_workspace, get_or_create_workspace
+from frontdesk.actions.models import ActionRun
 from frontdesk.agents import service as agents
 from frontdesk.agents.models import Agent
 from frontdesk.app import create_app
 from frontdesk.cli.serve import server_options
+from frontdesk.conversations import lifecycle
 from frontdesk.db.engine import Database
 from frontdesk.db.migrate import upgrade
 from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
+from receiver import Receiver
 from support import ServerThread
 
 T = TypeVar("T")
@@ -209,3 +213,33 @@ def sign_in(server: ServerThread, email: str, password: str = PASSWORD) -> httpx
     assert response.status_code == 200, response.text
     http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
     return http
+
+
+async def running_http_run(started: Started, helpdesk: Receiver) -> str:
+    """A form's HTTP follow-up to ``helpdesk``, written with the submission and not sent yet."""
+    ticket = {
+        "name": "ticket",
+        "kind": "http",
+        "url": helpdesk.url("/tickets"),
+        "body": {"ok": True},
+        "result_fields": ["id"],
+    }
+    agent = await started.agent("Ridgeline", actions=[ticket])
+    async with started.runtime.changes() as session:
+        await session.execute(
+            update(Workspace)
+            .where(Workspace.id == started.workspace_id)
+            .values(allowed_hosts=[helpdesk.host])
+        )
+        conversation = (await lifecycle.start_conversation(session, agent)).conversation
+        await session.flush()
+        run = ActionRun(
+            workspace_id=started.workspace_id,
+            conversation_id=conversation.id,
+            action="ticket",
+            kind="http",
+            status="running",
+        )
+        session.add(run)
+        await session.flush()
+        return run.id

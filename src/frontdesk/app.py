@@ -16,6 +16,7 @@ from frontdesk.web import (
     agents,
     auth,
     conversations,
+    dead_letters,
     docs,
     errors,
     insights,
@@ -55,12 +56,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         await runtime.start()
         await runtime.broker.start()
         await runtime.presence.start()
-        await runtime.alerts.start()
-        await runtime.ingestion.start(consume=settings.run_jobs)
+        await runtime.start_jobs(consume=settings.run_jobs)
         await runtime.responder.recover()
         await runtime.summaries.start()
         await runtime.summaries.recover()
-        await runtime.actions.recover()
         await runtime.waits.start()
         app.state.ready = True
         try:
@@ -121,6 +120,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ):
         app.include_router(module.router)
     app.include_router(webhooks.router)
+    app.include_router(dead_letters.router)
     app.mount("/static", StaticFiles(packages=[("frontdesk", "static")]), name="static")
     # Innermost, so its 413 still carries the CORS and security headers.
     app.add_middleware(

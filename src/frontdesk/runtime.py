@@ -35,7 +35,7 @@ from frontdesk.errors import InvalidInput, NotFound
 from frontdesk.events.broker import Broker, InProcessBroker
 from frontdesk.events.store import changes
 from frontdesk.insights.titles import GapTitles
-from frontdesk.jobs.queue import Jobs
+from frontdesk.jobs.queue import OUTBOUND, Jobs
 from frontdesk.knowledge.ingestion import Ingestion
 from frontdesk.knowledge.search import HybridSearcher
 from frontdesk.knowledge.service import KnowledgeService
@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 GENERATORS = ("extractive", "local", "openai", "anthropic")
 # Rate limits and presence wait this long for Redis at most, then go on without it.
 SHARED_TIMEOUT_S = 2.0
+# Webhooks, emails and HTTP action runs a process sends at once.
+OUTBOUND_SLOTS = 16
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -119,6 +121,8 @@ class Runtime:
         # Jobs run where settings say (serve, or `frontdesk worker`); started by whoever runs them.
         self.jobs = Jobs(settings, concurrency=settings.ingest_workers)
         self.ingestion = Ingestion(self.knowledge, self.jobs)
+        # Calls to other systems (webhooks, emails, HTTP actions) queue apart from ingestion.
+        self.outbound = Jobs(settings, concurrency=OUTBOUND_SLOTS, queue=OUTBOUND)
         # Several server processes share Redis: events wake each other, presence and rate
         # limits are counted once. Without it, all of that lives in this process.
         self.redis: Redis | None = None
@@ -130,7 +134,14 @@ class Runtime:
             self.broker = RedisBroker(url)
         self.rules = RulesEngine(self.get_embedder)
         self.replies = Replies(self.answers, self.rules, self.get_embedder)
-        self.actions = ActionRunner(self.db, self.broker, lambda: self.cipher, settings.inbox_link)
+        self.actions = ActionRunner(
+            self.db,
+            self.broker,
+            lambda: self.cipher,
+            settings.inbox_link,
+            self.outbound,
+            settings.jobs_sweep_s,
+        )
         self.responder = Responder(
             self.db,
             self.broker,
@@ -139,8 +150,10 @@ class Runtime:
         )
         self.summaries = Summarizer(self.db, self.broker, self.generator_for)
         self.gap_titles = GapTitles(self.db, self.generator_for)
-        # Started by the server only (app lifespan); CLI commands never send alerts.
-        self.alerts = AlertDispatcher(self.db, self.broker, settings, lambda: self.cipher)
+        # Started by servers and workers (start_jobs); CLI commands never send alerts.
+        self.alerts = AlertDispatcher(
+            self.db, self.broker, settings, lambda: self.cipher, self.outbound
+        )
         # Started by the server only: offers the offline form when a wait for a person runs out.
         self.waits = WaitWatcher(self.reads, self.changes, self.broker)
         sockets = SharedSockets(self.redis, settings.presence_expiry_s) if self.redis else Sockets()
@@ -219,15 +232,26 @@ class Runtime:
         async with self.db.transaction() as session:
             return await get_or_create_workspace(session)
 
+    async def start_jobs(self, consume: bool) -> None:
+        """Queue alerts and send the jobs of what is due; with ``consume``, also run jobs
+        here (in-process jobs always run) and sweep for lost ones."""
+        await self.outbound.start(consume)
+        await self.alerts.start()
+        await self.ingestion.start(consume)
+        await self.actions.start(consume)
+
     async def close(self) -> None:
-        await self.alerts.stop()
+        await self.alerts.stop()  # first, what sends jobs; then the jobs in hand
+        await self.actions.stop()
         await self.waits.stop()
         await self.presence.close()
         await self.responder.close()
         await self.summaries.close()
         await self.gap_titles.close()
-        await self.actions.close()
         await self.ingestion.stop()
+        await self.outbound.close()
+        await self.alerts.release()
+        await self.actions.close()
         await self.jobs.close()
         await self.broker.close()
         if self.redis is not None:

@@ -262,8 +262,9 @@ class Settings(BaseSettings):
     # Background jobs: taskiq, in this process by default, through Redis (redis_url).
     run_jobs: bool = Field(
         True,
-        description="Whether `frontdesk serve` runs background jobs itself; false (with "
-        "redis_url) leaves them to `frontdesk worker` processes.",
+        description="Whether `frontdesk serve` runs background jobs itself (ingestion, "
+        "webhooks, alert emails, HTTP actions); false (with redis_url) leaves them to "
+        "`frontdesk worker` processes.",
     )
     ingest_lease_s: float = Field(
         60.0,
@@ -282,8 +283,8 @@ class Settings(BaseSettings):
         10.0,
         gt=0,
         le=3600,
-        description="How often each job runner looks for sources whose worker died, whose "
-        "retry is due, or whose job was lost.",
+        description="How often each job runner looks for sources and HTTP action runs whose "
+        "worker died, whose retry is due, or whose job was lost.",
     )
     url_resync_hours: float = Field(
         0,

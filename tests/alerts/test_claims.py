@@ -1,10 +1,12 @@
-"""Two senders claiming due deliveries at once on PostgreSQL (two processes' dispatchers):
-each delivery is claimed by one of them, the other passes over it without waiting."""
+"""Two processes at once on PostgreSQL: marking due deliveries to send their jobs, each is
+marked by one of them; claiming the same delivery (a job delivered twice), one takes it. The
+other passes over the row being taken without waiting."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,6 +16,9 @@ from frontdesk.alerts.models import Delivery
 from frontdesk.db.engine import Database
 from frontdesk.settings import Settings
 from row_locks import wait_behind
+
+# Jobs sent before this are lost; none of the tests' are.
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 pytestmark = pytest.mark.postgres
 
@@ -57,27 +62,54 @@ async def _queue(db: Database, count: int) -> list[str]:
         return [d.id for d in deliveries]
 
 
-async def _claim(db: Database, limit: int) -> list[str]:
+async def _mark(db: Database, limit: int) -> list[str]:
     async with db.transaction() as session:
-        return [d.id for d in await outbox.claim_due(session, LEASE_S, limit)]
+        return await outbox.mark_due(session, limit, LONG_AGO)
 
 
-async def test_a_due_delivery_is_claimed_by_one_sender_only(
+async def _claim(db: Database, delivery_id: str) -> str | None:
+    async with db.transaction() as session:
+        claimed = await outbox.claim(session, delivery_id, LEASE_S)
+        return claimed.id if claimed else None
+
+
+async def test_the_job_of_a_due_delivery_is_sent_by_one_process_only(
     db: Database, other_process: Database
 ) -> None:
     queued = await _queue(db, 3)
-    # One sender claims two; before it commits, another process asks for all that is due.
+    # One process marks two; before it commits, another asks for all that is due.
     async with db.transaction() as session:
-        first = [d.id for d in await outbox.claim_due(session, LEASE_S, 2)]
-        other = asyncio.create_task(_claim(other_process, 10))
+        first = await outbox.mark_due(session, 2, LONG_AGO)
+        other = asyncio.create_task(_mark(other_process, 10))
         await wait_behind(db, session, other)
         waited = not other.done()
     second = await other
 
     assert first == queued[:2]
     assert second == queued[2:]
-    assert not waited  # it passed over the rows being claimed instead of waiting for them
-    assert await _claim(db, 10) == []  # all leased now
+    assert not waited  # it passed over the rows being marked instead of waiting for them
+    assert await _mark(db, 10) == []  # every job is sent
     async with db.session() as session:
-        leased = [await session.get(Delivery, i) for i in queued]
-    assert all(d is not None and d.status == "pending" for d in leased)
+        marked = [await session.get(Delivery, i) for i in queued]
+    assert all(d is not None and d.status == "pending" and d.job_sent_at for d in marked)
+
+
+async def test_a_delivery_whose_job_came_twice_is_claimed_once(
+    db: Database, other_process: Database
+) -> None:
+    [queued] = await _queue(db, 1)
+    await _mark(db, 1)
+    async with db.transaction() as session:
+        first = await outbox.claim(session, queued, LEASE_S)
+        other = asyncio.create_task(_claim(other_process, queued))
+        await wait_behind(db, session, other)
+        waited = not other.done()
+    second = await other
+
+    assert first is not None and first.id == queued
+    assert second is None and not waited
+    assert await _claim(db, queued) is None  # leased now: a third job finds it taken
+    assert await _mark(db, 10) == []  # and no sweep sends its job again
+    async with db.session() as session:
+        leased = await session.get(Delivery, queued)
+    assert leased is not None and leased.status == "pending" and leased.job_sent_at is None

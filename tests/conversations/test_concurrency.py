@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app_fixtures import Started
+from app_fixtures import Started, running_http_run
 from frontdesk.accounts.caller import Caller
-from frontdesk.accounts.models import Member, Workspace
+from frontdesk.accounts.models import Member
 from frontdesk.accounts.service import create_member
 from frontdesk.actions.models import ActionRun
 from frontdesk.agents.models import Agent
@@ -25,6 +26,7 @@ from frontdesk.conversations import actions, lifecycle, tagging
 from frontdesk.conversations.messages import post_visitor_message
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.repository import get_conversation, messages_after
+from frontdesk.db.base import set_clock, utcnow
 from frontdesk.errors import Conflict
 from frontdesk.runtime import Runtime
 from frontdesk.teams.models import Team
@@ -388,7 +390,7 @@ async def test_an_http_action_run_claimed_by_another_process_is_not_sent_again(
 ) -> None:
     runtime = started.runtime
     with Receiver(Reply(201, {"id": "T-7"})) as helpdesk:
-        run_id = await _running_run(started, helpdesk)
+        run_id = await running_http_run(started, helpdesk)
 
         # Another process claims the run; before that commits, this one comes to send it.
         async with runtime.db.transaction() as session:
@@ -398,7 +400,6 @@ async def test_an_http_action_run_claimed_by_another_process_is_not_sent_again(
             sending = asyncio.create_task(runtime.actions.run(run_id))
             await wait_behind(runtime.db, session, sending)
         await sending
-        await runtime.actions.close()  # stops the wait for the other process's lease
 
         assert helpdesk.requests == []
     async with runtime.db.session() as session:
@@ -411,45 +412,21 @@ async def test_an_http_action_run_whose_sender_died_is_sent_when_its_lease_ends(
 ) -> None:
     runtime = started.runtime
     with Receiver(Reply(201, {"id": "T-7"})) as helpdesk:
-        run_id = await _running_run(started, helpdesk)
+        run_id = await running_http_run(started, helpdesk)
         async with runtime.db.transaction() as session:  # claimed by a process that then died
             run = await session.get(ActionRun, run_id)
             assert run is not None
-            assert await actions.claim(session, run, lease_s=0.2)
-        assert await runtime.actions.recover() == 1
-        await runtime.actions.drain()
+            assert await actions.claim(session, run, lease_s=600)
+        assert await runtime.actions.sweep(everything=True) == 0  # held until the lease ends
+        later = utcnow() + timedelta(seconds=601)
+        set_clock(lambda: later)
+        try:
+            assert await runtime.actions.sweep() == 1
+            await runtime.actions.drain()
+        finally:
+            set_clock(None)
         [request] = helpdesk.wait_for(1)
         assert request.json() == {"ok": True}
     async with runtime.db.session() as session:
         run = await session.get(ActionRun, run_id)
         assert run is not None and (run.status, run.result) == ("succeeded", {"id": "T-7"})
-
-
-async def _running_run(started: Started, helpdesk: Receiver) -> str:
-    """A form's HTTP follow-up, written with the submission and not sent yet."""
-    ticket = {
-        "name": "ticket",
-        "kind": "http",
-        "url": helpdesk.url("/tickets"),
-        "body": {"ok": True},
-        "result_fields": ["id"],
-    }
-    agent = await started.agent("Ridgeline", actions=[ticket])
-    async with started.runtime.changes() as session:
-        await session.execute(
-            update(Workspace)
-            .where(Workspace.id == started.workspace_id)
-            .values(allowed_hosts=[helpdesk.host])
-        )
-        conversation = (await lifecycle.start_conversation(session, agent)).conversation
-        await session.flush()
-        run = ActionRun(
-            workspace_id=started.workspace_id,
-            conversation_id=conversation.id,
-            action="ticket",
-            kind="http",
-            status="running",
-        )
-        session.add(run)
-        await session.flush()
-        return run.id

@@ -179,6 +179,9 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/webhooks/{webhook_id}/deliveries": Rule("admin"),
     "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/resend": Rule("admin"),
     "POST /api/v1/webhooks/{webhook_id}/test": Rule("admin"),
+    "GET /api/v1/dead-letters": Rule("admin"),
+    "POST /api/v1/dead-letters/deliveries/{delivery_id}/retry": Rule("admin"),
+    "POST /api/v1/dead-letters/runs/{run_id}/retry": Rule("admin"),
     "GET /api/v1/alerts/preferences": Rule("self"),
     "PATCH /api/v1/alerts/preferences": Rule("self", _body({"email_alerts": False})),
 }
@@ -198,6 +201,7 @@ SNAPSHOT = (
     "/api/v1/secrets",
     "/api/v1/saved-replies",
     "/api/v1/webhooks",
+    "/api/v1/dead-letters",
     "/api/v1/workspace/allowed-hosts",
 )
 # Read-only fields that the owner's own snapshot reads move (its key's last use).
@@ -227,6 +231,7 @@ def _path(path: str, ids: dict[str, Any]) -> str:
         "reply_id": ids["reply"],
         "webhook_id": ids["webhook"],
         "delivery_id": ids["delivery"],
+        "run_id": ids["run"],
         "public_key": ids["public_key"],
         "token": ids["invite_token"],
         "action": "contact",
@@ -311,6 +316,7 @@ def _build_ours(server: ServerThread, accounts: Accounts, owner: httpx.Client) -
         "reply": saved["id"],
         "webhook": hook.json()["id"],
         "delivery": "dlv_" + uuid.uuid4().hex[:12],
+        "run": "run_" + uuid.uuid4().hex[:12],
         "secret": "CRM_KEY",
         "invite": invite["id"],
         "invite_token": invite.get("token") or invite.get("link", "x").rsplit("/", 1)[-1],

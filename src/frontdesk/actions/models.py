@@ -38,3 +38,6 @@ class ActionRun(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # A running HTTP run is being sent by whoever claimed it until then (then it is free).
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # When the job of a running HTTP run was sent: as the row is written, since its writer
+    # sends the job once that commits; None once a sender took it.
+    job_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, default=utcnow)

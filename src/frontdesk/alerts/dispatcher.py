@@ -1,4 +1,4 @@
-"""The background sender: tails the event log, fills the outbox, delivers what is due.
+"""The background sender: tails the event log, fills the outbox, sends the jobs of what is due.
 
 It follows each workspace's event stream from a stored position (the last ``seq`` turned into
 deliveries). Streams are numbered in commit order without holes, so reading after the
@@ -7,7 +7,9 @@ transaction that queues the deliveries, so none is queued twice.
 
 Woken by the broker when events are published (in this process, or in any process sharing
 Redis), and every ``alerts_poll_s`` otherwise (events whose wake-up was lost, retries coming
-due). Sending never
+due). Each attempt is a job (``JOB``, carrying the delivery's id) run wherever jobs run: in
+this process by default, or by a server with run_jobs or `frontdesk worker` through Redis;
+the outbox row decides whether there is anything to do (alerts/outbox.py). Sending never
 holds a database transaction, so a slow or failing endpoint cannot hold up conversations.
 """
 
@@ -32,6 +34,7 @@ from frontdesk.alerts.webhooks import secret_of
 from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
 from frontdesk.events.broker import ALL_EVENTS, Broker, Subscription
+from frontdesk.jobs.queue import Jobs
 from frontdesk.settings import Settings
 from frontdesk.tasks import BackgroundTasks
 from frontdesk.vault.cipher import Cipher
@@ -39,7 +42,7 @@ from frontdesk.vault.cipher import Cipher
 log = logging.getLogger(__name__)
 
 BATCH = 500
-MAX_IN_FLIGHT = 16
+JOB = "alerts.deliver"
 # With nothing to queue, positions live in memory and are stored this often (and on stop);
 # re-reading those events after a crash queues nothing that was not queued before.
 PERSIST_EVERY_S = 30.0
@@ -47,12 +50,19 @@ PERSIST_EVERY_S = 30.0
 
 class AlertDispatcher:
     def __init__(
-        self, db: Database, broker: Broker, settings: Settings, cipher: Callable[[], Cipher]
+        self,
+        db: Database,
+        broker: Broker,
+        settings: Settings,
+        cipher: Callable[[], Cipher],
+        jobs: Jobs,
     ):
         self.db = db
         self.broker = broker
         self.settings = settings
         self._cipher = cipher
+        self.jobs = jobs
+        jobs.register(JOB, self.deliver)
         self._wake = asyncio.Event()
         # Per workspace with events after its stored position: how far this process read,
         # and the position as stored.
@@ -60,16 +70,17 @@ class AlertDispatcher:
         self._stored: dict[str, int] = {}
         self._stored_at = 0.0
         self._loops = BackgroundTasks(log)
-        self._sending = BackgroundTasks(log)
         self._in_flight: set[str] = set()  # ids of the deliveries being sent
         # Set by wake(): ask the outbox for due deliveries on the next round, whatever else.
         self._check_due = True
+        # In-process jobs died with the last process: the first round sends every due one.
+        self._resend_all = jobs.in_process
         self._subscription: Subscription | None = None
         self._client: httpx.AsyncClient | None = None
-        self._lease_s = max(settings.webhook_timeout_s, settings.smtp_timeout_s * 2) + 30
+        self.lease_s = max(settings.webhook_timeout_s, settings.smtp_timeout_s * 2) + 30
 
     async def start(self) -> None:
-        self._client = transport.new_client()
+        """Fan out events and send the jobs of due deliveries (the jobs run where jobs run)."""
         self._subscription = self.broker.subscribe(ALL_EVENTS)
         self._loops.spawn(self._listen(), name="alerts-listen")
         self._loops.spawn(self._run(), name="alerts-dispatch")
@@ -80,20 +91,28 @@ class AlertDispatcher:
         self._wake.set()
 
     async def stop(self) -> None:
-        interrupted = list(self._in_flight)
-        await asyncio.gather(self._loops.close(), self._sending.close())
-        self._in_flight.clear()
+        """Stop queueing and sending jobs (the jobs in hand are stopped with the queue)."""
+        await self._loops.close()
         if self._subscription is not None:
             self._subscription.close()
             self._subscription = None
         try:
-            if interrupted:  # due again at once after a restart, not when the lease runs out
-                async with self.db.transaction() as session:
-                    await outbox.release(session, interrupted)
             if self._unsaved():
                 await self._store_positions()
         except Exception:
             log.exception("could not save the alert dispatcher's position")
+
+    async def release(self) -> None:
+        """After the queue stopped: attempts cut short are due again at once (not when their
+        leases run out)."""
+        interrupted = list(self._in_flight)
+        self._in_flight.clear()
+        try:
+            if interrupted:
+                async with self.db.transaction() as session:
+                    await outbox.release(session, interrupted)
+        except Exception:
+            log.exception("could not give back the deliveries cut short")
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -177,27 +196,39 @@ class AlertDispatcher:
         self._stored_at = time.monotonic()
 
     async def send_due(self) -> float:
-        """Start sending due deliveries; returns seconds until the next one is due."""
-        free = MAX_IN_FLIGHT - len(self._in_flight)
-        async with self.db.session() as session:
-            due = await outbox.next_due(session)
-        if due is not None and due <= utcnow() and free > 0:
+        """Send the jobs of due deliveries; returns seconds until the next one is due."""
+        # A job not taken within a lease is lost (its process was killed, Redis was down);
+        # after a restart in-process, every job the last process sent is.
+        lost_before = utcnow() - timedelta(seconds=0 if self._resend_all else self.lease_s)
+        self._resend_all = False
+        while True:
             async with self.db.transaction() as session:
-                claimed = await outbox.claim_due(session, self._lease_s, free)
-            for delivery in claimed:
-                self._in_flight.add(delivery.id)
-                self._sending.spawn(self._deliver(delivery), name=f"alert-{delivery.id}")
-            async with self.db.session() as session:
-                due = await outbox.next_due(session)
-        if due is None:
+                due = await outbox.mark_due(session, BATCH, lost_before)
+            for number, delivery_id in enumerate(due):
+                try:
+                    await self.jobs.send(JOB, delivery_id)
+                except Exception:
+                    async with self.db.transaction() as session:
+                        await outbox.unmark(session, due[number:])
+                    raise
+            if len(due) < BATCH:
+                break
+        async with self.db.session() as session:
+            next_at = await outbox.next_due(session)
+        if next_at is None:
             return self.settings.alerts_poll_s
-        return max(0.0, (due - utcnow()) / timedelta(seconds=1))
+        return max(0.0, (next_at - utcnow()) / timedelta(seconds=1))
 
-    async def _deliver(self, delivery: Delivery) -> None:
-        try:
-            await self._attempt(delivery)
-        finally:
-            self._in_flight.discard(delivery.id)
+    async def deliver(self, delivery_id: str) -> None:
+        """The job: make the due attempt of this delivery, unless it is done or taken."""
+        async with self.db.transaction() as session:
+            delivery = await outbox.claim(session, delivery_id, self.lease_s)
+        if delivery is None:
+            return
+        self._in_flight.add(delivery.id)
+        # Cut short (stopping), it stays in flight and release() makes it due again at once.
+        await self._attempt(delivery)
+        self._in_flight.discard(delivery.id)
 
     async def _attempt(self, delivery: Delivery) -> None:
         email = delivery.channel == "email"
@@ -235,7 +266,8 @@ class AlertDispatcher:
             return Outcome(ok=False, error="The webhook is paused.", permanent=True)
         secret = secret_of(self._cipher(), webhook)
         headers = signing.headers(secret, delivery.id, int(time.time()), delivery.body)
-        assert self._client is not None, "the dispatcher is not started"
+        if self._client is None:
+            self._client = transport.new_client()
         return await transport.post(
             self._client,
             webhook.url,

@@ -56,7 +56,10 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Retries used in the current round; a manual resend starts a new round.
     retries: Mapped[int] = mapped_column(Integer, default=0)
+    # When the next attempt is due; while an attempt is being made, when its lease ends.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+    # When the job of the due attempt was sent; None when none is waiting in the queue.
+    job_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

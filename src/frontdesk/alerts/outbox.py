@@ -1,4 +1,11 @@
-"""The delivery outbox: queue, claim what is due, record each attempt, read the log."""
+"""The delivery outbox: queue, send the jobs of what is due, claim, record each attempt.
+
+Invariant: an attempt is made under one claim. A delivery is pending until it is delivered or
+fails for good; a pending one is due when ``next_attempt_at`` has passed. Its job (which names
+only its id) is sent when it comes due and marked sent (``job_sent_at``); whoever runs the job
+claims the delivery by moving ``next_attempt_at`` past the attempt (a lease), so a second job
+for it finds it not due and does nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.alerts.models import Delivery, DeliveryAttempt
@@ -59,8 +66,10 @@ def queue(
 
 
 async def next_due(session: AsyncSession) -> datetime | None:
-    # Only pending deliveries have a next attempt, so a bare min() reads just the index.
-    return await session.scalar(select(func.min(Delivery.next_attempt_at)))
+    """When the next delivery whose job is not sent yet comes due (or its lease runs out)."""
+    return await session.scalar(
+        select(func.min(Delivery.next_attempt_at)).where(Delivery.job_sent_at.is_(None))
+    )
 
 
 async def prune(session: AsyncSession, before: datetime) -> int:
@@ -71,28 +80,68 @@ async def prune(session: AsyncSession, before: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def claim_due(session: AsyncSession, lease_s: float, limit: int) -> list[Delivery]:
-    """Pending deliveries that are due, leased so no other sender takes them meanwhile.
+async def mark_due(session: AsyncSession, limit: int, lost_before: datetime) -> list[str]:
+    """Due deliveries whose job is to be sent now, marked as sent; their ids.
 
-    A sender that dies mid-attempt leaves the lease to run out; the delivery is then due
-    again and is sent with the same id (receivers de-duplicate on webhook-id). Senders in
-    other processes pass over the rows this one is claiming (``SKIP LOCKED``) and, once it
-    committed, see them leased.
+    A job sent before ``lost_before`` that nobody took is taken as lost (Redis was down, or
+    the process that read it was killed) and is sent again; a duplicate finds the delivery
+    taken and does nothing. Other processes marking at the same time pass over the rows this
+    one is marking (``SKIP LOCKED``).
     """
     now = utcnow()
+    lost = lost_before
     rows = list(
         await session.scalars(
             select(Delivery)
-            .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+            .where(
+                Delivery.status == "pending",
+                Delivery.next_attempt_at <= now,
+                or_(Delivery.job_sent_at.is_(None), Delivery.job_sent_at < lost),
+            )
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
     )
     for delivery in rows:
-        delivery.next_attempt_at = now + timedelta(seconds=lease_s)
+        delivery.job_sent_at = now
+    return [delivery.id for delivery in rows]
+
+
+async def unmark(session: AsyncSession, delivery_ids: Sequence[str]) -> None:
+    """Their jobs could not be sent: the next round sends them again."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(delivery_ids)), Delivery.status == "pending")
+        .values(job_sent_at=None)
+    )
+
+
+async def claim(session: AsyncSession, delivery_id: str, lease_s: float) -> Delivery | None:
+    """Take a due delivery for one attempt, leased so nobody else makes it meanwhile.
+
+    None when there is nothing to do: it was delivered or failed, its next attempt is not due,
+    or another sender holds it (leased, or being claimed right now: ``SKIP LOCKED``). So a job
+    delivered twice, or sent again by a sweep, makes one attempt. A sender that dies
+    mid-attempt leaves the lease to run out; the delivery is then due again and is sent with
+    the same id (receivers de-duplicate on webhook-id).
+    """
+    now = utcnow()
+    delivery = await session.scalar(
+        select(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == "pending",
+            Delivery.next_attempt_at <= now,
+        )
+        .with_for_update(skip_locked=True)
+    )
+    if delivery is None:
+        return None
+    delivery.next_attempt_at = now + timedelta(seconds=lease_s)
+    delivery.job_sent_at = None
     await session.flush()
-    return rows
+    return delivery
 
 
 async def record(
@@ -145,6 +194,7 @@ def start_round(delivery: Delivery) -> None:
     delivery.retries = 0
     delivery.finished_at = None
     delivery.next_attempt_at = utcnow()
+    delivery.job_sent_at = None
 
 
 async def log_of(

@@ -93,3 +93,30 @@ class PreferencesOut(BaseModel):
 
 class PreferencesIn(Input):
     email_alerts: bool
+
+
+class DeadLetterOut(BaseModel):
+    kind: Literal["webhook", "email", "action"] = Field(
+        description="A webhook delivery, an alert email, or a form's HTTP action run."
+    )
+    id: str
+    what: str = Field(description="The event type, or the action's name.")
+    destination: str = Field(
+        description="The webhook's URL, the email's recipient, or the request (no secrets)."
+    )
+    attempts: int
+    last_error: str | None
+    last_status_code: int | None
+    failed_at: datetime | None
+    conversation_id: str | None = Field(description="The conversation of an action run.")
+
+
+class DeadLetterList(BaseModel):
+    dead_letters: list[DeadLetterOut]
+
+
+class RetriedOut(BaseModel):
+    id: str
+    status: Literal["pending", "running"] = Field(
+        description="pending (a delivery, due now) or running (an action run)."
+    )

@@ -25,7 +25,8 @@ async def run_worker(settings: Settings) -> None:
     runtime = Runtime(settings)
     try:
         await runtime.start()
-        await runtime.ingestion.start(consume=True)
+        await runtime.broker.start()  # events wake the alert dispatcher here too
+        await runtime.start_jobs(consume=True)
         await stop.wait()
     finally:
         await runtime.close()
@@ -34,7 +35,8 @@ async def run_worker(settings: Settings) -> None:
 @click.command()
 @click.pass_context
 def worker(ctx: click.Context) -> None:
-    """Run background jobs (ingestion, re-syncs) taken from Redis (FRONTDESK_REDIS_URL)."""
+    """Run background jobs (ingestion, re-syncs, webhooks, emails, HTTP actions) taken from
+    Redis (FRONTDESK_REDIS_URL)."""
     settings = settings_from(ctx)
     if settings.redis_url is None:
         raise click.UsageError(
@@ -44,5 +46,10 @@ def worker(ctx: click.Context) -> None:
     from frontdesk.logs import configure_logging
 
     configure_logging(settings)
-    console.print(f"Frontdesk worker: {settings.ingest_workers} ingestion slots")
+    from frontdesk.runtime import OUTBOUND_SLOTS
+
+    console.print(
+        f"Frontdesk worker: {settings.ingest_workers} ingestion slots, "
+        f"{OUTBOUND_SLOTS} for webhooks, emails and HTTP actions"
+    )
     asyncio.run(run_worker(settings))

@@ -1,12 +1,15 @@
-"""Runs a form's follow-up HTTP actions in the background and records what happened.
+"""Runs a form's follow-up HTTP actions as jobs and records what happened.
 
-Each run is a row (status ``running``) written with the form submission, so a restart
-picks up the runs it had not finished; whatever happens, the run ends as succeeded or
-failed with a note in the thread.
+Each run is a row (status ``running``) written with the form submission; its job (``JOB``,
+carrying the run's id) is sent once that commits and runs wherever jobs run (this process by
+default, a server with run_jobs or `frontdesk worker` through Redis). Whatever happens, the
+run ends as succeeded or failed with a note in the thread; a failed run waits in the
+dead-letter view until an admin retries it.
 
-A run is sent by one process at a time: the sender claims it with a lease as long as the
-call may take (:func:`claim`). Another process that finds it claimed comes back when the
-lease ends and finds it finished, or, if the sender died, sends it then.
+A run is sent by one job at a time: the job claims it with a lease as long as the call may
+take (:func:`claim`), so a job delivered twice, or sent again by a sweep, finds it taken or
+finished and does nothing. A sweep, in every process that runs jobs, sends the jobs of runs
+whose job was lost or whose sender died (its lease ran out).
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Workspace
@@ -34,6 +37,7 @@ from frontdesk.db.engine import Database
 from frontdesk.db.locks import lock
 from frontdesk.events.broker import Broker
 from frontdesk.events.store import changes
+from frontdesk.jobs.queue import Jobs
 from frontdesk.tags.queries import tag_names
 from frontdesk.tasks import BackgroundTasks
 from frontdesk.vault.cipher import Cipher
@@ -42,8 +46,12 @@ from frontdesk.vault.service import resolve
 
 log = logging.getLogger(__name__)
 
+JOB = "actions.run"
 # Beyond the longest the call may take: reading the run before, recording it after.
 LEASE_MARGIN_S = 60.0
+# A running run whose job nobody took this long after it was sent gets its job sent again
+# (Redis lost it, or the process that read it was killed); a duplicate finds it taken.
+RESEND_AFTER = timedelta(minutes=1)
 
 
 class ActionRunner:
@@ -53,39 +61,83 @@ class ActionRunner:
         broker: Broker,
         cipher: Callable[[], Cipher],
         inbox_link: Callable[[str], str],
+        jobs: Jobs,
+        sweep_s: float,
     ):
         self.db = db
         self.broker = broker
         self.cipher = cipher
         self._inbox_link = inbox_link
-        self._tasks = BackgroundTasks(log)
+        self.jobs = jobs
+        self._sweep_s = sweep_s
+        self._sweeper = BackgroundTasks(log)
         self._claimed: set[str] = set()  # runs this process is sending
+        jobs.register(JOB, self.run)
 
-    def schedule(self, run_ids: Sequence[str]) -> None:
-        """Run these (committed) action runs, one after another."""
-        if not run_ids:
+    async def enqueue(self, run_ids: Sequence[str]) -> None:
+        """Send the jobs of these (committed) action runs."""
+        for run_id in run_ids:
+            try:
+                await self.jobs.send(JOB, run_id)
+            except Exception:
+                # The run stays running: a sweep sends its job again (RESEND_AFTER).
+                log.warning("could not send the job of action run %s", run_id, exc_info=True)
+
+    async def start(self, consume: bool) -> None:
+        """With ``consume`` (this process runs jobs): sweep now, then every ``sweep_s``."""
+        if not consume:
             return
-        self._tasks.spawn(self._run_all(list(run_ids)))
+        # Jobs held in memory died with the last process: send every running run's again.
+        await self.sweep(everything=self.jobs.in_process)
+        self._sweeper.spawn(self._sweep_forever(), name="actions-sweep")
 
     async def recover(self) -> int:
-        """After a restart: finish the runs that were still running."""
-        async with self.db.session() as session:
-            rows = await session.scalars(
-                select(ActionRun.id)
-                .where(ActionRun.status == "running")
-                .order_by(ActionRun.created_at, ActionRun.id)
+        """After a restart: send the job of every running run nobody holds; how many."""
+        return await self.sweep(everything=True)
+
+    async def sweep(self, everything: bool = False) -> int:
+        """Send the jobs of running runs nobody holds whose job was lost (or, with
+        ``everything``, of all of them); how many were sent."""
+        now = utcnow()
+        async with self.db.transaction() as session:
+            query = select(ActionRun).where(
+                ActionRun.status == "running",
+                or_(ActionRun.lease_until.is_(None), ActionRun.lease_until <= now),
             )
-            pending = list(rows)
-        self.schedule(pending)
-        return len(pending)
+            if not everything:
+                lost = ActionRun.job_sent_at <= now - RESEND_AFTER
+                query = query.where(or_(ActionRun.job_sent_at.is_(None), lost))
+            runs = list(
+                await session.scalars(
+                    query.order_by(ActionRun.created_at, ActionRun.id).with_for_update(
+                        skip_locked=True
+                    )
+                )
+            )
+            for run in runs:
+                run.job_sent_at = now
+        await self.enqueue([run.id for run in runs])
+        return len(runs)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_s)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("the action run sweep failed; trying again")
 
     async def drain(self) -> None:
-        await self._tasks.drain()
+        """Wait for the runs in hand (in-process jobs only)."""
+        await self.jobs.drain()
+
+    async def stop(self) -> None:
+        await self._sweeper.close()
 
     async def close(self) -> None:
-        """Stop; the runs cut short are free at once for the next start (not when their
-        leases end)."""
-        await self._tasks.close()
+        """After the queue stopped: the runs cut short are free at once for the next start
+        (not when their leases end)."""
+        await self._sweeper.close()
         if self._claimed:
             async with self.db.transaction() as session:
                 await session.execute(
@@ -95,15 +147,8 @@ class ActionRunner:
                 )
             self._claimed.clear()
 
-    async def _run_all(self, run_ids: list[str]) -> None:
-        for run_id in run_ids:
-            try:
-                await self.run(run_id)
-            except Exception:
-                log.exception("action run %s could not be recorded", run_id)
-
     async def run(self, run_id: str) -> None:
-        """Send a run now, unless it finished or another process is sending it."""
+        """The job: send a run now, unless it finished or another sender holds it."""
         secrets: dict[str, str] = {}
         try:
             async with self.db.transaction() as session:
@@ -118,9 +163,7 @@ class ActionRunner:
                 action = agent_actions(agent).get(run.action)
                 lease_s = longest_s(action) if isinstance(action, HttpAction) else 0.0
                 if not await claim(session, run, lease_s + LEASE_MARGIN_S):
-                    if run.status == "running" and run.lease_until is not None:
-                        self._tasks.spawn(self._after(run.lease_until, run_id))
-                    return
+                    return  # finished, or another sender holds it: a sweep minds its lease
                 self._claimed.add(run_id)
                 if not isinstance(action, HttpAction):
                     outcome = _failed(f"the agent has no HTTP action named {run.action!r} any more")
@@ -146,11 +189,6 @@ class ActionRunner:
             if run is not None and run.status == "running" and conversation is not None:
                 await record_outcome(session, conversation, run, outcome)
         self._claimed.discard(run_id)
-
-    async def _after(self, held_until: datetime, run_id: str) -> None:
-        """Try a run claimed elsewhere again when its lease ends."""
-        await asyncio.sleep(max(0.0, (held_until - utcnow()).total_seconds()))
-        await self.run(run_id)
 
     async def variables(
         self, session: AsyncSession, agent: Agent, conversation: Conversation
@@ -188,6 +226,7 @@ async def claim(session: AsyncSession, run: ActionRun, lease_s: float) -> bool:
     if run.status != "running" or (run.lease_until is not None and run.lease_until > now):
         return False
     run.lease_until = now + timedelta(seconds=lease_s)
+    run.job_sent_at = None
     return True
 
 

@@ -5,7 +5,9 @@ delivered twice, or sent again by a sweep, finds its work done (or taken) and do
 Without Redis the broker is taskiq's InMemoryBroker: ``send`` starts the job in this process.
 With Redis it is a Redis stream with one consumer group: every process may send, and each
 job goes to one consumer (a server with run_jobs, or `frontdesk worker`); one that is never
-acknowledged (its consumer died) is delivered again after a while.
+acknowledged (its consumer died) is delivered again after a while. Each queue is a stream of
+its own with its own number of slots, so long jobs (ingestion) never hold up short ones
+(webhooks, emails, HTTP actions).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[..., Awaitable[None]]
 
 STREAM = "frontdesk:jobs"
+# Webhook deliveries, alert emails and HTTP action runs: calls to other systems.
+OUTBOUND = "frontdesk:outbound"
 GROUP = "frontdesk"
 # A job whose consumer took it and never acknowledged it (killed) goes to another one after
 # this long; the database sweeps usually take the work up sooner.
@@ -45,14 +49,14 @@ class _PatientReceiver(Receiver):
             raise
 
 
-def build_broker(settings: Settings) -> AsyncBroker:
+def build_broker(settings: Settings, queue: str = STREAM) -> AsyncBroker:
     if settings.redis_url is None:
         return InMemoryBroker()
     from taskiq_redis import RedisStreamBroker  # the `redis` extra
 
     return RedisStreamBroker(
         settings.redis_url.get_secret_value(),
-        queue_name=STREAM,
+        queue_name=queue,
         consumer_group_name=GROUP,
         # "0": a group created after jobs were sent still gets them.
         consumer_id="0",
@@ -65,13 +69,18 @@ def build_broker(settings: Settings) -> AsyncBroker:
 
 
 class Jobs:
-    def __init__(self, settings: Settings, concurrency: int):
-        self.broker = build_broker(settings)
+    """One queue: at most ``concurrency`` of its jobs run at once in a process."""
+
+    def __init__(self, settings: Settings, concurrency: int, queue: str = STREAM):
+        self.broker = build_broker(settings, queue)
         self.in_process = isinstance(self.broker, InMemoryBroker)
         self.concurrency = concurrency
+        # taskiq's InMemoryBroker starts every job at once; this holds them to the slots.
+        self._slots = asyncio.Semaphore(concurrency)
         self._running: set[asyncio.Task[Any]] = set()
         self._consumer: asyncio.Task[None] | None = None
         self._started = False
+        self._closed = False
 
     def register(self, name: str, handler: Handler) -> None:
         async def run(*args: Any) -> None:
@@ -79,7 +88,8 @@ class Jobs:
             assert task is not None
             self._running.add(task)
             try:
-                await handler(*args)
+                async with self._slots:
+                    await handler(*args)
             finally:
                 self._running.discard(task)
 
@@ -87,6 +97,7 @@ class Jobs:
 
     async def start(self, consume: bool) -> None:
         """Connect; with ``consume``, also take jobs from Redis (in-process jobs always run)."""
+        self._closed = False
         if not self._started:
             await self.broker.startup()
             self._started = True
@@ -102,6 +113,8 @@ class Jobs:
             )
 
     async def send(self, name: str, *args: Any) -> None:
+        if self._closed:  # shutting down: the row stays due, and a sweep sends it again
+            raise RuntimeError(f"jobs are stopped; {name!r} was not sent")
         if not self._started:
             await self.start(consume=False)
         task = self.broker.find_task(name)
@@ -118,6 +131,7 @@ class Jobs:
             await asyncio.gather(*list(self._running), return_exceptions=True)
 
     async def close(self) -> None:
+        self._closed = True
         if self._consumer is not None:
             self._consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

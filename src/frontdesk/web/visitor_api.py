@@ -217,7 +217,7 @@ async def submit_form(
             session, agent, conversation, action, body.values, utcnow()
         )
         status = conversation.status
-    runtime.actions.schedule(submitted.runs)
+    await runtime.actions.enqueue(submitted.runs)
     return FormResult(status=status, lead=LeadOut.model_validate(submitted.lead))
 
 

@@ -134,6 +134,9 @@ export const api = {
   webhookDeliveries: (id) => get(`/api/v1/webhooks/${seg(id)}/deliveries`),
   resendDelivery: (id, deliveryId) =>
     post(`/api/v1/webhooks/${seg(id)}/deliveries/${seg(deliveryId)}/resend`),
+  deadLetters: () => get('/api/v1/dead-letters'),
+  retryDeadLetter: (letter) =>
+    post(`/api/v1/dead-letters/${letter.kind === 'action' ? 'runs' : 'deliveries'}/${seg(letter.id)}/retry`),
   alertPreferences: () => get('/api/v1/alerts/preferences'),
   setAlertPreferences: (changes) => request('PATCH', '/api/v1/alerts/preferences', changes),
 

@@ -1,7 +1,9 @@
 // Alerts page: my own email alerts (everyone), and the workspace's webhooks (admins): add one
-// (the signing secret is shown once), pause, test, delete, and read its delivery log.
+// (the signing secret is shown once), pause, test, delete, and read its delivery log; what
+// failed for good, to retry (admins).
 
 import { api } from './api.js';
+import './dead-letters.js';
 import { confirmButton, errorLine, h, secretBox } from './dom.js';
 import { fullTime, isManager, relativeTime } from './format.js';
 
@@ -294,7 +296,8 @@ export function createWebhooksView({ session }) {
         h('thead', null, h('tr', null,
           h('th', null, 'Endpoint'), h('th', null, 'Events'), h('th', null, 'State'),
           h('th', null, h('span', { class: 'visually-hidden' }, 'Actions')))),
-        list)));
+        list)),
+    h('fd-dead-letters'));
   load();
   return { el };
 }
