@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_send_jobs"
-down_revision = "0022_ai_answered_seq"
+down_revision = "0023_chunk_unit_vectors"
 branch_labels = None
 depends_on = None
 
