@@ -6,6 +6,10 @@ import hashlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from frontdesk.settings import Settings
 
 
 class SlowEmbeddings:
@@ -53,6 +57,17 @@ class SlowEmbeddings:
         self.release()
         self._server.shutdown()
         self._server.server_close()
+
+
+def embedding_through(api: SlowEmbeddings, data_dir: Path, **options: Any) -> Settings:
+    """Settings that embed through ``api``, as an operator configures a provider."""
+    return Settings(
+        data_dir=data_dir,
+        embedder="openai",
+        embedding_url=api.url,
+        embedding_model="slow-embed",
+        **options,
+    )
 
 
 def _vector(text: str) -> list[float]:

@@ -18,7 +18,7 @@ from app_fixtures import Accounts, Started, api_client, new_agent, with_database
 from factories import make_csv
 from frontdesk.app import create_app
 from frontdesk.settings import Settings
-from slow_embeddings import SlowEmbeddings
+from slow_embeddings import SlowEmbeddings, embedding_through
 from support import ServerThread, wait_for_source, wait_until
 
 HELD = "Snowmobile catalogue"
@@ -32,14 +32,7 @@ def embeddings() -> Iterator[SlowEmbeddings]:
 
 @pytest.fixture
 def settings(tmp_path: Path, embeddings: SlowEmbeddings) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        max_upload_mb=1,
-        embedder="openai",
-        embedding_url=embeddings.url,
-        embedding_model="slow-embed",
-        ingest_workers=2,
-    )
+    return embedding_through(embeddings, tmp_path / "data", max_upload_mb=1, ingest_workers=2)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from frontdesk.knowledge import repository
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.search import HybridSearcher
 from frontdesk.knowledge.units import stored_vectors, unit_key
+from frontdesk.knowledge.vectors import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -143,19 +144,7 @@ class AnswerService:
         ``tools``: runs the agent's tools when its model calls one; their results count as
         passages."""
         question = check_question(question)
-        # Off the event loop: live sockets keep flowing while the model runs.
-        if query_vector is None:
-            query_vector = await asyncio.to_thread(self._embedder().embed_query, question)
-        async with self.db.session() as session:
-            snapshot = await self.searcher.vectors.snapshot(session, agent.id)
-            hits = await self.searcher.search(
-                session,
-                agent.id,
-                question,
-                k=RETRIEVE_K,
-                query_vector=query_vector,
-                snapshot=snapshot,
-            )
+        hits, snapshot, query_vector = await self._retrieve(agent, question, query_vector)
         if thread is not None and thread.replies:
             hits = await self._with_replies(hits, thread, query_vector)
         terms = snapshot.terms
@@ -222,6 +211,35 @@ class AnswerService:
             generator.model,
             form,
         )
+
+    async def _retrieve(
+        self, agent: Agent, question: str, query_vector: np.ndarray | None
+    ) -> tuple[list[Hit], Snapshot, np.ndarray]:
+        """The passages for ``question``, the agent's snapshot and the question's vector.
+
+        The question is embedded off the event loop (live sockets keep flowing) while the
+        keyword search runs on the database."""
+        embedding: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
+        if query_vector is None:
+            embedding = asyncio.ensure_future(
+                asyncio.to_thread(self._embedder().embed_query, question)
+            )
+        else:
+            embedding.set_result(query_vector)
+        try:
+            async with self.db.session() as session:
+                snapshot = await self.searcher.vectors.snapshot(session, agent.id)
+                hits = await self.searcher.search(
+                    session,
+                    agent.id,
+                    question,
+                    k=RETRIEVE_K,
+                    query_vector=embedding,
+                    snapshot=snapshot,
+                )
+            return hits, snapshot, await embedding
+        finally:
+            embedding.cancel()  # nothing when done; an embedding nobody will read otherwise
 
     def _unit_vectors(self, hits: list[Hit]) -> Callable[[list[str]], Awaitable[np.ndarray]]:
         """Vectors of texts from the passages' units: those stored at ingestion (read once),

@@ -10,6 +10,7 @@ names, headings and phrases.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Literal
@@ -54,16 +55,19 @@ class HybridSearcher:
         *,
         k: int = 5,
         mode: Mode = "hybrid",
-        query_vector: np.ndarray | None = None,
+        query_vector: np.ndarray | asyncio.Future[np.ndarray] | None = None,
         snapshot: Snapshot | None = None,
         rerank: bool = True,
     ) -> list[Hit]:
-        """The ``k`` best chunks; ``rerank`` (hybrid mode) re-scores the best fused ones."""
+        """The ``k`` best chunks; ``rerank`` (hybrid mode) re-scores the best fused ones.
+
+        ``query_vector`` may still be being computed (a task): the keyword search runs
+        meanwhile and the vector is awaited when the vector search needs it."""
         n = max(self.candidates, k)
         all_lexical: dict[int, float] = {}
         lexical: dict[int, float] = {}
         vector: dict[int, float] = {}
-        qv = query_vector
+        qv: np.ndarray | None = None
         index = chunk_index(session)
         terms = query_terms(query)
         if mode != "vector" and terms:
@@ -71,8 +75,12 @@ class HybridSearcher:
             lexical = dict(sorted(all_lexical.items(), key=lambda kv: -kv[1])[:n])
         if mode != "lexical":
             snapshot = snapshot or await self.vectors.snapshot(session, agent_id)
-            if qv is None:
-                qv = self._embedder().embed_query(query)
+            if isinstance(query_vector, asyncio.Future):
+                qv = await query_vector
+            elif query_vector is not None:
+                qv = query_vector
+            else:
+                qv = await asyncio.to_thread(self._embedder().embed_query, query)
             vector = await index.nearest(session, agent_id, snapshot, qv, n)
         if mode == "lexical":
             ranked = sorted(lexical.items(), key=lambda kv: -kv[1])
