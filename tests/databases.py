@@ -1,7 +1,8 @@
 """Which database a test runs on: SQLite, and PostgreSQL again for all but a few.
 
-By default every test runs on SQLite and again on PostgreSQL, except those under
-``SQLITE_BY_DEFAULT`` (ids ending ``[sqlite]`` and ``[postgres]``; the latter marked ``postgres``).
+By default every test that opens a database (``opens_database``) runs on SQLite and again on
+PostgreSQL (ids ending ``[sqlite]`` and ``[postgres]``, the latter marked ``postgres``), except
+those under ``SQLITE_BY_DEFAULT``; a test that opens none runs once.
 ``FRONTDESK_TEST_DATABASE=sqlite`` or ``=postgres`` runs every collected test on that one. A
 test marked ``postgres`` itself is about PostgreSQL (row locks between transactions, say): it
 runs there only, wherever it lives, and is skipped when only SQLite is asked for. A test
@@ -16,6 +17,7 @@ process it starts) uses it.
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import tempfile
@@ -73,11 +75,28 @@ def backends_for(path: Path, only: str | None = None) -> list[str]:
     return list(BACKENDS)
 
 
+# A test opens the product's database through one of these fixtures (server, started, client
+# and the rest build on ``settings``), or names ``database`` itself (an argument, or
+# ``@pytest.mark.usefixtures("database")`` where it builds Settings or runs the CLI itself).
+# Any other test (a loader, a detector, a template) has no database to repeat on PostgreSQL.
+OPENS_DATABASE = frozenset({"settings", "postgres_server"})
+
+
+def opens_database(metafunc: pytest.Metafunc) -> bool:
+    named = set(inspect.signature(metafunc.function).parameters)
+    for marker in metafunc.definition.iter_markers("usefixtures"):
+        named.update(marker.args)
+    return "database" in named or not OPENS_DATABASE.isdisjoint(metafunc.fixturenames)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database" not in metafunc.fixturenames:
         return
     marked = [b for b in BACKENDS if metafunc.definition.get_closest_marker(b) is not None]
     only = marked[0] if marked else None
+    default = only is None and not os.environ.get("FRONTDESK_TEST_DATABASE")
+    if default and not opens_database(metafunc):
+        return  # SQLite, the default: nothing to open on PostgreSQL
     backends = backends_for(metafunc.definition.path, only)
     if not backends:
         assert only is not None

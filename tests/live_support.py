@@ -11,6 +11,13 @@ from websockets.sync.client import ClientConnection, connect
 from support import ServerThread
 
 
+def open_socket(server: ServerThread, path: str, **options: Any) -> ClientConnection:
+    """A socket to ``path`` on ``server`` that keeps reading frames the test has not read yet,
+    so that closing it is answered at once (a client that stops reading after 16 unread
+    frames, websockets' default, sees the server's close only after its 10 s timeout)."""
+    return connect(server.url.replace("http://", "ws://") + path, **{"max_queue": None, **options})
+
+
 def member_socket(
     server: ServerThread, member: httpx.Client, last_event_id: int | None = None
 ) -> ClientConnection:
@@ -18,8 +25,9 @@ def member_socket(
     after ``last_event_id`` when given."""
     cookie = member.cookies.get("fd_session")
     resume = "" if last_event_id is None else f"?last_event_id={last_event_id}"
-    return connect(
-        server.url.replace("http://", "ws://") + "/api/v1/inbox/ws" + resume,
+    return open_socket(
+        server,
+        "/api/v1/inbox/ws" + resume,
         additional_headers={"Cookie": f"fd_session={cookie}"},
         origin=server.url,
     )

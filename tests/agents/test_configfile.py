@@ -128,6 +128,7 @@ def test_import_creates_then_updates_and_export_round_trips(client: httpx.Client
     assert huge.status_code == 413
 
 
+@pytest.mark.usefixtures("database")
 def test_cli_import_and_export(tmp_path: Path) -> None:
     data = ["--data-dir", str(tmp_path / "data")]
     source = tmp_path / "agent.yaml"
@@ -196,6 +197,7 @@ def test_plain_tags_still_read() -> None:
     assert (spec.name, spec.confidence_threshold) == ("2024", 0.5)
 
 
+@pytest.mark.usefixtures("database")
 def test_an_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     text = "name: A\n" + "# padding\n" * 30_000
     with pytest.raises(PayloadTooLarge, match="at most 256 KB"):
@@ -208,6 +210,7 @@ def test_an_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "at most 256 KB" in result.output
 
 
+@pytest.mark.usefixtures("database")
 def test_cli_refuses_an_alias_bomb(tmp_path: Path) -> None:
     source = tmp_path / "agent.yaml"
     source.write_text(billion_laughs())

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import func, select, text
 
@@ -64,6 +65,7 @@ async def _queued(runtime: Runtime) -> list[tuple[str, str]]:
         return [(channel, kind) for channel, kind in rows.all()]
 
 
+@pytest.mark.usefixtures("database")
 async def test_events_are_queued_once_and_a_new_process_resumes_after_them(
     tmp_path: Path,
 ) -> None:
@@ -100,6 +102,7 @@ async def test_events_are_queued_once_and_a_new_process_resumes_after_them(
         await again.close()
 
 
+@pytest.mark.usefixtures("database")
 async def test_two_dispatchers_on_one_database_queue_each_event_once(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     first, second = Runtime(settings), Runtime(settings)  # as two server processes
@@ -166,6 +169,7 @@ async def test_the_migration_starts_the_cursor_after_existing_events(tmp_path: P
         await db.dispose()
 
 
+@pytest.mark.usefixtures("database")
 async def test_old_finished_deliveries_are_pruned(tmp_path: Path) -> None:
     runtime = Runtime(Settings(data_dir=tmp_path / "data"))
     workspace = await runtime.start()

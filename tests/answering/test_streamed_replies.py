@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from app_fixtures import Accounts, Started
 from frontdesk.answering.pipeline import NOT_FOUND
@@ -24,6 +24,7 @@ from frontdesk.conversations import lifecycle
 from frontdesk.conversations.messages import post_visitor_message
 from frontdesk.conversations.repository import messages_after
 from frontdesk.conversations.responder import DISCARDED, INTERRUPTED
+from live_support import open_socket
 from openai_server import OpenAIServer, answer_through
 from support import ServerThread
 
@@ -31,7 +32,7 @@ QUESTION = "When is the service department open?"
 
 
 def _socket(server: ServerThread, path: str, **options: Any) -> ClientConnection:
-    return connect(server.url.replace("http://", "ws://") + path, **options)
+    return open_socket(server, path, **options)
 
 
 def _frames_until(socket: ClientConnection, done: Any, timeout: float = 60) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
@@ -57,6 +58,7 @@ async def _state(data_dir: Path, email: str, password: str) -> tuple[bool, int]:
         await db.dispose()
 
 
+@pytest.mark.usefixtures("database")
 def test_set_password_prompts_hidden_and_ends_sessions(tmp_path: Path) -> None:
     data = tmp_path / "data"
     made = _invoke(

@@ -49,6 +49,7 @@ def docs(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.usefixtures("database")
 def test_agents_create_json_and_list(run) -> None:
     created = json.loads(run("agents", "create", "Ridgeline", "--json").output)
     assert set(created) >= {"id", "name", "public_key"}
@@ -59,6 +60,7 @@ def test_agents_create_json_and_list(run) -> None:
     assert duplicate.exit_code == 1 and "already exists" in duplicate.output
 
 
+@pytest.mark.usefixtures("database")
 def test_ingest_folder_then_ask_json(run, docs: Path) -> None:
     run("agents", "create", "Ridgeline")
     result = run("ingest", "--agent", "Ridgeline", str(docs))
@@ -82,6 +84,7 @@ def test_ingest_folder_then_ask_json(run, docs: Path) -> None:
     assert "confidence" in refusal["handoff"]["reason"].lower()
 
 
+@pytest.mark.usefixtures("database")
 def test_sources_list_resync_delete(run, docs: Path) -> None:
     run("agents", "create", "Ridgeline")
     run("ingest", "--agent", "Ridgeline", str(docs / "service.md"))
@@ -99,6 +102,7 @@ def test_sources_list_resync_delete(run, docs: Path) -> None:
     assert json.loads(run("sources", "list", "--agent", "Ridgeline", "--json").output) == []
 
 
+@pytest.mark.usefixtures("database")
 def test_failed_file_is_reported_and_others_still_ingest(run, docs: Path, tmp_path: Path) -> None:
     run("agents", "create", "Ridgeline")
     broken = tmp_path / "broken.docx"
@@ -115,6 +119,7 @@ def test_failed_file_is_reported_and_others_still_ingest(run, docs: Path, tmp_pa
     assert sources["inventory.csv"]["status"] == "ready"
 
 
+@pytest.mark.usefixtures("database")
 def test_unknown_agent_is_a_clear_error(run) -> None:
     result = run("ask", "--agent", "Nobody", "hello?", ok=False)
     assert result.exit_code == 1 and "No agent named 'Nobody'" in result.output
@@ -135,6 +140,7 @@ def test_console_script_and_env_data_dir(tmp_path: Path) -> None:
     assert (tmp_path / "envdata" / "frontdesk.db").exists()
 
 
+@pytest.mark.usefixtures("database")
 def test_demo_seeds_a_dealership_agent_that_answers(run) -> None:
     result = run("demo", "--no-serve")
     assert "Ridgeline Powersports" in result.output
@@ -161,6 +167,7 @@ def test_demo_refuses_to_listen_beyond_loopback(run) -> None:
     assert refused.exit_code == 2 and "only listens on loopback" in refused.output
 
 
+@pytest.mark.usefixtures("database")
 def test_users_and_api_keys(run, tmp_path: Path) -> None:
     made = run("users", "create", "--email", "Olive@Ridgeline.test", "--password", "long enough pw")
     assert "owner" in made.output and "olive@ridgeline.test" in made.output

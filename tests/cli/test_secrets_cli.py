@@ -60,6 +60,7 @@ def stored(data_dir: Path) -> dict[str, str]:
     return asyncio.run(main())
 
 
+@pytest.mark.usefixtures("database")
 def test_set_list_delete(run: Run, data_dir: Path) -> None:
     first = run("secrets", "set", "CRM_KEY", input=VALUE + "\n")
     assert "Set secret CRM_KEY" in first.output and VALUE not in first.output
@@ -80,6 +81,7 @@ def test_set_list_delete(run: Run, data_dir: Path) -> None:
     assert stored(data_dir) == {"HELPDESK_TOKEN": VALUE}
 
 
+@pytest.mark.usefixtures("database")
 def test_bad_name_and_empty_value_are_refused(run: Run) -> None:
     bad = run("secrets", "set", "crm-key", input=VALUE, ok=False)
     assert bad.exit_code == 2 and "upper-case letters" in bad.output
@@ -87,6 +89,7 @@ def test_bad_name_and_empty_value_are_refused(run: Run) -> None:
     assert empty.exit_code == 1 and "value is empty" in empty.output
 
 
+@pytest.mark.usefixtures("database")
 def test_value_piped_into_the_real_command(data_dir: Path) -> None:
     args = [str(EXE), "--data-dir", str(data_dir), "secrets", "set", "PIPED"]
     # printf %s value | frontdesk secrets set PIPED
@@ -112,6 +115,7 @@ def _read_until(fd: int, marker: bytes, timeout: float = 30) -> bytes:
     return seen
 
 
+@pytest.mark.usefixtures("database")
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a pseudo-terminal")
 def test_at_a_terminal_the_value_is_prompted_for_and_not_echoed(data_dir: Path) -> None:
     import pty
@@ -133,6 +137,7 @@ def test_at_a_terminal_the_value_is_prompted_for_and_not_echoed(data_dir: Path) 
     assert stored(data_dir) == {"TYPED": VALUE}
 
 
+@pytest.mark.usefixtures("database")
 def test_workspace_allowed_hosts(run: Run) -> None:
     empty = run("workspace", "hosts")
     assert "No allowed hosts" in empty.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from frontdesk.actions.models import ActionRun
@@ -43,6 +44,7 @@ async def _pending_runs(
         return conversation.id
 
 
+@pytest.mark.usefixtures("database")
 async def test_runs_left_running_by_a_restart_are_finished(tmp_path: Path) -> None:
     runtime = Runtime(Settings(data_dir=tmp_path / "data"))
     workspace = await runtime.start()

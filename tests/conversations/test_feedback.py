@@ -114,7 +114,7 @@ def test_the_inbox_socket_hears_feedback_and_csat(
     [answer] = visitor.wait_for("ai")
     url = server.url.replace("http://", "ws://") + "/api/v1/inbox/ws"
     headers = {"Authorization": f"Bearer {accounts.api_key()}"}
-    with connect(url, additional_headers=headers) as inbox:
+    with connect(url, additional_headers=headers, max_queue=None) as inbox:
 
         def next_of(kind: str) -> dict[str, Any]:
             while True:

@@ -261,6 +261,7 @@ def test_a_sitemap_of_inside_entries_fails_the_source(
     assert listener.arrived() == []
 
 
+@pytest.mark.usefixtures("database")
 def test_the_cli_refuses_a_start_url_inside(tmp_path: Path, listener: Listener) -> None:
     base = ["--data-dir", str(tmp_path / "data")]
     created = CliRunner().invoke(cli, [*base, "agents", "create", "Ridgeline"], obj={})

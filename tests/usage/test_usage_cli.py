@@ -51,6 +51,7 @@ def _chat_in_new_workspace(data_dir: Path, name: str, messages: int) -> None:
     asyncio.run(main())
 
 
+@pytest.mark.usefixtures("database")
 def test_usage_of_the_default_and_of_a_named_workspace(run, data_dir: Path) -> None:
     empty = json.loads(run("--json").output)  # migrates the new data directory
     assert len(empty["months"]) == 12
@@ -73,6 +74,7 @@ def test_usage_of_the_default_and_of_a_named_workspace(run, data_dir: Path) -> N
     assert "total" in table
 
 
+@pytest.mark.usefixtures("database")
 def test_unknown_workspace_and_bad_month_are_errors(run) -> None:
     unknown = run("--workspace", "nope", ok=False)
     assert unknown.exit_code == 1 and "No workspace 'nope'" in unknown.output
@@ -81,6 +83,7 @@ def test_unknown_workspace_and_bad_month_are_errors(run) -> None:
     assert bad.exit_code == 1 and "YYYY-MM" in bad.output
 
 
+@pytest.mark.usefixtures("database")
 def test_the_table_lists_answers_by_model(run, data_dir: Path) -> None:
     run("--json")  # migrates the new data directory
 

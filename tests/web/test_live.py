@@ -21,6 +21,7 @@ from frontdesk.events import store
 from frontdesk.events.types import Event
 from frontdesk.runtime import Runtime
 from frontdesk.settings import Settings
+from live_support import member_socket, open_socket
 from support import ServerThread
 
 
@@ -39,16 +40,15 @@ def _next(socket: ClientConnection, kind: str | None = None, timeout: float = 30
 def _visitor_socket(
     server: ServerThread, token: str, after: int = 0, **options: Any
 ) -> ClientConnection:
-    return connect(_ws_url(server, f"/api/v1/widget/ws?token={token}&after={after}"), **options)
+    return open_socket(server, f"/api/v1/widget/ws?token={token}&after={after}", **options)
 
 
 def _inbox_socket(
     server: ServerThread, key: str, last_event_id: int | None = None
 ) -> ClientConnection:
     query = f"?last_event_id={last_event_id}" if last_event_id is not None else ""
-    return connect(
-        _ws_url(server, f"/api/v1/inbox/ws{query}"),
-        additional_headers={"Authorization": f"Bearer {key}"},
+    return open_socket(
+        server, f"/api/v1/inbox/ws{query}", additional_headers={"Authorization": f"Bearer {key}"}
     )
 
 
@@ -80,7 +80,7 @@ def test_the_widget_socket_streams_answers_status_and_typing(
         assert frames[1]["message"]["author_name"] == "Sam"
         assert "private" not in frames[1]["message"]
 
-        with _inbox_socket_for_member(server, member) as inbox:
+        with member_socket(server, member) as inbox:
             _next(inbox, "ready")
             inbox.send(
                 json.dumps({"type": "typing", "conversation_id": visitor.id, "typing": True})
@@ -91,15 +91,6 @@ def test_the_widget_socket_streams_answers_status_and_typing(
             theirs = _next(inbox, "typing")
             assert theirs["conversation_id"] == visitor.id
             assert theirs["data"]["author"] == "visitor" and theirs["data"]["typing"] is True
-
-
-def _inbox_socket_for_member(server: ServerThread, member: httpx.Client) -> ClientConnection:
-    cookie = member.cookies.get("fd_session")
-    return connect(
-        _ws_url(server, "/api/v1/inbox/ws"),
-        additional_headers={"Cookie": f"fd_session={cookie}"},
-        origin=server.url,
-    )
 
 
 def test_a_dropped_widget_socket_resumes_without_loss_or_duplicates(

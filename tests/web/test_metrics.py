@@ -75,7 +75,7 @@ def test_answers_handoffs_sockets_and_queues(
     before = _scrape(server)
     visitor = visitors()
     url = server.url.replace("http://", "ws://") + f"/api/v1/widget/ws?token={visitor.token}"
-    with connect(url) as socket:
+    with connect(url, max_queue=None) as socket:
         assert json.loads(socket.recv(timeout=10))["type"] == "status"
         assert visitor.send("When is the service department open?").status_code == 201
         visitor.wait_for("ai")

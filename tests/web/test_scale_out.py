@@ -72,7 +72,9 @@ def pair(
 
 def _widget_socket(server: ServerThread, token: str, after: int = 0) -> ClientConnection:
     query = f"?token={token}&after={after}"
-    return connect(server.url.replace("http://", "ws://") + "/api/v1/widget/ws" + query)
+    return connect(
+        server.url.replace("http://", "ws://") + "/api/v1/widget/ws" + query, max_queue=None
+    )
 
 
 def _frame(socket: ClientConnection, timeout: float = 30) -> dict[str, Any]:
@@ -133,7 +135,7 @@ def test_sockets_resume_on_the_other_server(pair: Pair) -> None:
     inbox_key = pair.accounts.api_key()
     headers = {"Authorization": f"Bearer {inbox_key}"}
     inbox_url = pair.a.url.replace("http://", "ws://") + "/api/v1/inbox/ws"
-    with connect(inbox_url, additional_headers=headers) as inbox:
+    with connect(inbox_url, additional_headers=headers, max_queue=None) as inbox:
         last_event = next_frame(inbox, "ready")["last_event_id"]
     for text in ("second", "third"):
         _reply(pair, visitor.id, text)
@@ -143,7 +145,9 @@ def test_sockets_resume_on_the_other_server(pair: Pair) -> None:
         assert [m["text"] for m in caught_up if m["author"] == "member"] == ["second", "third"]
         assert all(m["seq"] > last for m in caught_up)
     b_inbox_url = pair.b.url.replace("http://", "ws://") + "/api/v1/inbox/ws"
-    with connect(f"{b_inbox_url}?last_event_id={last_event}", additional_headers=headers) as inbox:
+    with connect(
+        f"{b_inbox_url}?last_event_id={last_event}", additional_headers=headers, max_queue=None
+    ) as inbox:
         replayed = []
         while (frame := _frame(inbox))["type"] != "ready":
             replayed.append(frame)

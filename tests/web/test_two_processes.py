@@ -66,7 +66,8 @@ def _messages(socket: Any, until: str) -> list[dict[str, Any]]:
 
 def _widget(server: ServerProcess, token: str, after: int = 0) -> Any:
     return connect(
-        server.url.replace("http://", "ws://") + f"/api/v1/widget/ws?token={token}&after={after}"
+        server.url.replace("http://", "ws://") + f"/api/v1/widget/ws?token={token}&after={after}",
+        max_queue=None,
     )
 
 

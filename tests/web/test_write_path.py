@@ -244,13 +244,16 @@ def test_refused_requests_never_take_the_write_lock(served: Served) -> None:
         http.close()
 
 
+@pytest.mark.usefixtures("database")
 def test_visitor_writes_reach_an_open_inbox(served: Served) -> None:
     """Checked before the write, recorded inside it, published once it commits."""
     key = served.accounts.api_key()
     admin = served.client(headers={"Authorization": f"Bearer {key}"})
     agent = admin.post("/api/v1/agents", json={"name": "Ridge"}).json()
     url = served.server.url.replace("http://", "ws://") + "/api/v1/inbox/ws"
-    with connect(url, additional_headers={"Authorization": f"Bearer {key}"}) as inbox:
+    with connect(
+        url, additional_headers={"Authorization": f"Bearer {key}"}, max_queue=None
+    ) as inbox:
 
         def until(kind: str) -> dict[str, Any]:
             return next_frame(inbox, kind)
