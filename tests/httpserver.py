@@ -13,8 +13,10 @@ class LocalSite:
 
     ``redirects`` maps a path to the location it answers 302 with; ``streamed`` paths are
     sent without a Content-Length header; ``headers`` adds response headers to a path (e.g.
-    Content-Encoding); ``hits`` records every requested path, in order,
-    and ``user_agents`` the User-Agent header of each request.
+    Content-Encoding); ``etags`` gives a path an ETag, and answers 304 to a request whose
+    If-None-Match names it; ``failing`` paths answer with that error status. ``hits``
+    records every requested path, in order, ``user_agents`` the User-Agent header of each
+    request and ``conditions`` its If-None-Match and If-Modified-Since headers (those sent).
     """
 
     def __init__(self) -> None:
@@ -22,8 +24,11 @@ class LocalSite:
         self.redirects: dict[str, str] = {}
         self.streamed: set[str] = set()
         self.headers: dict[str, dict[str, str]] = {}
+        self.etags: dict[str, str] = {}
+        self.failing: dict[str, int] = {}
         self.hits: list[str] = []
         self.user_agents: list[str] = []
+        self.conditions: list[dict[str, str]] = []
         self._server = _Server(self)
         # A short poll interval keeps shutdown (and so each test's teardown) fast.
         self._thread = threading.Thread(
@@ -79,6 +84,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path
         site.hits.append(path)
         site.user_agents.append(self.headers.get("User-Agent", ""))
+        asked = {name: self.headers.get(name) for name in ("If-None-Match", "If-Modified-Since")}
+        site.conditions.append({name: value for name, value in asked.items() if value})
         page = site.pages.get(path) or site.pages.get(urlsplit(path).path)
         if path in site.redirects:
             self.send_response(302)
@@ -86,11 +93,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        if page is None:
-            self.send_error(404, "Not Found")
+        if page is None or path in site.failing:
+            self.send_error(site.failing.get(path, 404))
             return
         content_type, body = page
+        etag = site.etags.get(path)
+        if etag is not None and self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
         self.send_response(200)
+        if etag is not None:
+            self.send_header("ETag", etag)
         self.send_header("Content-Type", content_type)
         if path not in site.streamed:
             self.send_header("Content-Length", str(len(body)))

@@ -254,6 +254,7 @@ async def test_a_web_page_is_added_by_its_address(
     await expect(row).to_have_attribute("data-status", "ready")
     await expect(row.get_by_test_id("source-title")).to_have_text("Visit us")
     await expect(row.locator("td").nth(1)).to_have_text("Web page")
+    await expect(row.get_by_test_id("source-sync")).to_have_text("Last sync: 1 page, 1 new")
     assert inbox.tab.errors == []
 
 

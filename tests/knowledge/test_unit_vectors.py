@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import undefer
 
 from app_fixtures import Started
+from counting_embedder import Counting
 from frontdesk.agents.models import Agent
 from frontdesk.answering.generators.extractive import unit_texts
-from frontdesk.embedder.model import Embedder, OnnxMiniLM
+from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.knowledge.models import Chunk
 from frontdesk.knowledge.units import unit_key, unpack
 
@@ -30,22 +29,6 @@ A snowmobile tune-up costs $189. An ATV oil change costs $79.
 Book service by phone or through the online form; we confirm within one business day.
 """
 QUESTION = "is the service department open on saturdays?"
-
-
-class Counting(Embedder):
-    """The local model, recording every text it is asked to embed (the runtime of
-    ``started`` embeds through it)."""
-
-    def __init__(self, model: OnnxMiniLM):
-        self.model = model
-        self.model_id = model.model_id
-        self.dimension = model.dimension
-        self.batch_size = model.batch_size
-        self.texts: list[str] = []
-
-    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        self.texts.extend(texts)
-        return self.model.embed_batch(texts)
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 Redirects are followed here, one hop at a time, so that each Location is checked like the URL
 it came from (a public page must not be able to bounce a fetch onto 127.0.0.1). A refused,
 reset or unanswered connection reads the same, so a failed source does not tell open ports
-from closed ones.
+from closed ones. A re-sync sends what the page was last time (its ETag, its Last-Modified) on
+every hop, and a 304 comes back as ``Fetched.not_modified`` without a body.
 """
 
 from __future__ import annotations
@@ -35,11 +36,25 @@ DEADLINE_FACTOR = 4
 
 
 @dataclass(frozen=True)
+class Validators:
+    """What the server said a page was when it was last fetched, to ask whether it changed."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        asked = {"If-None-Match": self.etag, "If-Modified-Since": self.last_modified}
+        return {name: value for name, value in asked.items() if value}
+
+
+@dataclass(frozen=True)
 class Fetched:
     url: str  # after redirects
     content_type: str
     charset: str | None
     data: bytes
+    validators: Validators = Validators()
+    not_modified: bool = False  # a 304 to the validators sent: no body, the page is as it was
 
 
 def new_client(timeout_s: float) -> httpx.AsyncClient:
@@ -66,19 +81,22 @@ class Fetcher:
         self.limits = limits  # for the files fetched, as for uploads
         self.limit = asyncio.Semaphore(CONCURRENCY)
 
-    async def fetch(self, url: str) -> Fetched:
-        """GET a URL within the size limit; every failure is a readable SourceFailed."""
+    async def fetch(self, url: str, since: Validators | None = None) -> Fetched:
+        """GET a URL within the size limit; every failure is a readable SourceFailed.
+
+        ``since``: what the page was last time; a 304 to it is ``not_modified``.
+        """
         try:
             async with self.limit, asyncio.timeout(self.timeout_s * DEADLINE_FACTOR):
-                return await self._follow(url)
+                return await self._follow(url, since.headers() if since else {})
         except TimeoutError as exc:
             raise SiteUnavailable(self._timed_out(url)) from exc
 
-    async def _follow(self, url: str) -> Fetched:
+    async def _follow(self, url: str, conditions: dict[str, str]) -> Fetched:
         hop = url
         for _ in range(MAX_REDIRECTS + 1):
             target = await self._route(url, hop)
-            answer = await self._get(hop, target)
+            answer = await self._get(hop, target, conditions)
             if isinstance(answer, Fetched):
                 return answer
             hop = answer
@@ -96,7 +114,7 @@ class Fetcher:
             via = f" (redirected to {hop})" if redirected else ""
             raise SourceFailed(f"Could not fetch {url}{via}: {exc.message}") from None
 
-    async def _get(self, hop: str, target: Route) -> Fetched | str:
+    async def _get(self, hop: str, target: Route, conditions: dict[str, str]) -> Fetched | str:
         """The page at ``hop``, or the URL it redirects to."""
         connected = False
         try:
@@ -104,12 +122,12 @@ class Fetcher:
                 self.client,
                 "GET",
                 target.url,
-                headers={**HEADERS, **target.headers},
+                headers={**HEADERS, **conditions, **target.headers},
                 extensions=target.extensions,
                 timeout=self.timeout_s,
             ) as response:
                 connected = True
-                return await self._read(hop, response)
+                return await self._read(hop, response, bool(conditions))
         except (InvalidRedirect, UnreadableBody) as exc:
             raise SourceFailed(f"Could not fetch {hop}: {exc.message}.") from exc
         except httpx.ConnectTimeout as exc:
@@ -123,7 +141,7 @@ class Fetcher:
         except httpx.HTTPError as exc:
             raise SourceFailed(f"Could not fetch {hop}: {str(exc) or type(exc).__name__}.") from exc
 
-    async def _read(self, hop: str, response: httpx.Response) -> Fetched | str:
+    async def _read(self, hop: str, response: httpx.Response, conditional: bool) -> Fetched | str:
         if response.has_redirect_location:
             try:
                 return urldefrag(urljoin(hop, response.headers["location"].strip())).url
@@ -131,6 +149,9 @@ class Fetcher:
                 raise InvalidRedirect(
                     "the server redirects to an address that is not a valid URL"
                 ) from None
+        validators = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
+        if conditional and response.status_code == 304:
+            return Fetched(hop, "", None, b"", validators, not_modified=True)
         if response.status_code >= 300:
             phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
             passing = response.status_code >= 500 or response.status_code == 429
@@ -149,6 +170,7 @@ class Fetcher:
             content_type=content_type.strip().lower(),
             charset=response.charset_encoding,
             data=body,
+            validators=validators,
         )
 
     def _timed_out(self, url: str) -> str:

@@ -1,4 +1,4 @@
-"""Sources, their chunks (with vectors) and the embedding cache."""
+"""Sources, their chunks (with vectors), the pages of web sources and the embedding cache."""
 
 from __future__ import annotations
 
@@ -90,6 +90,32 @@ class Source(Timestamped, Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # What the last sync of a web source did (knowledge/resync.py SyncReport); counts only.
+    last_sync: Mapped[dict[str, int] | None] = mapped_column(JSON, nullable=True)
+
+
+class SourcePage(Base):
+    """A page of a web source as its last sync found it, to ask next time whether it changed.
+
+    Its chunks are those of the source whose URL, without the fragment, is ``url``.
+    """
+
+    __tablename__ = "source_pages"
+    __table_args__ = (
+        Index("ix_source_pages_source_requested", "source_id", "requested", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    requested: Mapped[str] = mapped_column(Text)  # the URL asked for
+    url: Mapped[str] = mapped_column(Text)  # after redirects
+    etag: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))  # of the text extracted
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)  # a crawl follows them
 
 
 class Chunk(Base):

@@ -1,7 +1,9 @@
 """One claimed source turned into chunks and vectors: load, hash, chunk, embed, store.
 
 Unchanged content does no work: a source whose content hash is unchanged is only marked
-ready, and chunks whose text is in the embedding cache are not embedded again. Each chunk's
+ready, and chunks whose text is in the embedding cache are not embedded again. A web source
+is synced again page by page (knowledge/resync.py): only pages that changed are chunked and
+embedded, and the chunks of the others stay as they are, the same rows. Each chunk's
 units (knowledge/units.py) are embedded too, those the source's previous chunks had reused;
 an unchanged source whose chunks predate unit vectors gets them filled in. Every write
 goes through the claim (knowledge/claims.py): the new chunks replace the old in one
@@ -14,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from frontdesk.db.base import utcnow
 from frontdesk.db.engine import Database
 from frontdesk.embedder.model import Embedder, EmbeddingError, vector_to_bytes
 from frontdesk.errors import Conflict, FrontdeskError, SourceFailed
-from frontdesk.knowledge import claims, repository
+from frontdesk.knowledge import claims, repository, resync
 from frontdesk.knowledge.chunking import chunk_document, content_hash
 from frontdesk.knowledge.claims import Claim
 from frontdesk.knowledge.documents import ChunkDraft, Document
@@ -37,7 +38,7 @@ from frontdesk.knowledge.loaders import load_file
 from frontdesk.knowledge.loaders.qa import qa_documents
 from frontdesk.knowledge.models import Chunk, Source
 from frontdesk.knowledge.units import UnitTexts, embed_units, stored_vectors
-from frontdesk.knowledge.web import fetch_documents
+from frontdesk.knowledge.web import fetch_site
 from frontdesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,8 @@ class Pipeline:
         if source is None:
             return await self._dropped(source_id)
         try:
+            if source.kind in repository.WEB_KINDS:
+                return await self._sync_web(claim, source, progress)
             documents, digest = await self._load(source)
             if digest == source.content_hash and source.chunk_count > 0:
                 filled = await self._missing_units(source_id)
@@ -132,7 +135,7 @@ class Pipeline:
                 raise SourceFailed("No text to learn from was found in this source.")
             vectors, embedded = await self._vectors_for(drafts, source.title, progress)
             units = await self._units_for(source_id, drafts)
-            if not await self._store(claim, source, documents, drafts, vectors, units, digest):
+            if not await self._store(claim, source, drafts, vectors, units, digest):
                 return await self._dropped(source_id)
             return IngestResult(source_id, "ready", len(drafts), embedded=embedded)
         except (SiteUnavailable, EmbeddingError) as exc:
@@ -185,45 +188,67 @@ class Pipeline:
             self.check_upload(path.name, len(data))
             documents = await asyncio.to_thread(load_file, data, source.title, limits=self.limits)
             return documents, hashlib.sha256(data).hexdigest()
-        if source.kind == "qa":
-            documents = qa_documents(qa_pairs(source), source.title)
-        else:
-            mode: UrlMode = "page" if source.kind == "url" else source.kind  # type: ignore[assignment]
-            async with self.db.session() as session:
-                allowed = await repository.allowed_hosts(session, source.workspace_id)
-            documents = await fetch_documents(
-                source.uri,
-                mode,
-                max_pages=int(source.options.get("max_pages", self.settings.crawl_max_pages)),
-                max_depth=int(source.options.get("max_depth", self.settings.crawl_max_depth)),
-                timeout_s=self.settings.fetch_timeout_s,
-                max_bytes=self.settings.fetch_max_mb * 1024 * 1024,
-                allowed_hosts=allowed,
-                limits=self.limits,
-            )
-        canonical = json.dumps(
-            [
-                [d.title, d.url, [[s.heading, s.location, s.text] for s in d.sections]]
-                for d in documents
-            ],
-            ensure_ascii=False,
+        documents = qa_documents(qa_pairs(source), source.title)
+        return documents, resync.document_hash(documents)
+
+    async def _sync_web(
+        self, claim: Claim, source: Source, progress: Progress | None
+    ) -> IngestResult:
+        """Fetch a web source, asking each page the last sync stored whether it changed."""
+        async with self.db.session() as session:
+            allowed = await repository.allowed_hosts(session, source.workspace_id)
+            stored = await repository.source_pages(session, source.id)
+        mode: UrlMode = "page" if source.kind == "url" else source.kind  # type: ignore[assignment]
+        fetched = await fetch_site(
+            source.uri,
+            mode,
+            max_pages=int(source.options.get("max_pages", self.settings.crawl_max_pages)),
+            max_depth=int(source.options.get("max_depth", self.settings.crawl_max_depth)),
+            timeout_s=self.settings.fetch_timeout_s,
+            max_bytes=self.settings.fetch_max_mb * 1024 * 1024,
+            allowed_hosts=allowed,
+            limits=self.limits,
+            known=resync.known_pages(stored),
         )
-        return documents, hashlib.sha256(canonical.encode()).hexdigest()
+        plan = resync.plan(
+            stored,
+            fetched.pages,
+            fetched.failures,
+            fetched.unavailable,
+            keep_links=source.kind == "crawl",
+        )
+        drafts = await asyncio.to_thread(self._chunk_each, plan.documents)
+        made = [draft for group in drafts for draft in group]
+        vectors, embedded = await self._vectors_for(made, source.title, progress)
+        units = await self._units_for(source.id, made) if made else []
+        count = await self._store_pages(claim, plan, drafts, vectors, units)
+        if count is None:
+            return await self._dropped(source.id)
+        return IngestResult(source.id, "ready", count, skipped=not plan.rewrites, embedded=embedded)
 
     def _chunk(self, documents: list[Document]) -> list[ChunkDraft]:
+        return [draft for group in self._chunk_each(documents) for draft in group]
+
+    def _chunk_each(self, documents: list[Document]) -> list[list[ChunkDraft]]:
+        """Each document's chunks."""
         # Loaders stop where their text multiplies; this catches the rest (a long crawl).
         check_text(documents, self.limits)
-        drafts: list[ChunkDraft] = []
-        most = self.limits.max_chunks
+        drafts: list[list[ChunkDraft]] = []
+        made = 0
         for document in documents:
-            drafts.extend(chunk_document(document, self.settings.chunk_words))
-            if len(drafts) > most:
-                # Failing beats hours of embedding that hold a worker slot.
-                raise SourceFailed(
-                    f"This source makes more than {most:,} chunks, the most one source may "
-                    "(setting FRONTDESK_MAX_CHUNKS); split it into smaller sources."
-                )
+            drafts.append(chunk_document(document, self.settings.chunk_words))
+            made += len(drafts[-1])
+            # Failing beats hours of embedding that hold a worker slot.
+            self._check_count(made)
         return drafts
+
+    def _check_count(self, chunks: int) -> None:
+        most = self.limits.max_chunks
+        if chunks > most:
+            raise SourceFailed(
+                f"This source makes more than {most:,} chunks, the most one source may "
+                "(setting FRONTDESK_MAX_CHUNKS); split it into smaller sources."
+            )
 
     async def _vectors_for(
         self, drafts: list[ChunkDraft], label: str, progress: Progress | None
@@ -274,7 +299,6 @@ class Pipeline:
         self,
         claim: Claim,
         source: Source,
-        documents: list[Document],
         drafts: list[ChunkDraft],
         vectors: list[bytes],
         units: list[bytes],
@@ -282,20 +306,7 @@ class Pipeline:
     ) -> bool:
         """Swap in the new chunks if ``claim`` still holds the source; whether it did."""
         chunks = [
-            Chunk(
-                workspace_id=source.workspace_id,
-                agent_id=source.agent_id,
-                source_id=source.id,
-                ordinal=i,
-                title=draft.title,
-                location=draft.location,
-                url=draft.url,
-                text=draft.text,
-                content_hash=content_hash(draft.text),
-                embedding=vectors[i],
-                unit_vectors=units[i],
-            )
-            for i, draft in enumerate(drafts)
+            _chunk_row(source, i, draft, vectors[i], units[i]) for i, draft in enumerate(drafts)
         ]
         async with self.db.transaction(bulk=True) as session:
             fresh = await claims.holding(session, claim)
@@ -306,6 +317,61 @@ class Pipeline:
             fresh.chunk_count = len(chunks)
             fresh.content_hash = digest
             fresh.synced_at = utcnow()
+        return True
+
+    async def _store_pages(
+        self,
+        claim: Claim,
+        plan: resync.Plan,
+        drafts: list[list[ChunkDraft]],
+        vectors: list[bytes],
+        units: list[bytes],
+    ) -> int | None:
+        """Change a web source's chunks page by page if ``claim`` still holds it; how many
+        it has now, None if the claim was lost."""
+        made = [draft for group in drafts for draft in group]
+        async with self.db.transaction(bulk=True) as session:
+            fresh = await claims.holding(session, claim)
+            if fresh is None:  # deleted or queued again while we worked: not ours to store
+                return None
+            # Read here, under the claim: the rows kept are the rows the source has.
+            places = await repository.chunk_places(session, fresh.id)
+            layout = resync.layout(plan.pages, drafts, places)
+            if not layout.count:
+                raise SourceFailed("No text to learn from was found in this source.")
+            self._check_count(layout.count)
+            chunks = [
+                _chunk_row(fresh, ordinal, made[i], vectors[i], units[i])
+                for ordinal, i in layout.drafts
+            ]
+            rows = [page.row for page in plan.pages]
+            await repository.resync_chunks(
+                session, fresh, layout.dropped, layout.moved, chunks, rows
+            )
+            claims.settle(fresh, "ready")
+            fresh.chunk_count = layout.count
+            fresh.content_hash = plan.digest
+            fresh.synced_at = utcnow()
+            fresh.last_sync = plan.report.as_dict()
+            documents = plan.documents
             if fresh.kind == "url" and documents and documents[0].title:
                 fresh.title = documents[0].title[:500]
-        return True
+        return layout.count
+
+
+def _chunk_row(
+    source: Source, ordinal: int, draft: ChunkDraft, vector: bytes, units: bytes
+) -> Chunk:
+    return Chunk(
+        workspace_id=source.workspace_id,
+        agent_id=source.agent_id,
+        source_id=source.id,
+        ordinal=ordinal,
+        title=draft.title,
+        location=draft.location,
+        url=draft.url,
+        text=draft.text,
+        content_hash=content_hash(draft.text),
+        embedding=vector,
+        unit_vectors=units,
+    )

@@ -11,10 +11,15 @@ from sqlalchemy.orm import aliased
 
 from frontdesk.accounts.models import Workspace
 from frontdesk.knowledge.hits import Hit
-from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source
+from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source, SourcePage
 
 
-async def vector_signature(session: AsyncSession, agent_id: str) -> tuple[int, int]:
+async def vector_signature(session: AsyncSession, agent_id: str) -> tuple[int, int, str]:
+    """What changes when an agent's chunks do: their count, the highest id, the last sync.
+
+    The last sync too: SQLite gives a new row the highest id deleted, so a re-sync that
+    replaces the newest chunks by as many others leaves count and highest id as they were.
+    """
     row = (
         await session.execute(
             select(func.count(Chunk.id), func.coalesce(func.max(Chunk.id), 0)).where(
@@ -22,7 +27,10 @@ async def vector_signature(session: AsyncSession, agent_id: str) -> tuple[int, i
             )
         )
     ).one()
-    return int(row[0]), int(row[1])
+    synced = await session.scalar(
+        select(func.max(Source.synced_at)).where(Source.agent_id == agent_id)
+    )
+    return int(row[0]), int(row[1]), str(synced)
 
 
 async def chunk_texts(session: AsyncSession, agent_id: str) -> list[str]:
@@ -198,8 +206,56 @@ async def replace_chunks(session: AsyncSession, source: Source, chunks: list[Chu
     session.add_all(chunks)
 
 
+async def source_pages(session: AsyncSession, source_id: str) -> list[SourcePage]:
+    """The pages of a web source as its last sync stored them, in their order."""
+    rows = await session.scalars(
+        select(SourcePage).where(SourcePage.source_id == source_id).order_by(SourcePage.id)
+    )
+    return list(rows)
+
+
+async def chunk_places(session: AsyncSession, source_id: str) -> list[tuple[int, str | None, int]]:
+    """(id, URL, ordinal) of a source's chunks, in order."""
+    rows = await session.execute(
+        select(Chunk.id, Chunk.url, Chunk.ordinal)
+        .where(Chunk.source_id == source_id)
+        .order_by(Chunk.ordinal, Chunk.id)
+    )
+    return [(int(cid), url, int(ordinal)) for cid, url, ordinal in rows]
+
+
+async def resync_chunks(
+    session: AsyncSession,
+    source: Source,
+    dropped: Sequence[int],
+    moved: dict[int, int],
+    chunks: list[Chunk],
+    pages: list[SourcePage],
+) -> None:
+    """Change a source's chunks in place and store its pages, in the caller's transaction.
+
+    ``dropped`` chunk ids are deleted, ``moved`` ones get a new ordinal, ``chunks`` are added
+    and the other rows are left as they are (their ids stay the same).
+    """
+    for start in range(0, len(dropped), 500):
+        batch = dropped[start : start + 500]
+        await session.execute(
+            delete(Chunk).where(Chunk.source_id == source.id, Chunk.id.in_(batch))
+        )
+    if moved:
+        await session.execute(
+            update(Chunk), [{"id": cid, "ordinal": ordinal} for cid, ordinal in moved.items()]
+        )
+    await session.execute(delete(SourcePage).where(SourcePage.source_id == source.id))
+    for page in pages:
+        page.workspace_id = source.workspace_id
+        page.source_id = source.id
+    session.add_all([*chunks, *pages])
+
+
 async def delete_source(session: AsyncSession, source: Source) -> None:
     await session.execute(delete(Chunk).where(Chunk.source_id == source.id))
+    await session.execute(delete(SourcePage).where(SourcePage.source_id == source.id))
     await session.delete(source)
 
 

@@ -10,6 +10,20 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from frontdesk.inputs import Input
 
 
+class SyncOut(BaseModel):
+    """What the last sync of a web source did, in pages."""
+
+    pages: int = Field(ge=0, description="Pages the source has now.")
+    fetched: int = Field(ge=0, description="Downloaded in full.")
+    not_modified: int = Field(ge=0, description="The site answered that they had not changed.")
+    unchanged: int = Field(ge=0, description="Kept as they were: not modified, or the same text.")
+    changed: int = Field(ge=0, description="Read again: their text changed.")
+    added: int = Field(ge=0, description="New pages.")
+    removed: int = Field(ge=0, description="Gone from the site, or no longer linked or listed.")
+    unreachable: int = Field(ge=0, description="No answer this time: kept as they were.")
+    skipped: int = Field(ge=0, description="Failed or without text, and not kept.")
+
+
 class SourceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -25,6 +39,7 @@ class SourceOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     synced_at: datetime | None
+    last_sync: SyncOut | None = None
 
 
 class UrlSourceIn(Input):

@@ -89,14 +89,14 @@ class Snapshot:
 
 
 class VectorCache:
-    """Keyed by agent; a cheap (count, max id) signature tells when to reload.
+    """Keyed by agent; a cheap (count, max id, last sync) signature tells when to reload.
 
     The signature comes from the database, so several server processes sharing one
     database each notice a re-sync without any message between them.
     """
 
     def __init__(self) -> None:
-        self._snapshots: dict[str, tuple[tuple[int, int], Snapshot]] = {}
+        self._snapshots: dict[str, tuple[tuple[int, int, str], Snapshot]] = {}
         self._lock = asyncio.Lock()
 
     async def snapshot(self, session: AsyncSession, agent_id: str) -> Snapshot:

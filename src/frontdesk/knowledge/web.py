@@ -1,17 +1,22 @@
-"""Fetch knowledge from the web: one page, every page of a sitemap, or a same-site crawl."""
+"""Fetch knowledge from the web: one page, every page of a sitemap, or a same-site crawl.
+
+A re-sync passes what each page was last time (``KnownPage``): the page is asked for only if
+it changed since, and one that did not comes back without a document but with the links it
+had, so that a crawl still follows them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import unquote, urldefrag, urlsplit, urlunsplit
 
 from frontdesk.errors import FrontdeskError, InvalidInput, SourceFailed
 from frontdesk.knowledge.documents import Document
-from frontdesk.knowledge.fetcher import Fetched, Fetcher, new_client
+from frontdesk.knowledge.fetcher import Fetched, Fetcher, SiteUnavailable, Validators, new_client
 from frontdesk.knowledge.limits import DEFAULT_LIMITS, Limits
 from frontdesk.knowledge.loaders import load_file
 from frontdesk.knowledge.loaders.html import decode_html, parse_html
@@ -35,12 +40,41 @@ _SKIPPED_EXTENSIONS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class KnownPage:
+    """A page as the last sync found it: where it ended up, its validators and its links."""
+
+    url: str
+    validators: Validators
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page asked for at ``requested``; ``document`` None: unchanged since it was known."""
+
+    requested: str
+    url: str  # after redirects
+    document: Document | None
+    validators: Validators
+    links: list[str]
+
+
 @dataclass
 class FetchResult:
-    """Documents fetched, and the pages that failed (URL, reason) and were skipped."""
+    """Pages fetched, and the pages that failed (URL, reason) and were skipped.
 
-    documents: list[Document] = field(default_factory=list)
+    ``unavailable``: the URLs of those that failed for a passing reason (the site not
+    answering), which may well be back next time.
+    """
+
+    pages: list[Page] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    unavailable: set[str] = field(default_factory=set)
+
+    @property
+    def documents(self) -> list[Document]:
+        return [page.document for page in self.pages if page.document is not None]
 
 
 async def fetch_documents(
@@ -78,37 +112,44 @@ async def fetch_site(
     max_bytes: int,
     allowed_hosts: Sequence[str],
     limits: Limits = DEFAULT_LIMITS,
+    known: Mapping[str, KnownPage] | None = None,
 ) -> FetchResult:
     """Like fetch_documents, but also reports the pages that were skipped and why.
 
     Every hop (start URL, redirect, sitemap, sitemap entry, crawled link) must pass the egress
     check; ``allowed_hosts`` are the private hosts the workspace lets it reach. A fetched
-    file obeys the same ``limits`` as an upload.
+    file obeys the same ``limits`` as an upload. ``known``: the pages of the last sync, by
+    the URL they were asked for at.
     """
     start = _validate(url)
     async with new_client(timeout_s) as client:
         fetcher = Fetcher(client, timeout_s, max_bytes, allowed_hosts, limits)
-        return await _run(fetcher, start, mode, max_pages, max_depth)
+        return await _run(fetcher, start, mode, max_pages, max_depth, known or {})
 
 
 async def _run(
-    fetcher: Fetcher, start: str, mode: FetchMode, max_pages: int, max_depth: int
+    fetcher: Fetcher,
+    start: str,
+    mode: FetchMode,
+    max_pages: int,
+    max_depth: int,
+    known: Mapping[str, KnownPage],
 ) -> FetchResult:
     if mode == "page":
-        document, _ = await _document(fetcher, start)
-        if document.is_empty:
-            raise SourceFailed(_no_text(document))
-        return FetchResult(documents=[document])
+        page = await _page(fetcher, start, known.get(start))
+        if page.document is not None and page.document.is_empty:
+            raise SourceFailed(_no_text(page.document))
+        return FetchResult(pages=[page])
     if mode == "sitemap":
-        result = await _sitemap(fetcher, start, max_pages)
+        result = await _sitemap(fetcher, start, max_pages, known)
     elif mode == "crawl":
-        result = await _crawl(fetcher, start, max_pages, max_depth)
+        result = await _crawl(fetcher, start, max_pages, max_depth, known)
     else:
         raise InvalidInput(f"Unknown fetch mode {mode!r}.", field="mode")
-    if not result.documents:
+    if not result.pages:
         raise SourceFailed(_nothing_found(result.failures))
     skipped = len(result.failures)
-    log.info("%s %s: %d documents, %d skipped", mode, start, len(result.documents), skipped)
+    log.info("%s %s: %d pages, %d skipped", mode, start, len(result.pages), skipped)
     return result
 
 
@@ -119,19 +160,28 @@ async def _sitemap_urls(fetcher: Fetcher, url: str) -> tuple[list[str], list[str
     return [u for u in pages if _is_web_url(u)], [u for u in children if _is_web_url(u)]
 
 
-async def _document(fetcher: Fetcher, url: str) -> tuple[Document, list[str]]:
-    """Fetch a page or file as a Document (every section carrying a URL) and its links.
+async def _page(fetcher: Fetcher, url: str, known: KnownPage | None) -> Page:
+    """Fetch a page or file as a Page, asking only whether it changed if it is ``known``."""
+    fetched = await fetcher.fetch(url, known.validators if known else None)
+    if fetched.not_modified and known is not None:
+        # A 304 need not repeat the validators; those it does repeat are the newer.
+        old, new = known.validators, fetched.validators
+        validators = Validators(new.etag or old.etag, new.last_modified or old.last_modified)
+        return Page(url, known.url, None, validators, list(known.links))
+    document, links = await _document(fetched, fetcher.limits)
+    return Page(url, fetched.url, document, fetched.validators, links)
+
+
+async def _document(fetched: Fetched, limits: Limits) -> tuple[Document, list[str]]:
+    """A fetched page or file as a Document (every section carrying a URL) and its links.
 
     A web page without text comes back empty rather than failing, so that a crawl can
     still follow the links of a home page that is nothing but navigation.
     """
-    fetched = await fetcher.fetch(url)
     # Parsing runs in a thread: a large page or file must not stall the event loop.
     if _is_html(fetched):
         html = decode_html(fetched.data, fetched.charset)
-        document, links = await asyncio.to_thread(
-            parse_html, html, fetched.url, limits=fetcher.limits
-        )
+        document, links = await asyncio.to_thread(parse_html, html, fetched.url, limits=limits)
     else:
         links = []
         try:
@@ -140,7 +190,7 @@ async def _document(fetcher: Fetcher, url: str) -> tuple[Document, list[str]]:
                 fetched.data,
                 _filename(fetched.url),
                 fetched.content_type,
-                limits=fetcher.limits,
+                limits=limits,
             )
         except FrontdeskError as exc:
             raise SourceFailed(f"{fetched.url}: {exc.message}") from exc
@@ -155,7 +205,9 @@ async def _document(fetcher: Fetcher, url: str) -> tuple[Document, list[str]]:
     return document, links
 
 
-async def _sitemap(fetcher: Fetcher, start: str, max_pages: int) -> FetchResult:
+async def _sitemap(
+    fetcher: Fetcher, start: str, max_pages: int, known: Mapping[str, KnownPage]
+) -> FetchResult:
     result = FetchResult()
     listed, children = await _sitemap_urls(fetcher, start)
     pages = dict.fromkeys(listed)  # ordered and deduplicated
@@ -171,11 +223,13 @@ async def _sitemap(fetcher: Fetcher, start: str, max_pages: int) -> FetchResult:
         pages.update(dict.fromkeys(more))
     if not pages and not result.failures:
         raise SourceFailed(f"The sitemap {start} lists no pages.")
-    await _fetch_all(fetcher, list(pages)[:max_pages], result)
+    await _fetch_all(fetcher, list(pages)[:max_pages], result, known)
     return result
 
 
-async def _crawl(fetcher: Fetcher, start: str, max_pages: int, max_depth: int) -> FetchResult:
+async def _crawl(
+    fetcher: Fetcher, start: str, max_pages: int, max_depth: int, known: Mapping[str, KnownPage]
+) -> FetchResult:
     result = FetchResult()
     origins = {_origin(start)}
     seen = {start}
@@ -184,7 +238,7 @@ async def _crawl(fetcher: Fetcher, start: str, max_pages: int, max_depth: int) -
     for depth in range(max_depth + 1):
         level = level[:budget]
         budget -= len(level)
-        fetched = await _fetch_all(fetcher, level, result)
+        fetched = await _fetch_all(fetcher, level, result, known)
         if depth == 0 and fetched:
             # Follow the site where the start page redirected (http -> https, www.).
             origins.add(_origin(fetched[0][0]))
@@ -204,31 +258,32 @@ async def _crawl(fetcher: Fetcher, start: str, max_pages: int, max_depth: int) -
 
 
 async def _fetch_all(
-    fetcher: Fetcher, urls: list[str], result: FetchResult
+    fetcher: Fetcher, urls: list[str], result: FetchResult, known: Mapping[str, KnownPage]
 ) -> list[tuple[str, list[str]]]:
     """Fetch concurrently into ``result`` in order; return each fetched page's URL and links."""
-    outcomes = await asyncio.gather(*(_try_document(fetcher, url) for url in urls))
-    known = {document.url for document in result.documents}
+    outcomes = await asyncio.gather(*(_try_page(fetcher, url, known.get(url)) for url in urls))
+    seen = {page.url for page in result.pages}
     fetched: list[tuple[str, list[str]]] = []
     for url, outcome in zip(urls, outcomes, strict=True):
-        if isinstance(outcome, str):
-            result.failures.append((url, outcome))
+        if isinstance(outcome, FrontdeskError):
+            result.failures.append((url, outcome.message))
+            if isinstance(outcome, SiteUnavailable):
+                result.unavailable.add(url)
             continue
-        document, links = outcome
-        fetched.append((document.url or url, links))
-        if document.is_empty:
-            result.failures.append((url, _no_text(document)))
-        elif document.url not in known:  # else two URLs redirected to the same page
-            known.add(document.url)
-            result.documents.append(document)
+        fetched.append((outcome.url, outcome.links))
+        if outcome.document is not None and outcome.document.is_empty:
+            result.failures.append((url, _no_text(outcome.document)))
+        elif outcome.url not in seen:  # else two URLs redirected to the same page
+            seen.add(outcome.url)
+            result.pages.append(outcome)
     return fetched
 
 
-async def _try_document(fetcher: Fetcher, url: str) -> tuple[Document, list[str]] | str:
+async def _try_page(fetcher: Fetcher, url: str, known: KnownPage | None) -> Page | FrontdeskError:
     try:
-        return await _document(fetcher, url)
+        return await _page(fetcher, url, known)
     except FrontdeskError as exc:
-        return exc.message
+        return exc
 
 
 def _validate(url: str) -> str:

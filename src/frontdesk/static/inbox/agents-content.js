@@ -20,6 +20,15 @@ export function createContentTab({ agent }) {
   const body = h('tbody', { testid: 'source-rows' });
   const summary = h('p', { class: 'muted', testid: 'sources-summary', role: 'status' });
 
+  // What the last sync of a web source did, e.g. "Last sync: 3 pages, 1 changed, 2 unchanged".
+  function syncSummary(sync) {
+    const parts = [['changed', sync.changed], ['new', sync.added], ['removed', sync.removed],
+      ['unchanged', sync.unchanged], ['not answering, kept', sync.unreachable], ['skipped', sync.skipped]]
+      .filter(([, n]) => n > 0).map(([label, n]) => `${n} ${label}`);
+    const pages = `${sync.pages} page${sync.pages === 1 ? '' : 's'}`;
+    return `Last sync: ${[pages, ...parts].join(', ')}`;
+  }
+
   function sourceRow(source) {
     const url = source.kind !== 'file' && source.kind !== 'qa' ? safeUrl(source.uri) : null;
     const status = h('span', { class: 'source-status', testid: 'source-status', dataset: { status: source.status } },
@@ -28,6 +37,7 @@ export function createContentTab({ agent }) {
       h('td', null,
         h('div', { class: 'source-title', testid: 'source-title' }, source.title || source.uri),
         url ? externalLink(url, source.uri, { class: 'source-uri muted' }) : null,
+        source.last_sync ? h('div', { class: 'muted', testid: 'source-sync' }, syncSummary(source.last_sync)) : null,
         source.status === 'failed' && source.error
           ? h('div', { class: 'source-failure', testid: 'source-error' }, source.error) : null),
       h('td', null, KIND_LABEL[source.kind] || source.kind),
