@@ -55,19 +55,16 @@ class HybridSearcher:
         *,
         k: int = 5,
         mode: Mode = "hybrid",
-        query_vector: np.ndarray | asyncio.Future[np.ndarray] | None = None,
+        query_vector: np.ndarray | None = None,
         snapshot: Snapshot | None = None,
         rerank: bool = True,
     ) -> list[Hit]:
-        """The ``k`` best chunks; ``rerank`` (hybrid mode) re-scores the best fused ones.
-
-        ``query_vector`` may still be being computed (a task): the keyword search runs
-        meanwhile and the vector is awaited when the vector search needs it."""
+        """The ``k`` best chunks; ``rerank`` (hybrid mode) re-scores the best fused ones."""
         n = max(self.candidates, k)
         all_lexical: dict[int, float] = {}
         lexical: dict[int, float] = {}
         vector: dict[int, float] = {}
-        qv: np.ndarray | None = None
+        qv = query_vector
         index = chunk_index(session)
         terms = query_terms(query)
         if mode != "vector" and terms:
@@ -75,11 +72,7 @@ class HybridSearcher:
             lexical = dict(sorted(all_lexical.items(), key=lambda kv: -kv[1])[:n])
         if mode != "lexical":
             snapshot = snapshot or await self.vectors.snapshot(session, agent_id)
-            if isinstance(query_vector, asyncio.Future):
-                qv = await query_vector
-            elif query_vector is not None:
-                qv = query_vector
-            else:
+            if qv is None:  # off the event loop: live sockets keep flowing meanwhile
                 qv = await asyncio.to_thread(self._embedder().embed_query, query)
             vector = await index.nearest(session, agent_id, snapshot, qv, n)
         if mode == "lexical":
