@@ -219,6 +219,15 @@ class Settings(BaseSettings):
         "max_header_kb. httptools is faster (about 1.4x the messages a second in "
         "bench/live.py); h11 is pure Python.",
     )
+    keep_alive_s: float = Field(
+        65,
+        ge=1,
+        le=600,
+        description="Seconds an idle HTTP connection stays open. Longer than clients keep "
+        "theirs (browsers, httpx: 5 s; proxies: up to 60 s), so that a client never sends a "
+        "request on a connection the server is closing at that moment (it would see the "
+        "connection reset, not an answer).",
+    )
     ws_max_message_kb: int = Field(
         16, ge=1, le=1024, description="Largest message a client may send on a live socket."
     )

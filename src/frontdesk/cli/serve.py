@@ -39,6 +39,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
             else "h11"
         ),
         "h11_max_incomplete_event_size": settings.max_header_kb * 1024,
+        "timeout_keep_alive": settings.keep_alive_s,
         # Clients send only small JSON frames on the sockets (typing, the widget's hello).
         "ws_max_size": settings.ws_max_message_kb * 1024,
         # JSON lines: uvicorn's loggers keep no handlers of their own and reach ours.
