@@ -18,24 +18,35 @@ from support import ServerThread
 SEQ = re.compile(r"^[1-9][0-9]*$")  # a message the server has stored
 
 
-class HeldPost:
-    """Holds the page's first POST to ``url`` on the network until ``release()``: what the
-    page does while a save is still on its way."""
+class HeldRequest:
+    """Holds the page's first request of ``method`` to ``url`` on the network until
+    ``release()``: what the page does while a save (or a load) is still on its way."""
 
-    def __init__(self) -> None:
+    def __init__(self, method: str, answered: bool) -> None:
+        self.method, self.answered = method, answered
         self.sent, self._release = asyncio.Event(), asyncio.Event()
 
     @classmethod
-    async def on(cls, page: Page, url: str) -> HeldPost:
-        held = cls()
+    async def on(
+        cls, page: Page, url: str, method: str = "POST", *, answered: bool = False
+    ) -> HeldRequest:
+        """``answered``: the server answers at once and the answer is what is held (a
+        response from before what the page does meanwhile, arriving after it)."""
+        held = cls(method, answered)
         await page.route(url, held._route)
         return held
 
     async def _route(self, route: Route) -> None:
-        if route.request.method == "POST" and not self.sent.is_set():
-            self.sent.set()
-            await self._release.wait()
-        await route.continue_()
+        if route.request.method != self.method or self.sent.is_set():
+            await route.continue_()
+            return
+        answer = await route.fetch() if self.answered else None
+        self.sent.set()
+        await self._release.wait()
+        if answer is None:
+            await route.continue_()
+        else:
+            await route.fulfill(response=answer)
 
     async def wait_sent(self) -> None:
         await asyncio.wait_for(self.sent.wait(), 20)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_support import Inbox, OpenTab
+from e2e_support import HeldRequest, Inbox, OpenTab
 from playwright.async_api import Page, expect
 
 from app_fixtures import Accounts
@@ -66,6 +66,25 @@ async def create_agent(page: Page, name: str) -> str:
     match = re.search(r"#/agents/([^/]+)/content$", page.url)
     assert match, page.url
     return match.group(1)
+
+
+async def test_an_agent_created_while_the_list_still_loads_stays_in_it(
+    open_tab: OpenTab, server: ServerThread, members: None
+) -> None:
+    inbox = await sign_in(open_tab, server, "olga@ridgeline.test")
+    page = inbox.page
+    # The list's first load is answered (no agent yet), and the answer held on the network
+    # while the owner creates an agent.
+    listing = await HeldRequest.on(page, "**/api/v1/agents", method="GET", answered=True)
+    await page.get_by_test_id("nav-agents").click()
+    await listing.wait_sent()
+    await page.get_by_test_id("agent-new-name").fill("Ridgeline support")
+    await page.get_by_test_id("agent-create").click()
+    await expect(page.get_by_test_id("agent-item")).to_have_count(1)
+    listing.release()  # the answer from before the agent existed arrives last
+    await expect(page.get_by_test_id("agent-title")).to_have_text("Ridgeline support")
+    await page.wait_for_load_state("networkidle")
+    await expect(page.get_by_test_id("agent-item")).to_have_text(["Ridgeline support"])
 
 
 async def test_an_owner_creates_an_agent_adds_content_and_tries_it(

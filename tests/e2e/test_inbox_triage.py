@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_support import HeldPost, Inbox, OpenTab
+from e2e_support import HeldRequest, Inbox, OpenTab
 from playwright.async_api import expect
 
 from app_fixtures import Accounts
@@ -209,7 +209,7 @@ async def test_what_a_member_types_while_a_reply_is_sending_stays(
     assert walk_in.handoff().status_code == 200
     inbox = await _sign_in(open_tab, server)
     await inbox.open(walk_in.id)
-    held = await HeldPost.on(inbox.page, f"**/api/v1/conversations/{walk_in.id}/messages")
+    held = await HeldRequest.on(inbox.page, f"**/api/v1/conversations/{walk_in.id}/messages")
     await inbox.composer.fill("Hi, Sam here.")
     await inbox.composer.press("Enter")
     await held.wait_sent()  # the reply is on its way, held

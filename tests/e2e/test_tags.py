@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_support import HeldPost, Inbox, OpenTab
+from e2e_support import HeldRequest, Inbox, OpenTab
 from playwright.async_api import expect
 
 from app_fixtures import Accounts
@@ -95,7 +95,7 @@ async def test_a_tag_typed_while_the_last_is_saving_is_neither_lost_nor_wiped(
     view = inbox.view
     tag_input = view.get_by_role("combobox", name="Add tag")
 
-    held = await HeldPost.on(inbox.page, f"**/api/v1/conversations/{walk_in.id}/tags")
+    held = await HeldRequest.on(inbox.page, f"**/api/v1/conversations/{walk_in.id}/tags")
     await tag_input.fill("trade-in")
     await tag_input.press("Enter")
     await held.wait_sent()  # the first tag's request is on its way, held

@@ -43,7 +43,7 @@ def test_a_table_reaching_its_workspace_through_a_parent_is_found() -> None:
 
 def test_integer_ids_without_a_foreign_key_are_followed_when_renumbered() -> None:
     renumbered = {p.name for p in plan(Base.metadata) if p.renumbered}
-    assert renumbered == {"events", "chunks", "alert_attempts"}
+    assert renumbered == {"events", "chunks", "alert_attempts", "source_pages"}
     loose = {
         (table.name, column.name)
         for table in Base.metadata.sorted_tables

@@ -69,7 +69,8 @@ export function createAgentsView({ session }) {
     try {
       const agent = await agentsApi.create({ name });
       newName.value = '';
-      agents = [...agents, agent];
+      // Read again, not appended: a list still loading from before would drop it.
+      await loadList();
       location.hash = agentHash(agent.id, 'content');
     } catch (err) {
       createError.set(err.message);
@@ -110,9 +111,13 @@ export function createAgentsView({ session }) {
     if (!agents.length) list.append(h('li', { class: 'muted agent-empty' }, 'No agents yet.'));
   }
 
+  let listLoads = 0;
   async function loadList() {
+    const load = ++listLoads;
     try {
-      agents = await agentsApi.list();
+      const found = await agentsApi.list();
+      if (load !== listLoads) return; // a later load, after a change, has the list
+      agents = found;
       renderList();
     } catch (err) {
       pageError.set(`Could not load agents: ${err.message}`);
