@@ -27,7 +27,7 @@ from frontdesk.conversations.messages import post_visitor_message
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.repository import get_conversation, messages_after
 from frontdesk.db.base import set_clock, utcnow
-from frontdesk.errors import Conflict
+from frontdesk.errors import Conflict, NotFound
 from frontdesk.runtime import Runtime
 from frontdesk.teams.models import Team
 from frontdesk.teams.schemas import TeamIn
@@ -308,6 +308,82 @@ async def test_a_handoff_to_a_team_deleted_meanwhile_waits_without_a_team(
     async with runtime.db.session() as session:
         conversation = await session.get(Conversation, asking)
         assert conversation is not None and conversation.team_id is None
+
+
+async def _team_of(runtime: Runtime, conversation_id: str) -> str | None:
+    async with runtime.db.session() as session:
+        conversation = await session.get(Conversation, conversation_id)
+        assert conversation is not None
+        return conversation.team_id
+
+
+async def _move(runtime: Runtime, caller: Caller, conversation_id: str, team: Team) -> None:
+    async with runtime.changes() as session:
+        conversation = await get_conversation(session, team.workspace_id, conversation_id)
+        moved_to = await session.get(Team, team.id)
+        assert moved_to is not None
+        await lifecycle.move_to_team(session, caller, conversation, moved_to)
+
+
+async def _delete(runtime: Runtime, team: Team) -> None:
+    async with runtime.changes() as session:
+        deleted = await session.get(Team, team.id)
+        assert deleted is not None
+        await lifecycle.delete_team(session, deleted)
+
+
+async def test_a_move_to_a_team_deleted_meanwhile_is_refused_and_keeps_no_team(
+    started: Started,
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    [ann] = await _people(started, "Ann")
+    finance = await _finance(runtime, started.workspace_id)
+    asking = await _conversation(runtime, agent)
+
+    # The admin deletes Finance; before that commits, Ann moves the conversation there.
+    async with runtime.changes() as session:
+        team = await session.get(Team, finance.id)
+        assert team is not None
+        await lifecycle.delete_team(session, team)
+        moving = asyncio.create_task(_move(runtime, ann, asking, finance))
+        await wait_behind(runtime.db, session, moving)
+    with pytest.raises(NotFound, match="deleted"):
+        await moving
+
+    assert await _team_of(runtime, asking) is None
+    assert await _state(runtime, asking) == ("bot", None, [])
+
+
+@pytest.mark.parametrize("sent_by", ["move", "handoff"])
+async def test_deleting_a_team_a_conversation_was_just_sent_to_leaves_it_without_a_team(
+    started: Started, sent_by: str
+) -> None:
+    runtime = started.runtime
+    agent = await started.agent("Dealer")
+    [ann] = await _people(started, "Ann")
+    finance = await _finance(runtime, started.workspace_id)
+    asking = await _conversation(runtime, agent)
+    if sent_by == "handoff":
+        await _routed_by_tag(runtime, asking)
+
+    # The conversation goes to Finance; before that commits, the admin deletes Finance.
+    async with runtime.changes() as session:
+        conversation = await get_conversation(session, started.workspace_id, asking)
+        if sent_by == "move":
+            team = await session.get(Team, finance.id)
+            assert team is not None
+            await lifecycle.move_to_team(session, ann, conversation, team)
+        else:
+            assert await lifecycle.hand_off(session, conversation, "button", "Asked for a person.")
+        assert conversation.team_id == finance.id
+        deleting = asyncio.create_task(_delete(runtime, finance))
+        await wait_behind(runtime.db, session, deleting)
+    await deleting
+
+    assert await _team_of(runtime, asking) is None
+    async with runtime.db.session() as session:
+        assert await session.get(Team, finance.id) is None
 
 
 async def test_a_member_opening_the_inbox_as_a_handoff_finds_nobody_gets_the_conversation(

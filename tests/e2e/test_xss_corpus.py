@@ -7,6 +7,9 @@ on a dialog, a call of ``__xss``, a Content-Security-Policy violation (a blocked
 handler is still an injection), an element with ``data-xss``, an ``on…`` attribute or a
 ``javascript:`` link anywhere in the document or the widget's shadow root; and it checks
 that the payloads are on the page as text, so a page that showed nothing would not pass.
+
+It runs on SQLite and again on PostgreSQL with Redis (tests/databases.py), as a scaled-out
+server stores, reads back and publishes what it renders.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from e2e_support import Inbox, OpenTab, Tab, Widget
 from playwright.async_api import expect
 
 from app_fixtures import Accounts
 from chat_fixtures import Visitor
+from databases import DatabaseUnderTest
 from httpserver import LocalSite
 from support import ServerThread, wait_for_source
 
@@ -75,6 +80,15 @@ TEXT = """() => {
   visit(document);
   return parts.join('\\n');
 }"""
+
+
+@pytest.fixture(autouse=True)
+def redis_beside_postgres(
+    database: DatabaseUnderTest, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the server publishes its events through Redis too, as it does scaled out."""
+    if database.backend == "postgres":
+        monkeypatch.setenv("FRONTDESK_REDIS_URL", request.getfixturevalue("redis_server").url)
 
 
 def _packed(limit: int, start: int = 0) -> list[str]:

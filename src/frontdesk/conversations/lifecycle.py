@@ -37,8 +37,8 @@ from frontdesk.conversations.thread import (
     system_note,
 )
 from frontdesk.db.base import utcnow
-from frontdesk.db.locks import lock, lock_if_present, locked
-from frontdesk.errors import Conflict, Forbidden, InvalidInput
+from frontdesk.db.locks import lock, lock_if_present, locked, locks_rows
+from frontdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
 from frontdesk.events.store import hold
 from frontdesk.metrics import HANDOFFS
 from frontdesk.teams import service as teams
@@ -195,11 +195,18 @@ async def _locked_team(session: AsyncSession, conversation: Conversation) -> Tea
     """The team a handoff goes to, locked (after the workspace's event stream, the order of
     db/locks.py); one deleted meanwhile is passed over."""
     while (team := await routing.team_for(session, conversation)) is not None:
-        await hold(session, conversation.workspace_id)
-        if await lock_if_present(session, team):
+        if await _hold_team(session, team):
             return team
         session.expunge(team)  # deleted: ask again, without it
     return None
+
+
+async def _hold_team(session: AsyncSession, team: Team) -> bool:
+    """Lock a team a conversation is sent to, after the workspace's event stream (the order
+    of db/locks.py), so that deleting it waits for this transaction or has been seen here:
+    False when it was deleted meanwhile."""
+    await hold(session, team.workspace_id)
+    return await lock_if_present(session, team)
 
 
 async def take_over(session: AsyncSession, caller: Caller, conversation: Conversation) -> None:
@@ -306,6 +313,8 @@ async def move_to_team(
     _open(conversation)
     if conversation.team_id == (team.id if team else None):
         return
+    if team is not None and not await _hold_team(session, team):
+        raise NotFound("That team was just deleted.")
     where = team.name if team else "no team"
     note = Note("team", f"{actor(caller)} moved the conversation to {where}")
     await move(session, conversation, note=note, team=team, route=team is not None)
@@ -318,7 +327,7 @@ async def note_rule_team(session: AsyncSession, conversation: Conversation, name
     if conversation.team_id is not None or not name.strip():
         return
     team = await teams.team_named(session, conversation.workspace_id, name)
-    if team is not None:
+    if team is not None and await _hold_team(session, team):
         await move(session, conversation, note=None, team=team, route=False)
 
 
@@ -341,8 +350,7 @@ async def auto_assign(session: AsyncSession, conversation: Conversation, team: T
     # team, and in the member's other teams (their open conversations count in every team).
     # Holding the workspace's event stream, taken before the team, makes round-robin
     # decisions of the workspace take turns.
-    await hold(session, conversation.workspace_id)
-    if not await lock_if_present(session, team) or not team.auto_assign:
+    if not await _hold_team(session, team) or not team.auto_assign:
         return False
     member = await routing.next_assignee(session, team)
     if member is None:
@@ -419,9 +427,20 @@ async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]
 
 
 async def delete_team(session: AsyncSession, team: Team) -> None:
-    """Its conversations stay where they are, without a team (everyone sees them)."""
+    """Its conversations stay where they are, without a team (everyone sees them).
+
+    Locks its conversations, then the workspace's event stream, then the team (the order of
+    db/locks.py). A handoff or move that sent a conversation here held the stream and the
+    team before this transaction did, and has committed by now: its conversation is read
+    again, locked without waiting (its holder may be waiting for the stream we hold); one
+    another transaction holds is a Conflict, so that no conversation keeps a deleted team."""
     routed = await routing.routed_to(session, team, lock=True)
     await hold(session, team.workspace_id)
+    await lock(session, team)
+    if locks_rows(session):
+        routed = await routing.routed_to(session, team, lock=True, skip_locked=True)
+        if len(routed) < await routing.count_routed(session, team):
+            raise Conflict("A conversation is being sent to this team right now; try again.")
     for conversation in routed:
         conversation.team_id = None
     await session.delete(team)

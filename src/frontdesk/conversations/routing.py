@@ -87,13 +87,22 @@ async def open_counts(session: AsyncSession, member_ids: Sequence[str]) -> dict[
     return {m: counts.get(m, 0) for m in member_ids}
 
 
-async def routed_to(session: AsyncSession, team: Team, lock: bool = False) -> list[Conversation]:
+async def routed_to(
+    session: AsyncSession, team: Team, lock: bool = False, skip_locked: bool = False
+) -> list[Conversation]:
     """The conversations sent to the team; with ``lock``, locked (in the order of their ids,
-    so two transactions locking several take them in the same order) and read as committed."""
+    so two transactions locking several take them in the same order) and read as committed;
+    with ``skip_locked`` too, without those another transaction holds."""
     query = select(Conversation).where(Conversation.team_id == team.id)
     if not lock:
         return list(await session.scalars(query))
-    query = query.order_by(Conversation.id).with_for_update()
+    query = query.order_by(Conversation.id).with_for_update(skip_locked=skip_locked)
     rows = list(await session.scalars(query.execution_options(populate_existing=True)))
     locked(session, rows)
     return rows
+
+
+async def count_routed(session: AsyncSession, team: Team) -> int:
+    """How many conversations are sent to the team, as committed."""
+    query = select(func.count()).select_from(Conversation).where(Conversation.team_id == team.id)
+    return int(await session.scalar(query) or 0)
