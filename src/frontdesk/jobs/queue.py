@@ -90,6 +90,12 @@ class Jobs:
             try:
                 async with self._slots:
                     await handler(*args)
+            except asyncio.CancelledError:
+                if not self._closed:
+                    raise
+                # Stopped by close(), not failed (taskiq would log it as an error): the job's
+                # row is still due or leased, and a sweep sends it again.
+                log.info("job %s stopped at shutdown; it runs again from the database", name)
             finally:
                 self._running.discard(task)
 
@@ -126,9 +132,14 @@ class Jobs:
         """Wait until no in-process job is left, including jobs those jobs sent."""
         if not isinstance(self.broker, InMemoryBroker):
             return
-        while self.broker._running_tasks or self._running:  # taskiq keeps no public count
-            await self.broker.wait_all()
-            await asyncio.gather(*list(self._running), return_exceptions=True)
+        # A finished task leaves taskiq's set only in a done-callback, at the loop's next turn;
+        # awaiting a finished task never yields, so wait for the unfinished ones only.
+        while pending := [
+            task
+            for task in (*self.broker._running_tasks, *self._running)  # taskiq has no public count
+            if not task.done()
+        ]:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def close(self) -> None:
         self._closed = True
