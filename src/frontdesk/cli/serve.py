@@ -51,8 +51,10 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from frontdesk.app import create_app
+    from frontdesk.cli.memory import cap_malloc_arenas
     from frontdesk.logs import configure_logging
 
+    cap_malloc_arenas()
     configure_logging(settings)
     if settings.workers > 1:
         _serve_processes(settings)

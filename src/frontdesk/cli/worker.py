@@ -43,8 +43,10 @@ def worker(ctx: click.Context) -> None:
             "frontdesk worker takes its jobs from Redis: set FRONTDESK_REDIS_URL. Without "
             "Redis, `frontdesk serve` runs the jobs itself."
         )
+    from frontdesk.cli.memory import cap_malloc_arenas
     from frontdesk.logs import configure_logging
 
+    cap_malloc_arenas()
     configure_logging(settings)
     from frontdesk.runtime import OUTBOUND_SLOTS
 
