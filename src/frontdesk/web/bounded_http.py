@@ -70,32 +70,37 @@ def __getattr__(name: str) -> Any:
 
 
 class HeadLimit:
-    """431 for a request whose line and headers exceed the limit (a socket is closed, 1008)."""
+    """431 for a request whose line and headers exceed the limit; 400 for a path or query
+    holding a NUL (``%00``), which no text here may hold and PostgreSQL cannot even compare.
+    A socket is closed instead (1008)."""
 
     def __init__(self, app: ASGIApp, max_head_bytes: int):
         self.app = app
         self.max_head_bytes = max_head_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and self._size(scope) > self.max_head_bytes:
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1008})
-                return
-            body = json.dumps(
-                {
-                    "error": {
-                        "code": "headers_too_large",
-                        "message": "The request line and headers are too large.",
-                    }
-                }
-            ).encode()
-            headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
-            await send({"type": "http.response.start", "status": 431, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-            return
-        await self.app(scope, receive, send)
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+        elif self._size(scope) > self.max_head_bytes:
+            message = "The request line and headers are too large."
+            await _refuse(scope, send, 431, "headers_too_large", message)
+        elif "\x00" in scope["path"] or b"%00" in (scope.get("query_string") or b""):
+            message = "The URL contains a NUL character (%00)."
+            await _refuse(scope, send, 400, "invalid", message)
+        else:
+            await self.app(scope, receive, send)
 
     @staticmethod
     def _size(scope: Scope) -> int:
         line = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") + 16
         return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+
+
+async def _refuse(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
