@@ -70,9 +70,9 @@ def __getattr__(name: str) -> Any:
 
 
 class HeadLimit:
-    """431 for a request whose line and headers exceed the limit; 400 for a path or query
-    holding a NUL (``%00``), which no text here may hold and PostgreSQL cannot even compare.
-    A socket is closed instead (1008)."""
+    """431 for a request whose line and headers exceed the limit; 422 (as for any invalid
+    parameter) for a path or query holding a NUL (``%00``), which no text here may hold and
+    PostgreSQL cannot even compare. A socket is closed instead (1008)."""
 
     def __init__(self, app: ASGIApp, max_head_bytes: int):
         self.app = app
@@ -84,9 +84,9 @@ class HeadLimit:
         elif self._size(scope) > self.max_head_bytes:
             message = "The request line and headers are too large."
             await _refuse(scope, send, 431, "headers_too_large", message)
-        elif "\x00" in scope["path"] or b"%00" in (scope.get("query_string") or b""):
+        elif "\x00" in scope.get("path", "") or b"%00" in (scope.get("query_string") or b""):
             message = "The URL contains a NUL character (%00)."
-            await _refuse(scope, send, 400, "invalid", message)
+            await _refuse(scope, send, 422, "invalid", message)
         else:
             await self.app(scope, receive, send)
 
