@@ -107,9 +107,27 @@ async def test_a_delivery_whose_job_came_twice_is_claimed_once(
     second = await other
 
     assert first is not None and first.id == queued
-    assert second is None and not waited
+    assert second is None and waited  # it waited for the first claim, then found it leased
     assert await _claim(db, queued) is None  # leased now: a third job finds it taken
     assert await _mark(db, 10) == []  # and no sweep sends its job again
     async with db.session() as session:
         leased = await session.get(Delivery, queued)
     assert leased is not None and leased.status == "pending" and leased.job_sent_at is None
+
+
+async def test_a_job_claiming_a_delivery_an_admin_is_resending_waits_and_sends_it(
+    db: Database, other_process: Database
+) -> None:
+    [queued] = await _queue(db, 1)
+    await _mark(db, 1)
+    # An admin's request holds the row (a second "retry" click, answered 409); the job of
+    # the delivery comes meanwhile. Skipping the row dropped the job: nothing was sent until
+    # a sweep took the job for lost, after its lease.
+    async with db.transaction() as session:
+        held = await session.get(Delivery, queued, with_for_update=True)
+        assert held is not None and held.status == "pending"
+        job = asyncio.create_task(_claim(other_process, queued))
+        await wait_behind(db, session, job)
+        waited = not job.done()
+    assert await job == queued
+    assert waited

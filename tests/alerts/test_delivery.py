@@ -169,7 +169,8 @@ def test_a_timeout_is_retried_and_does_not_hold_up_the_conversation(
     hung, answered = delivery["attempt_log"]
     assert delivery["status"] == "delivered" and len(receiver.requests) == 2
     assert hung["error"] == f"No answer within {TIMEOUT_S:g} s." and hung["status_code"] is None
-    assert TIMEOUT_S * 1000 <= hung["duration_ms"] < TIMEOUT_S * 1000 + 1000
+    # Cut at the timeout, before the endpoint's late answer (not a measure of speed).
+    assert TIMEOUT_S * 1000 <= hung["duration_ms"] < TIMEOUT_S * 6 * 1000
     assert answered["ok"] and answered["status_code"] == 200
 
 

@@ -121,8 +121,11 @@ async def claim(session: AsyncSession, delivery_id: str, lease_s: float) -> Deli
     """Take a due delivery for one attempt, leased so nobody else makes it meanwhile.
 
     None when there is nothing to do: it was delivered or failed, its next attempt is not due,
-    or another sender holds it (leased, or being claimed right now: ``SKIP LOCKED``). So a job
-    delivered twice, or sent again by a sweep, makes one attempt. A sender that dies
+    or another sender holds it (leased). A transaction holding its row (another claim, an
+    admin's resend) is waited for, and the row read again as it committed it: a second claim
+    then finds it leased, while skipping the row would drop this job (its delivery then
+    waited for a sweep to find the job lost). So a job delivered twice, or sent again by a
+    sweep, makes one attempt. A sender that dies
     mid-attempt leaves the lease to run out; the delivery is then due again and is sent with
     the same id (receivers de-duplicate on webhook-id).
     """
@@ -134,7 +137,8 @@ async def claim(session: AsyncSession, delivery_id: str, lease_s: float) -> Deli
             Delivery.status == "pending",
             Delivery.next_attempt_at <= now,
         )
-        .with_for_update(skip_locked=True)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if delivery is None:
         return None
