@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from frontdesk.answering.confidence import names_said
+from frontdesk.answering.confidence import names_said, type_match
 from frontdesk.answering.generators.base import GenerationRequest
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
 from frontdesk.embedder.model import OnnxMiniLM
@@ -61,6 +61,29 @@ async def test_a_paraphrase_is_answered_by_the_sentence_that_means_it(embedder) 
     assert by_meaning.cited == [0]
 
 
+CAFE = hit(
+    0,
+    "Visiting the cafe",
+    "We serve espresso drinks all day, and drinks to go from 7 a.m. "
+    "Ask for a punch card at the register: your tenth drink is on us. "
+    "Our beans are roasted in town and sold by the pound. "
+    "Oat, almond and soy milk cost nothing extra. "
+    "Leashed dogs are welcome inside and on the patio.",
+)
+
+
+@pytest.mark.parametrize(
+    "question", ["can my puppy come to the cafe with me?", "is my pup allowed in the cafe?"]
+)
+async def test_the_sentence_that_means_it_is_found_however_far_down_it_is(
+    embedder, question: str
+) -> None:
+    # Every sentence shares "cafe" through the title and none shares another word: the
+    # answer, last in the passage, is found by meaning although words do not favour it.
+    reply = await ExtractiveGenerator().generate(request(embedder, question, [CAFE], True))
+    assert reply.text == "Leashed dogs are welcome inside and on the patio."
+
+
 @pytest.mark.parametrize("by_meaning", [False, True])
 async def test_a_question_asking_for_a_time_gets_the_sentence_with_one(
     embedder, by_meaning: bool
@@ -81,6 +104,14 @@ async def test_a_question_asking_for_a_time_gets_the_sentence_with_one(
         ("What's the price of the Velora Arlo 4?", "Arlo 1 costs $899 (brand Velora).", -1.0),
         ("How much is Solo Plus per month?", "Solo Plus costs $19 a month.", 1.0),
         ("how much is a tune-up?", "A basic tune-up costs $89.", 0.0),
+        # The name and its number said apart are not the name: another model in that color.
+        (
+            "what's the price of the Glacier 1000?",
+            "Timberline 1000 Crew costs $22,799 (color Glacier White).",
+            -1.0,
+        ),
+        ("What does the Scree 250F cost?", "Scree 250F costs $4,850.", 1.0),
+        ("price of the 2026 Glacier 850", "Glacier 850 (year 2026) costs $12,999.", 1.0),
     ],
 )
 def test_the_reply_says_every_name_the_question_uses(
@@ -98,3 +129,18 @@ async def test_text_written_to_a_model_is_never_said(embedder) -> None:
     reply = await ExtractiveGenerator().generate(request(embedder, question, passages, True))
     assert "free" not in reply.text and "$89" in reply.text
     assert reply.cited == [1]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How much does the Trailhawk 850 XT weigh?", 0.0),
+        ("how much file storage comes with Solo Plus?", 0.0),
+        ("How much is the Trailhawk 850 XT?", 1.0),
+        ("how much to pack my bike for a flight", 1.0),
+        ("How much does the Trailhawk 850 XT cost?", 1.0),
+    ],
+)
+def test_how_much_asks_a_price_only_when_it_reads_as_one(question: str, expected: float) -> None:
+    # A price in the reply counts for a question asking a price, not for one asking a weight.
+    assert type_match(question, "The Trailhawk 850 XT costs $11,499.") == expected

@@ -96,6 +96,31 @@ async def test_the_cells_asked_about_come_first_and_others_in_parentheses() -> N
     assert_plain(text)
 
 
+PLANS = [
+    ["Feature", "Free", "Solo", "Solo Plus", "Studio"],
+    ["Receipt scans per month", "None", "40", "200", "1,000"],
+    ["File storage", "500 MB", "2 GB", "10 GB", "50 GB"],
+]
+COURSES = [
+    ["Course", "Code", "Self-paced", "Live cohort", "Length"],
+    ["SQL Foundations", "DA110", "$290", "$590", "6 weeks"],
+]
+
+
+async def test_a_column_the_question_names_is_said_without_its_like() -> None:
+    plans = hits_of(load_csv(make_csv(PLANS), "plans", DEFAULT_LIMITS), "plans.csv")
+    text, _ = await answer("How many receipts can I scan a month on Solo?", plans[:1])
+    assert "40" in text and not re.search(r"200|1,000|free|plus|studio", text, re.I), text
+    # "Solo" is part of the longer column name the question says: only Solo Plus is said.
+    text, _ = await answer("how much file storage comes with Solo Plus?", plans[1:])
+    assert "10 GB" in text and not re.search(r"500 MB|\b2 GB|50 GB", text), text
+    courses = hits_of(load_csv(make_csv(COURSES), "courses", DEFAULT_LIMITS), "courses.csv")
+    text, _ = await answer("price of the self-paced SQL course?", courses)
+    # The other price is left out; a cell of another kind may still be said beside it.
+    assert "$290" in text and "$590" not in text and "6 weeks" in text, text
+    assert_plain(text)
+
+
 async def test_a_comparison_says_each_named_row_in_the_question_order() -> None:
     passages = catalogue(["row 3", "row 2", "row 4"])
     question = "What's the difference between the Glacier 850 and the Glacier 850 Touring?"

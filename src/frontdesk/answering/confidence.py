@@ -20,6 +20,8 @@ cross-validated by business, fitted on the others and measured on the one left o
 - ``unit_similarity``: the cosine between the question and the passage units the reply was
   taken from, as the generator measured it (the extractive generator embeds a few units per
   passage); the reply's own cosine when the generator measured none;
+- ``answer_missing``: like ``missing``, in the reply and its titles: the passage may hold
+  the weight asked for while the reply says only the price;
 - ``names``: +1 when every name the question uses (a word with a digit, or capitalised past
   the start) is in the reply or its titles, -1 when one is missing, 0 when it names none —
   the reply about the "Arlo 1" is no answer for the "Arlo 4".
@@ -30,7 +32,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 
+from frontdesk.answering.generators.question import HOW_MUCH_PRICE
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.rerank import question_names
 from frontdesk.knowledge.text import stems, words
@@ -38,17 +42,18 @@ from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 # Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
 WEIGHTS = {
-    "similarity": 0.916,
-    "rerank": 0.571,
-    "coverage": 0.867,
-    "answer_coverage": 1.280,
-    "missing": -0.088,
-    "answer_similarity": 1.702,
-    "type_match": 0.223,
-    "unit_similarity": 1.266,
-    "names": 0.158,
+    "similarity": 0.756,
+    "rerank": 0.510,
+    "coverage": 0.738,
+    "answer_coverage": 0.964,
+    "missing": -0.079,
+    "answer_similarity": 1.604,
+    "type_match": 0.307,
+    "unit_similarity": 1.179,
+    "names": 0.368,
+    "answer_missing": -0.282,
 }
-BIAS = -3.137
+BIAS = -2.413
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class Evidence:
     type_match: float = 0.0
     unit_similarity: float = 0.0
     names: float = 0.0
+    answer_missing: float = 0.0
 
 
 _NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty)"
@@ -72,8 +78,9 @@ _ANSWER_TYPES = tuple(
     (re.compile(asks, re.I), re.compile(holds, re.I))
     for asks, holds in (
         (  # a price
-            r"\b(how much|costs?|expensive|cheap(er|est)?)\b|\b(prices?|fees?|charges?|rates?) "
-            r"(of|for|to|on)\b|\bwhat(s|'s| is| are)( the| your)? \w*\s?(price|fee|charge|rate)",
+            HOW_MUCH_PRICE + r"|\b(costs?|expensive|cheap(er|est)?)\b"
+            r"|\b(prices?|fees?|charges?|rates?) (of|for|to|on)\b"
+            r"|\bwhat(s|'s| is| are)( the| your)? \w*\s?(price|fee|charge|rate)",
             r"[$£€¥]\s?\d|\d\s?(dollars|usd|eur|gbp|pounds|euros)\b|\bfree\b|\bno charge\b"
             r"|\bincluded\b",
         ),
@@ -132,13 +139,22 @@ def missing(wanted: set[str], passage: str, terms: TermStats | None) -> float:
 
 def names_said(question: str, answer: str) -> float:
     """+1 when every name of the question (a word with a digit, or capitalised past the
-    start: "Arlo 4", "Glacier") is in the reply or its titles, -1 when one is not, 0 when
-    the question names nothing: a reply about the Arlo 1 does not answer for the Arlo 4."""
+    start: "Arlo 4", "Glacier") is in the reply or its titles, and a name followed by its
+    number ("Glacier 1000") is said so, -1 when one is not, 0 when the
+    question names nothing: a reply about the Arlo 1 does not answer for the Arlo 4, nor
+    one about the Timberline 1000 in Glacier White for the Glacier 1000."""
     names = question_names(question)
     if not names:
         return 0.0
-    said = set(words(answer))
-    return 1.0 if names <= said else -1.0
+    said = words(answer)
+    asked = words(question)
+    phrases = {
+        (first, second)
+        for first, second in pairwise(asked)
+        if {first, second} <= names and first.isalpha() and any(c.isdigit() for c in second)
+    }
+    whole = names <= set(said) and phrases <= set(pairwise(said))
+    return 1.0 if whole else -1.0
 
 
 def evidence(
@@ -166,6 +182,7 @@ def evidence(
         type_match=type_match(question, answer),
         unit_similarity=answer_similarity if unit_similarity is None else unit_similarity,
         names=names_said(question, f"{titles} {answer}"),
+        answer_missing=missing(wanted, f"{titles} {answer}", terms),
     )
 
 

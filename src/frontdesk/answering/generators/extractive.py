@@ -4,9 +4,9 @@ Retrieval did the semantic work at passage level (hybrid search); here the units
 passages (sentences, lists, table rows: prose.py) are scored by how much of the question they
 contain — each word weighted by its rarity in the agent's knowledge (IDF), read together with
 the passage's title and heading — by whether they hold the kind of answer asked for (a price,
-a time, a duration), and by their meaning: the best three units by those word signals are
-compared with the question through the retrieval model's vectors, so "Are pets allowed?"
-finds "Leashed dogs are welcome" though no word is shared. No language model runs: the
+a time, a duration), and by their meaning: every unit is compared with the question through
+the retrieval model's vectors, so "Are pets allowed?" finds "Leashed dogs are welcome"
+though no word is shared. No language model runs: the
 units' vectors were stored at ingestion (knowledge/units.py; ``unit_texts`` says what is
 embedded), and a unit without one is embedded at the ask.
 
@@ -50,9 +50,8 @@ MAX_PASSAGES = 4
 MAX_CANDIDATES = 60
 MAX_WORDS = 90
 MAX_SENTENCES = 3
-# Units compared with the question by meaning: a vector each, of at most EMBEDDED_WORDS
+# Units are compared with the question by meaning: a vector each, of at most EMBEDDED_WORDS
 # words (stored at ingestion; embedded at the ask when not, which costs by the word).
-EMBEDDED = 3
 EMBEDDED_WORDS = 25
 # A Q&A pair's question shares this much of the visitor's, both ways, to be the same one.
 SAME_QUESTION = 0.8
@@ -131,7 +130,7 @@ class ExtractiveGenerator(Generator):
         kinds = answer_kinds(request.question)
         typed = np.array([holds_kind(kinds, c.text) for c in candidates])
         score = 0.55 * overlap + 0.25 * meaning + 0.2 * rank_prior - 0.1 * short + 0.1 * typed
-        similarity = await self._similarity(request, candidates, score)
+        similarity = await self._similarity(request, candidates)
         if similarity is not None:
             # Said by meaning: a paraphrase shares no word with the sentence that answers it.
             # Weights from a small grid on the development bank, cross-validated by business:
@@ -173,19 +172,17 @@ class ExtractiveGenerator(Generator):
         return Generation(text=text, cited=cited, similarity=measured)
 
     async def _similarity(
-        self, request: GenerationRequest, candidates: list[Candidate], score: np.ndarray
+        self, request: GenerationRequest, candidates: list[Candidate]
     ) -> np.ndarray | None:
-        """Each candidate's cosine to the question, for the best few by ``score`` (the others
-        get the lowest measured); None without an embedder."""
+        """Each candidate's cosine to the question; None without an embedder.
+
+        Every candidate is compared, not only the best few by words: a paraphrase's answer
+        is rarely among those (the best unit held the answer for 284 of 369 answerable bank
+        questions, 273 when only the best three by words were compared)."""
         if request.embed is None or request.query_vector is None:
             return None
-        picked = [int(i) for i in np.argsort(-score, kind="stable")[:EMBEDDED]]
-        texts = [_embedded(candidates[i]) for i in picked]
-        vectors = await request.embed(texts)
-        measured = vectors @ request.query_vector
-        out = np.full(len(candidates), float(measured.min()))
-        out[picked] = measured
-        return out
+        vectors = await request.embed([_embedded(c) for c in candidates])
+        return np.asarray(vectors @ request.query_vector, dtype=np.float64)
 
     def _rows(
         self,

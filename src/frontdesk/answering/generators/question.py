@@ -15,7 +15,7 @@ from frontdesk.knowledge.text import stems, words
 # Question words -> the kind of fact they ask for.
 _ASKS = {
     "price": {
-        "cost", "costs", "price", "prices", "priced", "much", "fee", "fees", "charge",
+        "cost", "costs", "price", "prices", "priced", "fee", "fees", "charge",
         "charges", "rate", "rates", "expensive", "cheap", "cheaper", "cheapest", "pay",
     },
     "time": {
@@ -27,6 +27,14 @@ _ASKS = {
     "status": {"available", "availability", "stock", "sold", "left"},
     "size": {"big", "large", "size", "sizes", "small", "area"},
 }  # fmt: skip
+# "How much" asks for a price when it goes on like a price question ("how much is it", "how
+# much to", "how much do you charge"), not for a weight or a size ("how much does it weigh",
+# "how much storage"); those ask a price only with a price word of their own ("cost").
+HOW_MUCH_PRICE = (
+    r"\bhow much\s+(?:is|are|was|were|'s|for|to|extra|more|less|would|will|should|money"
+    r"|do (?:you|i|we)|does (?:it|that|this|one)|did (?:it|that|this))\b"
+)
+_HOW_MUCH_PRICE = re.compile(HOW_MUCH_PRICE, re.I)
 _COMPARE = {"compare", "comparison", "difference", "differences", "vs", "versus", "between"}
 _SEVERAL = {"which", "list", "options", "all", *_COMPARE}
 _WHAT_YOU_HAVE = re.compile(r"\bwhat\b.*\b(?:do|does)\s+(?:you|they)\s+(?:have|sell|offer|carry)\b")
@@ -61,10 +69,14 @@ class Question:
 
 def read_question(text: str) -> Question:
     said = words(text)
-    kinds = frozenset(kind for kind, cues in _ASKS.items() if cues & set(said))
+    kinds = {kind for kind, cues in _ASKS.items() if cues & set(said)}
+    if _HOW_MUCH_PRICE.search(text):
+        kinds.add("price")
     several = bool(_SEVERAL & set(said)) or bool(_WHAT_YOU_HAVE.search(text.lower()))
     compares = bool(_COMPARE & set(said))
-    return Question(text, tuple(said), tuple(stems(text)), tokens(text), kinds, several, compares)
+    return Question(
+        text, tuple(said), tuple(stems(text)), tokens(text), frozenset(kinds), several, compares
+    )
 
 
 def tokens(text: str) -> tuple[str, ...]:

@@ -269,11 +269,36 @@ def _asked(row: Row, question: Question) -> list[int]:
     return sorted(weights, key=lambda i: -weights[i])
 
 
+def _named_columns(row: Row, question: Question) -> list[int]:
+    """Cells whose whole column name the question says ("on Solo", "the self-paced price"),
+    not only as part of a longer column name it says too ("Solo" in "with Solo Plus")."""
+    said = set(question.stems)
+    full = {
+        i: frozenset(named)
+        for i, cell in enumerate(row.cells)
+        if i != row.name
+        and not _ID_COLUMN.search(cell.column)
+        and (named := stems(_PARENTHESES.sub("", cell.column)))
+        and all(any(s == w or (len(s) >= 4 and w.startswith(s)) for s in said) for w in named)
+    }
+    return [i for i, name in full.items() if not any(name < other for other in full.values())]
+
+
 def row_sentence(row: Row, question: Question) -> str:
-    """One sentence: the row's name, the cells asked about, a few others in parentheses."""
+    """One sentence: the row's name, the cells asked about, a few others in parentheses.
+
+    A column the question names is said alone among its like: "on Solo" gets the Solo
+    column of a plan table, not the other plans' (cells of one kind, a price or a plain
+    value); cells of other kinds may still follow in parentheses."""
     asked = _asked(row, question)
+    named = [i for i in asked if i in _named_columns(row, question)]
+    if named:
+        like = {row.cells[i].kinds for i in named}
+        asked = named + [i for i in asked if i not in named and row.cells[i].kinds not in like]
     others = [
-        i for i, cell in enumerate(row.cells) if i != row.name and i not in asked and cell.short
+        i
+        for i, cell in enumerate(row.cells)
+        if i != row.name and i not in asked and cell.short and not (named and cell.kinds in like)
     ]
     if not asked:
         others.sort(key=lambda i: "price" not in row.cells[i].kinds)
