@@ -144,3 +144,15 @@ async def test_text_written_to_a_model_is_never_said(embedder) -> None:
 def test_how_much_asks_a_price_only_when_it_reads_as_one(question: str, expected: float) -> None:
     # A price in the reply counts for a question asking a price, not for one asking a weight.
     assert type_match(question, "The Trailhawk 850 XT costs $11,499.") == expected
+
+
+async def test_a_question_asking_for_an_address_gets_the_sentence_with_one(embedder) -> None:
+    passages = [
+        hit(0, "Newsletter", "We send it four times a year and never share your address."),
+        hit(1, "Visit us", "Find us at 1 Cliff Road, Porthcarrow, above the harbour."),
+    ]
+    question = "What's the hotel's address?"
+    reply = await ExtractiveGenerator().generate(request(embedder, question, passages, True))
+    assert reply.text.startswith("Find us at 1 Cliff Road") and reply.cited == [1]
+    assert type_match(question, reply.text) == 1.0
+    assert type_match("What is your email address?", "info@cliff.example") == 0.0

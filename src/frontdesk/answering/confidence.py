@@ -16,10 +16,11 @@ cross-validated by business, fitted on the others and measured on the one left o
 - ``answer_similarity``: the cosine between the question and the reply itself — a passage
   can be on topic while the sentences taken from it answer something else;
 - ``type_match``: +1 when the question asks for a kind of answer (a price, a time, a
-  duration, a number, a date) and the reply holds one, -1 when it does not, 0 otherwise;
+  duration, a number, a date, a street address) and the reply holds one, -1 when it does
+  not, 0 otherwise;
 - ``unit_similarity``: the cosine between the question and the passage units the reply was
-  taken from, as the generator measured it (the extractive generator embeds a few units per
-  passage); the reply's own cosine when the generator measured none;
+  taken from, as the generator measured it (the extractive generator compares every unit
+  of the top passages); the reply's own cosine when the generator measured none;
 - ``answer_missing``: like ``missing``, in the reply and its titles: the passage may hold
   the weight asked for while the reply says only the price;
 - ``names``: +1 when every name the question uses (a word with a digit, or capitalised past
@@ -42,18 +43,18 @@ from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 # Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
 WEIGHTS = {
-    "similarity": 0.756,
-    "rerank": 0.510,
-    "coverage": 0.738,
-    "answer_coverage": 0.964,
-    "missing": -0.079,
-    "answer_similarity": 1.604,
-    "type_match": 0.307,
-    "unit_similarity": 1.179,
-    "names": 0.368,
-    "answer_missing": -0.282,
+    "similarity": 0.753,
+    "rerank": 0.497,
+    "coverage": 0.725,
+    "answer_coverage": 0.958,
+    "missing": -0.113,
+    "answer_similarity": 1.549,
+    "type_match": 0.391,
+    "unit_similarity": 1.150,
+    "names": 0.364,
+    "answer_missing": -0.311,
 }
-BIAS = -2.413
+BIAS = -2.303
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,12 @@ _ANSWER_TYPES = tuple(
         ),
         (r"\bhow (many|old)\b|\bminimum age\b", r"\d|\b(one|two|three|four|five|six|dozen)\b"),
         (r"\bwhen\b", rf"\d|\b({_WEEKDAYS}|{_MONTHS}|daily|every|before|after|within)\b"),
+        (  # a place: a street address
+            r"(?<!email )(?<!e-mail )(?<!web )\baddress\b|\bwhere (is|are) (you|your|the)\b"
+            r"|\blocated\b|\bfind you\b",
+            r"\b\d{1,5}\s+(\w+\s+){1,3}(street|st|road|rd|avenue|ave|lane|ln|drive|dr|way"
+            r"|boulevard|blvd|place|pl|court|ct|square|highway|hwy)\b",
+        ),
     )
 )
 
