@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from frontdesk.events.broker import ALL_EVENTS, QUEUE_SIZE, InProcessBroker, Subscription
+from frontdesk.events.broker import (
+    ALL_EVENTS,
+    QUEUE_SIZE,
+    REORDER_WAIT_S,
+    InProcessBroker,
+    Subscription,
+)
 from frontdesk.events.types import Event
 
 WAIT_S = 5  # a get() that should return at once; a hang would otherwise stall the run
@@ -82,3 +88,39 @@ async def test_a_listener_cut_off_gets_every_event_before_the_point_it_resumes_f
         while (event := await _next(slow)) is not None:
             kept.append(event.id)
         assert kept == list(range(1, QUEUE_SIZE + 1))
+
+
+def _logged(seq: int) -> Event:
+    """An event of the workspace's stream, numbered as the log numbers it."""
+    return Event("message.created", "ws_ridgeline", "cv_1", {"n": seq}, id=seq, seq=seq)
+
+
+async def test_another_process_s_event_is_handed_on_before_the_later_one_that_overtook_it() -> None:
+    broker = InProcessBroker()
+    with broker.subscribe("ws_ridgeline") as inbox, broker.subscribe("cv_1") as visitor:
+        broker.deliver_locally([_logged(1)])
+        # Event 3 is this process's own; event 2, written first elsewhere, is still on its
+        # way through Redis. Every socket here gets 2 before 3: none reads the gap.
+        broker.deliver_locally([_logged(3)])
+        broker.deliver_locally([_logged(2)], remote=True)
+        for subscription in (inbox, visitor):
+            assert [(await _next(subscription)).seq for _ in range(3)] == [1, 2, 3]  # type: ignore[union-attr]
+            assert await _nothing_queued(subscription)
+
+
+async def test_an_event_whose_predecessor_never_comes_is_handed_on_after_a_short_wait() -> None:
+    broker = InProcessBroker()
+    with broker.subscribe("ws_ridgeline") as inbox:
+        broker.deliver_locally([_logged(1)])
+        assert (await _next(inbox)).seq == 1  # type: ignore[union-attr]
+        started = asyncio.get_running_loop().time()
+        broker.deliver_locally([_logged(3)])  # 2 was never published (its writer died)
+        assert (await _next(inbox)).seq == 3  # type: ignore[union-attr]
+        waited = asyncio.get_running_loop().time() - started
+        # Held for its predecessor, then delivered: the socket reads 2 from the log.
+        assert waited >= REORDER_WAIT_S * 0.9
+        broker.deliver_locally([_logged(2)], remote=True)  # late after all: handed on too
+        broker.deliver_locally([_logged(4)])  # 3 was delivered: 4 is next, at once
+        assert [(await _next(inbox)).seq for _ in range(2)] == [2, 4]  # type: ignore[union-attr]
+        assert await _nothing_queued(inbox)
+    await broker.close()
