@@ -51,7 +51,7 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from frontdesk.app import create_app
-    from frontdesk.cli.memory import cap_malloc_arenas
+    from frontdesk.cli.memory import cap_malloc_arenas, freeze_startup_objects
     from frontdesk.logs import configure_logging
 
     cap_malloc_arenas()
@@ -60,6 +60,7 @@ def _serve(settings: Settings) -> None:
         _serve_processes(settings)
         return
     app = create_app(settings)
+    freeze_startup_objects()
     uvicorn.run(app, **server_options(settings))
 
 
@@ -109,12 +110,15 @@ def _shared_metrics(settings: Settings) -> None:
 def worker_app() -> ASGIApp:
     """The app of one of `frontdesk serve --workers N`'s processes."""
     from frontdesk.app import create_app
+    from frontdesk.cli.memory import freeze_startup_objects
     from frontdesk.logs import configure_logging
     from frontdesk.settings import Settings
 
     settings = Settings()
     configure_logging(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_startup_objects()
+    return app
 
 
 WORKERS_NEED_REDIS = (
