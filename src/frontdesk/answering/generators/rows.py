@@ -250,7 +250,12 @@ def _plural_of(rows: Sequence[Row], question: Question) -> bool:
 def _matches(asked: set[str], text: str) -> int:
     """How many question stems are the text's, or begin one of its ("mile" and "mileage")."""
     said = stems(text)
-    return sum(any(s == w or (len(s) >= 4 and w.startswith(s)) for w in said) for s in asked)
+    return sum(any(_says(s, w) for w in said) for s in asked)
+
+
+def _says(asked: str, word: str) -> bool:
+    """A question stem says a word: the same stem, or the start of a longer one's."""
+    return asked == word or (len(asked) >= 4 and word.startswith(asked))
 
 
 def _asked(row: Row, question: Question) -> list[int]:
@@ -279,7 +284,7 @@ def _named_columns(row: Row, question: Question) -> list[int]:
         if i != row.name
         and not _ID_COLUMN.search(cell.column)
         and (named := stems(_PARENTHESES.sub("", cell.column)))
-        and all(any(s == w or (len(s) >= 4 and w.startswith(s)) for s in said) for w in named)
+        and all(any(_says(s, w) for s in said) for w in named)
     }
     return [i for i, name in full.items() if not any(name < other for other in full.values())]
 
@@ -291,7 +296,8 @@ def row_sentence(row: Row, question: Question) -> str:
     column of a plan table, not the other plans' (cells of one kind, a price or a plain
     value); cells of other kinds may still follow in parentheses."""
     asked = _asked(row, question)
-    named = [i for i in asked if i in _named_columns(row, question)]
+    whole = set(_named_columns(row, question))
+    named = [i for i in asked if i in whole]
     if named:
         like = {row.cells[i].kinds for i in named}
         asked = named + [i for i in asked if i not in named and row.cells[i].kinds not in like]
