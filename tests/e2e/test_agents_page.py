@@ -61,6 +61,11 @@ async def create_agent(page: Page, name: str) -> str:
     await expect(page).to_have_title("Agents — Frontdesk")
     await page.get_by_test_id("agent-new-name").fill(name)
     await page.get_by_test_id("agent-create").click()
+    # The agent's page, or the reason it was refused (said in the failure, not a timeout).
+    created = page.get_by_test_id("agent-title").filter(has_text=name)
+    refused = page.locator('[data-testid="agent-create-error"]:not([hidden])')
+    await expect(created.or_(refused)).to_be_visible()
+    assert not await refused.is_visible(), await refused.text_content()
     await expect(page.get_by_test_id("agent-title")).to_have_text(name)
     await expect(page.get_by_test_id("agent-content")).to_be_visible()
     match = re.search(r"#/agents/([^/]+)/content$", page.url)
