@@ -56,6 +56,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "scripts"))
 from fetch_test_model import TARGET as PACKAGED_MODEL  # noqa: E402
 
+from frontdesk.answering.confidence import VETOES  # noqa: E402
+
 BANK = HERE / "bank"
 DEMO = "demo"
 MAX_WRONG = (
@@ -252,22 +254,40 @@ def feature_matrix(rows: list[dict], names: list[str]) -> np.ndarray:
     return np.array([[r["features"][n] for n in names] for r in rows], dtype=float)
 
 
+def fitted_names(rows: list[dict]) -> list[str]:
+    """The features the confidence weighs, in the fitted weights' order (vetoes are not
+    weighed: one of them set makes the confidence 0)."""
+    return sorted(set(rows[0]["features"]) - set(VETOES))
+
+
+def vetoed(rows: list[dict]) -> np.ndarray:
+    return np.array([any(r["features"].get(n) for n in VETOES) for r in rows], dtype=bool)
+
+
+def calibrated(w: np.ndarray, x: np.ndarray, veto: np.ndarray) -> np.ndarray:
+    """The confidence as the product computes it: the fitted curve, 0 where a veto is set."""
+    return np.where(veto, 0.0, predict(w, x))
+
+
 def cross_validate(
     rows: list[dict],
 ) -> tuple[np.ndarray, dict[str, float], dict[str, np.ndarray]]:
     """Held-out confidence of every row, and the threshold and the confidence's weights
-    (ordered as ``sorted(features)``, then the bias) each business was judged with."""
-    names = sorted(rows[0]["features"])
-    x = feature_matrix(rows, names)
+    (ordered as ``fitted_names``, then the bias) each business was judged with."""
+    x = feature_matrix(rows, fitted_names(rows))
     y = np.array([r["correct"] for r in rows], dtype=float)
+    veto = vetoed(rows)
     groups = np.array([r["business"] for r in rows])
     scores = np.zeros(len(rows))
     thresholds, weights = {}, {}
     for business in sorted(set(groups)):
-        train = groups != business
+        train = (groups != business) & ~veto
         w = weights[business] = fit_logistic(x[train], y[train])
-        thresholds[business] = pick_threshold(predict(w, x[train]), y[train].astype(bool))
-        scores[~train] = predict(w, x[~train])
+        train_all = groups != business
+        thresholds[business] = pick_threshold(
+            calibrated(w, x[train_all], veto[train_all]), y[train_all].astype(bool)
+        )
+        scores[~train_all] = calibrated(w, x[~train_all], veto[~train_all])
     return scores, thresholds, weights
 
 
@@ -390,7 +410,7 @@ def generators_run(choices: list[_generators.Choice], limit: int | None, out: di
             choices,
             rerankers,
             calibrations,
-            sorted(rows[0]["features"]),
+            fitted_names(rows),
             judge,
         )
         out["thresholds"] = {b: agent.confidence_threshold for b, agent in agents.items()}
@@ -481,15 +501,16 @@ def main() -> None:
             + "])"
         )
     if args.fit:
-        names_ = sorted(rows[0]["features"])
+        names_ = fitted_names(rows)
         x = feature_matrix(rows, names_)
         y = np.array([r["correct"] for r in rows], dtype=float)
-        w = fit_logistic(x, y)
+        veto = vetoed(rows)
+        w = fit_logistic(x[~veto], y[~veto])
         print(
             "\nfitted on every business: "
             + ", ".join(f"{n}={v:.3f}" for n, v in zip([*names_, "bias"], w, strict=True))
         )
-        threshold = pick_threshold(predict(w, x), y.astype(bool))
+        threshold = pick_threshold(calibrated(w, x, veto), y.astype(bool))
         print(f"threshold for <= {MAX_WRONG:.0%} wrong: {threshold:.2f}")
     if args.show_errors:
         show_errors(rows, answered, scores)

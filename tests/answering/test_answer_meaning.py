@@ -3,10 +3,18 @@ confidence's check that the reply names what the question names (issue 12)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 
-from frontdesk.answering.confidence import names_said, type_match
+from frontdesk.answering.confidence import (
+    Evidence,
+    confidence,
+    contradicted,
+    names_said,
+    type_match,
+)
 from frontdesk.answering.generators.base import Generation, GenerationRequest
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
 from frontdesk.embedder.model import OnnxMiniLM
@@ -139,7 +147,8 @@ async def test_text_written_to_a_model_is_never_said(embedder) -> None:
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("How much does the Trailhawk 850 XT weigh?", 0.0),
+        # Asks a weight: the price is not what was asked.
+        ("How much does the Trailhawk 850 XT weigh?", -1.0),
         ("how much file storage comes with Solo Plus?", 0.0),
         ("How much is the Trailhawk 850 XT?", 1.0),
         ("how much to pack my bike for a flight", 1.0),
@@ -161,3 +170,54 @@ async def test_a_question_asking_for_an_address_gets_the_sentence_with_one(embed
     assert reply.text.startswith("Find us at 1 Cliff Road") and reply.cited == [1]
     assert type_match(question, reply.text) == 1.0
     assert type_match("What is your email address?", "info@cliff.example") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "expected"),
+    [
+        # Another size, another model: the same word said with other numbers only.
+        (
+            "what's the price of a 10 inch lemon cake?",
+            "Lemon Raspberry costs $48 (size 6-inch round, serves 8-10).",
+            1.0,
+        ),
+        ("What's the price of the Velora Arlo 4?", "Road (Velora Arlo 3) $45.", 1.0),
+        ("Can I cancel 10 days before the start?", "We cancel at least 7 days before.", 1.0),
+        # The number asked is among those said, or the word is not said with a number.
+        ("How much is the Sprout 24?", "Sprout 20 costs $399; Sprout 24 costs $449.", 0.0),
+        ("Catering for 40 people?", "More than 25 guests: 7 days' notice.", 0.0),
+        ("price of the 2026 Glacier 850", "Glacier 850 (year 2026) costs $12,999.", 0.0),
+        ("Is a 2 day rental possible?", "Rentals run for 2 days or more.", 0.0),
+    ],
+)
+def test_a_reply_about_another_size_or_model_contradicts_the_question(
+    question: str, reply: str, expected: float
+) -> None:
+    assert contradicted(question, reply) == expected
+
+
+def test_a_contradicted_reply_has_no_confidence_however_close_its_words() -> None:
+    close = Evidence(
+        similarity=0.9,
+        rerank=0.9,
+        coverage=1.0,
+        answer_coverage=1.0,
+        answer_similarity=0.9,
+        type_match=1.0,
+        unit_similarity=0.9,
+        names=1.0,
+    )
+    assert confidence(close) > 0.9
+    assert confidence(Evidence(**{**asdict(close), "contradicted": 1.0})) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "expected"),
+    [
+        ("How much does the Amperon City weigh?", "The Amperon City weighs 23 kg.", 1.0),
+        ("how heavy is the Arlo 3?", "Arlo 3: weight 8.9 kg, price $1,450.", 1.0),
+        ("How much does the Amperon City weigh?", "The Amperon City costs $2,390.", -1.0),
+    ],
+)
+def test_a_question_asking_a_weight_wants_one(question: str, reply: str, expected: float) -> None:
+    assert type_match(question, reply) == expected

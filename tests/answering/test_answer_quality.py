@@ -86,6 +86,8 @@ async def test_a_no_is_said_in_the_contents_words(started, shop) -> None:
     "question",
     [
         "Do you rent tandem bikes?",
+        # Another model of the same name: the reply would be the Trailhead 29 Pro's price.
+        "How much is the Trailhead 27 Pro?",
         pytest.param(
             "Do you repair e-bike motors?",
             # Known gap (issue 12): "e-bike" and "repair" are both in the content.
@@ -97,6 +99,14 @@ async def test_same_words_different_fact_is_refused(started, shop, question: str
     reply = await started.runtime.answers.ask(shop, question)
     assert not reply.answered and reply.handoff.trigger == "low_confidence"
     assert reply.confidence < shop.confidence_threshold
+
+
+async def test_a_reply_about_another_model_says_why_it_was_refused(started, shop) -> None:
+    reply = await started.runtime.answers.ask(shop, "How much is the Trailhead 27 Pro?")
+    assert not reply.answered and reply.confidence == 0.0
+    assert reply.handoff.reason == (
+        "Low confidence: the passages found say another size or model than the question names."
+    )
 
 
 # --- the signals ----------------------------------------------------------------------------

@@ -25,7 +25,10 @@ cross-validated by business, fitted on the others and measured on the one left o
   the weight asked for while the reply says only the price;
 - ``names``: +1 when every name the question uses (a word with a digit, or capitalised past
   the start) is in the reply or its titles, -1 when one is missing, 0 when it names none —
-  the reply about the "Arlo 1" is no answer for the "Arlo 4".
+  the reply about the "Arlo 1" is no answer for the "Arlo 4";
+- ``contradicted``: 1 when the question states a quantity or a numbered name ("a 10 inch
+  cake", "the Arlo 4") and the reply gives the same word other numbers only ("6-inch", "Arlo
+  3"): that reply is about another size or model, however close its words.
 """
 
 from __future__ import annotations
@@ -38,23 +41,26 @@ from itertools import pairwise
 from frontdesk.answering.generators.question import HOW_MUCH_PRICE
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.rerank import question_names
-from frontdesk.knowledge.text import stems, words
+from frontdesk.knowledge.text import STOP_WORDS, stems, words
 from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 # Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
 WEIGHTS = {
-    "similarity": 0.753,
-    "rerank": 0.497,
-    "coverage": 0.725,
-    "answer_coverage": 0.958,
-    "missing": -0.113,
-    "answer_similarity": 1.549,
-    "type_match": 0.391,
-    "unit_similarity": 1.150,
-    "names": 0.364,
-    "answer_missing": -0.311,
+    "similarity": 0.796,
+    "rerank": 0.507,
+    "coverage": 0.737,
+    "answer_coverage": 1.000,
+    "missing": -0.155,
+    "answer_similarity": 1.583,
+    "type_match": 0.495,
+    "unit_similarity": 1.144,
+    "names": 0.294,
+    "answer_missing": -0.368,
 }
-BIAS = -2.303
+BIAS = -2.266
+# Signals that settle it alone: a reply that contradicts what the question states is no
+# answer, whatever else it shares with it. Too rare in the bank to be learned as a weight.
+VETOES = ("contradicted",)
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class Evidence:
     unit_similarity: float = 0.0
     names: float = 0.0
     answer_missing: float = 0.0
+    contradicted: float = 0.0
 
 
 _NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty)"
@@ -94,6 +101,10 @@ _ANSWER_TYPES = tuple(
             _NUMBER + r"[\s-]*(business |working )?(minute|hour|day|week|month|year)s?\b",
         ),
         (r"\bhow (many|old)\b|\bminimum age\b", r"\d|\b(one|two|three|four|five|six|dozen)\b"),
+        (  # a weight
+            r"\bweigh(s|t|ts)?\b|\bhow heavy\b",
+            r"\d\s?(lbs?|pounds|kg|kilos?|kilograms?|g|grams?|oz|ounces|tons?)\b",
+        ),
         (r"\bwhen\b", rf"\d|\b({_WEEKDAYS}|{_MONTHS}|daily|every|before|after|within)\b"),
         (  # a place: a street address
             r"(?<!email )(?<!e-mail )(?<!web )\baddress\b|\bwhere (is|are) (you|your|the)\b"
@@ -164,6 +175,33 @@ def names_said(question: str, answer: str) -> float:
     return 1.0 if whole else -1.0
 
 
+def _numbered(text: str) -> dict[tuple[str, bool], set[str]]:
+    """Each word that a number is said with, and the numbers: ("inch", True) for "10 inch"
+    (number first), ("arlo", False) for "Arlo 4"; plurals folded ("days" as "day")."""
+    said: dict[tuple[str, bool], set[str]] = {}
+    for first, second in pairwise(words(text)):
+        for number, word, number_first in ((first, second, True), (second, first, False)):
+            if _is_number(number) and word.isalpha() and word not in STOP_WORDS:
+                key = (word.removesuffix("s") if len(word) > 3 else word, number_first)
+                said.setdefault(key, set()).add(number)
+    return said
+
+
+def _is_number(word: str) -> bool:
+    return word.replace(".", "", 1).replace(",", "").isdigit()
+
+
+def contradicted(question: str, answer: str) -> float:
+    """1 when a number the question says with a word ("10 inch", "Arlo 4") is, in the
+    reply, another number with that same word only ("6-inch", "Arlo 3"); else 0."""
+    replied = _numbered(answer)
+    for key, numbers in _numbered(question).items():
+        other = replied.get(key)
+        if other and other.isdisjoint(numbers):
+            return 1.0
+    return 0.0
+
+
 def evidence(
     question: str,
     hits: list[Hit],
@@ -190,9 +228,13 @@ def evidence(
         unit_similarity=answer_similarity if unit_similarity is None else unit_similarity,
         names=names_said(question, f"{titles} {answer}"),
         answer_missing=missing(wanted, f"{titles} {answer}", terms),
+        contradicted=contradicted(question, f"{titles} {answer}"),
     )
 
 
 def confidence(ev: Evidence) -> float:
-    z = BIAS + sum(WEIGHTS[name] * value for name, value in asdict(ev).items())
+    values = asdict(ev)
+    if any(values[name] for name in VETOES):
+        return 0.0
+    z = BIAS + sum(WEIGHTS[name] * values[name] for name in WEIGHTS)
     return round(1.0 / (1.0 + math.exp(-z)), 4)

@@ -364,6 +364,8 @@ class AnswerService:
     def _refusal(
         self, agent: Agent, score: float, draft: Draft, why: str | None = None
     ) -> AnswerOut:
+        if why is None and draft.evidence.contradicted:
+            why = "the passages found say another size or model than the question names"
         why = why or (
             f"confidence {score:.2f} is below the agent's threshold "
             f"{agent.confidence_threshold:.2f}"
