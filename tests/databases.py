@@ -36,7 +36,6 @@ TESTS = Path(__file__).resolve().parent
 # The default run repeats every test that has a database on PostgreSQL, except these (a
 # directory or a file, and why); FRONTDESK_TEST_DATABASE=postgres runs them there too.
 SQLITE_BY_DEFAULT = {
-    "e2e": "the browser drives the API that the tests below run on PostgreSQL (about 6 minutes)",
     "embedder": "no database",
     "net": "no database",
     "durability/test_kill9.py": "the default's own; test_kill9_two_processes.py: PostgreSQL",
@@ -46,11 +45,6 @@ SQLITE_BY_DEFAULT = {
     "test_bench_soak.py": "a soak of the default, SQLite",
     "test_fuzz_loaders.py": "document loaders; no database",
     "test_layers.py": "reads the imports",
-}
-# Files under those directories repeated on PostgreSQL all the same, and why.
-REPEATED_ALL_THE_SAME = {
-    "e2e/test_xss_corpus.py": "every field a visitor or member writes, stored and read back by "
-    "PostgreSQL and Redis, rendered in the browser (issue 17: on both backends)",
 }
 # Files that do not pass on PostgreSQL yet, and why.
 POSTGRES_NOT_YET = {
@@ -75,8 +69,6 @@ def backends_for(path: Path, only: str | None = None) -> list[str]:
     relative = path.resolve().relative_to(TESTS)
     if relative.as_posix() in POSTGRES_NOT_YET:
         return ["sqlite"]
-    if relative.as_posix() in REPEATED_ALL_THE_SAME:
-        return list(BACKENDS)
     if relative.parts[0] in SQLITE_BY_DEFAULT or relative.as_posix() in SQLITE_BY_DEFAULT:
         return ["sqlite"]
     return list(BACKENDS)
