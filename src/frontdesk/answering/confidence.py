@@ -26,6 +26,8 @@ cross-validated by business, fitted on the others and measured on the one left o
 - ``names``: +1 when every name the question uses (a word with a digit, or capitalised past
   the start) is in the reply or its titles, -1 when one is missing, 0 when it names none —
   the reply about the "Arlo 1" is no answer for the "Arlo 4";
+- ``margin``: how much more the re-ranker believes in the top passage than in the next one;
+  a question two passages answer equally well is less sure of either;
 - ``contradicted``: 1 when the question states a quantity or a numbered name ("a 10 inch
   cake", "the Arlo 4") and the reply gives the same word other numbers only ("6-inch", "Arlo
   3"): that reply is about another size or model, however close its words.
@@ -46,18 +48,19 @@ from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 # Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
 WEIGHTS = {
-    "similarity": 0.796,
-    "rerank": 0.507,
-    "coverage": 0.737,
-    "answer_coverage": 1.000,
-    "missing": -0.155,
-    "answer_similarity": 1.583,
-    "type_match": 0.495,
-    "unit_similarity": 1.144,
-    "names": 0.294,
-    "answer_missing": -0.368,
+    "similarity": 0.785,
+    "rerank": 0.487,
+    "coverage": 0.708,
+    "answer_coverage": 0.974,
+    "missing": -0.144,
+    "answer_similarity": 1.574,
+    "type_match": 0.501,
+    "unit_similarity": 1.137,
+    "names": 0.290,
+    "answer_missing": -0.357,
+    "margin": 0.592,
 }
-BIAS = -2.266
+BIAS = -2.290
 # Signals that settle it alone: a reply that contradicts what the question states is no
 # answer, whatever else it shares with it. Too rare in the bank to be learned as a weight.
 VETOES = ("contradicted",)
@@ -76,6 +79,7 @@ class Evidence:
     names: float = 0.0
     answer_missing: float = 0.0
     contradicted: float = 0.0
+    margin: float = 0.0
 
 
 _NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty)"
@@ -229,6 +233,7 @@ def evidence(
         names=names_said(question, f"{titles} {answer}"),
         answer_missing=missing(wanted, f"{titles} {answer}", terms),
         contradicted=contradicted(question, f"{titles} {answer}"),
+        margin=hits[0].rerank_score - (hits[1].rerank_score if len(hits) > 1 else 0.0),
     )
 
 
