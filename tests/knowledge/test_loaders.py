@@ -453,6 +453,22 @@ def test_html_boilerplate_classes_on_wrappers_do_not_hide_the_content() -> None:
     assert "Accept all" not in text
 
 
+def test_links_drawn_as_buttons_are_not_content_unless_they_hold_a_number_or_ask() -> None:
+    html = """<main><h2>Solo Plus</h2><p>$21 per month.</p>
+      <a class="button" href="/signup?plan=solo-plus">Choose Solo Plus</a>
+      <a class="btn btn-primary" href="/book">Book a demo</a>
+      <p><a role="button" href="tel:+12185550147">Call (218) 555-0147</a></p>
+      <p>Read the <a href="/terms">terms</a> first.</p>
+      <a class="cta" href="#parking">Can I park here?</a><p>Yes, behind the shop.</p></main>"""
+    document, _ = parse_html(html, None)
+    said = " ".join(f"{s.heading} {s.text}" for s in document.sections)
+    assert "Choose Solo Plus" not in said and "Book a demo" not in said
+    assert "Call (218) 555-0147" in said and "Read the terms first." in said
+    assert ("Solo Plus > Can I park here?", "Yes, behind the shop.") in [
+        (s.heading, s.text) for s in document.sections
+    ]
+
+
 def test_short_page_inside_a_cookie_classed_wrapper_is_kept() -> None:
     html = """<body><div class="wrapper cookie-aware"><p>Open daily from 9 to 5.</p>
       <div class="cookie-notice">We use cookies.</div></div></body>"""

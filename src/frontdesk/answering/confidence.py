@@ -48,19 +48,19 @@ from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 # Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
 WEIGHTS = {
-    "similarity": 0.785,
+    "similarity": 0.783,
     "rerank": 0.487,
-    "coverage": 0.708,
-    "answer_coverage": 0.974,
-    "missing": -0.144,
-    "answer_similarity": 1.574,
-    "type_match": 0.501,
-    "unit_similarity": 1.137,
+    "coverage": 0.717,
+    "answer_coverage": 0.947,
+    "missing": -0.147,
+    "answer_similarity": 1.559,
+    "type_match": 0.504,
+    "unit_similarity": 1.162,
     "names": 0.290,
-    "answer_missing": -0.357,
-    "margin": 0.592,
+    "answer_missing": -0.364,
+    "margin": 0.594,
 }
-BIAS = -2.290
+BIAS = -2.280
 # Signals that settle it alone: a reply that contradicts what the question states is no
 # answer, whatever else it shares with it. Too rare in the bank to be learned as a weight.
 VETOES = ("contradicted",)

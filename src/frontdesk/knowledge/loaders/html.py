@@ -34,6 +34,10 @@ _BOILERPLATE = ", ".join(
 # mentions cookies (it holds most of the page), or a long cookie policy, stays.
 _BANNERS = "[class*=cookie], [id*=cookie], [class*=consent], [id*=consent], [class*=gdpr]"
 _BANNER_MAX_WORDS = 120
+# Links drawn as buttons ("Choose Solo Plus", "Book now") say what to click, not a fact.
+# One holding a number (a phone, a price) stays, as the page may say it nowhere else, and so
+# does one that asks (a collapsed FAQ's question); <button> itself is such a toggle often.
+_ACTIONS = "a[role=button], a[class~=button], a[class~=btn], a[class~=cta]"
 _MAIN = ("main", "[role=main]", "article")
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4}
 # Elements that end a line; the ones in _PARAGRAPHS also leave a blank line after them.
@@ -219,6 +223,7 @@ def _strip_boilerplate(root: LexborNode) -> None:
         for node in root.css(_BANNERS)
         if _words(node) <= min(_BANNER_MAX_WORDS, page_words // 2)
     ]
+    doomed += [node for node in root.css(_ACTIONS) if _only_an_action(node.text())]
     # An article's own <header> holds its title and byline, so only other headers go.
     doomed += [node for node in root.css("header") if not _inside_article(node)]
     # css() also matches the root itself (say <body class="cookies-accepted">); it stays.
@@ -228,6 +233,10 @@ def _strip_boilerplate(root: LexborNode) -> None:
     # and touching a freed node afterwards would crash the interpreter.
     for node in [node for node in doomed if not _has_ancestor_in(node, ids)]:
         node.decompose()
+
+
+def _only_an_action(text: str) -> bool:
+    return not any(c.isdigit() for c in text) and not is_question(collapse(text))
 
 
 def _words(node: LexborNode) -> int:
