@@ -188,6 +188,8 @@ async def test_a_question_asking_for_an_address_gets_the_sentence_with_one(embed
         ("Catering for 40 people?", "More than 25 guests: 7 days' notice.", 0.0),
         ("price of the 2026 Glacier 850", "Glacier 850 (year 2026) costs $12,999.", 0.0),
         ("Is a 2 day rental possible?", "Rentals run for 2 days or more.", 0.0),
+        # A day said with an hour: the reply's hours answer the question.
+        ("Are you open Saturday 9 am?", "Saturday 10:00 a.m. to 4 p.m.", 0.0),
     ],
 )
 def test_a_reply_about_another_size_or_model_contradicts_the_question(

@@ -179,13 +179,18 @@ def names_said(question: str, answer: str) -> float:
     return 1.0 if whole else -1.0
 
 
+# Words said with a number that is not the thing's own: "Saturday 9" asks about an hour,
+# and "Saturday 10:00" answers it.
+_NOT_NAMED = STOP_WORDS | set(_WEEKDAYS.split("|")) | {f"{day}s" for day in _WEEKDAYS.split("|")}
+
+
 def _numbered(text: str) -> dict[tuple[str, bool], set[str]]:
     """Each word that a number is said with, and the numbers: ("inch", True) for "10 inch"
     (number first), ("arlo", False) for "Arlo 4"; plurals folded ("days" as "day")."""
     said: dict[tuple[str, bool], set[str]] = {}
     for first, second in pairwise(words(text)):
         for number, word, number_first in ((first, second, True), (second, first, False)):
-            if _is_number(number) and word.isalpha() and word not in STOP_WORDS:
+            if _is_number(number) and word.isalpha() and word not in _NOT_NAMED:
                 key = (word.removesuffix("s") if len(word) > 3 else word, number_first)
                 said.setdefault(key, set()).add(number)
     return said
