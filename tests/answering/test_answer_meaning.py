@@ -182,7 +182,10 @@ async def test_a_question_asking_for_an_address_gets_the_sentence_with_one(embed
             1.0,
         ),
         ("What's the price of the Velora Arlo 4?", "Road (Velora Arlo 3) $45.", 1.0),
-        ("Can I cancel 10 days before the start?", "We cancel at least 7 days before.", 1.0),
+        ("Can I cancel 10 days before the start?", "Cancel 7 days before: no fee.", 1.0),
+        # A bound may hold the number asked.
+        ("Can you cater for 40 people?", "We cater for up to 60 people.", 0.0),
+        ("Can I cancel 10 days before the start?", "We cancel at least 7 days before.", 0.0),
         # The number asked is among those said, or the word is not said with a number.
         ("How much is the Sprout 24?", "Sprout 20 costs $399; Sprout 24 costs $449.", 0.0),
         ("Catering for 40 people?", "More than 25 guests: 7 days' notice.", 0.0),

@@ -184,15 +184,29 @@ def names_said(question: str, answer: str) -> float:
 _NOT_NAMED = STOP_WORDS | set(_WEEKDAYS.split("|")) | {f"{day}s" for day in _WEEKDAYS.split("|")}
 
 
-def _numbered(text: str) -> dict[tuple[str, bool], set[str]]:
+# A number after these is a bound ("up to 60 people", "at least 7 days"): the number asked
+# may be inside it, so it contradicts nothing.
+_BOUNDS = {
+    "up", "least", "most", "than", "over", "under", "minimum", "maximum", "min", "max",
+    "between", "from", "within", "until",
+}  # fmt: skip
+
+
+def _numbered(text: str) -> dict[tuple[str, bool], set[str | None]]:
     """Each word that a number is said with, and the numbers: ("inch", True) for "10 inch"
-    (number first), ("arlo", False) for "Arlo 4"; plurals folded ("days" as "day")."""
-    said: dict[tuple[str, bool], set[str]] = {}
-    for first, second in pairwise(words(text)):
-        for number, word, number_first in ((first, second, True), (second, first, False)):
+    (number first), ("arlo", False) for "Arlo 4"; plurals folded ("days" as "day"). A
+    bound is recorded as None."""
+    said: dict[tuple[str, bool], set[str | None]] = {}
+    said_words = words(text)
+    for i, (first, second) in enumerate(pairwise(said_words)):
+        for at, number, word, number_first in (
+            (i, first, second, True),
+            (i + 1, second, first, False),
+        ):
             if _is_number(number) and word.isalpha() and word not in _NOT_NAMED:
                 key = (word.removesuffix("s") if len(word) > 3 else word, number_first)
-                said.setdefault(key, set()).add(number)
+                bound = not _BOUNDS.isdisjoint(said_words[max(at - 2, 0) : at])
+                said.setdefault(key, set()).add(None if bound else number)
     return said
 
 
@@ -202,11 +216,12 @@ def _is_number(word: str) -> bool:
 
 def contradicted(question: str, answer: str) -> float:
     """1 when a number the question says with a word ("10 inch", "Arlo 4") is, in the
-    reply, another number with that same word only ("6-inch", "Arlo 3"); else 0."""
+    reply, another number with that same word only ("6-inch", "Arlo 3"); else 0. A reply
+    that bounds it ("up to 60 people" for "40 people") does not contradict it."""
     replied = _numbered(answer)
     for key, numbers in _numbered(question).items():
         other = replied.get(key)
-        if other and other.isdisjoint(numbers):
+        if other and None not in other and other.isdisjoint(numbers):
             return 1.0
     return 0.0
 
