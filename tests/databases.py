@@ -39,9 +39,8 @@ SQLITE_BY_DEFAULT = {
     "embedder": "no database",
     "net": "no database",
     "durability/test_kill9.py": "the default's own; test_kill9_two_processes.py: PostgreSQL",
-    "web/test_schemathesis.py": "fuzzes the HTTP layer's validation (90 operations, 90 s a run)",
-    "answering": "the generators and the answer pipeline (the chat path that stores answers "
-    "runs on PostgreSQL in conversations/); about 3 minutes of the 30 CI may take",
+    "web/test_schemathesis.py": "fuzzes the HTTP layer's validation (90 operations, 90 s a run; "
+    "its app is built once per module, so one backend a run)",
     "test_bench_soak.py": "a soak of the default, SQLite",
     "test_fuzz_loaders.py": "document loaders; no database",
     "test_layers.py": "reads the imports",
