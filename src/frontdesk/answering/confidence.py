@@ -240,19 +240,20 @@ def evidence(
     wanted = set(stems(question))
     grounds = cited or hits[:1]
     text = " ".join(f"{h.title} {h.text}" for h in grounds)
-    titles = " ".join(h.title for h in grounds)
+    # What the visitor reads: the reply, under its sources' titles.
+    said = " ".join([*(h.title for h in grounds), answer])
     return Evidence(
         similarity=max(h.vector_score for h in hits[:3]),
         rerank=hits[0].rerank_score,
         coverage=share_present(wanted, text, terms),
-        answer_coverage=share_present(wanted, f"{titles} {answer}", terms),
+        answer_coverage=share_present(wanted, said, terms),
         missing=missing(wanted, text, terms),
         answer_similarity=answer_similarity,
         type_match=type_match(question, answer),
         unit_similarity=answer_similarity if unit_similarity is None else unit_similarity,
-        names=names_said(question, f"{titles} {answer}"),
-        answer_missing=missing(wanted, f"{titles} {answer}", terms),
-        contradicted=contradicted(question, f"{titles} {answer}"),
+        names=names_said(question, said),
+        answer_missing=missing(wanted, said, terms),
+        contradicted=contradicted(question, said),
         margin=hits[0].rerank_score - (hits[1].rerank_score if len(hits) > 1 else 0.0),
     )
 
