@@ -231,6 +231,11 @@ class Settings(BaseSettings):
     ws_max_message_kb: int = Field(
         16, ge=1, le=1024, description="Largest message a client may send on a live socket."
     )
+    ws_compression: bool = Field(
+        False,
+        description="Compress live socket messages (permessage-deflate) when the browser "
+        "offers it: less bandwidth, more CPU, and a compressor kept for every open socket.",
+    )
 
     # Ingestion limits: what one source may cost, and how many sources are read at once.
     max_unpacked_mb: int = Field(

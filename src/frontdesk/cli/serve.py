@@ -42,6 +42,10 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "timeout_keep_alive": settings.keep_alive_s,
         # Clients send only small JSON frames on the sockets (typing, the widget's hello).
         "ws_max_size": settings.ws_max_message_kb * 1024,
+        # Off by default: an event goes to every inbox socket of a workspace, and compressing
+        # it once per socket cost about a tenth of the server's CPU per message in
+        # bench/live.py (and a zlib context kept per open socket).
+        "ws_per_message_deflate": settings.ws_compression,
         # JSON lines: uvicorn's loggers keep no handlers of their own and reach ours.
         **({"log_config": None} if settings.log_format == "json" else {}),
     }
