@@ -1,7 +1,7 @@
 """Live sockets are not compressed unless the operator asks: read from the handshake.
 
 Every event goes to each inbox socket of its workspace; compressing it once per socket cost
-the server about a tenth of its CPU per message in bench/live.py, and a compressor is kept
+the server 5-10% of its CPU per message in bench/live.py, and a compressor is kept
 for every open socket. Browsers always offer permessage-deflate, as the client here does.
 """
 

@@ -43,7 +43,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
         # Clients send only small JSON frames on the sockets (typing, the widget's hello).
         "ws_max_size": settings.ws_max_message_kb * 1024,
         # Off by default: an event goes to every inbox socket of a workspace, and compressing
-        # it once per socket cost about a tenth of the server's CPU per message in
+        # it once per socket cost 5-10% of the server's CPU per message in
         # bench/live.py (and a zlib context kept per open socket).
         "ws_per_message_deflate": settings.ws_compression,
         # JSON lines: uvicorn's loggers keep no handlers of their own and reach ours.
