@@ -3,6 +3,7 @@ re-ranker and the confidence read (knowledge/rerank.py, agent/confidence.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,17 @@ def test_the_reranker_puts_the_exactly_named_row_first() -> None:
     ranked = Reranker().rerank("price of the Trailhead 29 Pro?", hits, terms)
     assert "Trailhead 29 Pro" in ranked[0].text
     assert ranked[0].rerank_score > ranked[-1].rerank_score > 0
+
+
+def test_the_reranker_prefers_the_passage_with_a_sentence_close_in_meaning() -> None:
+    """Two passages alike in every other signal: the one whose closest unit (sentence, row)
+    is nearer the question goes first, though fusion put it second."""
+    first, second = catalogue_hits([2, 3])[:2]
+    first = replace(first, unit_score=0.30)
+    second = replace(second, text=first.text, title=first.title, unit_score=0.65)
+    terms = TermStats.build([f"{h.title} {h.text}" for h in (first, second)])
+    ranked = Reranker().rerank("is there a kickstand?", [first, second], terms)
+    assert [h.unit_score for h in ranked] == [0.65, 0.30]
 
 
 def test_names_are_words_with_digits_or_capitals_past_the_first() -> None:

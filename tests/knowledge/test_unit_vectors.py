@@ -138,3 +138,67 @@ async def test_a_resync_replaces_the_units_vectors_and_embeds_only_new_units(
     async with started.runtime.db.session() as session:
         left = await session.scalars(select(Chunk.unit_vectors).where(Chunk.agent_id == agent.id))
         assert list(left) == []
+
+
+BAKERY = """# Visiting the bakery
+
+## Visiting us
+The bakery opened in 1987 in the old fire station on the corner, and the brick walls and
+the brass pole are still there. We have twelve seats inside and four tables on the patio
+in summer. Children are welcome, and we keep crayons and paper by the window. The coffee
+comes from a roaster two streets away, and we grind it fresh for every cup. Our bread is
+baked before dawn, and the first loaves come out of the oven at six. Free two-hour
+parking is on Pine Street, right behind the shop. Please be patient on Saturday mornings,
+when the line can reach the door. Dogs on a leash may wait on the patio, and there is a
+water bowl by the bench. We are happy to slice any loaf for you, and we sell day-old
+bread at half price after three in the afternoon.
+
+## Delivery
+Our drivers bring large orders by car and set the food on your table before they leave.
+Cakes travel best flat on the floor of a car, with the air conditioning on in summer;
+never on a seat or on a lap. If you collect a tiered cake yourself, bring a car with a
+flat boot or a wide back floor, and drive gently around corners. Delivery costs $15 within
+ten miles of the shop and $1.50 a mile beyond that. We deliver from Tuesday to Saturday,
+between nine in the morning and three in the afternoon, and a driver calls you when they
+are ten minutes away. Somebody needs to be there to receive the order.
+
+## Custom cakes
+Custom cakes need three days' notice, and tiered wedding cakes two weeks. A six-inch round
+serves eight and costs $38; an eight-inch round serves fourteen and costs $52; a ten-inch
+round serves twenty and costs $68. Choose vanilla, chocolate, lemon or carrot sponge, and
+buttercream, cream cheese or ganache. Writing on the cake is free, up to forty letters.
+Photo prints on sugar sheets cost $8 more. A deposit of half the price holds your date,
+and the rest is paid when you collect. We can match a colour from a swatch you bring in.
+
+## Allergens
+Everything is baked in one kitchen that handles wheat, milk, eggs, soy, sesame and tree
+nuts, so we cannot promise that any item is free of them. Our gluten-free loaves are made
+first thing in the morning on cleaned surfaces, but they are not certified. Ask at the
+counter for the ingredient list of any item; we keep a binder with every recipe. Peanuts
+never come into the building. Vegan items are marked with a green leaf on the labels in
+the case, and the oat milk for coffee is free of charge.
+"""
+PUP = "can I bring my pup?"
+
+
+async def test_search_scores_each_passage_by_its_closest_unit(
+    started: Started, embedder: Counting, tmp_path: Path
+) -> None:
+    """The section about visiting, long and about many things, holds the one sentence that
+    answers ("Dogs on a leash may wait on the patio"): as a whole it is farther from the
+    question than the delivery section, which shares its word "bring", but its closest unit
+    is nearer than any of the delivery section's. The re-ranker reads that (``unit``)."""
+    agent, source_id = await _service(started, tmp_path, BAKERY)
+    async with started.runtime.db.session() as session:
+        hits = await started.runtime.searcher.search(session, agent.id, PUP, k=4)
+    question = embedder.model.embed_query(PUP)
+    by_id = {c.id: c for c in await _chunks(started, source_id)}
+    for hit in hits:
+        blob = by_id[hit.chunk_id].unit_vectors
+        assert blob is not None
+        best = max(float(v @ question) for v in unpack(blob).values())
+        assert hit.unit_score == pytest.approx(max(best, hit.vector_score), abs=1e-4)
+    sections = {h.title.split(" — ")[-1]: h for h in hits}
+    visiting, delivery = sections["Visiting us"], sections["Delivery"]
+    assert visiting.vector_score < delivery.vector_score
+    assert visiting.unit_score > delivery.unit_score + 0.1

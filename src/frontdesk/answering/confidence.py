@@ -48,19 +48,19 @@ from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 # Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
 WEIGHTS = {
-    "similarity": 0.783,
-    "rerank": 0.487,
-    "coverage": 0.717,
-    "answer_coverage": 0.947,
-    "missing": -0.147,
-    "answer_similarity": 1.559,
-    "type_match": 0.504,
-    "unit_similarity": 1.162,
-    "names": 0.290,
-    "answer_missing": -0.364,
-    "margin": 0.594,
+    "similarity": 0.766,
+    "rerank": 0.582,
+    "coverage": 0.819,
+    "answer_coverage": 0.982,
+    "missing": -0.109,
+    "answer_similarity": 1.435,
+    "type_match": 0.482,
+    "unit_similarity": 0.979,
+    "names": 0.310,
+    "answer_missing": -0.338,
+    "margin": 0.680,
 }
-BIAS = -2.280
+BIAS = -2.276
 # Signals that settle it alone: a reply that contradicts what the question states is no
 # answer, whatever else it shares with it. Too rare in the bank to be learned as a weight.
 VETOES = ("contradicted",)

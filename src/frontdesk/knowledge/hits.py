@@ -18,3 +18,4 @@ class Hit:
     lexical_score: float = 0.0
     vector_score: float = 0.0
     rerank_score: float = 0.0  # the re-ranking model's probability that it answers
+    unit_score: float = 0.0  # the best cosine between the question and one of its units

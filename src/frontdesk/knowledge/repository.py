@@ -265,6 +265,16 @@ async def unit_vectors(session: AsyncSession, chunk_ids: Sequence[int]) -> list[
     return list(rows)
 
 
+async def unit_vectors_by_chunk(
+    session: AsyncSession, chunk_ids: Sequence[int]
+) -> dict[int, bytes | None]:
+    """The packed unit vectors of these chunks by chunk id (knowledge/units.py)."""
+    rows = await session.execute(
+        select(Chunk.id, Chunk.unit_vectors).where(Chunk.id.in_(list(chunk_ids)))
+    )
+    return {int(chunk_id): blob for chunk_id, blob in rows}
+
+
 async def source_unit_vectors(session: AsyncSession, source_id: str) -> list[bytes | None]:
     rows = await session.scalars(select(Chunk.unit_vectors).where(Chunk.source_id == source_id))
     return list(rows)

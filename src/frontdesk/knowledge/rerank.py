@@ -11,7 +11,11 @@ re-scoring is a small logistic model over signals at hand, computed for the top 
 - ``title``: the same share in its title alone (document title and heading path);
 - ``names``: the share of the names in the question — words with a digit, or capitalised
   past the first word — found as whole words in the candidate;
-- ``phrase``: the share of the question's neighbouring word pairs found side by side.
+- ``phrase``: the share of the question's neighbouring word pairs found side by side;
+- ``unit``: the best cosine between the question and one of the candidate's units (its
+  sentences, list items, rows; their vectors stored at ingestion, knowledge/units.py): "Where
+  do I leave my car?" is close to "Free two-hour parking on Pine Street" though the section
+  holding it, about visiting the shop, is not close as a whole.
 
 The weights are fitted on the development question bank (``bench/answering.py --fit``)
 across businesses; the bench reports them cross-validated by business.
@@ -30,11 +34,11 @@ from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.text import STOP_WORDS, WORD, stems, words
 from frontdesk.knowledge.vectors import TermStats, weighted_share
 
-FEATURES = ("fused", "vector", "coverage", "title", "names", "phrase")
+FEATURES = ("fused", "vector", "coverage", "title", "names", "phrase", "unit")
 # Fitted by `python bench/answering.py --fit` (pairs of question and candidate, labelled by
 # whether the candidate holds the expected answer), six businesses and the demo.
 WEIGHTS = np.array(
-    [1.562, 0.488, 0.977, 0.071, 0.114, 0.443, -3.050]
+    [1.229, 0.435, 1.122, 0.077, 0.092, 0.485, 0.655, -3.455]
 )  # one per feature, then the bias
 DEPTH = 20  # candidates re-scored; the rest keep their fused order below them
 
@@ -85,6 +89,7 @@ class Reranker:
                     weighted_share(wanted, set(_read(hit.title)[0]), terms),
                     len(names & raw_words) / len(names) if names else 0.0,
                     len(pairs & _pairs(text_stems)) / len(pairs) if pairs else 0.0,
+                    hit.unit_score,
                 ]
             )
         return np.array(rows, dtype=float).reshape(len(hits), len(FEATURES))

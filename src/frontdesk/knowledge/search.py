@@ -5,7 +5,7 @@ one that is first by a hair count the same. Here both retrievers propose candida
 candidate gets *both* scores (its exact cosine and its BM25, from the database's chunk index:
 knowledge/index.py), scores are normalised per query, and a weighted sum ranks the union.
 The best of the union are then re-scored by the re-ranker (knowledge/rerank.py) on exact
-names, headings and phrases.
+names, headings, phrases and the meaning of their single sentences.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.index import ChunkIndex, chunk_index
 from frontdesk.knowledge.rerank import Reranker
 from frontdesk.knowledge.text import query_terms
+from frontdesk.knowledge.units import unpack
 from frontdesk.knowledge.vectors import Snapshot, VectorCache
 
 Mode = Literal["hybrid", "lexical", "vector", "rrf"]
@@ -102,6 +103,10 @@ class HybridSearcher:
                     vector_score=vector.get(cid, 0.0),
                 )
             )
+        if mode == "hybrid" and qv is not None:
+            # What the re-ranker reads (every hit when asked for them un-ranked: a fit).
+            n = self.reranker.depth if rerank else len(hits)
+            hits = await _with_unit_scores(session, hits[:n], qv) + hits[n:]
         if rerank:
             assert snapshot is not None
             hits = self.reranker.rerank(query, hits, snapshot.terms)
@@ -132,6 +137,24 @@ class HybridSearcher:
         fused = self.vector_weight * _minmax(vec) + (1 - self.vector_weight) * _maxnorm(lex)
         order = np.argsort(-fused)
         return [(ids[i], float(fused[i])) for i in order]
+
+
+async def _with_unit_scores(
+    session: AsyncSession, hits: list[Hit], query_vector: np.ndarray
+) -> list[Hit]:
+    """Each hit with the best cosine between the question and one of its units (the
+    vectors stored at ingestion); a chunk without them keeps its own cosine."""
+    if not hits:
+        return hits
+    blobs = await repository.unit_vectors_by_chunk(session, [hit.chunk_id for hit in hits])
+    scored = []
+    for hit in hits:
+        blob = blobs.get(hit.chunk_id)
+        stored = unpack(blob).values() if blob else ()
+        vectors = [v for v in stored if v.shape == query_vector.shape]  # this model's size
+        best = float(np.max(np.stack(vectors) @ query_vector)) if vectors else hit.vector_score
+        scored.append(replace(hit, unit_score=max(best, hit.vector_score)))
+    return scored
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
