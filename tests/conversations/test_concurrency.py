@@ -22,7 +22,7 @@ from frontdesk.accounts.models import Member
 from frontdesk.accounts.service import create_member
 from frontdesk.actions.models import ActionRun
 from frontdesk.agents.models import Agent
-from frontdesk.conversations import actions, lifecycle, tagging
+from frontdesk.conversations import actions, lifecycle, tagging, team_changes
 from frontdesk.conversations.messages import post_visitor_message
 from frontdesk.conversations.models import Conversation, Message
 from frontdesk.conversations.repository import get_conversation, messages_after
@@ -274,7 +274,7 @@ async def test_editing_a_team_while_a_handoff_goes_to_it_does_not_deadlock(
     async with runtime.changes() as session:
         team = await session.get(Team, finance.id)
         assert team is not None
-        await lifecycle.update_team(session, team, dict(changes))
+        await team_changes.update_team(session, team, dict(changes))
         handing_off = asyncio.create_task(_hand_off(runtime, asking))
         await wait_behind(runtime.db, session, handing_off)
     assert await handing_off is True
@@ -299,7 +299,7 @@ async def test_a_handoff_to_a_team_deleted_meanwhile_waits_without_a_team(
     async with runtime.changes() as session:
         team = await session.get(Team, finance.id)
         assert team is not None
-        await lifecycle.delete_team(session, team)
+        await team_changes.delete_team(session, team)
         handing_off = asyncio.create_task(_hand_off(runtime, asking))
         await wait_behind(runtime.db, session, handing_off)
     assert await handing_off is True
@@ -329,7 +329,7 @@ async def _delete(runtime: Runtime, team: Team) -> None:
     async with runtime.changes() as session:
         deleted = await session.get(Team, team.id)
         assert deleted is not None
-        await lifecycle.delete_team(session, deleted)
+        await team_changes.delete_team(session, deleted)
 
 
 async def test_a_move_to_a_team_deleted_meanwhile_is_refused_and_keeps_no_team(
@@ -345,7 +345,7 @@ async def test_a_move_to_a_team_deleted_meanwhile_is_refused_and_keeps_no_team(
     async with runtime.changes() as session:
         team = await session.get(Team, finance.id)
         assert team is not None
-        await lifecycle.delete_team(session, team)
+        await team_changes.delete_team(session, team)
         moving = asyncio.create_task(_move(runtime, ann, asking, finance))
         await wait_behind(runtime.db, session, moving)
     with pytest.raises(NotFound, match="deleted"):

@@ -33,11 +33,10 @@ from frontdesk.conversations.summary import summarize
 from frontdesk.conversations.thread import (
     announce_changes,
     announce_created,
-    announce_many,
     system_note,
 )
 from frontdesk.db.base import utcnow
-from frontdesk.db.locks import lock, lock_if_present, locked, locks_rows
+from frontdesk.db.locks import lock, lock_if_present, locked
 from frontdesk.errors import Conflict, Forbidden, InvalidInput, NotFound
 from frontdesk.events.store import hold
 from frontdesk.metrics import HANDOFFS
@@ -406,45 +405,6 @@ async def fill_teams_of(
         return
     for team_id in sorted(await teams.teams_of(session, member_id)):
         await fill(session, await teams.get_team(session, workspace_id, team_id), skip)
-
-
-async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]) -> Team:
-    """Change a team; its conversations show a new name, and its queue may move.
-
-    Locks in the order of db/locks.py: the conversations a new name is announced to, the
-    workspace's event stream, then the team (a handoff holds its conversation and takes the
-    team after the stream)."""
-    renamed = changes.get("name") is not None
-    routed = await routing.routed_to(session, team, lock=True) if renamed else []
-    await hold(session, team.workspace_id)
-    await lock(session, team)
-    name = team.name
-    await teams.update_team(session, team, changes)
-    if team.name != name:
-        await announce_many(session, routed, ["team"])
-    await fill(session, team)
-    return team
-
-
-async def delete_team(session: AsyncSession, team: Team) -> None:
-    """Its conversations stay where they are, without a team (everyone sees them).
-
-    Locks its conversations, then the workspace's event stream, then the team (the order of
-    db/locks.py). A handoff or move that sent a conversation here held the stream and the
-    team before this transaction did, and has committed by now: its conversation is read
-    again, locked without waiting (its holder may be waiting for the stream we hold); one
-    another transaction holds is a Conflict, so that no conversation keeps a deleted team."""
-    routed = await routing.routed_to(session, team, lock=True)
-    await hold(session, team.workspace_id)
-    await lock(session, team)
-    if locks_rows(session):
-        routed = await routing.routed_to(session, team, lock=True, skip_locked=True)
-        if len(routed) < await routing.count_routed(session, team):
-            raise Conflict("A conversation is being sent to this team right now; try again.")
-    for conversation in routed:
-        conversation.team_id = None
-    await session.delete(team)
-    await announce_many(session, routed, ["team"])
 
 
 def _open(conversation: Conversation) -> None:

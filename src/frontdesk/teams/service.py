@@ -64,7 +64,7 @@ async def create_team(session: AsyncSession, workspace_id: str, body: TeamIn) ->
 
 
 async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]) -> Team:
-    """Change what ``changes`` names (conversations.lifecycle.update_team also tells the
+    """Change what ``changes`` names (conversations.team_changes.update_team also tells the
     conversations showing the team)."""
     if "name" in changes and changes["name"] is not None:
         name = check_team_name(changes["name"])

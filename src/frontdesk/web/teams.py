@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from frontdesk.conversations import lifecycle, repository, routing
+from frontdesk.conversations import lifecycle, repository, routing, team_changes
 from frontdesk.conversations.schemas import ConversationOut
 from frontdesk.errors import Forbidden
 from frontdesk.teams import service
@@ -47,7 +47,7 @@ async def update_team(
     async with runtime.changes() as session:
         team = await service.get_team(session, workspace, team_id)
         # Auto-assignment turned on, a member added or a limit raised: the queue may move.
-        await lifecycle.update_team(session, team, body.model_dump(exclude_unset=True))
+        await team_changes.update_team(session, team, body.model_dump(exclude_unset=True))
         [out] = await service.describe_teams(session, [team], routing.open_counts)
     return out
 
@@ -55,7 +55,7 @@ async def update_team(
 @router.delete("/teams/{team_id}", status_code=204)
 async def delete_team(team_id: str, workspace: AdminWorkspaceDep, runtime: RuntimeDep) -> Response:
     async with runtime.changes() as session:
-        await lifecycle.delete_team(session, await service.get_team(session, workspace, team_id))
+        await team_changes.delete_team(session, await service.get_team(session, workspace, team_id))
     return Response(status_code=204)
 
 
