@@ -19,9 +19,10 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -75,16 +76,26 @@ class EventCounter(Base):
     last_seq: Mapped[int] = mapped_column(Integer)
 
 
+@lru_cache(maxsize=2)
+def _taking(dialect: str) -> Any:
+    """The statement that takes numbers from a workspace's stream, built once per dialect
+    (the workspace and the count are bound at each call: no statement is built per event)."""
+    counters = cast(Table, EventCounter.__table__)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(counters).values(
+        workspace_id=bindparam("workspace_id"), last_seq=bindparam("count")
+    )
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[counters.c.workspace_id],
+        set_={"last_seq": counters.c.last_seq + upsert.excluded.last_seq},
+    )
+    return upsert.returning(counters.c.last_seq)
+
+
 async def _take(session: AsyncSession, workspace_id: str, count: int) -> int:
     """Take the next ``count`` numbers of a workspace's stream; returns the last of them."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = insert(EventCounter).values(workspace_id=workspace_id, last_seq=count)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=[EventCounter.workspace_id],
-        set_={"last_seq": EventCounter.last_seq + upsert.excluded.last_seq},
-    )
-    return int(await session.scalar(upsert.returning(EventCounter.last_seq)) or 0)
+    taking = _taking(session.get_bind().dialect.name)
+    return int(await session.scalar(taking, {"workspace_id": workspace_id, "count": count}) or 0)
 
 
 async def hold(session: AsyncSession, workspace_id: str) -> None:

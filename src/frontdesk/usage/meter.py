@@ -15,9 +15,10 @@ What counts:
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from functools import lru_cache
+from typing import Any, Protocol, cast
 
-from sqlalchemy import and_, insert, update
+from sqlalchemy import Table, and_, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,6 +116,21 @@ async def count_spent(
     )
 
 
+@lru_cache(maxsize=32)
+def _upsert(dialect: str, table: type[Base], key: tuple[str, ...], counted: tuple[str, ...]) -> Any:
+    """The statement adding the ``counted`` columns to ``table``'s row of ``key``, made with
+    the values given if there is none. Built once per shape, its values bound at each
+    execution: a message counted costs no statement building (a tenth of the request's
+    endpoint time when it was built each time)."""
+    core = cast(Table, table.__table__)
+    upsert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(core)
+    upsert = upsert.values({column.name: bindparam(column.name) for column in core.columns})
+    return upsert.on_conflict_do_update(
+        index_elements=[core.c[name] for name in key],
+        set_={name: core.c[name] + upsert.excluded[name] for name in counted},
+    )
+
+
 async def _add(
     session: AsyncSession, table: type[Base], key: dict[str, str], counts: dict[str, int]
 ) -> None:
@@ -127,14 +143,7 @@ async def _add(
     row: dict[str, Any] = {**key, **zeros, **counts}
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
-        upsert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
-        upsert = upsert.values(row)
-        await session.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[getattr(table, name) for name in key],
-                set_={name: getattr(table, name) + upsert.excluded[name] for name in counts},
-            )
-        )
+        await session.execute(_upsert(dialect, table, tuple(key), tuple(counts)), row)
         return
     # Other databases: a racing first insert fails on the primary key and rolls the whole
     # transaction back, the counted thing with it (an error, never a wrong count).
