@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import and_, case, func, inspect, select, update
+from sqlalchemy import and_, bindparam, case, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -91,16 +91,24 @@ async def list_conversations(
     return list(await session.scalars(query))
 
 
+# Statements every visitor message runs, built once with their values bound per call.
+_NEXT_SEQ = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("conversation_id"))
+    .values(last_seq=Conversation.last_seq + 1, last_message_at=bindparam("now"))
+    .returning(Conversation.last_seq)
+    .execution_options(synchronize_session=False)
+)
+_BY_CLIENT_ID = select(Message).where(
+    Message.conversation_id == bindparam("conversation_id"),
+    Message.client_id == bindparam("client_id"),
+)
+
+
 async def next_seq(session: AsyncSession, conversation: Conversation) -> int:
     """Allocate the conversation's next message number inside the current transaction."""
     now = utcnow()
-    seq = await session.scalar(
-        update(Conversation)
-        .where(Conversation.id == conversation.id)
-        .values(last_seq=Conversation.last_seq + 1, last_message_at=now)
-        .returning(Conversation.last_seq)
-        .execution_options(synchronize_session=False)
-    )
+    seq = await session.scalar(_NEXT_SEQ, {"conversation_id": conversation.id, "now": now})
     assert seq is not None
     set_committed_value(conversation, "last_seq", int(seq))
     set_committed_value(conversation, "last_message_at", now)
@@ -111,9 +119,7 @@ async def message_by_client_id(
     session: AsyncSession, conversation_id: str, client_id: str
 ) -> Message | None:
     found: Message | None = await session.scalar(
-        select(Message).where(
-            Message.conversation_id == conversation_id, Message.client_id == client_id
-        )
+        _BY_CLIENT_ID, {"conversation_id": conversation_id, "client_id": client_id}
     )
     return found
 

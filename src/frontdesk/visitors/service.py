@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.credentials import digest
@@ -19,6 +19,14 @@ async def agent_by_public_key(session: AsyncSession, public_key: str) -> Agent:
     return agent
 
 
+# Every visitor request and socket asks it: built once, the token's digest bound per call.
+_BY_TOKEN = (
+    select(Conversation, Agent)
+    .join(Agent, Agent.id == Conversation.agent_id)
+    .where(Conversation.visitor_token_hash == bindparam("token_hash"))
+)
+
+
 async def conversation_for_token(
     session: AsyncSession, token: str | None, conversation_id: str | None = None
 ) -> tuple[Conversation, Agent]:
@@ -27,14 +35,7 @@ async def conversation_for_token(
         raise Unauthorized(
             "Send the visitor token in X-Visitor-Token.", code="invalid_visitor_token"
         )
-    # One query for both: every visitor request and socket asks it.
-    found = (
-        await session.execute(
-            select(Conversation, Agent)
-            .join(Agent, Agent.id == Conversation.agent_id)
-            .where(Conversation.visitor_token_hash == digest(token))
-        )
-    ).first()
+    found = (await session.execute(_BY_TOKEN, {"token_hash": digest(token)})).first()
     if found is None:
         raise Unauthorized("This visitor token is not valid.", code="invalid_visitor_token")
     conversation, agent = found
