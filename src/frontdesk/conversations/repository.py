@@ -99,6 +99,9 @@ _NEXT_SEQ = (
     .returning(Conversation.last_seq)
     .execution_options(synchronize_session=False)
 )
+_MEMBER_NAMES = select(Member.id, Member.name).where(
+    Member.id.in_(bindparam("ids", expanding=True))
+)
 _BY_CLIENT_ID = select(Message).where(
     Message.conversation_id == bindparam("conversation_id"),
     Message.client_id == bindparam("client_id"),
@@ -187,13 +190,7 @@ async def describe(
         agent_names.update((agent_id, name) for agent_id, name in named)
     assignees = {c.assignee_id for c in conversations if c.assignee_id}
     member_names = (
-        dict(
-            (
-                await session.execute(
-                    select(Member.id, Member.name).where(Member.id.in_(assignees))
-                )
-            ).all()
-        )
+        dict((await session.execute(_MEMBER_NAMES, {"ids": sorted(assignees)})).all())
         if assignees
         else {}
     )

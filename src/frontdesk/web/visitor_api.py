@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.agents.models import Agent
@@ -64,17 +64,18 @@ async def _admit(
     return conversation
 
 
+_RELOAD = (
+    select(Conversation, Agent)
+    .join(Agent, Agent.id == Conversation.agent_id)
+    .where(Conversation.id == bindparam("conversation_id"))
+    .with_for_update(of=Conversation)
+)
+
+
 async def _reload(session: AsyncSession, admitted: Conversation) -> tuple[Conversation, Agent]:
     """The admitted conversation (locked, see db/locks.py) and its agent as they are now,
-    inside the write (one query)."""
-    row = (
-        await session.execute(
-            select(Conversation, Agent)
-            .join(Agent, Agent.id == Conversation.agent_id)
-            .where(Conversation.id == admitted.id)
-            .with_for_update(of=Conversation)
-        )
-    ).one_or_none()
+    inside the write (one query, built once)."""
+    row = (await session.execute(_RELOAD, {"conversation_id": admitted.id})).one_or_none()
     if row is None:  # deleted with its agent between the check and the write
         raise NotFound(f"There is no conversation '{admitted.id}'.")
     locked(session, [row[0]])
