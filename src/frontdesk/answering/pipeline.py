@@ -247,7 +247,8 @@ class AnswerService:
             keys = [unit_key(embedder.model_id, text) for text in texts]
             if loaded is None:
                 async with self.db.session() as session:
-                    loaded = stored_vectors(await repository.unit_vectors(session, chunk_ids))
+                    blobs = await repository.unit_vectors_by_chunk(session, chunk_ids)
+                    loaded = stored_vectors(list(blobs.values()))
             stored = loaded
             pairs = zip(keys, texts, strict=True)
             missing = {key: text for key, text in pairs if key not in stored}

@@ -259,12 +259,6 @@ async def delete_source(session: AsyncSession, source: Source) -> None:
     await session.delete(source)
 
 
-async def unit_vectors(session: AsyncSession, chunk_ids: Sequence[int]) -> list[bytes | None]:
-    """The packed unit vectors of these chunks (knowledge/units.py); None for a chunk without."""
-    rows = await session.scalars(select(Chunk.unit_vectors).where(Chunk.id.in_(list(chunk_ids))))
-    return list(rows)
-
-
 async def unit_vectors_by_chunk(
     session: AsyncSession, chunk_ids: Sequence[int]
 ) -> dict[int, bytes | None]:
