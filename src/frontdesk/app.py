@@ -99,7 +99,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     errors.install(app)
     openapi.install(app)
+    # Routes are matched in this order: what every visitor message and socket uses first.
     for module in (
+        visitor_api,
+        live,
         auth,
         team,
         teams,
@@ -111,9 +114,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         replies,
         usage,
         insights,
-        visitor_api,
         openai_compat,
-        live,
         docs,
         pages,
         metrics,

@@ -99,10 +99,10 @@ def _refuse_dml(state: ORMExecuteState) -> None:
 
 
 @asynccontextmanager
-async def reads(db: Database) -> AsyncIterator[AsyncSession]:
+async def reads(db: Database, *, lookups: bool = False) -> AsyncIterator[AsyncSession]:
     """A session that takes no write lock and refuses to write (it never commits either);
-    every read in it sees the same moment."""
-    async with db.snapshot() as session:
+    every read in it sees the same moment. ``lookups``: see Database.snapshot."""
+    async with db.snapshot(lookups=lookups) as session:
         event.listen(session.sync_session, "before_flush", _refuse_write)
         event.listen(session.sync_session, "do_orm_execute", _refuse_dml)
         yield session
@@ -168,9 +168,12 @@ class Runtime:
         """
         return changes(self.db, self.broker, bulk=bulk)
 
-    def reads(self) -> AbstractAsyncContextManager[AsyncSession]:
-        """The one way to read: a session with no write lock that refuses to write."""
-        return reads(self.db)
+    def reads(self, *, lookups: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
+        """The one way to read: a session with no write lock that refuses to write.
+
+        ``lookups``: it only finds a few rows by index, as a request's checks do (a token,
+        an id); on SQLite those run at once on the event loop's thread."""
+        return reads(self.db, lookups=lookups)
 
     def get_embedder(self) -> Embedder:
         if self._embedder is None:

@@ -131,3 +131,32 @@ async def test_waiting_for_another_process_s_write_lock_keeps_the_loop_running(
         other.close()
     async with db.session() as session:
         assert await session.scalar(text("SELECT n FROM notes")) == 7
+
+
+async def test_lookups_run_on_the_loop_and_leave_the_connection_threaded(db: Database) -> None:
+    """A request's checks (a token, an id) read without handing each statement to the
+    connection's thread; the connection goes back to the pool running on its thread."""
+    with Ticker() as ticker:
+        await asyncio.sleep(0)
+        async with db.snapshot(lookups=True) as session:
+            first = ticker.ticks
+            for _ in range(STATEMENTS):
+                assert await session.scalar(text("SELECT count(*) FROM notes")) == 0
+            assert ticker.ticks == first
+    await assert_reads_let_the_loop_run(db)
+
+
+async def test_lookups_do_not_wait_for_a_writer(db: Database, tmp_path: Path) -> None:
+    """On the loop's thread a read must never wait: in WAL mode it sees the last commit while
+    another program holds the write lock with rows not yet committed."""
+    other = sqlite3.connect(tmp_path / "lock.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO notes VALUES (1)")
+    try:
+        async with db.snapshot(lookups=True) as session:
+            assert await session.scalar(text("SELECT count(*) FROM notes")) == 0
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    async with db.snapshot(lookups=True) as session:
+        assert await session.scalar(text("SELECT count(*) FROM notes")) == 1

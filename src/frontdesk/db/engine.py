@@ -137,12 +137,21 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+    async def snapshot(self, *, lookups: bool = False) -> AsyncIterator[AsyncSession]:
         """A session whose reads all see one moment, as SQLite's read transaction does:
-        PostgreSQL's READ COMMITTED would show each commit as it lands (REPEATABLE READ)."""
+        PostgreSQL's READ COMMITTED would show each commit as it lands (REPEATABLE READ).
+
+        ``lookups``: it only finds a few rows by index (a token, an id). On SQLite those run
+        on the event loop's thread (``_InlineWhileWriting``): each is shorter than the hand-off
+        to the connection's thread and back, and a WAL reader never waits for the writer."""
         async with self.sessions() as session:
             if self.dialect != "sqlite":
                 await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            elif lookups:
+                raw = await (await session.connection()).get_raw_connection()
+                driver = raw.driver_connection
+                assert isinstance(driver, _InlineWhileWriting)
+                driver.inline = True
             yield session
 
     @asynccontextmanager

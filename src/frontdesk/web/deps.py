@@ -23,7 +23,11 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_runtime(request: Request) -> Runtime:
+# Every dependency is ``async def``: FastAPI runs a plain ``def`` one in a worker thread,
+# a round trip through the thread pool on every request for what is an attribute lookup.
+
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -55,7 +59,7 @@ async def authenticate(
 
 
 async def current_caller(request: Request) -> Caller:
-    caller = await authenticate(get_runtime(request), request.headers, request.cookies)
+    caller = await authenticate(request.app.state.runtime, request.headers, request.cookies)
     if caller is None:
         if bearer_token(request.headers) is not None:
             raise Unauthorized("This API key is not valid.", code="invalid_api_key")
@@ -69,11 +73,11 @@ async def current_caller(request: Request) -> Caller:
     return caller
 
 
-def current_workspace(caller: Annotated[Caller, Depends(current_caller)]) -> str:
+async def current_workspace(caller: Annotated[Caller, Depends(current_caller)]) -> str:
     return caller.workspace_id
 
 
-def admin_workspace(caller: Annotated[Caller, Depends(current_caller)]) -> str:
+async def admin_workspace(caller: Annotated[Caller, Depends(current_caller)]) -> str:
     """The workspace, for changes to its configuration (agents, content): admins and owners."""
     caller.require("admin")
     return caller.workspace_id

@@ -59,7 +59,7 @@ async def _admit(
     runtime: Runtime, request: Request, token: str | None, conversation_id: str
 ) -> Conversation:
     """The visitor's conversation, checked (token, origin) before any write lock is taken."""
-    async with runtime.reads() as session:
+    async with runtime.reads(lookups=True) as session:
         conversation, _ = await _visitor(session, request, token, conversation_id)
     return conversation
 
@@ -138,7 +138,7 @@ async def send(
     token: TokenHeader = None,
 ) -> VisitorMessageOut:
     """Store the message durably, then answer it if the AI owns the conversation."""
-    async with runtime.reads() as session:
+    async with runtime.reads(lookups=True) as session:
         conversation, _ = await _visitor(session, request, token, conversation_id)
         stored = body.client_id and await repository.message_by_client_id(
             session, conversation.id, body.client_id
