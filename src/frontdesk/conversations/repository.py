@@ -29,7 +29,7 @@ from frontdesk.conversations.schemas import (
     VisitorInfo,
 )
 from frontdesk.conversations.visitor_view import visible_in_sql
-from frontdesk.db.base import utcnow
+from frontdesk.db.base import table, utcnow
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.tags.queries import tagged, tags_of
 from frontdesk.teams.models import Team
@@ -92,15 +92,17 @@ async def list_conversations(
 
 
 # Statements every visitor message runs, built once with their values bound per call.
+# Statements every message runs, over the tables (no entities wanted: see db.base.table).
+_CONVERSATIONS = table(Conversation)
 _NEXT_SEQ = (
-    update(Conversation)
-    .where(Conversation.id == bindparam("conversation_id"))
-    .values(last_seq=Conversation.last_seq + 1, last_message_at=bindparam("now"))
-    .returning(Conversation.last_seq)
-    .execution_options(synchronize_session=False)
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .values(last_seq=_CONVERSATIONS.c.last_seq + 1, last_message_at=bindparam("now"))
+    .returning(_CONVERSATIONS.c.last_seq)
 )
-_MEMBER_NAMES = select(Member.id, Member.name).where(
-    Member.id.in_(bindparam("ids", expanding=True))
+_MEMBERS = table(Member)
+_MEMBER_NAMES = select(_MEMBERS.c.id, _MEMBERS.c.name).where(
+    _MEMBERS.c.id.in_(bindparam("ids", expanding=True))
 )
 _BY_CLIENT_ID = select(Message).where(
     Message.conversation_id == bindparam("conversation_id"),

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.db.base import table
 from frontdesk.tags.models import ConversationTag, Tag
+
+_LINKS, _TAGS = table(ConversationTag), table(Tag)
+# Run for every conversation snapshot: built once, over the tables (see db.base.table).
+_TAGS_OF = (
+    select(_LINKS.c.conversation_id, _TAGS.c.name, _TAGS.c.color)
+    .join(_TAGS, _TAGS.c.id == _LINKS.c.tag_id)
+    .where(_LINKS.c.conversation_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_TAGS.c.name)
+)
 
 
 async def tags_of(
@@ -17,12 +27,7 @@ async def tags_of(
     ids = list(conversation_ids)
     if not ids:
         return {}
-    rows = await session.execute(
-        select(ConversationTag.conversation_id, Tag.name, Tag.color)
-        .join(Tag, Tag.id == ConversationTag.tag_id)
-        .where(ConversationTag.conversation_id.in_(ids))
-        .order_by(Tag.name)
-    )
+    rows = await session.execute(_TAGS_OF, {"ids": ids})
     found: dict[str, list[tuple[str, str]]] = {}
     for conversation_id, name, color in rows.all():
         found.setdefault(conversation_id, []).append((name, color))
