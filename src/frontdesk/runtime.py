@@ -6,11 +6,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState
 
 from frontdesk.accounts.models import Workspace
 from frontdesk.accounts.service import get_or_create_workspace
@@ -89,22 +87,11 @@ def redis_url(settings: Settings) -> str | None:
     return url
 
 
-def _refuse_write(*_: Any) -> None:
-    raise RuntimeError("A read session does not write: open runtime.changes() for that.")
-
-
-def _refuse_dml(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        _refuse_write()
-
-
 @asynccontextmanager
 async def reads(db: Database, *, lookups: bool = False) -> AsyncIterator[AsyncSession]:
     """A session that takes no write lock and refuses to write (it never commits either);
     every read in it sees the same moment. ``lookups``: see Database.snapshot."""
     async with db.snapshot(lookups=lookups) as session:
-        event.listen(session.sync_session, "before_flush", _refuse_write)
-        event.listen(session.sync_session, "do_orm_execute", _refuse_dml)
         yield session
 
 

@@ -68,11 +68,23 @@ async def turns_while_writing(db: Database, *, bulk: bool = False) -> int:
 async def test_a_write_transaction_does_not_wait_for_the_loop_between_statements(
     db: Database,
 ) -> None:
-    # The statements run one after another without letting the loop turn (COMMIT, which may
-    # write the WAL back to the database file, runs on the connection's thread).
+    # The statements run one after another without letting the loop turn.
     assert await turns_while_writing(db) == 0
     async with db.session() as session:
         assert await session.scalar(text("SELECT count(*) FROM notes")) == STATEMENTS
+
+
+async def test_a_free_write_lock_is_taken_without_waiting_for_the_loop(db: Database) -> None:
+    """Nobody else holds it (the common case): BEGIN IMMEDIATE runs at once, like the
+    statements after it, instead of a hand-off to the connection's thread and back."""
+    async with db.session() as session:
+        await session.execute(text("SELECT 1"))  # connected, back in the pool
+    with Ticker() as ticker:
+        await asyncio.sleep(0)
+        before = ticker.ticks
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO notes VALUES (1)"))
+            assert ticker.ticks == before
 
 
 async def test_a_bulk_transaction_lets_the_loop_run_between_statements(db: Database) -> None:
@@ -160,3 +172,34 @@ async def test_lookups_do_not_wait_for_a_writer(db: Database, tmp_path: Path) ->
         other.close()
     async with db.snapshot(lookups=True) as session:
         assert await session.scalar(text("SELECT count(*) FROM notes")) == 1
+
+
+async def test_a_commit_only_appends_to_the_wal_and_a_checkpoint_follows(
+    db: Database, tmp_path: Path
+) -> None:
+    """From taking the lock to COMMIT the loop never waits: a COMMIT appends to the WAL and
+    never copies it into the database file (that waits for the disk). A checkpoint on a
+    connection's thread does, a moment later."""
+    file = tmp_path / "lock.db"
+    async with db.transaction() as session:
+        await session.execute(text("CREATE TABLE pages (body TEXT)"))
+    before = file.stat().st_size
+    async with db.sessions() as session:  # (closing a session lets the loop run: after)
+        with Ticker() as ticker:
+            await asyncio.sleep(0)
+            start = ticker.ticks
+            async with db.transaction_of(session):
+                for _ in range(200):
+                    row = {"b": "x" * 4000}
+                    await session.execute(text("INSERT INTO pages VALUES (:b)"), row)
+            assert ticker.ticks == start  # committed
+    assert file.stat().st_size == before  # all of it in the WAL
+    deadline = asyncio.get_running_loop().time() + 10
+    while file.stat().st_size < before + 200 * 4000:
+        assert asyncio.get_running_loop().time() < deadline, "no checkpoint"
+        await asyncio.sleep(0.05)
+    for n in range(3):  # the connections the checkpoint used write and commit as before
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO pages VALUES (:b)"), {"b": str(n)})
+    async with db.session() as session:
+        assert await session.scalar(text("SELECT count(*) FROM pages")) == 203

@@ -8,23 +8,33 @@ PostgreSQL is reached through asyncpg (the ``postgres`` extra), by TCP
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from functools import partial
 from importlib.util import find_spec
 from typing import Any
 
 import aiosqlite
 from sqlalchemy import URL, event, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
+
+log = logging.getLogger(__name__)
 
 _IMMEDIATE = "frontdesk_immediate"
+_LOOKUPS = "frontdesk_lookups"
+# How long a connection waits for another one's write lock before SQLITE_BUSY.
+BUSY_TIMEOUT_MS = 15_000
+# The WAL is copied back into the database file this long after a write, at most once in it.
+CHECKPOINT_AFTER_S = 1.0
 
 # Work a write transaction does last, before it commits (see Database.before_commit).
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
@@ -37,15 +47,59 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # A COMMIT never copies the WAL back into the database file (which waits for the disk):
+    # commits run on the event loop's thread, and Database checkpoints on a connection's
+    # thread instead, within a second of a write. The last connection to close does it too.
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
 
 
 def _sqlite_begin(connection: Any) -> None:
     # A writing transaction takes the write lock up front: a deferred one that read first
     # cannot upgrade once another writer committed (SQLITE_BUSY without waiting).
-    immediate = connection.get_execution_options().get(_IMMEDIATE)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    options = connection.get_execution_options()
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, _InlineWhileWriting)
+    if options.get(_IMMEDIATE):
+        # Free in the common case (this process's writers queue in Database._writer before
+        # they get here): taken at once. Held by another program: waited for on the
+        # connection's thread, so the server keeps serving meanwhile.
+        with driver.at_once():
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as error:
+                if not _busy(error):
+                    raise
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    if options.get(_LOOKUPS):  # see Database.snapshot: its BEGIN is run inline too
+        driver.inline = True
+    connection.exec_driver_sql("BEGIN")
+
+
+def _busy(error: OperationalError) -> bool:
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
+
+
+class ReadOnlySession(Session):
+    """The session of Database.snapshot: it refuses to write (it never commits either)."""
+
+
+def _refuse_write(*_: Any) -> None:
+    raise RuntimeError("A read session does not write: open runtime.changes() for that.")
+
+
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        _refuse_write()
+
+
+# Listening on the class, once: listening on each session cost more than its lookups.
+event.listen(ReadOnlySession, "before_flush", _refuse_write)
+event.listen(ReadOnlySession, "do_orm_execute", _refuse_dml)
 
 
 class _InlineWhileWriting(aiosqlite.Connection):
@@ -56,11 +110,33 @@ class _InlineWhileWriting(aiosqlite.Connection):
     (:meth:`Database.transaction_of`). Its statements are short, and every other writer
     waits for all of them: handed to a thread, each one waited for the event loop's next
     turn to return, so on a busy server a transaction of ten statements held the lock for
-    ten turns of the loop (seconds per send in the soak). Reads, taking the lock (which may
-    wait for another process) and COMMIT (which may checkpoint the WAL to disk) still run
-    on the connection's thread."""
+    ten turns of the loop (seconds per send in the soak). Reads (but a request's lookups,
+    see Database.snapshot), waiting for the lock while another program holds it, and COMMIT
+    (which may checkpoint the WAL to disk) still run on the connection's thread."""
 
     inline = False
+
+    @contextmanager
+    def at_once(self) -> Iterator[None]:
+        """Statements run on the calling thread and never wait for a lock (no busy timeout):
+        one that would gets SQLITE_BUSY at once."""
+        connection = self._connection
+        assert connection is not None
+        connection.execute("PRAGMA busy_timeout=0")
+        self.inline = True
+        try:
+            yield
+        finally:
+            self.inline = False
+            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+    async def rollback(self) -> None:
+        # The pool rolls back every connection it gets back, most of them after a COMMIT
+        # (or a read's own ROLLBACK): with no transaction open there is nothing to do, and no
+        # reason to hand that nothing to the connection's thread and wait for it.
+        if self._connection is not None and not self._connection.in_transaction:
+            return
+        await super().rollback()
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self.inline:
@@ -120,12 +196,16 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=ReadOnlySession
+        )
         # SQLite has one writer; waiting here is first-come-first-served, while waiting in
         # SQLite's busy handler means sleeping in growing steps (long tails under load).
         self._writer = asyncio.Lock() if self.dialect == "sqlite" else None
         # Run at the end of every write transaction, in order, inside it (e.g. describing
         # the conversations it changed, once each); wired by the runtime.
         self.before_commit: list[BeforeCommit] = []
+        self._checkpoint: asyncio.Task[None] | None = None
 
     @property
     def dialect(self) -> str:
@@ -138,20 +218,19 @@ class Database:
 
     @asynccontextmanager
     async def snapshot(self, *, lookups: bool = False) -> AsyncIterator[AsyncSession]:
-        """A session whose reads all see one moment, as SQLite's read transaction does:
-        PostgreSQL's READ COMMITTED would show each commit as it lands (REPEATABLE READ).
+        """A session that only reads, all of it seeing one moment, as SQLite's read
+        transaction does: PostgreSQL's READ COMMITTED would show each commit as it lands
+        (REPEATABLE READ).
 
-        ``lookups``: it only finds a few rows by index (a token, an id). On SQLite those run
-        on the event loop's thread (``_InlineWhileWriting``): each is shorter than the hand-off
-        to the connection's thread and back, and a WAL reader never waits for the writer."""
-        async with self.sessions() as session:
+        ``lookups``: it only reads a few rows by index (a token, an id) or a bounded batch
+        (the alert dispatcher's). On SQLite those run on the event loop's thread
+        (``_InlineWhileWriting``): each is shorter than the hand-off to the connection's
+        thread and back, and a WAL reader never waits for the writer."""
+        async with self._readers() as session:
             if self.dialect != "sqlite":
                 await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             elif lookups:
-                raw = await (await session.connection()).get_raw_connection()
-                driver = raw.driver_connection
-                assert isinstance(driver, _InlineWhileWriting)
-                driver.inline = True
+                await session.connection(execution_options={_LOOKUPS: True})
             yield session
 
     @asynccontextmanager
@@ -170,21 +249,44 @@ class Database:
         lock (``_InlineWhileWriting``), unless ``bulk``: a transaction that may write or
         delete thousands of rows (a source's chunks) runs them on the connection's thread,
         so that sockets and reads are served meanwhile."""
-        async with self._exclusive(), session.begin():
-            connection = await session.connection(execution_options={_IMMEDIATE: True})
-            inline = None
-            if self._writer is not None and not bulk:  # SQLite: the write lock is held
-                raw = await connection.get_raw_connection()
-                inline = raw.driver_connection
-                assert isinstance(inline, _InlineWhileWriting)
-                inline.inline = True
-            try:
+        inline = None
+        try:
+            async with self._exclusive(), session.begin():
+                connection = await session.connection(execution_options={_IMMEDIATE: True})
+                if self._writer is not None and not bulk:  # SQLite: the write lock is held
+                    raw = await connection.get_raw_connection()
+                    inline = raw.driver_connection
+                    assert isinstance(inline, _InlineWhileWriting)
+                    inline.inline = True
                 yield
                 await self.finish(session)
-                await session.flush()
-            finally:
-                if inline is not None:
-                    inline.inline = False
+                # Committed on leaving: COMMIT only appends to the WAL (no checkpoint).
+        finally:
+            if inline is not None:
+                inline.inline = False
+        if self._writer is not None:
+            self._checkpoint_soon()
+
+    def _checkpoint_soon(self) -> None:
+        """Copy the WAL back into the database file a moment after this write, with the
+        writes that follow it (see _sqlite_pragmas); one checkpoint waits at a time."""
+        if self._checkpoint is None or self._checkpoint.done():
+            self._checkpoint = asyncio.get_running_loop().create_task(self._checkpoint_later())
+
+    async def _checkpoint_later(self) -> None:
+        await asyncio.sleep(CHECKPOINT_AFTER_S)
+        try:
+            async with self.engine.connect() as connection:
+                raw = await connection.get_raw_connection()
+                driver = raw.driver_connection
+                assert isinstance(driver, _InlineWhileWriting)
+                # On the connection's thread; PASSIVE: readers and the writer never wait.
+                # Its row is read and its cursor closed: a statement left unfinished would
+                # stop the next transaction on this connection from committing.
+                async with driver.execute("PRAGMA wal_checkpoint(PASSIVE)") as cursor:
+                    await cursor.fetchall()
+        except Exception:  # the next write tries again; the data is safe in the WAL
+            log.warning("SQLite checkpoint failed", exc_info=True)
 
     async def finish(self, session: AsyncSession) -> None:
         """Run the before-commit work now (again at commit: each step consumes its marks)."""
@@ -200,4 +302,9 @@ class Database:
             yield
 
     async def dispose(self) -> None:
+        checkpoint = self._checkpoint
+        if checkpoint is not None and checkpoint.get_loop() is asyncio.get_running_loop():
+            checkpoint.cancel()  # closing the last connection checkpoints anyway
+            with suppress(asyncio.CancelledError):
+                await checkpoint
         await self.engine.dispose()
