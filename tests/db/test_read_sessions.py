@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import text
 
@@ -13,12 +10,10 @@ from frontdesk.db.engine import Database
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'read.db'}")
-    async with database.transaction() as session:
+async def db(sqlite_file: Database) -> Database:
+    async with sqlite_file.transaction() as session:
         await session.execute(text("CREATE TABLE workspaces (id TEXT PRIMARY KEY, name TEXT)"))
-    yield database
-    await database.dispose()
+    return sqlite_file
 
 
 @pytest.mark.parametrize("lookups", [False, True])

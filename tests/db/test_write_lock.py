@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -45,12 +44,10 @@ class Ticker:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'lock.db'}")
-    async with database.transaction() as session:
+async def db(sqlite_file: Database) -> Database:
+    async with sqlite_file.transaction() as session:
         await session.execute(text("CREATE TABLE notes (n INTEGER)"))
-    yield database
-    await database.dispose()
+    return sqlite_file
 
 
 async def turns_while_writing(db: Database, *, bulk: bool = False) -> int:
