@@ -43,7 +43,7 @@ async def authenticate(
     """The caller behind an API key or a session cookie, or None."""
     key = bearer_token(headers)
     if key is not None:
-        async with runtime.reads() as session:
+        async with runtime.reads(lookups=True) as session:
             api_key = await apikeys.find_api_key(session, key)
         if api_key is None:
             return None
@@ -53,7 +53,7 @@ async def authenticate(
         return apikeys.caller_for_key(api_key)
     token = cookies.get(SESSION_COOKIE)
     if token:
-        async with runtime.reads() as session:
+        async with runtime.reads(lookups=True) as session:
             return await caller_for_session(session, token)
     return None
 

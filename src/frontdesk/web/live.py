@@ -141,7 +141,7 @@ async def widget_socket(websocket: WebSocket, token: str = "", after: int = 0) -
     try:
         if not token:
             token, after = await _hello(websocket, after)
-        async with runtime.reads() as session:
+        async with runtime.reads(lookups=True) as session:
             conversation, agent = await conversation_for_token(session, token)
         check_origin(agent, websocket.headers.get("origin"), own_origin(websocket))
     except FrontdeskError as error:

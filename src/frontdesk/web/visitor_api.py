@@ -90,7 +90,7 @@ def _limiter(request: Request, name: str) -> RateLimiter:
 @router.get("/{public_key}/config")
 async def config(public_key: str, request: Request, runtime: RuntimeDep) -> WidgetConfig:
     """What the widget shows before the first message: name, greeting, colour, side."""
-    async with runtime.reads() as session:
+    async with runtime.reads(lookups=True) as session:
         agent = await agent_by_public_key(session, public_key)
     check_origin(agent, request.headers.get("origin"), own_origin(request))
     return WidgetConfig(
@@ -107,7 +107,7 @@ async def start(
 ) -> NewConversationOut:
     """Open a conversation; the visitor token returned opens exactly this one."""
     await _limiter(request, "start_limiter").hit(client_ip(request))
-    async with runtime.reads() as session:
+    async with runtime.reads(lookups=True) as session:
         agent = await agent_by_public_key(session, public_key)
     check_origin(agent, request.headers.get("origin"), own_origin(request))
     async with runtime.changes() as session:
