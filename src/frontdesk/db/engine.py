@@ -110,9 +110,10 @@ class _InlineWhileWriting(aiosqlite.Connection):
     (:meth:`Database.transaction_of`). Its statements are short, and every other writer
     waits for all of them: handed to a thread, each one waited for the event loop's next
     turn to return, so on a busy server a transaction of ten statements held the lock for
-    ten turns of the loop (seconds per send in the soak). Reads (but a request's lookups,
-    see Database.snapshot), waiting for the lock while another program holds it, and COMMIT
-    (which may checkpoint the WAL to disk) still run on the connection's thread."""
+    ten turns of the loop (seconds per send in the soak). Taking a free lock and COMMIT run
+    inline too (a COMMIT only appends to the WAL: see _sqlite_pragmas). Reads (but a
+    request's lookups, see Database.snapshot), waiting for the lock while another program
+    holds it, and checkpoints still run on the connection's thread."""
 
     inline = False
 
@@ -245,10 +246,11 @@ class Database:
     ) -> AsyncIterator[None]:
         """A write transaction on ``session``: commits on success, rolls back on error.
 
-        On SQLite its statements run on the event loop's thread while it holds the write
-        lock (``_InlineWhileWriting``), unless ``bulk``: a transaction that may write or
-        delete thousands of rows (a source's chunks) runs them on the connection's thread,
-        so that sockets and reads are served meanwhile."""
+        On SQLite its statements, COMMIT included, run on the event loop's thread while it
+        holds the write lock (``_InlineWhileWriting``), unless ``bulk``: a transaction that
+        may write or delete thousands of rows (a source's chunks) runs them on the
+        connection's thread, so that sockets and reads are served meanwhile. A checkpoint
+        follows within a second, on a connection's thread."""
         inline = None
         try:
             async with self._exclusive(), session.begin():
