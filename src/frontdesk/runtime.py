@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -87,14 +86,6 @@ def redis_url(settings: Settings) -> str | None:
     return url
 
 
-@asynccontextmanager
-async def reads(db: Database, *, lookups: bool = False) -> AsyncIterator[AsyncSession]:
-    """A session that takes no write lock and refuses to write (it never commits either);
-    every read in it sees the same moment. ``lookups``: see Database.snapshot."""
-    async with db.snapshot(lookups=lookups) as session:
-        yield session
-
-
 class Runtime:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
@@ -156,11 +147,12 @@ class Runtime:
         return changes(self.db, self.broker, bulk=bulk)
 
     def reads(self, *, lookups: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
-        """The one way to read: a session with no write lock that refuses to write.
+        """The one way to read: a session with no write lock that refuses to write (it never
+        commits either); every read in it sees the same moment (Database.snapshot).
 
         ``lookups``: it only finds a few rows by index, as a request's checks do (a token,
         an id); on SQLite those run at once on the event loop's thread."""
-        return reads(self.db, lookups=lookups)
+        return self.db.snapshot(lookups=lookups)
 
     def get_embedder(self) -> Embedder:
         if self._embedder is None:

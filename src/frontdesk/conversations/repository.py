@@ -91,8 +91,8 @@ async def list_conversations(
     return list(await session.scalars(query))
 
 
-# Statements every visitor message runs, built once with their values bound per call.
-# Statements every message runs, over the tables (no entities wanted: see db.base.table).
+# Statements every visitor message runs, built once with their values bound per call; over
+# the tables where no entity is wanted (see db.base.table).
 _CONVERSATIONS = table(Conversation)
 _NEXT_SEQ = (
     update(_CONVERSATIONS)
