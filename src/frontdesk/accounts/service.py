@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.caller import Caller
@@ -30,13 +31,20 @@ DEFAULT_SLUG = "default"
 async def get_or_create_workspace(
     session: AsyncSession, slug: str = DEFAULT_SLUG, name: str = "Default workspace"
 ) -> Workspace:
+    """The workspace of ``slug``, made if there is none. Two processes starting on a new
+    database at once both get the one made first: the second's insert waits for the first
+    to commit and then does nothing (a plain insert failed on the slug, and its server with
+    it)."""
     found = await session.scalar(select(Workspace).where(Workspace.slug == slug))
     if found is not None:
         return found
-    workspace = Workspace(slug=slug, name=name)
-    session.add(workspace)
-    await session.flush()
-    return workspace
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(Workspace)
+        .values(slug=slug, name=name)
+        .on_conflict_do_nothing(index_elements=["slug"])
+    )
+    return (await session.scalars(select(Workspace).where(Workspace.slug == slug))).one()
 
 
 async def create_workspace(session: AsyncSession, name: str) -> Workspace:
