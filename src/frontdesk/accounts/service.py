@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.caller import Caller
@@ -21,7 +20,7 @@ from frontdesk.accounts.credentials import (
 )
 from frontdesk.accounts.models import AuthSession, Member, Workspace
 from frontdesk.accounts.roles import ROLES, Role
-from frontdesk.db.base import utcnow
+from frontdesk.db.base import dialect_insert, utcnow
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
@@ -38,7 +37,7 @@ async def get_or_create_workspace(
     found = await session.scalar(select(Workspace).where(Workspace.slug == slug))
     if found is not None:
         return found
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session.get_bind().dialect.name)
     await session.execute(
         insert(Workspace)
         .values(slug=slug, name=name)

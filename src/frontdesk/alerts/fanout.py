@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Member
@@ -15,6 +14,7 @@ from frontdesk.alerts import mail, outbox
 from frontdesk.alerts.events import body, may_become_public, public_type
 from frontdesk.alerts.models import AlertPosition, AlertPreference, Delivery, Webhook
 from frontdesk.conversations.models import Message
+from frontdesk.db.base import dialect_insert
 from frontdesk.events.store import EventCounter, EventRecord
 from frontdesk.events.types import Event
 from frontdesk.settings import Settings
@@ -53,7 +53,7 @@ async def store_positions(session: AsyncSession, positions: Mapping[str, int]) -
     if not ids:
         return {}
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(dialect)
     await session.execute(
         insert(AlertPosition)
         .values([{"workspace_id": workspace_id, "seq": 0} for workspace_id in ids])

@@ -6,8 +6,10 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, Dialect, MetaData, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -58,6 +60,11 @@ def table(model: type[Base]) -> Table:
     (entity loading, bulk-update bookkeeping): for hot statements that need no entities."""
     found: Table = model.__table__  # type: ignore[assignment]
     return found
+
+
+def dialect_insert(dialect: str) -> Any:
+    """``insert`` with ON CONFLICT for the database in use (PostgreSQL's, else SQLite's)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def as_utc(value: datetime) -> datetime:

@@ -23,11 +23,10 @@ from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, bindparam, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.db.base import Base, UtcDateTime, table, utcnow
+from frontdesk.db.base import Base, UtcDateTime, dialect_insert, table, utcnow
 from frontdesk.db.engine import Database
 from frontdesk.db.locks import locks_rows
 from frontdesk.events.broker import Broker
@@ -86,8 +85,7 @@ def _taking(dialect: str) -> Any:
     """The statement that takes numbers from a workspace's stream, built once per dialect
     (the workspace and the count are bound at each call: no statement is built per event)."""
     counters = table(EventCounter)
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = insert(counters).values(
+    upsert = dialect_insert(dialect)(counters).values(
         workspace_id=bindparam("workspace_id"), last_seq=bindparam("count")
     )
     upsert = upsert.on_conflict_do_update(

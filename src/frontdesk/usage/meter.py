@@ -19,10 +19,9 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.db.base import Base, as_utc, utcnow
+from frontdesk.db.base import Base, as_utc, dialect_insert, utcnow
 from frontdesk.db.base import table as db_table
 from frontdesk.usage.models import MODEL_CHARS, UsageModel, UsageMonth
 
@@ -123,7 +122,7 @@ def _upsert(dialect: str, table: type[Base], key: tuple[str, ...], counted: tupl
     the values given if there is none. Built once per shape, its values bound at each
     execution: building it for every count cost 0.45 ms of CPU, a count now 0.05 ms."""
     core = db_table(table)
-    upsert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(core)
+    upsert = dialect_insert(dialect)(core)
     upsert = upsert.values({column.name: bindparam(column.name) for column in core.columns})
     return upsert.on_conflict_do_update(
         index_elements=[core.c[name] for name in key],

@@ -59,7 +59,7 @@ async def authenticate(
 
 
 async def current_caller(request: Request) -> Caller:
-    caller = await authenticate(request.app.state.runtime, request.headers, request.cookies)
+    caller = await authenticate(await get_runtime(request), request.headers, request.cookies)
     if caller is None:
         if bearer_token(request.headers) is not None:
             raise Unauthorized("This API key is not valid.", code="invalid_api_key")
