@@ -14,6 +14,7 @@ from frontdesk.answering.confidence import (
     contradicted,
     names_said,
     type_match,
+    unpriced,
 )
 from frontdesk.answering.generators.base import Generation, GenerationRequest
 from frontdesk.answering.generators.extractive import ExtractiveGenerator
@@ -201,6 +202,26 @@ def test_a_reply_about_another_size_or_model_contradicts_the_question(
     assert contradicted(question, reply) == expected
 
 
+@pytest.mark.parametrize(
+    ("question", "reply", "expected"),
+    [
+        ("How much do porcelain veneers cost?", "Veneers: thin porcelain shells.", 1.0),
+        ("how much is afternoon tea for two?", "Afternoon tea needs 48 hours' notice.", 1.0),
+        ("What's the price of a tune-up?", "Tune-ups take two hours.", 1.0),
+        ("How much is the deposit?", "A 30% deposit is due at booking.", 0.0),
+        ("How much is a helmet?", "A helmet is included with every rental.", 0.0),
+        ("How much is parking?", "Parking is free for guests.", 0.0),
+        ("How much is the Glacier 850?", "Glacier 850 costs $12,999.", 0.0),
+        # Not a price question: "how much" of something else.
+        ("How much snow do you need to ride?", "Six inches of packed snow.", 0.0),
+    ],
+)
+def test_a_price_question_answered_without_a_price_is_unpriced(
+    question: str, reply: str, expected: float
+) -> None:
+    assert unpriced(question, reply) == expected
+
+
 def test_a_contradicted_reply_has_no_confidence_however_close_its_words() -> None:
     close = Evidence(
         similarity=0.9,
@@ -214,6 +235,7 @@ def test_a_contradicted_reply_has_no_confidence_however_close_its_words() -> Non
     )
     assert confidence(close) > 0.9
     assert confidence(Evidence(**{**asdict(close), "contradicted": 1.0})) == 0.0
+    assert confidence(Evidence(**{**asdict(close), "unpriced": 1.0})) == 0.0
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,28 @@ async def test_a_list_under_its_lead_in_is_one_plain_sentence() -> None:
     assert_plain(text)
 
 
+async def test_a_list_under_a_label_line_is_said_under_that_label() -> None:
+    # The label says what the items are; an item said without it would read as a yes.
+    guide = (
+        "Parts you bring in are fitted at our usual rate.\n\nWhat we don't work on\n"
+        "- Bikes with gas engines\n- Electric scooters and hoverboards\n"
+        "- Motors and batteries on e-bikes (see above)"
+    )
+    text, _ = await answer("Do you repair e-bike batteries?", prose(guide))
+    assert text.startswith("What we don't work on:") and "batteries on e-bikes" in text
+    assert "see above" not in text  # a pointer to text the visitor does not see
+    assert_plain(text)
+
+
+async def test_a_question_in_prose_is_said_with_its_answer() -> None:
+    guide = (
+        "Service appointments are booked by phone. Don't have a trailer? We pick up your "
+        "machine and bring it back for $75 round trip."
+    )
+    text, _ = await answer("What if I don't have a trailer?", prose(guide))
+    assert "$75" in text and not text.endswith("?"), text
+
+
 async def test_table_lines_in_prose_become_sentences_without_pipes() -> None:
     guide = "Prices include labor.\n\nService | Price\n---|---\nTune-up | $189\nOil change | $79"
     text, _ = await answer("How much is an oil change?", prose(guide))

@@ -297,6 +297,35 @@ def test_pdf_is_split_by_headings_and_paragraphs_not_pages() -> None:
     assert titles[-1] == "Owner's manual — Payments > Can I pay by debit card?"
 
 
+def test_pdf_table_rows_keep_a_cell_wrapped_over_several_lines() -> None:
+    """A long cell wraps; the row's one-line cells are set at its middle, so the wrapped
+    lines are drawn above and below them. Each row is still one section, whole."""
+    included = (
+        "4 periodontal maintenance visits, 2 exams, all routine x-rays, "
+        "1 emergency exam, 15% off other treatment"
+    )
+    pdf = Pdf()
+    pdf.heading("Membership plans")
+    pdf.table(
+        [
+            ["Plan", "Yearly fee", "What is included"],
+            ["Adult plan", "$329", "2 exams, 2 cleanings, all routine x-rays, 1 emergency exam"],
+            ["Gum care plan", "$499", included],
+        ]
+    )
+    pdf.paragraph("Membership runs for 12 months from the day you join.")
+    (document,) = load_file(pdf.output(), "plans.pdf")
+    assert [(s.location, s.text) for s in document.sections] == [
+        (
+            "page 1, row 2",
+            "Plan: Adult plan; Yearly fee: $329; "
+            "What is included: 2 exams, 2 cleanings, all routine x-rays, 1 emergency exam",
+        ),
+        ("page 1, row 3", f"Plan: Gum care plan; Yearly fee: $499; What is included: {included}"),
+        ("page 1", "Membership runs for 12 months from the day you join."),
+    ]
+
+
 def test_pdf_in_one_font_finds_headings_by_their_shape() -> None:
     pdf = Pdf()
     pdf.paragraph("Opening hours")

@@ -28,6 +28,9 @@ cross-validated by business, fitted on the others and measured on the one left o
   the reply about the "Arlo 1" is no answer for the "Arlo 4";
 - ``margin``: how much more the re-ranker believes in the top passage than in the next one;
   a question two passages answer equally well is less sure of either;
+- ``unpriced``: 1 when the question asks what something costs ("how much is...", "what's
+  the price of...") and the reply names no price, nor says it is free or included: the
+  passage is about the thing, but the visitor's question is not answered (a veto too);
 - ``contradicted``: 1 when the question states a quantity or a numbered name ("a 10 inch
   cake", "the Arlo 4") and the reply gives the same word other numbers only ("6-inch", "Arlo
   3"): that reply is about another size or model, however close its words.
@@ -48,22 +51,22 @@ from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 # Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
 WEIGHTS = {
-    "similarity": 0.766,
-    "rerank": 0.582,
-    "coverage": 0.819,
-    "answer_coverage": 0.982,
-    "missing": -0.109,
-    "answer_similarity": 1.435,
-    "type_match": 0.482,
-    "unit_similarity": 0.979,
-    "names": 0.310,
-    "answer_missing": -0.338,
-    "margin": 0.680,
+    "similarity": 0.735,
+    "rerank": 0.506,
+    "coverage": 0.685,
+    "answer_coverage": 0.692,
+    "missing": -0.468,
+    "answer_similarity": 1.347,
+    "type_match": 0.245,
+    "unit_similarity": 1.03,
+    "names": 0.121,
+    "answer_missing": -0.614,
+    "margin": 0.611,
 }
-BIAS = -2.276
+BIAS = -1.552
 # Signals that settle it alone: a reply that contradicts what the question states is no
 # answer, whatever else it shares with it. Too rare in the bank to be learned as a weight.
-VETOES = ("contradicted",)
+VETOES = ("contradicted", "unpriced")
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Evidence:
     names: float = 0.0
     answer_missing: float = 0.0
     contradicted: float = 0.0
+    unpriced: float = 0.0
     margin: float = 0.0
 
 
@@ -94,14 +98,14 @@ _ANSWER_TYPES = tuple(
             r"|\b(prices?|fees?|charges?|rates?) (of|for|to|on)\b"
             r"|\bwhat(s|'s| is| are)( the| your)? \w*\s?(price|fee|charge|rate)",
             r"[$£€¥]\s?\d|\d\s?(dollars|usd|eur|gbp|pounds|euros)\b|\bfree\b|\bno charge\b"
-            r"|\bincluded\b",
+            r"|\bincluded\b|\d\s?(%|percent\b)",
         ),
         (  # a time of day
             r"\bwhat time\b|\b(open|opens|close|closes)\b|\bhours\b",
             r"\d{1,2}(:\d\d)?\s?[ap]\.?m\b|\b\d{1,2}:\d\d\b|\bnoon\b|\bmidnight\b|\bclosed\b",
         ),
         (  # a duration
-            r"\bhow (long|soon|far ahead)\b|\bnotice\b",
+            r"\bhow (long|soon|fast|quickly|far ahead)\b|\bnotice\b",
             _NUMBER + r"[\s-]*(business |working )?(minute|hour|day|week|month|year)s?\b",
         ),
         (r"\bhow (many|old)\b|\bminimum age\b", r"\d|\b(one|two|three|four|five|six|dozen)\b"),
@@ -118,6 +122,21 @@ _ANSWER_TYPES = tuple(
         ),
     )
 )
+
+
+_PRICE_HOLDS = _ANSWER_TYPES[0][1]
+# Asks for a price in so many words (the price kind above also counts "cheaper", "fees for").
+_ASKS_PRICE = re.compile(
+    HOW_MUCH_PRICE
+    + r"|\bhow much\b.*\bcosts?\b"
+    + r"|\bwhat(s|'s| is| are| does| do)( the| your| a| an| it)? (price|cost)s?\b",
+    re.I,
+)
+
+
+def unpriced(question: str, answer: str) -> float:
+    """1 when the question asks what something costs and the reply holds no price."""
+    return float(bool(_ASKS_PRICE.search(question)) and not _PRICE_HOLDS.search(answer))
 
 
 def answer_kinds(question: str) -> list[re.Pattern[str]]:
@@ -145,6 +164,40 @@ def coverage(question: str, passage: str, terms: TermStats | None = None) -> flo
 def share_present(wanted: set[str], passage: str, terms: TermStats | None = None) -> float:
     """Like ``coverage`` with the question's stems computed once by the caller."""
     return weighted_share(wanted, set(stems(passage)), terms)
+
+
+# Words that say how a question asks rather than what it is about: "how *much*", "how
+# *many*", "what *time*", "*will* it *still*...". A reply never needs to repeat them, and they
+# are rare in a business's own text, so as question words they would weigh the most.
+_FORM_AFTER = {"how": None, "what": {"time", "kind", "sort", "type"}}
+_FORM_WORDS = frozenset(
+    {
+        "will", "still", "just", "ever", "even", "also", "really", "stuff", "thing",
+        "things", "anything", "something", "someone", "somebody", "able", "possible", "need",
+        "want", "take", "make", "use", "mean",
+    }
+)  # fmt: skip
+# Words a question asks for a price with: the reply's price (type_match) answers them.
+_PRICE_WORDS = frozenset(
+    {"much", "price", "prices", "cost", "costs", "charge", "charges", "expensive", "cheap"}
+)
+
+
+def asked_stems(question: str) -> set[str]:
+    """The stems of what the question is about: its content words, less those that only
+    say how it asks (``_FORM_WORDS``, the word after "how", "what time", and the price words
+    when a price is asked; the kind of answer asked is weighed by ``type_match``)."""
+    said = words(question)
+    form = set(_FORM_WORDS)
+    for first, second in pairwise(said):
+        after = _FORM_AFTER.get(first, set())
+        if after is None or second in after:
+            form.add(second)
+    if any(holds is _PRICE_HOLDS for holds in answer_kinds(question)):
+        form |= _PRICE_WORDS
+    kept = [w for w in said if w not in form]
+    asked = set(stems(" ".join(kept))) if kept else set()
+    return asked or set(stems(question))
 
 
 def missing(wanted: set[str], passage: str, terms: TermStats | None) -> float:
@@ -237,7 +290,7 @@ def evidence(
 ) -> Evidence:
     if not hits:
         return Evidence()
-    wanted = set(stems(question))
+    wanted = asked_stems(question)
     grounds = cited or hits[:1]
     text = " ".join(f"{h.title} {h.text}" for h in grounds)
     # What the visitor reads: the reply, under its sources' titles.
@@ -254,6 +307,7 @@ def evidence(
         names=names_said(question, said),
         answer_missing=missing(wanted, said, terms),
         contradicted=contradicted(question, said),
+        unpriced=unpriced(question, answer),
         margin=hits[0].rerank_score - (hits[1].rerank_score if len(hits) > 1 else 0.0),
     )
 

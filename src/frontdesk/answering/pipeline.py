@@ -367,6 +367,8 @@ class AnswerService:
     ) -> AnswerOut:
         if why is None and draft.evidence.contradicted:
             why = "the passages found say another size or model than the question names"
+        if why is None and draft.evidence.unpriced:
+            why = "the question asks for a price and the passages found give none"
         why = why or (
             f"confidence {score:.2f} is below the agent's threshold "
             f"{agent.confidence_threshold:.2f}"

@@ -48,6 +48,8 @@ _SUBJECTS = {
     "we", "you", "our", "your", "it", "its", "they", "their", "there", "the", "a", "an",
     "all", "most", "every", "each", "this", "that", "these", "those", "i", "he", "she",
 }  # fmt: skip
+# A pointer to text the visitor does not see with the reply.
+_ELSEWHERE = re.compile(r"\s*\(\s*see (?:above|below)\s*\)", re.I)
 _YES_NO = re.compile(r"^(?:yes|no)\b(?:[.!]\s+|,\s+)(?=\S)", re.I)
 
 Kind = Literal["sentence", "list", "row"]
@@ -104,7 +106,10 @@ class _Builder:
         pending: list[str] = []
         for sentence in sentences(text):
             pending.append(sentence)
-            if sum(len(s.split()) for s in pending) >= MIN_SENTENCE_WORDS:
+            # A question in prose ("Don't have a trailer?") is read with its answer.
+            if sum(len(s.split()) for s in pending) >= MIN_SENTENCE_WORDS and not (
+                sentence.endswith("?")
+            ):
                 self._sentence(" ".join(pending))
                 pending = []
         if pending:
@@ -163,6 +168,11 @@ def units(text: str) -> list[Unit]:
         elif _is_heading(lines, i):
             out.heading = line.text
             i += 1
+        elif _heads_list(lines, i) and (end := _list_end(lines, i)) > i + 1:
+            # "What we don't work on" above its bullets is what the items are said under.
+            out.heading = line.text
+            out.block(line.text, _table_items(lines[i + 1 : end]))
+            i = end
         elif not line.marked and line.text.endswith(":") and (end := _list_end(lines, i)) > i + 1:
             *before, lead = sentences(line.text)
             out.sentences(" ".join(before))
@@ -195,8 +205,8 @@ def render(unit: Unit, question: Question) -> str:
     if unit.kind == "list":
         said = [_inline(item, question) for item in unit.items]
         listed = _join(said)
-        return end_sentence(f"{unit.lead}: {listed}" if unit.lead else listed)
-    return end_sentence(unit.text)
+        return end_sentence(_ELSEWHERE.sub("", f"{unit.lead}: {listed}" if unit.lead else listed))
+    return end_sentence(_ELSEWHERE.sub("", unit.text))
 
 
 def drop_yes_no(text: str) -> str:
@@ -286,6 +296,19 @@ def _is_heading(lines: Sequence[Line], i: int) -> bool:
     after = lines[i + 1]
     return (
         not after.tabular and not after.marked and (not after.open or after.words > MAX_ITEM_WORDS)
+    )
+
+
+def _heads_list(lines: Sequence[Line], i: int) -> bool:
+    """A short label on its own line above a bulleted list: its lead-in."""
+    line = lines[i]
+    return (
+        not line.marked
+        and line.open
+        and line.words <= MAX_HEADING_WORDS
+        and i + 1 < len(lines)
+        and lines[i + 1].marked
+        and not lines[i + 1].tabular
     )
 
 

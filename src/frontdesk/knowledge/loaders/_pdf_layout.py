@@ -32,6 +32,11 @@ _MAX_PLAIN_HEADING_WORDS = 10  # a heading told only by its shape is shorter sti
 _PARAGRAPH_GAP = 1.3  # a gap this many times the line spacing ends a paragraph
 _MAX_SPACING = 1.3  # times the font size: lines set further apart are paragraphs
 _SHORT_LINE = 0.6  # of the page's widest line: a line this short was broken on purpose
+# Ems a table's next line may sit below its lowest line so far; a line opening a row (a
+# cell in two columns or more) may sit further: its one-line cells are set at the middle
+# of a row whose other cell wraps over many lines.
+_ROW_DROP = 3.0
+_ROW_OPENING_DROP = 12.0
 _MAX_CELL_WORDS = 8  # on average: longer "cells" are columns of prose, not a table
 _MAX_COLUMN_NAME_WORDS = 6
 _REPEATED = 3  # a line at a page's edge on this many pages is a running header or footer
@@ -264,35 +269,98 @@ def _paragraph(lines: list[Line], widest: int) -> str:
 
 
 def _mark_tables(lines: list[Line]) -> None:
-    """Mark runs of lines whose cells line up under the first line's as tables."""
+    """Mark runs of lines whose cells line up under the first line's as tables, each row
+    one line: a cell's text wrapped over several lines is joined into it."""
     index = 0
     while index < len(lines):
         header = lines[index].cells
         end = index + 1
-        while len(header) >= 2 and end < len(lines) and _fits(lines[end], header):
-            end += 1
+        top = lowest = lines[index].y
+        while len(header) >= 2 and end < len(lines):
+            taken = 1 if _fits(lines[end], header, top, lowest) else 0
+            taken = taken or _first_cell_wrapped(lines, end, header, top, lowest)
+            if not taken:
+                break
+            lowest = min(lowest, *(line.y for line in lines[end : end + taken]))
+            end += taken
         if _is_table(lines[index:end]):
-            for number, line in enumerate(lines[index:end]):
+            for line in lines[index:end]:
                 line.kind = _TABLE
-                line.level = 0 if number else 1  # the header opens a table
                 line.cells = [
                     Cell(header[column].x, cell.end, cell.text)
                     for column, cell in zip(_columns(line, header), line.cells, strict=True)
                 ]
-            index = end
+            rows = _join_wrapped(lines[index:end], header[0].x)
+            for number, line in enumerate(rows):
+                line.level = 0 if number else 1  # the header opens a table
+            lines[index:end] = rows
+            index += len(rows)
         else:
             index += 1
 
 
-def _fits(line: Line, header: list[Cell]) -> bool:
-    """A row below the header: close under it, each cell lined up with a column of its own."""
+def _fits(line: Line, header: list[Cell], top: float, lowest: float) -> bool:
+    """A row below the header, each cell lined up with a column of its own, not far below
+    the table's lowest line so far. A line may be drawn above the one before it: a row's
+    single-line cells are often set at its middle, after or before its wrapped ones."""
     placed = _columns(line, header)
     return (
-        0 < line.gap <= 3 * line.size
+        line.y < top
+        and lowest - line.y <= (_ROW_OPENING_DROP if len(placed) >= 2 else _ROW_DROP) * line.size
         and -1 not in placed
         and placed == sorted(set(placed))
         and (len(placed) >= 2 or placed[0] > 0)  # one cell at the margin is a paragraph
     )
+
+
+def _first_cell_wrapped(
+    lines: list[Line], start: int, header: list[Cell], top: float, lowest: float
+) -> int:
+    """How many lines from ``start`` hold one first-column cell only, wrapped over them,
+    with the row's other cells drawn after them: 0 when they are not that (a paragraph
+    at the margin under the table is not)."""
+    end = start
+    while end < len(lines) and _alone_in_first_column(lines[end], header, top, lowest):
+        lowest = min(lowest, lines[end].y)
+        end += 1
+    rest = lines[end] if end > start and end < len(lines) else None
+    if rest is None or not _fits(rest, header, top, lowest) or 0 in _columns(rest, header):
+        return 0
+    return end - start
+
+
+def _alone_in_first_column(line: Line, header: list[Cell], top: float, lowest: float) -> bool:
+    return (
+        len(line.cells) == 1
+        and _columns(line, header) == [0]
+        and line.y < top
+        and 0 < lowest - line.y <= _ROW_DROP * line.size
+    )
+
+
+def _join_wrapped(lines: list[Line], first_column: float) -> list[Line]:
+    """The table's rows: each line with a cell in the first column opens one, and a line
+    without (a wrapped cell's other lines) joins the row opened last, as a row's cells are
+    drawn one after another; so does a first cell's own second line. Each cell's lines
+    are joined top to bottom."""
+    rows: list[list[Line]] = []
+    for line in lines:
+        last = rows[-1] if rows else []
+        # A first cell alone on its line after a first cell alone on its own goes on it.
+        wrapped = len(line.cells) == 1 and all(len(part.cells) == 1 for part in last)
+        if not rows or (line.cells[0].x == first_column and not wrapped):
+            rows.append([line])
+        else:
+            rows[-1].append(line)
+    for parts in rows:
+        cells: dict[float, Cell] = {}
+        for part in sorted(parts, key=lambda line: -line.y):
+            for cell in part.cells:
+                joined = cells.setdefault(cell.x, Cell(cell.x, cell.end, ""))
+                joined.text = collapse(f"{joined.text} {cell.text}")
+                joined.end = max(joined.end, cell.end)
+        parts[0].cells = [cells[x] for x in sorted(cells)]
+    return [parts[0] for parts in rows]
 
 
 def _columns(line: Line, header: list[Cell]) -> list[int]:
