@@ -10,6 +10,10 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The confidence below which a new agent refuses and hands off: the lowest at which at most
+# 2% of the development bank's questions get a wrong answer (bench/answering.py --fit).
+DEFAULT_CONFIDENCE_THRESHOLD = 0.75
+
 
 class Settings(BaseSettings):
     """Frontdesk configuration. CLI options override environment variables."""
@@ -57,7 +61,10 @@ class Settings(BaseSettings):
         160, ge=20, le=400, description="Target chunk size in words (model window is 256)."
     )
     default_confidence_threshold: float = Field(
-        0.4, ge=0, le=1, description="Confidence below which an agent refuses to guess."
+        DEFAULT_CONFIDENCE_THRESHOLD,
+        ge=0,
+        le=1,
+        description="Confidence below which an agent refuses to guess, for new agents.",
     )
     log_level: str = Field("info", description="Python logging level.")
     log_format: Literal["text", "json"] = Field(

@@ -10,8 +10,10 @@ import pytest
 
 from frontdesk.answering.confidence import (
     Evidence,
+    asked_stems,
     confidence,
     contradicted,
+    evidence,
     names_said,
     type_match,
     unpriced,
@@ -248,3 +250,31 @@ def test_a_contradicted_reply_has_no_confidence_however_close_its_words() -> Non
 )
 def test_a_question_asking_a_weight_wants_one(question: str, reply: str, expected: float) -> None:
     assert type_match(question, reply) == expected
+
+
+def test_a_faq_answer_is_read_under_its_own_question() -> None:
+    """The pair's answer ("Yes, through Summit Credit Union.") need not repeat the words of
+    its question: the question stands above it as a title does."""
+    pair = hit(0, "FAQ", "Q: Do you offer financing?\nA: Yes, through Summit Credit Union.")
+    found = evidence("Do you offer financing?", [pair], [pair], "Through Summit Credit Union.")
+    assert found.answer_coverage == 1.0 and found.answer_missing == 0.0
+    prose = hit(0, "FAQ", "Financing: yes, through Summit Credit Union.")
+    apart = evidence("Do you offer a loyalty card?", [prose], [prose], "Through Summit.")
+    assert apart.answer_missing == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "about"),
+    [
+        ("How much do you charge to bleed hydraulic brakes?", {"bleed", "hydraul", "brake"}),
+        ("Will the Trail 29 still be available next week?", {"trail", "29", "next", "week"}),
+        ("Do you offer financing?", {"financ"}),
+        ("One more quick question: what time do you open on Saturday?", {"open", "saturday"}),
+        # The price words stay when no price is asked: they are what the question is about.
+        ("Is your price list online?", {"price", "list", "onlin"}),
+    ],
+)
+def test_the_question_is_about_its_subject_not_its_asking_words(
+    question: str, about: set[str]
+) -> None:
+    assert asked_stems(question) == about

@@ -101,13 +101,13 @@ def test_qa_source_resync_and_delete(client: httpx.Client) -> None:
     source = client.post(f"/api/v1/agents/{agent['id']}/sources/qa", json=body).json()
     assert wait_for_source(client, source["id"])["status"] == "ready"
     ask = lambda q: client.post(f"/api/v1/agents/{agent['id']}/ask", json={"question": q}).json()  # noqa: E731
-    assert "match" in ask("will you match a competitor's price?")["answer"]
+    assert "match" in ask("Do you price match?")["answer"]
     resynced = client.post(f"/api/v1/sources/{source['id']}/resync")
     assert resynced.status_code == 202
     assert wait_for_source(client, source["id"])["status"] == "ready"
     assert client.delete(f"/api/v1/sources/{source['id']}").status_code == 204
     _error(client.get(f"/api/v1/sources/{source['id']}"), 404, "not_found")
-    assert ask("will you match a competitor's price?")["handoff"]["triggered"]
+    assert ask("Do you price match?")["handoff"]["triggered"]
 
 
 def allow_local_site(client: httpx.Client, site: LocalSite) -> None:

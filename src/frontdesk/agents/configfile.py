@@ -76,16 +76,20 @@ def parse_agent_file(text: str) -> AgentIn:
 
 
 async def import_agent(
-    session: AsyncSession, workspace_id: str, spec: AgentIn
+    session: AsyncSession, workspace_id: str, spec: AgentIn, default_threshold: float | None = None
 ) -> tuple[Agent, bool]:
-    """Create the agent, or update the one with the same name (keys left out keep values)."""
+    """Create the agent, or update the one with the same name (keys left out keep values);
+    a new agent's threshold is ``default_threshold`` when the file sets none."""
     values = spec.model_dump(mode="json", exclude_unset=True, exclude={"name"})
     if "rules" in values and spec.rules is not None:
         values["rules"] = spec.rules.model_dump(mode="json", exclude_defaults=True)
     try:
         agent = await service.find_agent(session, workspace_id, spec.name)
     except NotFound:
-        return await service.create_agent(session, workspace_id, spec.name, **values), True
+        created = await service.create_agent(
+            session, workspace_id, spec.name, default_threshold, **values
+        )
+        return created, True
     return await service.update_agent(session, agent, values), False
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.db.base import Base, Timestamped, new_id
+from frontdesk.settings import DEFAULT_CONFIDENCE_THRESHOLD
 
 DEFAULT_HANDOFF = "Let me connect you with a specialist who can help further."
 DEFAULT_THEME = "#1f6feb"
@@ -36,7 +37,7 @@ class Agent(Timestamped, Base):
     handoff_message: Mapped[str] = mapped_column(Text, default=DEFAULT_HANDOFF)
     handoff_wait_s: Mapped[int] = mapped_column(Integer, default=DEFAULT_HANDOFF_WAIT_S)
     language: Mapped[str] = mapped_column(String(16), default="en")
-    confidence_threshold: Mapped[float] = mapped_column(Float, default=0.4)
+    confidence_threshold: Mapped[float] = mapped_column(Float, default=DEFAULT_CONFIDENCE_THRESHOLD)
     generator: Mapped[str] = mapped_column(String(32), default="extractive")
     generator_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     theme_color: Mapped[str] = mapped_column(String(7), default=DEFAULT_THEME)

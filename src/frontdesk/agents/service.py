@@ -51,12 +51,20 @@ def _check_name(name: str) -> str:
 
 
 async def create_agent(
-    session: AsyncSession, workspace_id: str, name: str, **settings: Any
+    session: AsyncSession,
+    workspace_id: str,
+    name: str,
+    default_threshold: float | None = None,
+    **settings: Any,
 ) -> Agent:
+    """``default_threshold``: the confidence threshold when ``settings`` set none (the
+    server's FRONTDESK_DEFAULT_CONFIDENCE_THRESHOLD); the fitted default when None too."""
     name = _check_name(name)
     if await _by_name(session, workspace_id, name) is not None:
         raise Conflict(f"An agent named '{name}' already exists.", field="name")
     agent = Agent(workspace_id=workspace_id, name=name)
+    if default_threshold is not None:
+        agent.confidence_threshold = default_threshold
     for key, value in settings.items():
         if key in EDITABLE and value is not None:
             setattr(agent, key, value)

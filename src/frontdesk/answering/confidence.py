@@ -45,25 +45,26 @@ from itertools import pairwise
 
 from frontdesk.answering.generators.question import HOW_MUCH_PRICE
 from frontdesk.knowledge.hits import Hit
+from frontdesk.knowledge.loaders.qa import split_pair
 from frontdesk.knowledge.rerank import question_names
 from frontdesk.knowledge.text import STOP_WORDS, stems, words
 from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 # Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
 WEIGHTS = {
-    "similarity": 0.735,
-    "rerank": 0.506,
-    "coverage": 0.685,
-    "answer_coverage": 0.692,
-    "missing": -0.468,
-    "answer_similarity": 1.347,
-    "type_match": 0.245,
-    "unit_similarity": 1.03,
-    "names": 0.121,
-    "answer_missing": -0.614,
-    "margin": 0.611,
+    "similarity": 0.635,
+    "rerank": 0.477,
+    "coverage": 0.649,
+    "answer_coverage": 0.755,
+    "missing": -0.432,
+    "answer_similarity": 1.215,
+    "type_match": 0.26,
+    "unit_similarity": 1.239,
+    "names": 0.158,
+    "answer_missing": -0.619,
+    "margin": 0.604,
 }
-BIAS = -1.552
+BIAS = -1.558
 # Signals that settle it alone: a reply that contradicts what the question states is no
 # answer, whatever else it shares with it. Too rare in the bank to be learned as a weight.
 VETOES = ("contradicted", "unpriced")
@@ -167,14 +168,16 @@ def share_present(wanted: set[str], passage: str, terms: TermStats | None = None
 
 
 # Words that say how a question asks rather than what it is about: "how *much*", "how
-# *many*", "what *time*", "*will* it *still*...". A reply never needs to repeat them, and they
+# *many*", "what *time*", "*will* it *still*...", "do you *offer*...", "*one* more *quick*
+# *question*". A reply never needs to repeat them, and they
 # are rare in a business's own text, so as question words they would weigh the most.
 _FORM_AFTER = {"how": None, "what": {"time", "kind", "sort", "type"}}
 _FORM_WORDS = frozenset(
     {
         "will", "still", "just", "ever", "even", "also", "really", "stuff", "thing",
         "things", "anything", "something", "someone", "somebody", "able", "possible", "need",
-        "want", "take", "make", "use", "mean",
+        "want", "take", "make", "use", "mean", "offer", "provide", "available", "one",
+        "question", "questions", "quick",
     }
 )  # fmt: skip
 # Words a question asks for a price with: the reply's price (type_match) answers them.
@@ -293,8 +296,10 @@ def evidence(
     wanted = asked_stems(question)
     grounds = cited or hits[:1]
     text = " ".join(f"{h.title} {h.text}" for h in grounds)
-    # What the visitor reads: the reply, under its sources' titles.
-    said = " ".join([*(h.title for h in grounds), answer])
+    # What the visitor reads: the reply, under its sources' titles; a Q&A pair's answer
+    # answers its own question, which stands above it like a title.
+    asked = [pair[0] for h in grounds if (pair := split_pair(h.text)) is not None]
+    said = " ".join([*(h.title for h in grounds), *asked, answer])
     return Evidence(
         similarity=max(h.vector_score for h in hits[:3]),
         rerank=hits[0].rerank_score,

@@ -38,10 +38,9 @@ def create(
                 session,
                 workspace_id,
                 name,
+                default_threshold=runtime.settings.default_confidence_threshold,
                 greeting=greeting,
-                confidence_threshold=threshold
-                if threshold is not None
-                else runtime.settings.default_confidence_threshold,
+                confidence_threshold=threshold,
             )
             return {"id": agent.id, "name": agent.name, "public_key": agent.public_key}
 
@@ -124,7 +123,9 @@ def import_(ctx: click.Context, file: Path) -> None:
     async def work(runtime: Runtime, workspace_id: str) -> tuple[str, bool]:
         spec = configfile.read_agent_file(file)
         async with runtime.db.transaction() as session:
-            agent, created = await configfile.import_agent(session, workspace_id, spec)
+            agent, created = await configfile.import_agent(
+                session, workspace_id, spec, runtime.settings.default_confidence_threshold
+            )
             return agent.name, created
 
     name, created = run_with_runtime(ctx, work)

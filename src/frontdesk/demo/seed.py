@@ -70,8 +70,8 @@ async def seed_demo(runtime: Runtime, workspace_id: str) -> tuple[Agent, list[In
             agent = await service.find_agent(session, workspace_id, AGENT_NAME)
         except NotFound:
             spec = agent_file()
-            agent, _ = await import_agent(session, workspace_id, spec)
-            agent.confidence_threshold = runtime.settings.default_confidence_threshold
+            threshold = runtime.settings.default_confidence_threshold
+            agent, _ = await import_agent(session, workspace_id, spec, threshold)
         files = sorted(p for p in content_dir().iterdir() if p.is_file())
         sources = [await runtime.knowledge.add_path(session, agent, path) for path in files]
     results = [await runtime.knowledge.ingest(source.id) for source in sources]

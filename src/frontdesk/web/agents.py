@@ -24,7 +24,10 @@ async def create_agent(
 ) -> AgentOut:
     async with runtime.changes() as session:
         agent = await service.create_agent(
-            session, workspace, **body.model_dump(mode="json", exclude_none=True)
+            session,
+            workspace,
+            default_threshold=runtime.settings.default_confidence_threshold,
+            **body.model_dump(mode="json", exclude_none=True),
         )
         return AgentOut.model_validate(agent)
 
@@ -61,7 +64,9 @@ async def import_agent(
     # Parsing a file at the size limit takes seconds of pure Python: off the event loop.
     spec = await asyncio.to_thread(configfile.parse_agent_file, text)
     async with runtime.changes() as session:
-        agent, created = await configfile.import_agent(session, workspace, spec)
+        agent, created = await configfile.import_agent(
+            session, workspace, spec, runtime.settings.default_confidence_threshold
+        )
         response.status_code = 201 if created else 200
         return AgentOut.model_validate(agent)
 

@@ -43,6 +43,7 @@ from frontdesk.answering.generators.rows import (
     rows_sentence,
 )
 from frontdesk.knowledge.hits import Hit
+from frontdesk.knowledge.loaders.qa import split_pair
 from frontdesk.knowledge.text import stems
 from frontdesk.knowledge.vectors import TermStats
 
@@ -55,7 +56,6 @@ MAX_SENTENCES = 3
 EMBEDDED_WORDS = 25
 # A Q&A pair's question shares this much of the visitor's, both ways, to be the same one.
 SAME_QUESTION = 0.8
-QA = re.compile(r"^Q:\s*(?P<q>.+?)\s*\nA:\s*(?P<a>.+)$", re.S)
 # Text that speaks to a model rather than to a visitor (an injection planted in a document):
 # never said, however close to the question it reads.
 TO_A_MODEL = re.compile(
@@ -92,10 +92,10 @@ def _candidates(passages: list[Hit]) -> list[Candidate]:
 
 
 def _passage_candidates(p: int, title: str, location: str, text: str) -> list[Candidate]:
-    qa = QA.match(text)
+    qa = split_pair(text)
     row = parse_row(text) if _is_record(location) else None
     if qa:
-        asked, answer = qa["q"].strip(), qa["a"].strip()
+        asked, answer = qa
         out = [Candidate(p, 0, "qa", f"{title}: {answer}", asked=asked, answer=answer)]
     elif row is not None:
         out = [Candidate(p, 0, "row", f"{title}: {text}", row=row)]
@@ -271,8 +271,10 @@ def _embedded(candidate: Candidate) -> str:
     if candidate.unit is not None:
         context = candidate.unit.context
         text = f"{context}: {candidate.unit.text}" if context else candidate.unit.text
+    elif candidate.kind == "qa":
+        text = f"{candidate.asked} {candidate.answer}"
     else:
-        text = candidate.answer or candidate.text
+        text = candidate.text
     return " ".join(text.split()[:EMBEDDED_WORDS])
 
 

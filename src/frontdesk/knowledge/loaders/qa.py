@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 from frontdesk.errors import SourceFailed
 from frontdesk.knowledge.documents import Document, Section
 from frontdesk.knowledge.loaders._text import decode_text, tidy
 
+# A pair's section as stored: its question, then its answer (``qa_documents``).
+_PAIR = re.compile(r"^Q:\s*(?P<q>.+?)\s*\nA:\s*(?P<a>.+)$", re.S)
 _SHAPE = 'The JSON file must be a list of {"question": "…", "answer": "…"} objects.'
 
 
@@ -30,6 +33,12 @@ def qa_documents(pairs: list[tuple[str, str]], title: str) -> list[Document]:
             Section(text=f"Q: {question}\nA: {answer}", location=f"Q&A {index + 1}", atomic=True)
         )
     return [Document(title=title, sections=sections)]
+
+
+def split_pair(text: str) -> tuple[str, str] | None:
+    """A pair's question and answer from its section's text; None for any other text."""
+    match = _PAIR.match(text)
+    return (match["q"].strip(), match["a"].strip()) if match else None
 
 
 def load_qa_json(data: bytes, title: str) -> list[Document]:
