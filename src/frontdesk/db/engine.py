@@ -79,6 +79,12 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+def write_lock_options() -> dict[str, bool]:
+    """Execution options for a connection whose transactions take SQLite's write lock at
+    BEGIN (``BEGIN IMMEDIATE``), as :meth:`Database.transaction_of` does."""
+    return {_IMMEDIATE: True}
+
+
 def _busy(error: OperationalError) -> bool:
     code = getattr(error.orig, "sqlite_errorcode", None)
     return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
