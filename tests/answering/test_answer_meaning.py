@@ -186,6 +186,17 @@ async def test_a_question_asking_for_an_address_gets_the_sentence_with_one(embed
         ),
         ("What's the price of the Velora Arlo 4?", "Road (Velora Arlo 3) $45.", 1.0),
         ("Can I cancel 10 days before the start?", "Cancel 7 days before: no fee.", 1.0),
+        # Half of a numbered model's name is another model: its number, its word, its letters.
+        (
+            "what's the price of the Glacier 1000?",
+            "Timberline 1000 Crew costs $22,799 (color Glacier White).",
+            1.0,
+        ),
+        ("what's the price of the Trailhawk 1000", "Timberline 1000 Crew costs $22,799.", 1.0),
+        ("How much is the Scree 350F?", "Scree 450F costs $9,899.", 1.0),
+        ("How much is the Scree 250F?", "The Scree 250F costs $4,850.", 0.0),
+        # Neither half said: not another model (names_said weighs a name left unsaid).
+        ("Does the Glacier 850 have heated grips?", "Heated grips are standard.", 0.0),
         # A bound may hold the number asked.
         ("Can you cater for 40 people?", "We cater for up to 60 people.", 0.0),
         ("Can I cancel 10 days before the start?", "We cancel at least 7 days before.", 0.0),

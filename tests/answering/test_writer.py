@@ -130,6 +130,25 @@ async def test_a_comparison_says_each_named_row_in_the_question_order() -> None:
     assert_plain(text)
 
 
+async def test_a_choice_between_two_says_both_though_one_is_named_in_part() -> None:
+    rentals = [
+        ["Bike", "4 hours", "Full day"],
+        ["Road (Velora Arlo 3)", "$45", "$65"],
+        ["Hardtail mountain (Northfork 29)", "$40", "$60"],
+        ["E-bike (Amperon City)", "$50", "$75"],
+    ]
+    passages = hits_of(load_csv(make_csv(rentals), "rentals", DEFAULT_LIMITS), "rentals.csv")
+    question = "Is it cheaper to rent the road bike or the hardtail for a day?"
+    text, cited = await answer(question, passages)
+    # "the hardtail" says part of "Hardtail mountain": the comparison has both, in order.
+    assert text.index("$65") < text.index("$60") and "$75" not in text, text
+    assert sorted(passages[i].location for i in cited) == ["row 2", "row 3"]
+    # Without a comparison, the row named in full answers alone.
+    text, _ = await answer("How much is the road bike for a day?", passages)
+    assert "$65" in text and "$60" not in text, text
+    assert_plain(text)
+
+
 async def test_a_list_question_gets_one_short_sentence() -> None:
     passages = catalogue(["row 5", "row 6", "row 4", "row 7"])
     text, cited = await answer("Which ATVs do you have?", passages)

@@ -326,6 +326,43 @@ def test_pdf_table_rows_keep_a_cell_wrapped_over_several_lines() -> None:
     ]
 
 
+def test_pdf_table_of_two_columns_keeps_a_long_first_cell_apart_from_the_second() -> None:
+    """Where a cell ends is read from its font's glyph widths: a long first cell that ends
+    close to the second column is still its own cell, and the table stays a table."""
+    pdf = Pdf()
+    pdf.heading("How long we keep data")
+    pdf.table(
+        [
+            ["Data", "How long we keep it"],
+            ["Invoices, payments and clients on an open account", "As long as it is open"],
+            ["Your data after you close your account", "30 days, then deleted"],
+            ["Backups", "35 days"],
+        ]
+    )
+    pdf.paragraph("Billing records are kept for 7 years, as tax law requires.")
+    (document,) = load_file(pdf.output(), "keep.pdf")
+    assert [(s.heading, s.location, s.text) for s in document.sections] == [
+        (
+            "How long we keep data",
+            "page 1, row 2",
+            "Data: Invoices, payments and clients on an open account; "
+            "How long we keep it: As long as it is open",
+        ),
+        (
+            "How long we keep data",
+            "page 1, row 3",
+            "Data: Your data after you close your account; "
+            "How long we keep it: 30 days, then deleted",
+        ),
+        ("How long we keep data", "page 1, row 4", "Data: Backups; How long we keep it: 35 days"),
+        (
+            "How long we keep data",
+            "page 1",
+            "Billing records are kept for 7 years, as tax law requires.",
+        ),
+    ]
+
+
 def test_pdf_in_one_font_finds_headings_by_their_shape() -> None:
     pdf = Pdf()
     pdf.paragraph("Opening hours")

@@ -33,7 +33,9 @@ cross-validated by business, fitted on the others and measured on the one left o
   passage is about the thing, but the visitor's question is not answered (a veto too);
 - ``contradicted``: 1 when the question states a quantity or a numbered name ("a 10 inch
   cake", "the Arlo 4") and the reply gives the same word other numbers only ("6-inch", "Arlo
-  3"): that reply is about another size or model, however close its words.
+  3"), or names half of a numbered model only ("Timberline 1000" or "Glacier White" for
+  the "Glacier 1000"): that reply is about another size or model, however close its words
+  (a veto).
 """
 
 from __future__ import annotations
@@ -52,19 +54,19 @@ from frontdesk.knowledge.vectors import TermStats, weighted_share
 
 # Fitted by `python bench/answering.py --fit` on the question bank (six businesses + demo).
 WEIGHTS = {
-    "similarity": 0.635,
-    "rerank": 0.477,
-    "coverage": 0.649,
-    "answer_coverage": 0.755,
-    "missing": -0.432,
-    "answer_similarity": 1.215,
-    "type_match": 0.26,
-    "unit_similarity": 1.239,
-    "names": 0.158,
-    "answer_missing": -0.619,
-    "margin": 0.604,
+    "similarity": 0.661,
+    "rerank": 0.463,
+    "coverage": 0.657,
+    "answer_coverage": 0.785,
+    "missing": -0.45,
+    "answer_similarity": 1.225,
+    "type_match": 0.31,
+    "unit_similarity": 1.214,
+    "names": 0.069,
+    "answer_missing": -0.663,
+    "margin": 0.585,
 }
-BIAS = -1.558
+BIAS = -1.512
 # Signals that settle it alone: a reply that contradicts what the question states is no
 # answer, whatever else it shares with it. Too rare in the bank to be learned as a weight.
 VETOES = ("contradicted", "unpriced")
@@ -225,14 +227,22 @@ def names_said(question: str, answer: str) -> float:
     if not names:
         return 0.0
     said = words(answer)
-    asked = words(question)
-    phrases = {
-        (first, second)
-        for first, second in pairwise(asked)
-        if {first, second} <= names and first.isalpha() and any(c.isdigit() for c in second)
-    }
-    whole = names <= set(said) and phrases <= set(pairwise(said))
+    whole = names <= set(said) and _name_phrases(question, names) <= set(pairwise(said))
     return 1.0 if whole else -1.0
+
+
+def _name_phrases(question: str, names: set[str] | None = None) -> set[tuple[str, str]]:
+    """The question's names said with their number: ("glacier", "1000") for "the Glacier
+    1000", ("scree", "350f") for "a Scree 350F"; not "Saturday 9" (an hour)."""
+    names = question_names(question) if names is None else names
+    return {
+        (first, second)
+        for first, second in pairwise(words(question))
+        if {first, second} <= names
+        and first.isalpha()
+        and first not in _NOT_NAMED
+        and any(c.isdigit() for c in second)
+    }
 
 
 # Words said with a number that is not the thing's own: "Saturday 9" asks about an hour,
@@ -272,12 +282,20 @@ def _is_number(word: str) -> bool:
 
 def contradicted(question: str, answer: str) -> float:
     """1 when a number the question says with a word ("10 inch", "Arlo 4") is, in the
-    reply, another number with that same word only ("6-inch", "Arlo 3"); else 0. A reply
-    that bounds it ("up to 60 people" for "40 people") does not contradict it."""
+    reply, another number with that same word only ("6-inch", "Arlo 3"), or when a model
+    the question names with its number ("Glacier 1000") is not named so in the reply
+    while half of it is ("Timberline 1000", "Glacier White", "Scree 450F"): that reply is
+    about another size or model, however close its words; else 0. A reply that bounds
+    the number ("up to 60 people" for "40 people") does not contradict it."""
     replied = _numbered(answer)
     for key, numbers in _numbered(question).items():
         other = replied.get(key)
         if other and None not in other and other.isdisjoint(numbers):
+            return 1.0
+    said = words(answer)
+    pairs = set(pairwise(said))
+    for phrase in _name_phrases(question):
+        if phrase not in pairs and not set(phrase).isdisjoint(said):
             return 1.0
     return 0.0
 

@@ -36,6 +36,12 @@ HOW_MUCH_PRICE = (
 )
 _HOW_MUCH_PRICE = re.compile(HOW_MUCH_PRICE, re.I)
 _COMPARE = {"compare", "comparison", "difference", "differences", "vs", "versus", "between"}
+# "Is it cheaper to rent the road bike or the hardtail?": a comparative between two named.
+_COMPARATIVES = {
+    "cheaper", "dearer", "bigger", "larger", "smaller", "faster", "slower", "longer",
+    "shorter", "better", "newer", "older", "heavier", "lighter", "closer", "nearer", "more",
+    "less", "fewer",
+}  # fmt: skip
 _SEVERAL = {"which", "list", "options", "all", *_COMPARE}
 _WHAT_YOU_HAVE = re.compile(r"\bwhat\b.*\b(?:do|does)\s+(?:you|they)\s+(?:have|sell|offer|carry)\b")
 _ASK_WORDS = {"what", "which"}
@@ -73,7 +79,7 @@ def read_question(text: str) -> Question:
     if _HOW_MUCH_PRICE.search(text):
         kinds.add("price")
     several = bool(_SEVERAL & set(said)) or bool(_WHAT_YOU_HAVE.search(text.lower()))
-    compares = bool(_COMPARE & set(said))
+    compares = bool(_COMPARE & set(said)) or (bool(_COMPARATIVES & set(said)) and "or" in said)
     return Question(
         text, tuple(said), tuple(stems(text)), tokens(text), frozenset(kinds), several, compares
     )

@@ -163,12 +163,28 @@ def choose_rows(rows: Sequence[Row], content: Sequence[float], question: Questio
             picks = [next(i for i in ranked if rows[i].name_stems == n) for n in names]
             picks.sort(key=lambda i: _said_at(rows[i], question))
             return picks[:MAX_ROWS]
+        also = _also_compared(rows, content, question, set(names)) if question.compares else []
+        if also:  # "the road bike or the hardtail": one named in full, the other in part
+            return sorted([ranked[0], *also], key=lambda i: _said_at(rows[i], question))
         return ranked[:MAX_ROWS] if question.several or _plural_of(rows, question) else ranked[:1]
     if question.several or _plural_of(rows, question):
         best = content[by_content[0]]
         return [i for i in by_content if content[i] >= 0.8 * best][:MAX_ROWS]
     # Nothing named: the closest row, a little closer for each word of its name said.
     return [max(by_content, key=lambda i: content[i] + 0.2 * _name_share(rows[i], question))]
+
+
+def _also_compared(
+    rows: Sequence[Row], content: Sequence[float], question: Question, names: set[tuple[str, ...]]
+) -> list[int]:
+    """The closest row of another name that the question says part of ("the hardtail" for
+    "Hardtail mountain"): what a comparison naming one row in full compares it with."""
+    others = [
+        i
+        for i, row in enumerate(rows)
+        if row.name_stems not in names and _name_share(row, question)
+    ]
+    return [max(others, key=lambda i: content[i])] if others else []
 
 
 def _named(rows: Sequence[Row], question: Question) -> set[int]:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from frontdesk.knowledge.loaders._sections import MAX_HEADING_CHARS, SectionCollector
 from frontdesk.knowledge.loaders._text import collapse, is_question, tidy
 
-_CHAR_WIDTH = 0.55  # an average character's width in ems, to guess where a run of text ends
+# An average character's width in ems: where a run of text ends, when its font's are unknown.
+_CHAR_WIDTH = 0.55
 _CELL_GAP = 1.2  # ems of blank space between runs that makes them separate cells
 # Holding a cell costs memory beyond its characters; it is charged as this many, so a page
 # of a million one-letter runs fails against the text limit rather than filling memory.
@@ -90,8 +91,11 @@ class PageLines:
     def end_line(self) -> None:
         self._broken = True
 
-    def run(self, x: float, y: float, size: float, bold: bool, text: str) -> None:
-        """Add text drawn at (x, y) in a font of ``size`` points."""
+    def run(
+        self, x: float, y: float, size: float, bold: bool, text: str, width: float | None = None
+    ) -> None:
+        """Add text drawn at (x, y) in a font of ``size`` points, ``width`` points wide
+        (guessed from its length when the font's widths are not known)."""
         line = self.lines[-1] if self.lines else None
         if line is None or self._broken or abs(line.y - y) > max(line.size, size) / 2:
             gap = line.y - y if line is not None else math.inf
@@ -100,7 +104,7 @@ class PageLines:
             self._broken = False
         line.size = max(line.size, size)
         line.bold = line.bold and bold
-        end = x + len(text.strip()) * _CHAR_WIDTH * size
+        end = x + (len(text.strip()) * _CHAR_WIDTH * size if width is None else width)
         last = line.cells[-1] if line.cells else None
         if last is not None and x - last.end < _CELL_GAP * size:
             last.text += text

@@ -17,6 +17,13 @@ from frontdesk.knowledge.loaders._pdf_layout import Layout, Line, PageLines
 from frontdesk.knowledge.loaders._sections import SectionCollector
 from frontdesk.knowledge.loaders._text import collapse
 
+try:  # pypdf's font metrics: a private module (pypdf >= 6), so its absence is allowed for
+    from pypdf.generic._font import Font
+
+    _FONTS: type[Font] | None = Font
+except ImportError:  # pragma: no cover - the layout then guesses widths from text lengths
+    _FONTS = None
+
 LABEL = "PDF"
 _LOCKED = "The PDF is password-protected; upload an unlocked copy."
 _CORRUPT = "This does not look like a valid PDF file (it may be corrupted)."
@@ -52,22 +59,27 @@ def _read_pages(reader: PdfReader, budget: TextBudget) -> list[list[Line]]:
     """Every page's lines; what they hold is checked against the text limit as it is read."""
     pages = []
     held = 0
+    widths = _Widths()
     for page in reader.pages:
-        lines = _page_lines(page, PageLines(held), budget)
+        lines = _page_lines(page, PageLines(held), budget, widths)
         pages.append(lines.lines)
         held = lines.held
     return pages
 
 
-def _page_lines(page: PageObject, lines: PageLines, budget: TextBudget) -> PageLines:
+def _page_lines(
+    page: PageObject, lines: PageLines, budget: TextBudget, widths: _Widths
+) -> PageLines:
     def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
         m = _multiply(tm, cm)
         height = abs(float(size) * math.hypot(m[2], m[3])) or 1.0
+        em = abs(float(size) * math.hypot(m[0], m[1]))  # the font's size across
         for number, part in enumerate(text.split("\n")):
             if number:
                 lines.end_line()
             if part.strip():
-                lines.run(m[4], m[5], height, _is_bold(font), part)
+                width = widths.measure(font, part.strip(), em)
+                lines.run(m[4], m[5], height, _is_bold(font), part, width)
         # A form drawn on every page, or many times on one, is stored once but read each
         # time: what it comes to is counted as it comes.
         budget.check(lines.held)
@@ -87,6 +99,50 @@ def _multiply(tm: Any, cm: Any) -> list[float]:
         e * cm[0] + f * cm[2] + cm[4],
         e * cm[1] + f * cm[3] + cm[5],
     ]
+
+
+class _Widths:
+    """How wide a run of text is drawn, from its font's glyph widths (pypdf reads them, and
+    knows the 14 standard fonts'): where a table cell ends tells it from the next one.
+
+    None when the font's widths are not known for most of the text (a composite font's are
+    keyed by glyph, not by character): the layout then guesses from the text's length."""
+
+    _KNOWN = 0.8  # of the characters, for a width measured rather than guessed
+
+    def __init__(self) -> None:
+        # Keyed by the font dictionary's id, which is kept alive with its widths.
+        self._fonts: dict[int, tuple[Any, dict[str, float] | None]] = {}
+
+    def measure(self, font: Any, text: str, em: float) -> float | None:
+        glyphs = self._of(font)
+        if not glyphs or not text:
+            return None
+        known = [glyphs[c] for c in text if c in glyphs]
+        if len(known) < self._KNOWN * len(text):
+            return None
+        average = sum(known) / len(known)
+        return (sum(known) + average * (len(text) - len(known))) / 1000 * em
+
+    def _of(self, font: Any) -> dict[str, float] | None:
+        if not font:
+            return None
+        held = self._fonts.get(id(font))
+        if held is None:
+            held = self._fonts[id(font)] = (font, _glyph_widths(font))
+        return held[1]
+
+
+def _glyph_widths(font: Any) -> dict[str, float] | None:
+    """Each character's width in thousandths of an em; None when pypdf cannot tell."""
+    if _FONTS is None:
+        return None
+    try:
+        widths = _FONTS.from_font_resource(font.get_object()).character_widths
+    except Exception:  # a malformed font: the length is guessed
+        return None
+    usable = {c: float(w) for c, w in widths.items() if len(c) == 1 and 0 < float(w) < 3000}
+    return usable or None
 
 
 def _is_bold(font: Any) -> bool:
