@@ -105,6 +105,23 @@ def test_small_sections_under_one_top_heading_are_merged() -> None:
     assert chunks[1].title == "Manual — Returns"
 
 
+def test_a_merged_sections_heading_kept_inline_loses_its_number() -> None:
+    # "2. Payment" inline would read as an item of a numbered list, not as a heading.
+    doc = Document(
+        "Booking conditions",
+        [
+            Section("Guests must be 18 or over.", heading="Terms > 1. Your booking"),
+            Section("A 30% deposit is taken.", heading="Terms > 2. Payment"),
+            Section("Cancel by phone.", heading="Terms > 3.1. Cancelling"),
+        ],
+    )
+    (chunk,) = chunk_document(doc, target_words=100)
+    assert chunk.text == (
+        "Guests must be 18 or over.\n\nPayment\nA 30% deposit is taken."
+        "\n\nCancelling\nCancel by phone."
+    )
+
+
 def test_pages_are_never_merged() -> None:
     doc = Document(
         "Flyer",

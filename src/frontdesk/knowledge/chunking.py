@@ -26,6 +26,9 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 # A sentence ends at . ! ? … (optionally closed by quotes or brackets) before whitespace.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n")
 _HAS_CONTENT = re.compile(r"[^\W_]")  # a letter or a digit
+# A heading's own number ("2. Deposit and payment", "4) Returns"): kept inline, it would read
+# as a numbered list's item.
+_HEADING_NUMBER = re.compile(r"^(?:\d{1,3}[.)])+\s+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def _merge_small(sections: list[Section], target_words: int) -> list[Section]:
             and _count(previous.text) + words <= target_words
         ):
             # The merged section's own heading would vanish from the title, so keep it inline.
-            leaf = section.heading.split(HEADING_SEPARATOR)[-1]
+            leaf = _HEADING_NUMBER.sub("", section.heading.split(HEADING_SEPARATOR)[-1])
             text = f"{previous.text}\n\n{leaf}\n{section.text}"
             merged[-1] = Section(
                 text=text,
