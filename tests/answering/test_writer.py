@@ -187,6 +187,20 @@ async def test_a_list_under_a_label_line_is_said_under_that_label() -> None:
     assert_plain(text)
 
 
+async def test_sentences_bulleted_under_a_label_are_said_one_at_a_time() -> None:
+    # A section merged into the one before keeps its heading inline, above its bullets: the
+    # bullets are sentences each, and the one that answers is said alone, without the label.
+    guide = (
+        "Guests must be 18 or over.\n\nDeposit and payment\n"
+        "- A deposit of 30% of your stay is taken when you book.\n"
+        "- The balance is paid when you check out.\n"
+        "- We accept Visa, Mastercard and cash. We do not accept cheques."
+    )
+    text, _ = await answer("Can I pay by cheque?", prose(guide))
+    assert "do not accept cheques" in text and "deposit" not in text.lower(), text
+    assert_plain(text)
+
+
 async def test_a_question_in_prose_is_said_with_its_answer() -> None:
     guide = (
         "Service appointments are booked by phone. Don't have a trailer? We pick up your "

@@ -31,6 +31,8 @@ MAX_OPEN_ITEM_WORDS = 25
 MAX_HEADING_WORDS = 8
 LIST_WORDS = 60  # a list says its first items up to this many words; the rest stand alone
 MIN_SENTENCE_WORDS = 4  # a shorter sentence ("Yes.") is read with the next one
+MIN_ITEM_SENTENCE_WORDS = 6  # a list item this long ending like a sentence is one
+_SENTENCE_ENDS = (".", "!", "?")
 _MARKER = re.compile(r"^(?:[-*•‣◦▪–]|\(?\d{1,2}[.)])\s+")
 _DIVIDER = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
 _OPEN_END = (".", "!", "?", ":", ";", ",")
@@ -169,9 +171,16 @@ def units(text: str) -> list[Unit]:
             out.heading = line.text
             i += 1
         elif _heads_list(lines, i) and (end := _list_end(lines, i)) > i + 1:
-            # "What we don't work on" above its bullets is what the items are said under.
+            # "What we don't work on" above its bullets is what the items are said under;
+            # above bullets that are sentences each ("Deposit and payment": "- A deposit of
+            # 30% is taken when you book."), a heading.
             out.heading = line.text
-            out.block(line.text, _table_items(lines[i + 1 : end]))
+            items = _table_items(lines[i + 1 : end])
+            if all(_is_sentence(item) for item in items):
+                for item in items:
+                    out.sentences(str(item))
+            else:
+                out.block(line.text, items)
             i = end
         elif not line.marked and line.text.endswith(":") and (end := _list_end(lines, i)) > i + 1:
             *before, lead = sentences(line.text)
@@ -344,6 +353,15 @@ def _group_end(lines: Sequence[Line], start: int) -> int:
     ):
         end += 1
     return end
+
+
+def _is_sentence(item: Item) -> bool:
+    """A list item that is a whole sentence of its own, not a name or a phrase."""
+    return (
+        isinstance(item, str)
+        and item.endswith(_SENTENCE_ENDS)
+        and len(item.split()) >= MIN_ITEM_SENTENCE_WORDS
+    )
 
 
 def _table_items(lines: Sequence[Line]) -> list[Item]:

@@ -13,7 +13,8 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 from frontdesk.errors import SourceFailed
 from frontdesk.knowledge.documents import Document
 from frontdesk.knowledge.limits import Limits, TextBudget
-from frontdesk.knowledge.loaders._pdf_layout import Layout, Line, PageLines
+from frontdesk.knowledge.loaders._pdf_layout import Layout
+from frontdesk.knowledge.loaders._pdf_lines import Line, PageLines
 from frontdesk.knowledge.loaders._sections import SectionCollector
 from frontdesk.knowledge.loaders._text import collapse
 
