@@ -238,6 +238,14 @@ async def test_yes_is_said_only_when_the_pair_answered_the_visitors_question() -
     other, _ = await answer("Can I use a gift card to buy a snowmobile?", pair)
     assert same.startswith("Yes.")
     assert not other.lower().startswith("yes") and "vehicle" in other
+    # "Of course." and "No problem." answer yes just as much.
+    pair = prose(
+        "Q: Can you put my own topper on the cake?\nA: Of course. Drop it off at the shop at "
+        "least one day before your pickup.",
+        title="FAQ",
+    )
+    other, _ = await answer("When should I drop off a cake topper?", pair)
+    assert other.startswith("Drop it off at the shop"), other
 
 
 # --- citations ----------------------------------------------------------------------------

@@ -52,7 +52,13 @@ _SUBJECTS = {
 }  # fmt: skip
 # A pointer to text the visitor does not see with the reply.
 _ELSEWHERE = re.compile(r"\s*\(\s*see (?:above|below)\s*\)", re.I)
-_YES_NO = re.compile(r"^(?:yes|no)\b(?:[.!]\s+|,\s+)(?=\S)", re.I)
+# An answer's opening "Yes."/"No." and its like ("Of course.", "No problem."): said to
+# another question than the pair's own, they answer what was not asked.
+_YES_NO = re.compile(
+    r"^(?:yes|no|yep|nope|sure|of course|certainly|absolutely|definitely|no problem)\b"
+    r"(?:[.!]\s+|,\s+)(?=\S)",
+    re.I,
+)
 
 Kind = Literal["sentence", "list", "row"]
 Item = str | Row
@@ -219,7 +225,8 @@ def render(unit: Unit, question: Question) -> str:
 
 
 def drop_yes_no(text: str) -> str:
-    """An answer without its opening "Yes."/"No.", for when it answered another question.
+    """An answer without its opening "Yes."/"No." (or "Of course."), for when it answered
+    another question.
 
     "No, we don't ship." keeps its clause; "Yes, on parts only." needs the question it
     answered, so that sentence goes."""
