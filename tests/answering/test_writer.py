@@ -159,6 +159,31 @@ async def test_a_list_question_gets_one_short_sentence() -> None:
     assert_plain(text)
 
 
+async def test_a_list_question_leaves_out_the_rows_that_say_no_to_it() -> None:
+    rooms = [
+        ["Room type", "View", "Dogs allowed", "Price"],
+        ["Classic Double", "Garden", "No", "£115"],
+        ["Garden Room", "Garden", "Yes, up to 2 dogs", "£125"],
+        ["Single Room", "Village", "No", "£70"],
+        ["Family Room", "Garden", "Yes, up to 2 dogs", "£150"],
+    ]
+    passages = hits_of(load_csv(make_csv(rooms), "rooms", DEFAULT_LIMITS), "rooms.csv")
+    text, _ = await answer("Which rooms allow dogs?", passages)
+    assert "Garden Room" in text and "Family Room" in text, text
+    assert "Classic Double" not in text and "Single Room" not in text, text
+    # "Not accepted" says no too; a column the question does not name tells nothing.
+    plans = [
+        ["Plan", "Insurance company", "Network status", "Plan type"],
+        ["Premier", "Lakeshore Dental Alliance", "In network", "PPO"],
+        ["Essentials", "Lakeshore Dental Alliance", "Not accepted", "Discount plan"],
+        ["PPO Select", "Lakeshore Dental Alliance", "In network", "PPO"],
+    ]
+    passages = hits_of(load_csv(make_csv(plans), "plans", DEFAULT_LIMITS), "plans.csv")
+    text, _ = await answer("Which Lakeshore plans are you in network with?", passages)
+    assert "Premier" in text and "PPO Select" in text and "Essentials" not in text, text
+    assert_plain(text)
+
+
 # --- prose and hand-written answers ---------------------------------------------------------
 
 

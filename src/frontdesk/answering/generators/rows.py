@@ -40,6 +40,12 @@ _CURRENCY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:USD|EUR|GBP|CAD|AUD)\b")
 _CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:a\.?m\.?|p\.?m\.?)|\b\d{1,2}:\d{2}\b", re.I)
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+# A cell that says no to its column: "Dogs allowed: No", "Parking: none", "Delivery: n/a".
+_NEGATIVE = re.compile(
+    r"^\s*(?:no|none|n/?a|not (?:available|allowed|accepted|offered|included)|[-–—✗×])"
+    r"\s*(?:[.,;(]|$)",
+    re.I,
+)
 # Column-name stems -> the kind of fact the column holds (question.py names the same kinds).
 _COLUMN_KINDS = {
     "price": {"price", "cost", "fee", "rate", "msrp", "amount", "charg", "deposit", "tuition"},
@@ -168,6 +174,9 @@ def choose_rows(rows: Sequence[Row], content: Sequence[float], question: Questio
             return sorted([ranked[0], *also], key=lambda i: _said_at(rows[i], question))
         return ranked[:MAX_ROWS] if question.several or _plural_of(rows, question) else ranked[:1]
     if question.several or _plural_of(rows, question):
+        fitting = _fitting(rows, by_content, question)
+        if fitting is not None:  # the rows saying yes to the column asked, however close
+            return fitting[:MAX_ROWS]
         best = content[by_content[0]]
         return [i for i in by_content if content[i] >= 0.8 * best][:MAX_ROWS]
     # Nothing named: the closest row, a little closer for each word of its name said.
@@ -185,6 +194,25 @@ def _also_compared(
         if row.name_stems not in names and _name_share(row, question)
     ]
     return [max(others, key=lambda i: content[i])] if others else []
+
+
+def _fitting(rows: Sequence[Row], ranked: list[int], question: Question) -> list[int] | None:
+    """The rows a list question is after, in ``ranked`` order: those that do not say no in
+    a column it names ("Which rooms allow dogs?" leaves out "dogs allowed: No", "which
+    plans are you in network with?" the "network status: Not accepted"). None when no row
+    says no, or every row does."""
+    said = set(question.stems)
+    kept = []
+    for i in ranked:
+        row = rows[i]
+        named = [
+            cell
+            for c, cell in enumerate(row.cells)
+            if c != row.name and _matches(said, _PARENTHESES.sub("", cell.column))
+        ]
+        if not any(_NEGATIVE.match(cell.value) for cell in named):
+            kept.append(i)
+    return kept if 0 < len(kept) < len(ranked) else None
 
 
 def _named(rows: Sequence[Row], question: Question) -> set[int]:
