@@ -161,16 +161,19 @@ async def test_a_list_question_gets_one_short_sentence() -> None:
 
 async def test_a_list_question_leaves_out_the_rows_that_say_no_to_it() -> None:
     rooms = [
-        ["Room type", "View", "Dogs allowed", "Price"],
-        ["Classic Double", "Garden", "No", "£115"],
-        ["Garden Room", "Garden", "Yes, up to 2 dogs", "£125"],
-        ["Single Room", "Village", "No", "£70"],
-        ["Family Room", "Garden", "Yes, up to 2 dogs", "£150"],
+        ["Room type", "Rooms of this type", "View", "Dogs allowed", "Price"],
+        ["Classic Double", "2", "Sea", "No", "£115"],
+        ["Garden Room", "1", "Garden", "Yes, up to 2 dogs", "£125"],
+        ["Single Room", "1", "Village", "No", "£70"],
+        ["Family Room", "1", "Sea", "Yes, up to 2 dogs", "£150"],
     ]
     passages = hits_of(load_csv(make_csv(rooms), "rooms", DEFAULT_LIMITS), "rooms.csv")
     text, _ = await answer("Which rooms allow dogs?", passages)
     assert "Garden Room" in text and "Family Room" in text, text
     assert "Classic Double" not in text and "Single Room" not in text, text
+    # "Which rooms": what is listed, not a column asked about ("rooms of this type").
+    text, _ = await answer("Which rooms have a sea view?", passages)
+    assert "Classic Double (£115)" in text and "of this type" not in text, text
     # "Not accepted" says no too; a column the question does not name tells nothing.
     plans = [
         ["Plan", "Insurance company", "Network status", "Plan type"],

@@ -302,10 +302,11 @@ def _says(asked: str, word: str) -> bool:
     return asked == word or (len(asked) >= 4 and word.startswith(asked))
 
 
-def _asked(row: Row, question: Question) -> list[int]:
+def _asked(row: Row, question: Question, listed: frozenset[str] = frozenset()) -> list[int]:
     """Cells the question asks about, most asked first: a column naming more of its words,
-    then a column of the kind asked for, then a value it says; identifiers last."""
-    wanted = set(question.stems) - set(row.name_stems)
+    then a column of the kind asked for, then a value it says; identifiers last. The words
+    ``listed`` name what a list is of ("which *rooms*..."), not what it asks about them."""
+    wanted = set(question.stems) - set(row.name_stems) - listed
     weights: dict[int, float] = {}
     for i, cell in enumerate(row.cells):
         if i == row.name:
@@ -392,8 +393,14 @@ def _item(row: Row, rows: Sequence[Row], question: Question) -> str:
     of ATVs): it tells nothing apart."""
     shared = {c.column for c in row.cells if all(c in other.cells for other in rows)}
     others = [i for i, cell in enumerate(row.cells) if i != row.name and cell.short]
+    # "Which rooms...": the word the name column goes by says what is listed, not what of it.
+    listed = frozenset(stems(row.cells[row.name].column)) if row.title else frozenset()
     asked = (
-        [i for i in _asked(row, question) if i in others and row.cells[i].column not in shared]
+        [
+            i
+            for i in _asked(row, question, listed)
+            if i in others and row.cells[i].column not in shared
+        ]
         or [i for i in others if "price" in row.cells[i].kinds]
         or ([] if row.title else others)
     )
