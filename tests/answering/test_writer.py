@@ -130,6 +130,15 @@ async def test_a_comparison_says_each_named_row_in_the_question_order() -> None:
     assert_plain(text)
 
 
+async def test_a_row_named_by_a_plural_takes_a_plural_verb() -> None:
+    menu = [["Item", "Price"], ["Cupcakes (standard)", "$36"], ["Glass of lemonade", "$3"]]
+    passages = hits_of(load_csv(make_csv(menu), "menu", DEFAULT_LIMITS), "menu.csv")
+    text, _ = await answer("How much are the standard cupcakes?", passages)
+    assert text == "Cupcakes (standard) cost $36.", text
+    text, _ = await answer("How much is a glass of lemonade?", passages)
+    assert text == "Glass of lemonade costs $3.", text
+
+
 async def test_a_choice_between_two_says_both_though_one_is_named_in_part() -> None:
     rentals = [
         ["Bike", "4 hours", "Full day"],

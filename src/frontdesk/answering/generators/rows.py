@@ -61,6 +61,7 @@ _VERBS = {
     "is": {"status", "avail", "stock"},
 }
 _COUNTS = {2: "two", 3: "three", 4: "four"}
+_PLURAL_VERBS = {"costs": "cost", "is": "are"}
 
 
 @dataclass(frozen=True)
@@ -368,9 +369,18 @@ def _clause(row: Row, cells: Sequence[int]) -> tuple[str, int]:
         value = first.value
         if verb == "is" and value.replace(" ", "").isalpha() and value[1:].islower():
             value = value.lower()  # "is Available" -> "is available"
+        if _plural_name(subject):
+            verb = _PLURAL_VERBS[verb]  # "Cupcakes (standard) cost $36"
         return f"{subject} {verb} {value}", 1
     said = ", ".join(row.cells[i].phrase() for i in cells)
     return (f"{subject}: {said}" if subject and said else subject or said), len(cells)
+
+
+def _plural_name(name: str) -> bool:
+    """A name that is a plural noun: "Cupcakes (standard)", "Brake pads"; not "Glass", "Bus"
+    or "Glacier 850"."""
+    last = (_PARENTHESES.sub("", name).split() or [""])[-1].lower()
+    return len(last) > 3 and last.isalpha() and last.endswith("s") and last[-2] not in "siu"
 
 
 def rows_sentence(rows: Sequence[Row], question: Question) -> str:
