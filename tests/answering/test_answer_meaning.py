@@ -13,6 +13,7 @@ from frontdesk.answering.confidence import (
     asked_stems,
     confidence,
     contradicted,
+    coverage,
     evidence,
     names_said,
     type_match,
@@ -289,3 +290,11 @@ def test_the_question_is_about_its_subject_not_its_asking_words(
     question: str, about: set[str]
 ) -> None:
     assert asked_stems(question) == about
+
+
+def test_a_word_said_in_another_form_is_the_same_word() -> None:
+    # The stemmer cuts endings ("cards", "card"); "paid" for "pay" changes the word itself.
+    reply = "We accept debit cards. The balance can be paid by cheque."
+    found = evidence("Can I pay by debit card?", [hit(0, "Payments", reply)], [], reply)
+    assert found.answer_coverage == 1.0 and found.answer_missing == 0.0
+    assert coverage("Can my teeth be cleaned?", "Each tooth is cleaned twice.") == 1.0

@@ -46,8 +46,26 @@ def content_words(text: str) -> list[str]:
     return kept or all_words
 
 
+# English word forms a stemmer leaves apart from their base: "paid" is "pay", "teeth" is
+# "tooth" (the stemmer cuts endings; these change the word).
+_IRREGULAR = {
+    "paid": "pay", "bought": "buy", "brought": "bring", "took": "take", "taken": "take",
+    "gave": "give", "given": "give", "sent": "send", "kept": "keep", "held": "hold",
+    "made": "make", "found": "find", "told": "tell", "sold": "sell", "spent": "spend",
+    "lost": "lose", "went": "go", "gone": "go", "came": "come", "wrote": "write",
+    "written": "write", "drove": "drive", "driven": "drive", "rode": "ride",
+    "ridden": "ride", "chose": "choose", "chosen": "choose", "broken": "break", "ran": "run",
+    "met": "meet", "meant": "mean", "built": "build", "began": "begin", "begun": "begin",
+    "ate": "eat", "eaten": "eat", "froze": "freeze", "frozen": "freeze", "teeth": "tooth",
+    "feet": "foot", "children": "child", "knives": "knife", "wives": "wife",
+}  # fmt: skip
+
+
 def stems(text: str, language: str = "english") -> list[str]:
-    return _stemmer(language).stemWords(content_words(text))
+    said = content_words(text)
+    if language == "english":
+        said = [_IRREGULAR.get(word, word) for word in said]
+    return _stemmer(language).stemWords(said)
 
 
 def split_sentences(text: str) -> list[str]:
