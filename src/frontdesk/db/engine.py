@@ -260,7 +260,7 @@ class Database:
         inline = None
         try:
             async with self._exclusive(), session.begin():
-                connection = await session.connection(execution_options={_IMMEDIATE: True})
+                connection = await session.connection(execution_options=write_lock_options())
                 if self._writer is not None and not bulk:  # SQLite: the write lock is held
                     raw = await connection.get_raw_connection()
                     inline = raw.driver_connection
