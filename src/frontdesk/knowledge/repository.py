@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from frontdesk.accounts.models import Workspace
+from frontdesk.db.base import dialect_insert
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source, SourcePage
 
@@ -316,12 +317,18 @@ async def cached_vectors(
 async def store_vectors(
     session: AsyncSession, model_id: str, vectors_by_hash: dict[str, bytes]
 ) -> None:
-    existing = await cached_vectors(session, model_id, list(vectors_by_hash))
-    session.add_all(
-        EmbeddingCache(model_id=model_id, content_hash=h, vector=v)
-        for h, v in vectors_by_hash.items()
-        if h not in existing
-    )
+    """Cache the vectors of these contents. Two ingestions of the same text at once both
+    miss the cache and both store it: the second's rows wait for the first to commit and then
+    do nothing (a plain insert failed on the key, and its ingestion with it). The cache is
+    keyed by the content's hash, so either vector is the one for that text."""
+    if not vectors_by_hash:
+        return
+    insert = dialect_insert(session.get_bind().dialect.name)
+    rows = [
+        {"model_id": model_id, "content_hash": h, "vector": v} for h, v in vectors_by_hash.items()
+    ]
+    # Many rows as executemany: SQLAlchemy batches them within each driver's parameter limit.
+    await session.execute(insert(EmbeddingCache).on_conflict_do_nothing(), rows)
 
 
 async def set_status(
