@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.caller import Caller
 from frontdesk.alerts.models import AlertPreference
+from frontdesk.db.base import dialect_insert
 from frontdesk.errors import Forbidden
 
 
@@ -21,11 +22,12 @@ async def email_alerts(session: AsyncSession, caller: Caller) -> bool:
 
 
 async def set_email_alerts(session: AsyncSession, caller: Caller, enabled: bool) -> bool:
-    member_id = member_of(caller)
-    row = await session.get(AlertPreference, member_id)
-    if row is None:
-        session.add(AlertPreference(member_id=member_id, email_alerts=enabled))
-    else:
-        row.email_alerts = enabled
-    await session.flush()
+    insert = dialect_insert(session.get_bind().dialect.name)
+    stmt = insert(AlertPreference).values(member_id=member_of(caller), email_alerts=enabled)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[AlertPreference.member_id],
+            set_={"email_alerts": stmt.excluded.email_alerts},
+        )
+    )
     return enabled

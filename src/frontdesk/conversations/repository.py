@@ -29,7 +29,7 @@ from frontdesk.conversations.schemas import (
     VisitorInfo,
 )
 from frontdesk.conversations.visitor_view import visible_in_sql
-from frontdesk.db.base import table, utcnow
+from frontdesk.db.base import dialect_insert, table, utcnow
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.tags.queries import tagged, tags_of
 from frontdesk.teams.models import Team
@@ -166,12 +166,19 @@ async def count_visitor_messages(session: AsyncSession, conversation_id: str, up
 async def mark_read(
     session: AsyncSession, member_id: str, conversation: Conversation, seq: int
 ) -> None:
+    """Move the member's read mark forward to ``seq`` (never back). Two tabs marking the
+    same conversation read at once both land: the second waits for the first and keeps the
+    further of the two marks."""
     seq = min(seq, conversation.last_seq)
-    mark = await session.get(ReadMark, (member_id, conversation.id))
-    if mark is None:
-        session.add(ReadMark(member_id=member_id, conversation_id=conversation.id, seq=seq))
-    elif seq > mark.seq:
-        mark.seq = seq
+    insert = dialect_insert(session.get_bind().dialect.name)
+    stmt = insert(ReadMark).values(member_id=member_id, conversation_id=conversation.id, seq=seq)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ReadMark.member_id, ReadMark.conversation_id],
+            set_={"seq": stmt.excluded.seq},
+            where=ReadMark.seq < stmt.excluded.seq,
+        )
+    )
 
 
 async def describe(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.caller import Caller
 from frontdesk.conversations.lifecycle import actor
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.thread import announce_changes, system_note
-from frontdesk.db.base import utcnow
+from frontdesk.db.base import dialect_insert, utcnow
 from frontdesk.errors import NotFound
 from frontdesk.tags.catalog import ensure_tags, find_tag
 from frontdesk.tags.models import AddedBy, ConversationTag, Tag
@@ -54,18 +53,23 @@ async def remove_member_tag(
 async def _attach(
     session: AsyncSession, conversation: Conversation, tags: list[Tag], added_by: AddedBy
 ) -> bool:
-    """Add the tags the conversation does not carry yet; True when any was added."""
-    have = set(
-        await session.scalars(
-            select(ConversationTag.tag_id).where(ConversationTag.conversation_id == conversation.id)
-        )
+    """Add the tags the conversation does not carry yet; True when any was added. A tag
+    another writer adds at the same moment is added once: the second insert waits for the
+    first and then does nothing."""
+    if not tags:
+        return False
+    insert = dialect_insert(session.get_bind().dialect.name)
+    rows = [
+        {"conversation_id": conversation.id, "tag_id": tag.id, "added_by": added_by} for tag in tags
+    ]
+    added = await session.scalars(
+        insert(ConversationTag)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(ConversationTag.tag_id)
     )
-    new = [tag for tag in tags if tag.id not in have]
-    for tag in new:
-        session.add(
-            ConversationTag(conversation_id=conversation.id, tag_id=tag.id, added_by=added_by)
-        )
-    if new:
-        conversation.updated_at = utcnow()
-        await session.flush()
-    return bool(new)
+    if not added.all():
+        return False
+    conversation.updated_at = utcnow()
+    await session.flush()
+    return True

@@ -17,10 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.agents.models import Agent
 from frontdesk.answering.generators.base import Chat, Generator, GeneratorFailed
 from frontdesk.conversations.summary import clip
+from frontdesk.db.base import dialect_insert
 from frontdesk.db.engine import Database
 from frontdesk.insights.gaps import Gap, normalised
 from frontdesk.insights.models import GapTitle
@@ -75,6 +77,19 @@ def tidy_title(text: str) -> str:
     line = next((line for line in text.splitlines() if line.strip(_WRAP)), "")
     line = _LABEL.sub("", line.strip(_WRAP)).strip(_WRAP).rstrip(".:;,!")
     return clip(line, MAX_TITLE)
+
+
+async def keep_title(
+    session: AsyncSession, agent_id: str, key: str, title: str, generator: str
+) -> None:
+    """Keep a group's title. Another process may have titled the group meanwhile (each
+    asks for the groups it has not seen titled): the first title stays."""
+    insert = dialect_insert(session.get_bind().dialect.name)
+    await session.execute(
+        insert(GapTitle)
+        .values(agent_id=agent_id, key=key, title=title, generator=generator)
+        .on_conflict_do_nothing()
+    )
 
 
 class GapTitles:
@@ -132,15 +147,9 @@ class GapTitles:
                 written = await generator.complete(title_chat(group), MAX_TOKENS)
                 async with self.db.transaction() as session:
                     await meter.count_spent(session, agent.workspace_id, generator.name, written)
-                    if await session.get(GapTitle, (agent.id, group.key)) is None:
-                        session.add(
-                            GapTitle(
-                                agent_id=agent.id,
-                                key=group.key,
-                                title=tidy_title(written.text),
-                                generator=generator.name,
-                            )
-                        )
+                    await keep_title(
+                        session, agent.id, group.key, tidy_title(written.text), generator.name
+                    )
                 self._asking.discard((agent.id, group.key))
         except GeneratorFailed as exc:
             # Down or refusing: the rest would fail the same way; a later load asks again.
