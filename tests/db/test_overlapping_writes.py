@@ -31,6 +31,8 @@ from frontdesk.insights.titles import keep_title
 from frontdesk.knowledge import repository as knowledge
 from frontdesk.tags.catalog import ensure_tags
 from frontdesk.tags.models import ConversationTag
+from frontdesk.teams.schemas import TeamIn
+from frontdesk.teams.service import create_team, get_team, member_ids, update_team
 from row_locks import wait_behind
 
 pytestmark = pytest.mark.postgres
@@ -167,3 +169,24 @@ async def test_two_processes_keeping_a_gap_title_at_once_keep_the_first(
     await overlapping(started.runtime.db, keep("Towing capacity"), keep("Trailer towing"))
     async with started.runtime.db.session() as session:
         assert list(await session.scalars(select(GapTitle.title))) == ["Towing capacity"]
+
+
+async def test_two_admins_setting_a_teams_members_at_once_leave_the_second_set(
+    started: Started,
+) -> None:
+    _, ann, bob = await _conversation(started)
+    assert ann.member_id is not None and bob.member_id is not None
+    both = [ann.member_id, bob.member_id]
+    async with started.runtime.changes() as session:
+        team = await create_team(session, started.workspace_id, TeamIn(name="Sales", members=both))
+
+    def members(ids: list[str]) -> Callable[[AsyncSession], Awaitable[object]]:
+        async def write(session: AsyncSession) -> object:
+            current = await get_team(session, started.workspace_id, team.id)
+            return await update_team(session, current, {"members": ids})
+
+        return write
+
+    await overlapping(started.runtime.db, members([ann.member_id]), members([bob.member_id]))
+    async with started.runtime.db.session() as session:
+        assert await member_ids(session, team.id) == [bob.member_id]
