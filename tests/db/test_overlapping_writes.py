@@ -25,6 +25,7 @@ from frontdesk.conversations import lifecycle, repository
 from frontdesk.conversations.messages import post_visitor_message
 from frontdesk.conversations.models import Conversation, Message, ReadMark
 from frontdesk.conversations.tagging import add_member_tag
+from frontdesk.conversations.team_changes import update_team
 from frontdesk.db.engine import Database
 from frontdesk.insights.models import GapTitle
 from frontdesk.insights.titles import keep_title
@@ -32,7 +33,7 @@ from frontdesk.knowledge import repository as knowledge
 from frontdesk.tags.catalog import ensure_tags
 from frontdesk.tags.models import ConversationTag
 from frontdesk.teams.schemas import TeamIn
-from frontdesk.teams.service import create_team, get_team, member_ids, update_team
+from frontdesk.teams.service import create_team, get_team, member_ids
 from row_locks import wait_behind
 
 pytestmark = pytest.mark.postgres

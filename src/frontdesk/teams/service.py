@@ -142,10 +142,6 @@ async def describe_teams(
 
 
 async def _set_members(session: AsyncSession, team: Team, ids: Sequence[str]) -> None:
-    """Make the team's members exactly ``ids``. Two admins setting them at once: the team's
-    row is locked first, so the second waits, then replaces the first's set (without the
-    lock its delete missed the first's new rows, and the sets merged or collided)."""
-    await session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
     wanted = list(dict.fromkeys(ids))
     if wanted:
         found = set(
