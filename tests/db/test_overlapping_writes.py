@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app_fixtures import Started
 from frontdesk.accounts.caller import Caller
-from frontdesk.accounts.service import create_member
+from frontdesk.accounts.invites import create_invite
+from frontdesk.accounts.service import create_member, create_workspace
+from frontdesk.agents import service as agents
 from frontdesk.alerts import preferences
 from frontdesk.conversations import lifecycle, repository
 from frontdesk.conversations.messages import post_visitor_message
@@ -27,13 +29,16 @@ from frontdesk.conversations.models import Conversation, Message, ReadMark
 from frontdesk.conversations.tagging import add_member_tag
 from frontdesk.conversations.team_changes import update_team
 from frontdesk.db.engine import Database
+from frontdesk.errors import Conflict
 from frontdesk.insights.models import GapTitle
 from frontdesk.insights.titles import keep_title
 from frontdesk.knowledge import repository as knowledge
-from frontdesk.tags.catalog import ensure_tags
+from frontdesk.replies import library as replies
+from frontdesk.tags.catalog import ensure_tags, find_tag, update_tag
 from frontdesk.tags.models import ConversationTag
 from frontdesk.teams.schemas import TeamIn
-from frontdesk.teams.service import create_team, get_team, member_ids
+from frontdesk.teams.service import create_team, get_team, member_ids, team_named
+from frontdesk.vault import service as vault
 from row_locks import wait_behind
 
 pytestmark = pytest.mark.postgres
@@ -191,3 +196,130 @@ async def test_two_admins_setting_a_teams_members_at_once_leave_the_second_set(
     await overlapping(started.runtime.db, members([ann.member_id]), members([bob.member_id]))
     async with started.runtime.db.session() as session:
         assert await member_ids(session, team.id) == [bob.member_id]
+
+
+Write = Callable[[AsyncSession], Awaitable[object]]
+
+
+def _taken_twice(started: Started) -> dict[str, tuple[Write, Write, str]]:
+    """Per key a person chooses: a write that takes it, a second that takes it too, and what
+    the second is told."""
+    ws = started.workspace_id
+    runtime = started.runtime
+    admin = Caller(ws, "owner", "session", None, "Owner")
+
+    async def rename_agent(session: AsyncSession, old: str, new: str) -> object:
+        agent = await agents.find_agent(session, ws, old)
+        return await agents.update_agent(session, agent, {"name": new})
+
+    async def rename_team(session: AsyncSession, old: str, new: str) -> object:
+        team = await team_named(session, ws, old)
+        assert team is not None
+        return await update_team(session, team, {"name": new})
+
+    async def rename_reply(session: AsyncSession, old: str, new: str) -> object:
+        [reply] = [r for r in await replies.list_replies(session, ws) if r.shortcut == old]
+        return await replies.change_reply(session, ws, reply.id, new, None, None)
+
+    async def rename_tag(session: AsyncSession, old: str, new: str) -> object:
+        tag = await find_tag(session, ws, old)
+        assert tag is not None
+        return await update_tag(session, ws, tag.id, name=new)
+
+    def secret(value: str) -> Write:
+        return lambda session: vault.put_secret(session, runtime.cipher, ws, "CRM_TOKEN", value)
+
+    return {
+        "agent": (
+            lambda s: agents.create_agent(s, ws, "Sales"),
+            lambda s: agents.create_agent(s, ws, "Sales"),
+            "An agent named 'Sales' already exists.",
+        ),
+        "agent renamed": (
+            lambda s: rename_agent(s, "One", "Sales"),
+            lambda s: rename_agent(s, "Two", "Sales"),
+            "An agent named 'Sales' already exists.",
+        ),
+        "team": (
+            lambda s: create_team(s, ws, TeamIn(name="Sales")),
+            lambda s: create_team(s, ws, TeamIn(name="Sales")),
+            "There is already a team called 'Sales'.",
+        ),
+        "team renamed": (
+            lambda s: rename_team(s, "One", "Sales"),
+            lambda s: rename_team(s, "Two", "Sales"),
+            "There is already a team called 'Sales'.",
+        ),
+        "saved reply": (
+            lambda s: replies.add_reply(s, ws, "hours", "Hours", "9 to 5"),
+            lambda s: replies.add_reply(s, ws, "hours", "Hours", "8 to 6"),
+            "Another saved reply already uses /hours.",
+        ),
+        "saved reply renamed": (
+            lambda s: rename_reply(s, "one", "hours"),
+            lambda s: rename_reply(s, "two", "hours"),
+            "Another saved reply already uses /hours.",
+        ),
+        "tag renamed": (
+            lambda s: rename_tag(s, "one", "vip"),
+            lambda s: rename_tag(s, "two", "vip"),
+            "There is already a tag 'vip'.",
+        ),
+        "account": (
+            lambda s: create_member(s, ws, "cy@x.test", "long password 3"),
+            lambda s: create_member(s, ws, "cy@x.test", "long password 4"),
+            "There is already an account for cy@x.test.",
+        ),
+        "invitation": (
+            lambda s: create_invite(s, admin, "dee@x.test", "agent", 7),
+            lambda s: create_invite(s, admin, "dee@x.test", "admin", 7),
+            "dee@x.test was invited by someone else at the same moment.",
+        ),
+        "secret": (
+            secret("first"),
+            secret("second"),
+            "The secret 'CRM_TOKEN' was saved by another request just now.",
+        ),
+        "workspace": (
+            lambda s: create_workspace(s, "Acme"),
+            lambda s: create_workspace(s, "Acme"),
+            "A workspace called 'Acme' was made at the same moment; try again.",
+        ),
+    }
+
+
+async def _things_to_rename(started: Started) -> None:
+    ws = started.workspace_id
+    async with started.runtime.changes() as session:
+        for name in ("One", "Two"):
+            await agents.create_agent(session, ws, name)
+            await create_team(session, ws, TeamIn(name=name))
+        for shortcut in ("one", "two"):
+            await replies.add_reply(session, ws, shortcut, shortcut.title(), "text")
+        await ensure_tags(session, ws, ["one", "two"])
+
+
+KEYS = [
+    "agent",
+    "agent renamed",
+    "team",
+    "team renamed",
+    "saved reply",
+    "saved reply renamed",
+    "tag renamed",
+    "account",
+    "invitation",
+    "secret",
+    "workspace",
+]
+
+
+@pytest.mark.parametrize("key", KEYS)
+async def test_a_key_taken_twice_at_once_is_a_conflict_that_says_so(
+    started: Started, key: str
+) -> None:
+    await _things_to_rename(started)
+    first, second, said = _taken_twice(started)[key]
+    with pytest.raises(Conflict) as raised:
+        await overlapping(started.runtime.db, first, second)
+    assert raised.value.message == said

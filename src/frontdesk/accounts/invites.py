@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.accounts.caller import Caller
 from frontdesk.accounts.credentials import check_email, digest, new_token
 from frontdesk.accounts.models import Invite, Member, Workspace
-from frontdesk.accounts.service import check_role, create_member
+from frontdesk.accounts.service import account_exists, check_role, create_member
 from frontdesk.db.base import utcnow
 from frontdesk.db.tenancy import get_in_workspace
+from frontdesk.db.unique import unique_or
 from frontdesk.errors import Conflict, Forbidden, NotFound
 
 
@@ -32,7 +33,7 @@ async def create_invite(
     if role == "owner" and not caller.at_least("owner"):
         raise Forbidden("Only an owner can invite another owner.")
     if await session.scalar(select(Member.id).where(Member.email == email)):
-        raise Conflict(f"There is already an account for {email}.", field="email")
+        raise account_exists(email)
     await session.execute(
         delete(Invite).where(Invite.workspace_id == caller.workspace_id, Invite.email == email)
     )
@@ -45,8 +46,9 @@ async def create_invite(
         invited_by=caller.member_id,
         expires_at=utcnow() + timedelta(days=days),
     )
-    session.add(invite)
-    await session.flush()
+    taken = Conflict(f"{email} was invited by someone else at the same moment.", field="email")
+    async with unique_or(session, taken):
+        session.add(invite)
     return IssuedInvite(invite, token)
 
 

@@ -22,6 +22,7 @@ from frontdesk.accounts.models import AuthSession, Member, Workspace
 from frontdesk.accounts.roles import ROLES, Role
 from frontdesk.db.base import dialect_insert, utcnow
 from frontdesk.db.tenancy import get_in_workspace
+from frontdesk.db.unique import unique_or
 from frontdesk.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
 DEFAULT_SLUG = "default"
@@ -53,8 +54,9 @@ async def create_workspace(session: AsyncSession, name: str) -> Workspace:
         n += 1
         slug = f"{base}-{n}"
     workspace = Workspace(name=name, slug=slug)
-    session.add(workspace)
-    await session.flush()
+    taken = Conflict(f"A workspace called '{name}' was made at the same moment; try again.")
+    async with unique_or(session, taken):
+        session.add(workspace)
     return workspace
 
 
@@ -82,7 +84,7 @@ async def create_member(
 ) -> Member:
     email = check_email(email)
     if await session.scalar(select(Member.id).where(Member.email == email)):
-        raise Conflict(f"There is already an account for {email}.", field="email")
+        raise account_exists(email)
     member = Member(
         workspace_id=workspace_id,
         email=email,
@@ -90,9 +92,13 @@ async def create_member(
         role=check_role(role),
         password_hash=await hash_password(password),
     )
-    session.add(member)
-    await session.flush()
+    async with unique_or(session, account_exists(email)):
+        session.add(member)
     return member
+
+
+def account_exists(email: str) -> Conflict:
+    return Conflict(f"There is already an account for {email}.", field="email")
 
 
 async def list_members(session: AsyncSession, workspace_id: str) -> list[Member]:

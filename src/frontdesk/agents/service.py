@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.agents.generators import check_generator, check_generator_secret
 from frontdesk.agents.models import Agent
 from frontdesk.db.tenancy import get_in_workspace
+from frontdesk.db.unique import unique_or
 from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.knowledge.models import Source
 from frontdesk.rules.config import RulesConfig
@@ -50,6 +51,10 @@ def _check_name(name: str) -> str:
     return name
 
 
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"An agent named '{name}' already exists.", field="name")
+
+
 async def create_agent(
     session: AsyncSession,
     workspace_id: str,
@@ -61,7 +66,7 @@ async def create_agent(
     server's FRONTDESK_DEFAULT_CONFIDENCE_THRESHOLD); the fitted default when None too."""
     name = _check_name(name)
     if await _by_name(session, workspace_id, name) is not None:
-        raise Conflict(f"An agent named '{name}' already exists.", field="name")
+        raise _name_taken(name)
     agent = Agent(workspace_id=workspace_id, name=name)
     if default_threshold is not None:
         agent.confidence_threshold = default_threshold
@@ -72,8 +77,8 @@ async def create_agent(
     check_generator(agent)
     await check_generator_secret(session, agent)
     check_settings_size(agent)
-    session.add(agent)
-    await session.flush()
+    async with unique_or(session, _name_taken(name)):
+        session.add(agent)
     return agent
 
 
@@ -111,7 +116,7 @@ async def update_agent(session: AsyncSession, agent: Agent, changes: dict[str, A
         name = _check_name(changes["name"])
         other = await _by_name(session, agent.workspace_id, name)
         if other is not None and other.id != agent.id:
-            raise Conflict(f"An agent named '{name}' already exists.", field="name")
+            raise _name_taken(name)
         changes = {**changes, "name": name}
     for key, value in changes.items():
         if key in EDITABLE and (value is not None or key in CLEARABLE):
@@ -120,7 +125,8 @@ async def update_agent(session: AsyncSession, agent: Agent, changes: dict[str, A
     check_generator(agent)
     await check_generator_secret(session, agent)
     check_settings_size(agent)
-    await session.flush()
+    async with unique_or(session, _name_taken(agent.name)):
+        await session.flush()
     return agent
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.db.tenancy import get_in_workspace
+from frontdesk.db.unique import unique_or
 from frontdesk.errors import Conflict
 from frontdesk.replies.models import SavedReply
 
@@ -35,7 +36,11 @@ async def _check_free(
         )
     )
     if taken and taken != reply_id:
-        raise Conflict(f"Another saved reply already uses /{shortcut}.", field="shortcut")
+        raise _shortcut_taken(shortcut)
+
+
+def _shortcut_taken(shortcut: str) -> Conflict:
+    return Conflict(f"Another saved reply already uses /{shortcut}.", field="shortcut")
 
 
 async def add_reply(
@@ -45,8 +50,8 @@ async def add_reply(
     if len(await list_replies(session, workspace_id)) >= MAX_REPLIES:
         raise Conflict(f"A workspace keeps at most {MAX_REPLIES} saved replies.")
     reply = SavedReply(workspace_id=workspace_id, shortcut=shortcut, title=title, text=text)
-    session.add(reply)
-    await session.flush()
+    async with unique_or(session, _shortcut_taken(shortcut)):
+        session.add(reply)
     return reply
 
 
@@ -66,7 +71,8 @@ async def change_reply(
         reply.title = title
     if text is not None:
         reply.text = text
-    await session.flush()
+    async with unique_or(session, _shortcut_taken(reply.shortcut)):
+        await session.flush()
     return reply
 
 

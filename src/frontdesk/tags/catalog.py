@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.db.tenancy import get_in_workspace
+from frontdesk.db.unique import unique_or
 from frontdesk.errors import Conflict, InvalidInput
 from frontdesk.events import touched
 from frontdesk.tags import queries
@@ -111,7 +112,10 @@ async def update_tag(
                     field="name",
                 )
             await _reroute(session, workspace_id, tag.name, name)
-            tag.name = name
+            async with unique_or(
+                session, Conflict(f"There is already a tag '{name}'.", field="name")
+            ):
+                tag.name = name
             changed = True
     if color is not None:
         color = check_color(color)

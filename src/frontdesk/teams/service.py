@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.models import Member
 from frontdesk.db.tenancy import get_in_workspace
+from frontdesk.db.unique import unique_or
 from frontdesk.errors import Conflict, InvalidInput
 from frontdesk.tags.names import check_name as check_tag
 from frontdesk.teams.models import Team, TeamMember
@@ -46,10 +47,14 @@ async def team_named(session: AsyncSession, workspace_id: str, name: str) -> Tea
     return None
 
 
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"There is already a team called '{name}'.")
+
+
 async def create_team(session: AsyncSession, workspace_id: str, body: TeamIn) -> Team:
     name = check_team_name(body.name)
     if await team_named(session, workspace_id, name):
-        raise Conflict(f"There is already a team called '{name}'.")
+        raise _name_taken(name)
     team = Team(
         workspace_id=workspace_id,
         name=name,
@@ -57,8 +62,8 @@ async def create_team(session: AsyncSession, workspace_id: str, body: TeamIn) ->
         auto_assign=body.auto_assign,
         max_open=body.max_open,
     )
-    session.add(team)
-    await session.flush()
+    async with unique_or(session, _name_taken(name)):
+        session.add(team)
     await _set_members(session, team, body.members)
     return team
 
@@ -70,7 +75,7 @@ async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]
         name = check_team_name(changes["name"])
         other = await team_named(session, team.workspace_id, name)
         if other is not None and other.id != team.id:
-            raise Conflict(f"There is already a team called '{name}'.")
+            raise _name_taken(name)
         team.name = name
     if changes.get("route_tags") is not None:
         team.route_tags = _tags(changes["route_tags"])
@@ -80,6 +85,7 @@ async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]
         team.max_open = changes["max_open"]
     if changes.get("members") is not None:
         await _set_members(session, team, changes["members"])
+    # Its caller (conversations.team_changes) holds the event stream: renames take turns.
     await session.flush()
     return team
 

@@ -9,7 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.db.base import utcnow
-from frontdesk.errors import InvalidInput, NotFound
+from frontdesk.db.unique import unique_or
+from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.vault.cipher import Cipher
 from frontdesk.vault.models import Secret
 
@@ -55,7 +56,9 @@ async def put_secret(
     created = secret is None
     if secret is None:
         secret = Secret(workspace_id=workspace_id, name=name, ciphertext=sealed)
-        session.add(secret)
+        taken = Conflict(f"The secret '{name}' was saved by another request just now.")
+        async with unique_or(session, taken):
+            session.add(secret)
     else:
         secret.ciphertext = sealed
         # Set here, not by onupdate, so the caller can read it without a refresh.
