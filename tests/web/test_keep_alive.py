@@ -24,12 +24,31 @@ REQUEST = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 CLIENT_IDLE_S = 5  # httpx's keepalive_expiry, and about what browsers keep
 
 
+def _answer(raw: socket.socket) -> bytes:
+    """One whole answer: its head, then as many bytes as its Content-Length says (a busy
+    machine may hand them over in several reads)."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        more = raw.recv(65536)
+        assert more, f"the server closed the connection mid-answer: {answer[:200]!r}"
+        answer += more
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lengths = [line for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")]
+    assert lengths, head
+    length = int(lengths[0].split(b":", 1)[1])
+    while len(body) < length:
+        more = raw.recv(65536)
+        assert more, f"the server closed the connection mid-body: {head[:200]!r}"
+        body += more
+    return answer
+
+
 def _served_then_idle(port: int, wait_s: float) -> bytes | None:
     """Send one request, read its answer, then wait up to ``wait_s`` for anything more:
     b"" when the server closed the connection, None when it stayed open."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
         raw.sendall(REQUEST)
-        answer = raw.recv(65536)
+        answer = _answer(raw)
         assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
         raw.settimeout(wait_s)
         try:
