@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import re
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,8 +14,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from frontdesk.errors import InvalidInput
 
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 MIN_PASSWORD = 8
@@ -42,10 +41,18 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_hasher.hash, check_password(password))
 
 
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so both paths cost the same time. Made
+    at the first sign-in, not at import (argon2 takes its memory and time once per process,
+    and every command that imports accounts paid it)."""
+    return _hasher.hash("not-a-real-password")
+
+
 async def verify_password(password_hash: str | None, password: str) -> bool:
     def verify() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+            return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
         except (VerificationError, InvalidHashError):
             return False
 
