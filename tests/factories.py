@@ -25,6 +25,18 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class Styled:
+    """A DOCX paragraph in a style of python-docx's template ("List Bullet", "List Number"),
+    numbered as its own properties say when ``num_id`` is set (numbering.xml's numIds;
+    "0" takes the style's numbering off)."""
+
+    text: str
+    style: str | None = None
+    num_id: str | None = None
+    level: int = 0
+
+
+@dataclass(frozen=True)
 class Formula:
     """An XLSX formula cell with the value Excel would have cached when saving."""
 
@@ -32,7 +44,7 @@ class Formula:
     cached: float | int
 
 
-DocxBlock = str | Heading | Sequence[Sequence[str]]
+DocxBlock = str | Heading | Styled | Sequence[Sequence[str]]
 
 
 def make_pdf(pages: list[str], *, title: str | None = None) -> bytes:
@@ -68,7 +80,8 @@ def make_encrypted_pdf(
 
 
 def make_docx(blocks: Sequence[DocxBlock], *, title: str | None = None) -> bytes:
-    """A DOCX from paragraphs (str), headings (Heading) and tables (rows of cells)."""
+    """A DOCX from paragraphs (str or Styled), headings (Heading) and tables (rows of
+    cells)."""
     document = docx.Document()
     if title:
         document.core_properties.title = title
@@ -77,6 +90,12 @@ def make_docx(blocks: Sequence[DocxBlock], *, title: str | None = None) -> bytes
             document.add_heading(block.text, level=block.level)
         elif isinstance(block, str):
             document.add_paragraph(block)
+        elif isinstance(block, Styled):
+            paragraph = document.add_paragraph(block.text, style=block.style)
+            if block.num_id is not None:
+                numbering = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+                numbering.get_or_add_ilvl().val = block.level
+                numbering.get_or_add_numId().val = int(block.num_id)
         else:
             rows = [list(row) for row in block]
             table = document.add_table(rows=len(rows), cols=max(len(row) for row in rows))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from factories import make_csv
+from factories import Heading, Styled, make_csv, make_docx
 from frontdesk.answering.confidence import missing, type_match
 from frontdesk.knowledge.chunking import chunk_document
 from frontdesk.knowledge.hits import Hit
@@ -54,6 +54,27 @@ async def shop(started, tmp_path: Path):
     await started.ingest_file(agent, tmp_path / "catalogue.csv")
     await started.ingest_file(agent, tmp_path / "faq.md")
     return agent
+
+
+async def test_a_list_in_a_word_document_is_said_whole(started, tmp_path: Path) -> None:
+    agent = await started.agent("Ridgeline")
+    items = ["be at least 18 years old", "show a valid driver's license", "wear a helmet"]
+    rides = make_docx(
+        [
+            Heading(1, "Test rides"),
+            "To take a test ride you must:",
+            *(Styled(item, "List Bullet") for item in items),
+            "Book one at the front desk.",
+        ]
+    )
+    (tmp_path / "rides.docx").write_bytes(rides)
+    await started.ingest_file(agent, tmp_path / "rides.docx")
+    answer = await started.runtime.answers.ask(agent, "What do I need to take a test ride?")
+    assert answer.answered
+    assert answer.answer == (
+        "To take a test ride you must: be at least 18 years old, show a valid driver's "
+        "license and wear a helmet."
+    )
 
 
 async def test_a_product_named_among_similar_ones_gets_its_own_row(started, shop) -> None:

@@ -9,6 +9,7 @@ import pytest
 from factories import (
     Formula,
     Heading,
+    Styled,
     make_csv,
     make_docx,
     make_encrypted_pdf,
@@ -161,6 +162,38 @@ def test_docx_sections_follow_heading_path_and_tables_keep_columns() -> None:
         ("Warranty > Exclusions", "", "Racing damage."),
         ("Returns", "", "Within 30 days."),
     ]
+
+
+def test_docx_lists_are_written_as_markdown_writes_them() -> None:
+    data = make_docx(
+        [
+            "To take a test ride you must:",
+            Styled("be at least 18 years old", "List Bullet"),
+            Styled("show a valid driver's license", "List Bullet"),
+            "Book one at the front desk.",
+            "To file a warranty claim:",
+            Styled("Call the service desk.", "List Number"),
+            Styled("Bring proof of purchase.", "List Number"),
+            Styled("Ask for Dana.", num_id="5", level=1),  # a level the list does not define
+            Styled("Leave the unit with us.", "List Number"),
+            Styled("A note styled as an item, its numbering taken off.", "List Bullet", "0"),
+            Styled("Numbered by its own properties.", num_id="5"),
+            [["Part", "Years"], ["Engine", "5"]],
+            Styled("A list after a table.", "List Bullet"),
+        ]
+    )
+    [first, row, last] = only(load_file(data, "rides.docx")).sections
+    assert first.text == (
+        "To take a test ride you must:\n\n"
+        "- be at least 18 years old\n- show a valid driver's license\n\n"
+        "Book one at the front desk.\n\n"
+        "To file a warranty claim:\n\n"
+        "1. Call the service desk.\n2. Bring proof of purchase.\n- Ask for Dana.\n"
+        "3. Leave the unit with us.\n\n"
+        "A note styled as an item, its numbering taken off.\n\n"
+        "4. Numbered by its own properties."
+    )
+    assert (row.text, last.text) == ("Part: Engine; Years: 5", "- A list after a table.")
 
 
 def test_docx_core_title_is_used() -> None:
