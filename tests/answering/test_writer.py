@@ -211,6 +211,20 @@ async def test_a_list_under_its_lead_in_is_one_plain_sentence() -> None:
     assert_plain(text)
 
 
+async def test_steps_that_are_sentences_each_are_said_as_sentences() -> None:
+    guide = (
+        "Warranty repairs are free.\n\nTo file a warranty claim:\n\n"
+        "1. Call the service desk at 555-0152.\n2. Bring proof of purchase.\n"
+        "3. Leave the unit with us for inspection."
+    )
+    text, _ = await answer("How do I file a warranty claim?", prose(guide))
+    assert text == (
+        "To file a warranty claim: Call the service desk at 555-0152. Bring proof of "
+        "purchase. Leave the unit with us for inspection."
+    )
+    assert_plain(text)
+
+
 async def test_a_list_under_a_label_line_is_said_under_that_label() -> None:
     # The label says what the items are; an item said without it would read as a yes.
     guide = (

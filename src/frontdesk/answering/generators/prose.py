@@ -218,8 +218,10 @@ def render(unit: Unit, question: Question) -> str:
     if unit.row is not None:
         return row_sentence(unit.row, question)
     if unit.kind == "list":
-        said = [_inline(item, question) for item in unit.items]
-        listed = _join(said)
+        if _steps(unit.items):  # "Call us. Bring proof of purchase.": said as they are
+            listed = " ".join(end_sentence(str(item)) for item in unit.items)
+        else:
+            listed = _join([_inline(item, question) for item in unit.items])
         return end_sentence(_ELSEWHERE.sub("", f"{unit.lead}: {listed}" if unit.lead else listed))
     return end_sentence(_ELSEWHERE.sub("", unit.text))
 
@@ -368,6 +370,15 @@ def _is_sentence(item: Item) -> bool:
         isinstance(item, str)
         and item.endswith(_SENTENCE_ENDS)
         and len(item.split()) >= MIN_ITEM_SENTENCE_WORDS
+    )
+
+
+def _steps(items: Sequence[Item]) -> bool:
+    """Items that are sentences each, however short ("Bring proof of purchase."): joined
+    into one sentence their capitals would stand mid-sentence ("call us, Bring proof")."""
+    return len(items) > 1 and all(
+        isinstance(item, str) and item[:1].isupper() and item.rstrip().endswith(_SENTENCE_ENDS)
+        for item in items
     )
 
 
