@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import undefer
 
 from app_fixtures import Started
@@ -86,6 +87,26 @@ async def test_an_ask_reads_the_units_vectors_instead_of_embedding_them(
     # as it stands.
     assert answer.answer in units
     assert embedder.texts == [QUESTION]
+
+
+async def test_an_ask_reads_the_units_vectors_once(
+    started: Started, embedder: Counting, tmp_path: Path
+) -> None:
+    # Search reads them to score its hits; the reply compares the same units, and reuses them.
+    agent, _ = await _service(started, tmp_path)
+    statements: list[str] = []
+    engine = started.runtime.db.engine.sync_engine
+
+    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(" ".join(sql.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        answer = await started.runtime.answers.ask(agent, QUESTION)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert answer.answered and "9:00" in answer.answer
+    assert len([s for s in statements if "chunks.unit_vectors" in s]) == 1, statements
 
 
 async def test_chunks_stored_before_unit_vectors_answer_the_same_and_a_sync_fills_them_in(

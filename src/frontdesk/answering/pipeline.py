@@ -236,9 +236,9 @@ class AnswerService:
         return hits, snapshot, query_vector
 
     def _unit_vectors(self, hits: list[Hit]) -> Callable[[list[str]], Awaitable[np.ndarray]]:
-        """Vectors of texts from the passages' units: those stored at ingestion (read once),
-        the others embedded."""
-        chunk_ids = [hit.chunk_id for hit in hits if hit.chunk_id > 0]
+        """Vectors of texts from the passages' units: those stored at ingestion (as search
+        read them, or read once here), the others embedded."""
+        chunk_ids = [hit.chunk_id for hit in hits if hit.chunk_id > 0 and hit.units is None]
         loaded: dict[bytes, np.ndarray] | None = None
 
         async def vectors(texts: list[str]) -> np.ndarray:
@@ -246,9 +246,13 @@ class AnswerService:
             embedder = self._embedder()
             keys = [unit_key(embedder.model_id, text) for text in texts]
             if loaded is None:
-                async with self.db.session() as session:
-                    blobs = await repository.unit_vectors_by_chunk(session, chunk_ids)
-                    loaded = stored_vectors(list(blobs.values()))
+                loaded = {}
+                for hit in hits:
+                    loaded.update(hit.units or {})
+                if chunk_ids:
+                    async with self.db.session() as session:
+                        blobs = await repository.unit_vectors_by_chunk(session, chunk_ids)
+                    loaded.update(stored_vectors(list(blobs.values())))
             stored = loaded
             pairs = zip(keys, texts, strict=True)
             missing = {key: text for key, text in pairs if key not in stored}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -19,3 +22,6 @@ class Hit:
     vector_score: float = 0.0
     rerank_score: float = 0.0  # the re-ranking model's probability that it answers
     unit_score: float = 0.0  # the best cosine between the question and one of its units
+    # Its units' vectors stored at ingestion, by unit key, once search has read them ({}:
+    # none stored; None: not read), so that the reply does not read them again.
+    units: Mapping[bytes, np.ndarray] | None = field(default=None, compare=False, repr=False)

@@ -150,10 +150,10 @@ async def _with_unit_scores(
     scored = []
     for hit in hits:
         blob = blobs.get(hit.chunk_id)
-        stored = unpack(blob).values() if blob else ()
-        vectors = [v for v in stored if v.shape == query_vector.shape]  # this model's size
+        units = unpack(blob) if blob else {}
+        vectors = [v for v in units.values() if v.shape == query_vector.shape]  # this model's
         best = float(np.max(np.stack(vectors) @ query_vector)) if vectors else hit.vector_score
-        scored.append(replace(hit, unit_score=max(best, hit.vector_score)))
+        scored.append(replace(hit, unit_score=max(best, hit.vector_score), units=units))
     return scored
 
 

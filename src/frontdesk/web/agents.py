@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -141,4 +140,4 @@ async def search(
     async with runtime.reads() as session:
         agent = await service.get_agent(session, workspace, agent_id)
         hits = await runtime.searcher.search(session, agent.id, q, k=k, mode=mode)
-    return [SearchHitOut(**asdict(hit)) for hit in hits]
+    return [SearchHitOut.model_validate(hit, from_attributes=True) for hit in hits]
