@@ -254,7 +254,8 @@ async def test_search_reloads_vectors_when_rows_come_back_under_the_same_ids(
     assert prices.embedding is not None
     async with started.runtime.reads() as session:
         snapshot = await searcher.vectors.snapshot(session, agent_id)
-    row = snapshot.vectors.matrix[snapshot.vectors.position[prices.id]]
+    vectors = snapshot.vectors.by_dimension[len(prices.embedding) // 4]
+    row = vectors.matrix[vectors.position[prices.id]]
     assert np.array_equal(row, np.frombuffer(prices.embedding, dtype=np.float32))
 
 

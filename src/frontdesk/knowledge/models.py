@@ -85,6 +85,8 @@ class Source(Timestamped, Base):
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The model its chunks were embedded by (None: not known, from before migration 0026).
+    embedding_model: Mapped[str | None] = mapped_column(String(120), nullable=True)
     # Ingestion as a job (knowledge/ingestion.py): who holds the source and until when.
     claim: Mapped[str | None] = mapped_column(String(32), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

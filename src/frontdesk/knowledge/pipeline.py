@@ -118,17 +118,14 @@ class Pipeline:
             return await self._dropped(source_id)
         try:
             if source.kind in repository.WEB_KINDS:
+                # Pages that did not change keep their chunks: embedded by this model first.
+                if not await self._refresh(claim, source):
+                    return await self._dropped(source_id)
                 return await self._sync_web(claim, source, progress)
             documents, digest = await self._load(source)
             if digest == source.content_hash and source.chunk_count > 0:
-                filled = await self._missing_units(source_id)
-                async with self.db.transaction() as session:
-                    fresh = await claims.holding(session, claim)
-                    if fresh is None:
-                        return await self._dropped(source_id, session)
-                    await repository.set_unit_vectors(session, filled)
-                    claims.settle(fresh, "ready")
-                    fresh.synced_at = utcnow()
+                if not await self._refresh(claim, source, settle=True):
+                    return await self._dropped(source_id)
                 return IngestResult(source_id, "ready", source.chunk_count, skipped=True)
             drafts = await asyncio.to_thread(self._chunk, documents)
             if not drafts:
@@ -285,15 +282,41 @@ class Pipeline:
         chunks = [(d.title, d.location, d.text) for d in drafts]
         return await asyncio.to_thread(embed_units, self.embedder, chunks, self.unit_texts, known)
 
-    async def _missing_units(self, source_id: str) -> dict[int, bytes]:
-        """Unit vectors for the source's chunks stored before them, by chunk id."""
+    async def _refresh(self, claim: Claim, source: Source, *, settle: bool = False) -> bool:
+        """Embed again the chunks a sync keeps, where this model did not embed them: all of
+        them after the operator switched models (or before the model was recorded, once;
+        the embedding cache and the stored units spare what this model did embed), else
+        those stored before unit vectors were. Written if ``claim`` still holds the source
+        (settled ready with ``settle``); whether it did."""
+        model = self.embedder.model_id
+        every = source.embedding_model != model
         async with self.db.session() as session:
-            rows = await repository.chunks_without_units(session, source_id)
-        if not rows:
-            return {}
-        chunks = [(title, location, text) for _, title, location, text in rows]
-        blobs = await asyncio.to_thread(embed_units, self.embedder, chunks, self.unit_texts, {})
-        return {cid: blob for (cid, *_), blob in zip(rows, blobs, strict=True)}
+            stored = await repository.stored_chunks(session, source.id, every=every)
+        vectors: dict[int, tuple[bytes, bytes]] = {}
+        if stored:
+            drafts = [ChunkDraft(c.text, c.title, c.location) for c in stored]
+            embeddings, _ = await self._vectors_for(drafts, source.title, None)
+            known = stored_vectors([c.unit_vectors for c in stored])
+            chunks = [(c.title, c.location, c.text) for c in stored]
+            units = await asyncio.to_thread(
+                embed_units, self.embedder, chunks, self.unit_texts, known
+            )
+            vectors = {
+                chunk.id: (embedding, blob)
+                for chunk, embedding, blob in zip(stored, embeddings, units, strict=True)
+            }
+        if not vectors and not every and not settle:
+            return True
+        async with self.db.transaction(bulk=True) as session:
+            fresh = await claims.holding(session, claim)
+            if fresh is None:
+                return False
+            await repository.set_vectors(session, vectors)
+            fresh.embedding_model = model
+            if settle:
+                claims.settle(fresh, "ready")
+                fresh.synced_at = utcnow()
+        return True
 
     async def _store(
         self,
@@ -316,6 +339,7 @@ class Pipeline:
             claims.settle(fresh, "ready")
             fresh.chunk_count = len(chunks)
             fresh.content_hash = digest
+            fresh.embedding_model = self.embedder.model_id
             fresh.synced_at = utcnow()
         return True
 
@@ -351,6 +375,7 @@ class Pipeline:
             claims.settle(fresh, "ready")
             fresh.chunk_count = layout.count
             fresh.content_hash = plan.digest
+            fresh.embedding_model = self.embedder.model_id
             fresh.synced_at = utcnow()
             fresh.last_sync = plan.report.as_dict()
             documents = plan.documents

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
@@ -13,6 +14,15 @@ from frontdesk.accounts.models import Workspace
 from frontdesk.db.base import dialect_insert
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source, SourcePage
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: int
+    title: str
+    location: str
+    text: str
+    unit_vectors: bytes | None
 
 
 async def vector_signature(session: AsyncSession, agent_id: str) -> tuple[int, int, str]:
@@ -275,21 +285,29 @@ async def source_unit_vectors(session: AsyncSession, source_id: str) -> list[byt
     return list(rows)
 
 
-async def chunks_without_units(
-    session: AsyncSession, source_id: str
-) -> list[tuple[int, str, str, str]]:
-    """(id, title, location, text) of the source's chunks stored before unit vectors were."""
-    rows = await session.execute(
-        select(Chunk.id, Chunk.title, Chunk.location, Chunk.text)
-        .where(Chunk.source_id == source_id, Chunk.unit_vectors.is_(None))
-        .order_by(Chunk.id)
+async def stored_chunks(session: AsyncSession, source_id: str, *, every: bool) -> list[StoredChunk]:
+    """The source's chunks with their unit vectors: ``every`` one, else those stored before
+    unit vectors were."""
+    query = select(Chunk.id, Chunk.title, Chunk.location, Chunk.text, Chunk.unit_vectors).where(
+        Chunk.source_id == source_id
     )
-    return [(int(cid), title, location, body) for cid, title, location, body in rows]
+    if not every:
+        query = query.where(Chunk.unit_vectors.is_(None))
+    rows = await session.execute(query.order_by(Chunk.id))
+    return [
+        StoredChunk(int(cid), title, location, body, units)
+        for cid, title, location, body, units in rows
+    ]
 
 
-async def set_unit_vectors(session: AsyncSession, blobs: dict[int, bytes]) -> None:
-    for chunk_id, blob in blobs.items():
-        await session.execute(update(Chunk).where(Chunk.id == chunk_id).values(unit_vectors=blob))
+async def set_vectors(session: AsyncSession, vectors: dict[int, tuple[bytes, bytes]]) -> None:
+    """A chunk's vector and its units' vectors, by chunk id."""
+    for chunk_id, (embedding, units) in vectors.items():
+        await session.execute(
+            update(Chunk)
+            .where(Chunk.id == chunk_id)
+            .values(embedding=embedding, unit_vectors=units)
+        )
 
 
 async def count_chunks(session: AsyncSession, source_id: str) -> int:

@@ -47,6 +47,37 @@ class VectorMatrix:
         return {int(self.ids[r]): float(s) for r, s in zip(rows, scores, strict=True)}
 
 
+@dataclass
+class ChunkVectors:
+    """An agent's chunk vectors by their length.
+
+    A question is compared with the vectors of its own length only, as PostgreSQL's search
+    does (postgres_index.nearest_statement): after the operator switches to a model of
+    another size, chunks embedded by the one before are found by their words alone until a
+    sync embeds them again, instead of every question failing.
+    """
+
+    by_dimension: dict[int, VectorMatrix]
+
+    @classmethod
+    def build(cls, rows: list[tuple[int, bytes]]) -> ChunkVectors:
+        groups: dict[int, list[tuple[int, bytes]]] = {}
+        for cid, blob in rows:
+            groups.setdefault(len(blob) // 4, []).append((cid, blob))
+        return cls({dimension: VectorMatrix.build(group) for dimension, group in groups.items()})
+
+    def of(self, query: np.ndarray) -> VectorMatrix | None:
+        return self.by_dimension.get(int(query.shape[-1]))
+
+    def top(self, query: np.ndarray, n: int) -> dict[int, float]:
+        matrix = self.of(query)
+        return matrix.top(query, n) if matrix else {}
+
+    def scores_for(self, query: np.ndarray, chunk_ids: list[int]) -> dict[int, float]:
+        matrix = self.of(query)
+        return matrix.scores_for(query, chunk_ids) if matrix else {}
+
+
 MIN_CHUNKS_FOR_IDF = 20
 
 
@@ -84,7 +115,7 @@ def weighted_share(wanted: set[str], present: set[str], terms: TermStats | None)
 
 @dataclass
 class Snapshot:
-    vectors: VectorMatrix
+    vectors: ChunkVectors
     terms: TermStats
 
 
@@ -111,7 +142,7 @@ class VectorCache:
             rows = await chunk_index(session).vectors(session, agent_id)
             texts = await repository.chunk_texts(session, agent_id)
             snapshot = Snapshot(
-                VectorMatrix.build(rows), await asyncio.to_thread(TermStats.build, texts)
+                ChunkVectors.build(rows), await asyncio.to_thread(TermStats.build, texts)
             )
             self._snapshots[agent_id] = (signature, snapshot)
             return snapshot
