@@ -5,11 +5,13 @@ next sync, even of a file that did not change."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import undefer
 
 from app_fixtures import Started
+from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.knowledge.models import Chunk, Source
 from frontdesk.knowledge.units import unpack
 from frontdesk.runtime import Runtime
@@ -57,3 +59,32 @@ async def test_a_model_of_another_size_finds_what_the_last_one_embedded_until_a_
             assert "10:00" in draft.hits[0].text and draft.hits[0].vector_score != 0.0
         finally:
             await switched.close()
+
+
+async def test_a_source_from_before_the_model_was_recorded_is_marked_without_embedding_again(
+    started: Started, tmp_path: Path, embedder: OnnxMiniLM
+) -> None:
+    agent = await started.agent("Dealer")
+    path = tmp_path / "hours.md"
+    path.write_text(HOURS)
+    source_id = await started.ingest_file(agent, path)
+    async with started.runtime.db.transaction() as session:  # as migration 0026 left it
+        await session.execute(
+            update(Source).where(Source.id == source_id).values(embedding_model=None)
+        )
+    statements: list[str] = []
+    engine = started.runtime.db.engine.sync_engine
+
+    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(" ".join(sql.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        synced = await started.runtime.knowledge.ingest(source_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert (synced.status, synced.skipped) == ("ready", True)
+    assert not [s for s in statements if s.startswith("UPDATE chunks")], statements
+    async with started.runtime.db.session() as session:
+        source = await session.get(Source, source_id)
+    assert source is not None and source.embedding_model == embedder.model_id

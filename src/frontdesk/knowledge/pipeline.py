@@ -301,9 +301,12 @@ class Pipeline:
             units = await asyncio.to_thread(
                 embed_units, self.embedder, chunks, self.unit_texts, known
             )
+            # Units and the chunk's own vector are written together: units this model gave
+            # already mean the chunk's vector is this model's too (a model recorded late).
             vectors = {
                 chunk.id: (embedding, blob)
                 for chunk, embedding, blob in zip(stored, embeddings, units, strict=True)
+                if blob != chunk.unit_vectors
             }
         if not vectors and not every and not settle:
             return True
