@@ -1,15 +1,19 @@
-"""Test helpers: a real uvicorn server in a thread, and waiting for background work."""
+"""Test helpers: a real uvicorn server in a thread, waiting for background work, and the
+statements a database is sent."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 
 def free_port() -> int:
@@ -68,3 +72,18 @@ def wait_for_source(client: httpx.Client, source_id: str, timeout: float = 60) -
 
     result: dict[str, Any] = wait_until(settled, timeout=timeout, what=f"source {source_id}")
     return result
+
+
+@contextmanager
+def statements_sent(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements sent through ``engine`` inside the block, whitespace collapsed."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(" ".join(sql.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

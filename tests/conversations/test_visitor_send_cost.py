@@ -7,10 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from frontdesk.settings import Settings
-from support import ServerThread
+from support import ServerThread, statements_sent
 
 LIMIT = 3
 
@@ -52,17 +51,9 @@ def test_a_send_reads_the_conversation_agent_and_messages_once_on_each_side_of_t
     up again (two racing retries); describing the conversation reuses what it has."""
     visitor = visitors()
     _take_over(client, visitor)
-    statements: list[str] = []
     engine = server.server.config.app.state.runtime.db.engine.sync_engine
-
-    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        statements.append(" ".join(sql.split()))
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(engine) as statements:
         assert visitor.send("hello there", client_id="c-1").status_code == 201
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     selects = [s for s in statements if s.startswith("SELECT")]
     joined = [s for s in selects if "FROM conversations JOIN agents" in s]
     assert len(joined) == 2, statements  # the token's check, the reload in the write

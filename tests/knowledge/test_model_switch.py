@@ -5,9 +5,8 @@ next sync, even of a file that did not change."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import undefer
 
 from app_fixtures import Started
@@ -16,6 +15,7 @@ from frontdesk.knowledge.models import Chunk, Source
 from frontdesk.knowledge.units import unpack
 from frontdesk.runtime import Runtime
 from slow_embeddings import SlowEmbeddings, embedding_through
+from support import statements_sent
 
 HOURS = """# Opening hours
 
@@ -72,17 +72,8 @@ async def test_a_source_from_before_the_model_was_recorded_is_marked_without_emb
         await session.execute(
             update(Source).where(Source.id == source_id).values(embedding_model=None)
         )
-    statements: list[str] = []
-    engine = started.runtime.db.engine.sync_engine
-
-    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        statements.append(" ".join(sql.split()))
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(started.runtime.db.engine.sync_engine) as statements:
         synced = await started.runtime.knowledge.ingest(source_id)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert (synced.status, synced.skipped) == ("ready", True)
     assert not [s for s in statements if s.startswith("UPDATE chunks")], statements
     async with started.runtime.db.session() as session:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import undefer
 
 from app_fixtures import Started
@@ -16,6 +15,7 @@ from frontdesk.answering.generators.extractive import unit_texts
 from frontdesk.embedder.model import OnnxMiniLM
 from frontdesk.knowledge.models import Chunk
 from frontdesk.knowledge.units import unit_key, unpack
+from support import statements_sent
 
 SERVICE = """# Service department
 
@@ -94,17 +94,8 @@ async def test_an_ask_reads_the_units_vectors_once(
 ) -> None:
     # Search reads them to score its hits; the reply compares the same units, and reuses them.
     agent, _ = await _service(started, tmp_path)
-    statements: list[str] = []
-    engine = started.runtime.db.engine.sync_engine
-
-    def seen(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        statements.append(" ".join(sql.split()))
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(started.runtime.db.engine.sync_engine) as statements:
         answer = await started.runtime.answers.ask(agent, QUESTION)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert answer.answered and "9:00" in answer.answer
     assert len([s for s in statements if "chunks.unit_vectors" in s]) == 1, statements
 
