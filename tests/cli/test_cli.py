@@ -94,6 +94,18 @@ def test_sources_list_resync_delete(run, docs: Path) -> None:
     assert "unchanged" in run("sources", "resync", source_id).output
     (docs / "service.md").write_text(SERVICE.replace("17:30", "18:00"))
     assert "updated" in run("sources", "resync", source_id).output
+    run("agents", "create", "Second")
+    run("ingest", "--agent", "Second", str(docs / "service.md"))
+    [second] = json.loads(run("sources", "list", "--agent", "Second", "--json").output)
+    every = run("sources", "resync", "--all").output.splitlines()
+    assert sorted(every) == sorted(
+        f"{sid}: unchanged, {chunks} chunks"
+        for sid, chunks in ((source_id, sources[0]["chunks"]), (second["id"], second["chunks"]))
+    )
+    for wrong in ((), (source_id, "--all")):
+        refused = run("sources", "resync", *wrong, ok=False)
+        assert refused.exit_code == 2
+        assert "Name one source id, or --all for every source." in refused.output
     answer = json.loads(
         run("ask", "--agent", "Ridgeline", "service hours on friday?", "--json").output
     )

@@ -52,6 +52,7 @@ async def test_a_model_of_another_size_finds_what_the_last_one_embedded_until_a_
                 source = await session.get(Source, source_id)
             assert source is not None and source.embedding_model == "openai:slow-embed"
             assert chunks and all(len(c.embedding or b"") == 8 * 4 for c in chunks)
+            assert synced.refreshed == len(chunks)
             assert all(
                 {v.shape for v in unpack(c.unit_vectors or b"").values()} == {(8,)} for c in chunks
             )
@@ -76,6 +77,7 @@ async def test_a_source_from_before_the_model_was_recorded_is_marked_without_emb
         synced = await started.runtime.knowledge.ingest(source_id)
     assert (synced.status, synced.skipped) == ("ready", True)
     assert not [s for s in statements if s.startswith("UPDATE chunks")], statements
+    assert synced.refreshed == 0
     async with started.runtime.db.session() as session:
         source = await session.get(Source, source_id)
     assert source is not None and source.embedding_model == embedder.model_id

@@ -179,22 +179,53 @@ def list_(ctx: click.Context, agent_name: str, as_json: bool) -> None:
 
 
 @sources.command("resync")
-@click.argument("source_id")
+@click.argument("source_id", required=False)
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Every source of the workspace (after switching the embedding model, say).",
+)
 @data_dir_option
 @click.pass_context
-def resync(ctx: click.Context, source_id: str) -> None:
-    """Re-read a source now; unchanged content is skipped, changed content replaced atomically."""
+def resync(ctx: click.Context, source_id: str | None, every: bool) -> None:
+    """Re-read a source now; unchanged content is skipped, changed content replaced atomically.
 
-    async def work(runtime: Runtime, workspace_id: str) -> IngestResult:
-        await runtime.knowledge.mark_for_resync(workspace_id, source_id)
-        return await runtime.knowledge.ingest(source_id)
+    A source whose chunks another embedding model embedded is embedded again."""
+    from frontdesk.agents import service
+    from frontdesk.knowledge import repository
 
-    result = run_with_runtime(ctx, work)
-    if result.status == "failed":
-        err_console.print(f"[red]failed:[/red] {result.error}", highlight=False)
+    if every == (source_id is not None):
+        raise click.UsageError("Name one source id, or --all for every source.")
+
+    async def work(runtime: Runtime, workspace_id: str) -> list[IngestResult]:
+        ids = [source_id] if source_id else []
+        if every:
+            async with runtime.db.session() as session:
+                for agent in await service.list_agents(session, workspace_id):
+                    ids += [s.id for s in await repository.list_sources(session, agent.id)]
+        results = []
+        for one in ids:
+            await runtime.knowledge.mark_for_resync(workspace_id, one)
+            results.append(await runtime.knowledge.ingest(one))
+        return results
+
+    results = run_with_runtime(ctx, work)
+    for result in results:
+        if result.status == "failed":
+            err_console.print(
+                f"[red]{result.source_id}: failed:[/red] {result.error}", highlight=False
+            )
+        else:
+            note = "unchanged" if result.skipped else "updated"
+            again = (
+                f" ({result.refreshed} embedded again by this model)" if result.refreshed else ""
+            )
+            console.print(
+                f"{result.source_id}: {note}, {result.chunks} chunks{again}", highlight=False
+            )
+    if any(result.status == "failed" for result in results):
         sys.exit(1)
-    note = "unchanged" if result.skipped else "updated"
-    console.print(f"{source_id}: {note}, {result.chunks} chunks", highlight=False)
 
 
 @sources.command("delete")

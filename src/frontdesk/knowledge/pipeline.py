@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -55,6 +55,7 @@ class IngestResult:
     skipped: bool = False
     embedded: int = 0
     error: str | None = None
+    refreshed: int = 0  # chunks kept, embedded again by this model (after a switch)
 
 
 def qa_pairs(source: Source) -> list[tuple[str, str]]:
@@ -119,14 +120,18 @@ class Pipeline:
         try:
             if source.kind in repository.WEB_KINDS:
                 # Pages that did not change keep their chunks: embedded by this model first.
-                if not await self._refresh(claim, source):
+                refreshed = await self._refresh(claim, source)
+                if refreshed is None:
                     return await self._dropped(source_id)
-                return await self._sync_web(claim, source, progress)
+                synced = await self._sync_web(claim, source, progress)
+                return replace(synced, refreshed=refreshed)
             documents, digest = await self._load(source)
             if digest == source.content_hash and source.chunk_count > 0:
-                if not await self._refresh(claim, source, settle=True):
+                refreshed = await self._refresh(claim, source, settle=True)
+                if refreshed is None:
                     return await self._dropped(source_id)
-                return IngestResult(source_id, "ready", source.chunk_count, skipped=True)
+                count = source.chunk_count
+                return IngestResult(source_id, "ready", count, skipped=True, refreshed=refreshed)
             drafts = await asyncio.to_thread(self._chunk, documents)
             if not drafts:
                 raise SourceFailed("No text to learn from was found in this source.")
@@ -282,12 +287,12 @@ class Pipeline:
         chunks = [(d.title, d.location, d.text) for d in drafts]
         return await asyncio.to_thread(embed_units, self.embedder, chunks, self.unit_texts, known)
 
-    async def _refresh(self, claim: Claim, source: Source, *, settle: bool = False) -> bool:
+    async def _refresh(self, claim: Claim, source: Source, *, settle: bool = False) -> int | None:
         """Embed again the chunks a sync keeps, where this model did not embed them: all of
         them after the operator switched models (or before the model was recorded, once;
         the embedding cache and the stored units spare what this model did embed), else
         those stored before unit vectors were. Written if ``claim`` still holds the source
-        (settled ready with ``settle``); whether it did."""
+        (settled ready with ``settle``); how many chunks were, None if the claim was lost."""
         model = self.embedder.model_id
         every = source.embedding_model != model
         async with self.db.session() as session:
@@ -309,17 +314,17 @@ class Pipeline:
                 if blob != chunk.unit_vectors
             }
         if not vectors and not every and not settle:
-            return True
+            return 0
         async with self.db.transaction(bulk=True) as session:
             fresh = await claims.holding(session, claim)
             if fresh is None:
-                return False
+                return None
             await repository.set_vectors(session, vectors)
             fresh.embedding_model = model
             if settle:
                 claims.settle(fresh, "ready")
                 fresh.synced_at = utcnow()
-        return True
+        return len(vectors)
 
     async def _store(
         self,
