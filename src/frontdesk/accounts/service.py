@@ -20,7 +20,7 @@ from frontdesk.accounts.credentials import (
 )
 from frontdesk.accounts.models import AuthSession, Member, Workspace
 from frontdesk.accounts.roles import ROLES, Role
-from frontdesk.db.base import dialect_insert, utcnow
+from frontdesk.db.base import insert_for, utcnow
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.db.unique import unique_or
 from frontdesk.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
@@ -38,9 +38,8 @@ async def get_or_create_workspace(
     found = await session.scalar(select(Workspace).where(Workspace.slug == slug))
     if found is not None:
         return found
-    insert = dialect_insert(session.get_bind().dialect.name)
     await session.execute(
-        insert(Workspace)
+        insert_for(session, Workspace)
         .values(slug=slug, name=name)
         .on_conflict_do_nothing(index_elements=["slug"])
     )

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.caller import Caller
 from frontdesk.alerts.models import AlertPreference
-from frontdesk.db.base import dialect_insert
+from frontdesk.db.base import insert_for
 from frontdesk.errors import Forbidden
 
 
@@ -22,8 +22,9 @@ async def email_alerts(session: AsyncSession, caller: Caller) -> bool:
 
 
 async def set_email_alerts(session: AsyncSession, caller: Caller, enabled: bool) -> bool:
-    insert = dialect_insert(session.get_bind().dialect.name)
-    stmt = insert(AlertPreference).values(member_id=member_of(caller), email_alerts=enabled)
+    stmt = insert_for(session, AlertPreference).values(
+        member_id=member_of(caller), email_alerts=enabled
+    )
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[AlertPreference.member_id],

@@ -29,7 +29,7 @@ from frontdesk.conversations.schemas import (
     VisitorInfo,
 )
 from frontdesk.conversations.visitor_view import visible_in_sql
-from frontdesk.db.base import dialect_insert, table, utcnow
+from frontdesk.db.base import insert_for, table, utcnow
 from frontdesk.db.tenancy import get_in_workspace
 from frontdesk.tags.queries import tagged, tags_of
 from frontdesk.teams.models import Team
@@ -170,8 +170,9 @@ async def mark_read(
     same conversation read at once both land: the second waits for the first and keeps the
     further of the two marks."""
     seq = min(seq, conversation.last_seq)
-    insert = dialect_insert(session.get_bind().dialect.name)
-    stmt = insert(ReadMark).values(member_id=member_id, conversation_id=conversation.id, seq=seq)
+    stmt = insert_for(session, ReadMark).values(
+        member_id=member_id, conversation_id=conversation.id, seq=seq
+    )
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[ReadMark.member_id, ReadMark.conversation_id],

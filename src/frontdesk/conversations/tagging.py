@@ -10,7 +10,7 @@ from frontdesk.accounts.caller import Caller
 from frontdesk.conversations.lifecycle import actor
 from frontdesk.conversations.models import Conversation
 from frontdesk.conversations.thread import announce_changes, system_note
-from frontdesk.db.base import dialect_insert, utcnow
+from frontdesk.db.base import insert_for, utcnow
 from frontdesk.errors import NotFound
 from frontdesk.tags.catalog import ensure_tags, find_tag
 from frontdesk.tags.models import AddedBy, ConversationTag, Tag
@@ -58,12 +58,11 @@ async def _attach(
     first and then does nothing."""
     if not tags:
         return False
-    insert = dialect_insert(session.get_bind().dialect.name)
     rows = [
         {"conversation_id": conversation.id, "tag_id": tag.id, "added_by": added_by} for tag in tags
     ]
     added = await session.scalars(
-        insert(ConversationTag)
+        insert_for(session, ConversationTag)
         .values(rows)
         .on_conflict_do_nothing()
         .returning(ConversationTag.tag_id)

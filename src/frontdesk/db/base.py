@@ -6,12 +6,15 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Dialect, MetaData, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -65,6 +68,11 @@ def table(model: type[Base]) -> Table:
 def dialect_insert(dialect: str) -> Any:
     """``insert`` with ON CONFLICT for the database in use (PostgreSQL's, else SQLite's)."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def insert_for(session: AsyncSession, model: Any) -> Any:
+    """``insert(model)`` with ON CONFLICT for the session's database."""
+    return dialect_insert(session.get_bind().dialect.name)(model)
 
 
 def as_utc(value: datetime) -> datetime:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.agents.models import Agent
 from frontdesk.answering.generators.base import Chat, Generator, GeneratorFailed
 from frontdesk.conversations.summary import clip
-from frontdesk.db.base import dialect_insert
+from frontdesk.db.base import insert_for
 from frontdesk.db.engine import Database
 from frontdesk.insights.gaps import Gap, normalised
 from frontdesk.insights.models import GapTitle
@@ -84,9 +84,8 @@ async def keep_title(
 ) -> None:
     """Keep a group's title. Another process may have titled the group meanwhile (each
     asks for the groups it has not seen titled): the first title stays."""
-    insert = dialect_insert(session.get_bind().dialect.name)
     await session.execute(
-        insert(GapTitle)
+        insert_for(session, GapTitle)
         .values(agent_id=agent_id, key=key, title=title, generator=generator)
         .on_conflict_do_nothing()
     )

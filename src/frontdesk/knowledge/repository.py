@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from frontdesk.accounts.models import Workspace
-from frontdesk.db.base import dialect_insert
+from frontdesk.db.base import insert_for
 from frontdesk.knowledge.hits import Hit
 from frontdesk.knowledge.models import Chunk, EmbeddingCache, Source, SourcePage
 
@@ -341,12 +341,11 @@ async def store_vectors(
     keyed by the content's hash, so either vector is the one for that text."""
     if not vectors_by_hash:
         return
-    insert = dialect_insert(session.get_bind().dialect.name)
     rows = [
         {"model_id": model_id, "content_hash": h, "vector": v} for h, v in vectors_by_hash.items()
     ]
     # Many rows as executemany: SQLAlchemy batches them within each driver's parameter limit.
-    await session.execute(insert(EmbeddingCache).on_conflict_do_nothing(), rows)
+    await session.execute(insert_for(session, EmbeddingCache).on_conflict_do_nothing(), rows)
 
 
 async def set_status(

@@ -23,17 +23,13 @@ class VectorMatrix:
     position: dict[int, int]
 
     @classmethod
-    def build(cls, rows: list[tuple[int, bytes]], dimension: int | None = None) -> VectorMatrix:
-        """The matrix of ``rows``; empty where the database searches vectors itself."""
-        if not rows:
-            return cls(np.zeros(0, dtype=np.int64), np.zeros((0, dimension or 1), np.float32), {})
+    def build(cls, rows: list[tuple[int, bytes]]) -> VectorMatrix:
+        """The matrix of ``rows`` (one or more, of one length; see ChunkVectors)."""
         ids = np.array([cid for cid, _ in rows], dtype=np.int64)
         matrix = np.vstack([np.frombuffer(blob, dtype=np.float32) for _, blob in rows])
         return cls(ids, matrix, {int(cid): i for i, cid in enumerate(ids)})
 
     def top(self, query: np.ndarray, n: int) -> dict[int, float]:
-        if len(self.ids) == 0:
-            return {}
         scores = self.matrix @ query.astype(np.float32)
         n = min(n, len(scores))
         best = np.argpartition(-scores, n - 1)[:n]
@@ -49,7 +45,8 @@ class VectorMatrix:
 
 @dataclass
 class ChunkVectors:
-    """An agent's chunk vectors by their length.
+    """An agent's chunk vectors by their length (none where the database searches vectors
+    itself).
 
     A question is compared with the vectors of its own length only, as PostgreSQL's search
     does (postgres_index.nearest_statement): after the operator switches to a model of
